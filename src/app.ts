@@ -1,0 +1,100 @@
+// createApp builds the whole application (Express + socket.io on one http.Server) without listening:
+// server.ts listens, tests build their own on their own database.
+import http from "node:http";
+import path from "node:path";
+import express from "express";
+import nunjucks from "nunjucks";
+import { pinoHttp } from "pino-http";
+import type { Logger } from "pino";
+import type { DataSource } from "typeorm";
+import { createAuthRouter } from "./auth/auth.routes";
+import { AuthService } from "./auth/auth.service";
+import { configurePassport } from "./auth/passport";
+import { createProfileRouter } from "./auth/profile.routes";
+import { createAdminRouter } from "./admin/admin.routes";
+import { createChatRouter } from "./chat/chat.routes";
+import { registerChatSocket } from "./chat/chat.socket";
+import type { Config } from "./config";
+import { poolOf } from "./db/data-source";
+import type { AppDeps } from "./deps";
+import { createGalleryRouter, mediaStatic } from "./gallery/gallery.routes";
+import { createHealthRouter, type Lifecycle } from "./http/health";
+import { csrfProtection } from "./http/csrf";
+import { errorHandler, notFoundHandler } from "./http/errors";
+import { templateLocals } from "./http/locals";
+import { securityHeaders } from "./http/security";
+import { createSessionMiddleware, slidingExpiry } from "./http/session";
+import { createNotesRouter } from "./notes/notes.routes";
+import { createIo } from "./realtime";
+import { registerFilters } from "./views";
+
+export const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? "../.." : "..");
+
+export interface CreateAppOptions {
+  config: Config;
+  logger: Logger;
+  ds: DataSource;
+  sessionSecret: string;
+}
+
+export function createApp({ config, logger, ds, sessionSecret }: CreateAppOptions) {
+  const pool = poolOf(ds);
+  const auth = new AuthService(ds, config.bcryptCost);
+  const pp = configurePassport(auth);
+  const session = createSessionMiddleware({ config, pool, secret: sessionSecret });
+  const app = express();
+  const server = http.createServer(app);
+  const { io, realtime } = createIo({ server, sessionMiddleware: session.middleware, pp, slidingExpiry });
+  const deps: AppDeps = { config, logger, ds, pool, auth, realtime };
+  const lifecycle: Lifecycle = { shuttingDown: false };
+
+  app.set("trust proxy", config.trustProxy);
+  app.disable("x-powered-by");
+  const env = nunjucks.configure(path.join(ROOT, "views"), {
+    autoescape: true,
+    express: app,
+    noCache: !config.isProduction,
+    throwOnUndefined: false,
+  });
+  registerFilters(env);
+  app.set("view engine", "njk");
+
+  app.use(pinoHttp({
+    logger,
+    // Health probes every few seconds would drown the log.
+    autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
+    serializers: { req: (req) => ({ method: req.method, url: String(req.url).replace(/_csrf=[^&]*/, "_csrf=[redacted]") }) },
+  }));
+  app.use(securityHeaders(config));
+
+  // Static files and health probes come before the session, so they never touch the database.
+  app.use("/static/bootstrap", express.static(path.join(ROOT, "node_modules/bootstrap/dist"), { maxAge: config.isProduction ? "7d" : 0, index: false }));
+  app.use("/static", express.static(path.join(ROOT, "public"), { maxAge: config.isProduction ? "1d" : 0, index: false }));
+  app.use("/media", mediaStatic(config));
+  app.use(createHealthRouter(deps, lifecycle));
+
+  app.use(express.urlencoded({ extended: false, limit: "100kb", parameterLimit: 100 }));
+  app.use(express.json({ limit: "100kb" }));
+  app.use(session.middleware);
+  app.use(slidingExpiry);
+  app.use(pp.initialize());
+  app.use(pp.session());
+  app.use(csrfProtection);
+  app.use(templateLocals);
+
+  app.use(createAuthRouter(deps, pp));
+  app.use(createProfileRouter(deps));
+  app.use(createNotesRouter(deps));
+  app.use(createChatRouter(deps, io));
+  app.use(createGalleryRouter(deps, io));
+  app.use("/admin", createAdminRouter(deps));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler({ logger, showDetails: !config.isProduction }));
+
+  registerChatSocket(io, deps);
+
+  return { app, server, io, deps, lifecycle, sessionStore: session.store };
+}
+
+export type HromadaApp = ReturnType<typeof createApp>;

@@ -1,0 +1,109 @@
+// Accounts: sign-up, credential checks, profile and password changes.
+import bcrypt from "bcrypt";
+import type { DataSource } from "typeorm";
+import { Gallery } from "../gallery/gallery.entity";
+import { HttpError } from "../http/errors";
+import { User } from "./user.entity";
+
+export class FieldError extends HttpError {
+  constructor(public field: string, message: string) {
+    super(422, message);
+  }
+}
+
+// Hashed once at start-up; comparing against it makes an unknown login cost the same time as a
+// wrong password, so response timing does not reveal which accounts exist.
+let dummyHash: Promise<string> | undefined;
+
+export interface SignupInput {
+  username: string;
+  email: string;
+  password: string;
+}
+
+export class AuthService {
+  constructor(private ds: DataSource, private bcryptCost: number) {
+    dummyHash ??= bcrypt.hash("not-a-real-password", bcryptCost);
+  }
+
+  hashPassword(plain: string): Promise<string> {
+    return bcrypt.hash(plain, this.bcryptCost);
+  }
+
+  /** Creates the user and their gallery in one transaction. Throws FieldError on a taken username/email. */
+  async signup(input: SignupInput, { isStaff = false } = {}): Promise<User> {
+    await this.assertAvailable(input.username, input.email);
+    const passwordHash = await this.hashPassword(input.password);
+    try {
+      return await this.ds.transaction(async (em) => {
+        const gallery = await em.save(em.create(Gallery, {}));
+        const user = em.create(User, {
+          username: input.username,
+          email: input.email,
+          passwordHash,
+          galleryId: gallery.id,
+          isStaff,
+        });
+        return em.save(user);
+      });
+    } catch (err) {
+      // Two sign-ups racing for one name: the unique index decides, the loser gets a field error.
+      throw uniqueViolationToFieldError(err);
+    }
+  }
+
+  async assertAvailable(username: string, email: string, exceptUserId?: number): Promise<void> {
+    const rows: { username: string; email: string; id: number }[] = await this.ds.query(
+      `SELECT id, username, email FROM users WHERE lower(username) = lower($1) OR lower(email) = lower($2)`,
+      [username, email],
+    );
+    for (const r of rows) {
+      if (r.id === exceptUserId) continue;
+      if (r.username.toLowerCase() === username.toLowerCase()) throw new FieldError("username", "That username is taken.");
+      throw new FieldError("email", "An account with that email already exists.");
+    }
+  }
+
+  /** The user for these credentials, or null. Same work whether or not the account exists. */
+  async verifyCredentials(login: string, password: string): Promise<User | null> {
+    const user = await User.findByLogin(login, true);
+    if (!user || Buffer.byteLength(password) > 72) {
+      await bcrypt.compare(password.slice(0, 72), await dummyHash!);
+      return null;
+    }
+    const ok = await bcrypt.compare(password, user.passwordHash);
+    if (!ok || !user.isActive) return null;
+    return user;
+  }
+
+  async recordLogin(userId: number): Promise<void> {
+    await User.update({ id: userId }, { lastLogin: new Date() });
+  }
+
+  async updateProfile(userId: number, data: { username: string; email: string }): Promise<void> {
+    await this.assertAvailable(data.username, data.email, userId);
+    try {
+      await User.update({ id: userId }, { username: data.username, email: data.email });
+    } catch (err) {
+      throw uniqueViolationToFieldError(err);
+    }
+  }
+
+  /** Checks the current password, then stores the new hash. Ending other sessions is the caller's job (it knows the session). */
+  async changePassword(userId: number, current: string, next: string): Promise<void> {
+    const user = await User.createQueryBuilder("u").addSelect("u.passwordHash").where("u.id = :id", { id: userId }).getOne();
+    if (!user || !(await bcrypt.compare(current, user.passwordHash))) {
+      throw new FieldError("current_password", "Your current password is not correct.");
+    }
+    await User.update({ id: userId }, { passwordHash: await this.hashPassword(next) });
+  }
+}
+
+function uniqueViolationToFieldError(err: unknown): unknown {
+  const e = err as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
+  const code = e.driverError?.code ?? e.code;
+  const constraint = e.driverError?.constraint ?? e.constraint ?? "";
+  if (code !== "23505") return err;
+  if (constraint.includes("email")) return new FieldError("email", "An account with that email already exists.");
+  return new FieldError("username", "That username is taken.");
+}

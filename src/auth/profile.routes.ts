@@ -1,0 +1,60 @@
+// The logged-in user's own account: username, email and password.
+import { Router } from "express";
+import type { AppDeps } from "../deps";
+import { requireUser } from "../http/guards";
+import { flash } from "../http/locals";
+import { destroyUserSessions } from "../http/session";
+import { oldInput, parseForm } from "../http/validate";
+import { passwordChangeSchema, PASSWORD_RULES, profileSchema, USERNAME_RULES } from "./auth.schemas";
+import { FieldError } from "./auth.service";
+
+export function createProfileRouter({ auth, pool, realtime }: AppDeps): Router {
+  const router = Router();
+  router.use("/profile", requireUser);
+
+  const view = (values: Record<string, string>, errors: Record<string, string> = {}, pwErrors: Record<string, string> = {}) => ({
+    values,
+    errors,
+    pwErrors,
+    usernameRules: USERNAME_RULES,
+    passwordRules: PASSWORD_RULES,
+  });
+
+  router.get("/profile", (req, res) => {
+    res.render("auth/profile.njk", view({ username: req.user!.username, email: req.user!.email }));
+  });
+
+  router.post("/profile", async (req, res) => {
+    const form = parseForm(profileSchema, req.body);
+    if (!form.ok) return res.status(422).render("auth/profile.njk", view(oldInput(req.body), form.errors));
+    try {
+      await auth.updateProfile(req.user!.id, form.data);
+    } catch (err) {
+      if (err instanceof FieldError) {
+        return res.status(422).render("auth/profile.njk", view(oldInput(req.body), { [err.field]: err.message }));
+      }
+      throw err;
+    }
+    flash(req, "success", "Your profile has been saved.");
+    res.redirect(303, "/profile");
+  });
+
+  router.post("/profile/password", async (req, res) => {
+    const values = { username: req.user!.username, email: req.user!.email };
+    const form = parseForm(passwordChangeSchema, req.body);
+    if (!form.ok) return res.status(422).render("auth/profile.njk", view(values, {}, form.errors));
+    try {
+      await auth.changePassword(req.user!.id, form.data.current_password, form.data.new_password);
+    } catch (err) {
+      if (err instanceof FieldError) return res.status(422).render("auth/profile.njk", view(values, {}, { [err.field]: err.message }));
+      throw err;
+    }
+    // Whoever else was logged in as this user (a stolen cookie, a forgotten laptop) is logged out now.
+    const ended = await destroyUserSessions(pool, req.user!.id, req.sessionID);
+    realtime.disconnectSessions(ended);
+    flash(req, "success", "Your password has been changed. Your other sessions have been logged out.");
+    res.redirect(303, "/profile");
+  });
+
+  return router;
+}

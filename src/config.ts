@@ -1,0 +1,109 @@
+// The only reader of process.env: every setting is parsed and validated here once, at start-up.
+import path from "node:path";
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PORT: int(0, 65535).default(3000),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
+  DATABASE_POOL_SIZE: int(1, 100).default(10),
+  DATA_DIR: z.string().min(1).default(".data"),
+  EMBEDDED_PG_PORT: int(1024, 65535).default(54329),
+  SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  SESSION_MAX_AGE_DAYS: int(1, 365).default(14),
+  COOKIE_SECURE: bool.optional(),
+  TRUST_PROXY: z.string().default("false"),
+  BCRYPT_COST: int(4, 15).default(12),
+  MEDIA_ROOT: z.string().min(1).default("media"),
+  LOGIN_RATE_LIMIT: int(1, 100000).default(10),
+  LOGIN_ACCOUNT_RATE_LIMIT: int(1, 100000).default(5),
+  SIGNUP_RATE_LIMIT: int(1, 100000).default(5),
+  RATE_LIMIT_WINDOW_MINUTES: int(1, 1440).default(15),
+  CHAT_MESSAGES_PER_10S: int(1, 10000).default(20),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type RawEnv = z.input<typeof schema>;
+
+export interface Config {
+  env: "development" | "production" | "test";
+  isProduction: boolean;
+  host: string;
+  port: number;
+  databaseUrl?: string;
+  databasePoolSize: number;
+  dataDir: string;
+  embeddedPgPort: number;
+  sessionSecret?: string;
+  sessionMaxAgeMs: number;
+  cookieSecure: boolean;
+  trustProxy: boolean | number | string;
+  bcryptCost: number;
+  mediaRoot: string;
+  rateLimits: { login: number; loginAccount: number; signup: number; windowMs: number; chatPer10s: number };
+  redisUrl?: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === "true") return true;
+  if (value === "false" || value === "") return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value; // an address list or a named range such as "loopback", as Express understands it
+}
+
+/** Reads and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "not set", as in most .env files.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const isProduction = e.NODE_ENV === "production";
+  if (isProduction && !e.SESSION_SECRET) {
+    throw new ConfigError(
+      "Invalid configuration:\n  SESSION_SECRET: required in production (at least 32 random characters, e.g. `openssl rand -hex 32`)",
+    );
+  }
+  return {
+    env: e.NODE_ENV,
+    isProduction,
+    host: e.HOST,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    dataDir: path.resolve(e.DATA_DIR),
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    sessionSecret: e.SESSION_SECRET,
+    sessionMaxAgeMs: e.SESSION_MAX_AGE_DAYS * 24 * 3600 * 1000,
+    cookieSecure: e.COOKIE_SECURE ?? isProduction,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    bcryptCost: e.BCRYPT_COST,
+    mediaRoot: path.resolve(e.MEDIA_ROOT),
+    rateLimits: {
+      login: e.LOGIN_RATE_LIMIT,
+      loginAccount: e.LOGIN_ACCOUNT_RATE_LIMIT,
+      signup: e.SIGNUP_RATE_LIMIT,
+      windowMs: e.RATE_LIMIT_WINDOW_MINUTES * 60_000,
+      chatPer10s: e.CHAT_MESSAGES_PER_10S,
+    },
+    redisUrl: e.REDIS_URL,
+    logLevel: e.LOG_LEVEL,
+  };
+}

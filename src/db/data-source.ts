@@ -1,0 +1,44 @@
+// The TypeORM DataSource. Schema changes come only from migrations/ (synchronize stays off).
+import "reflect-metadata";
+import type { Pool } from "pg";
+import { BaseEntity, DataSource } from "typeorm";
+import type { PostgresDriver } from "typeorm/driver/postgres/PostgresDriver";
+import { migrations } from "../../migrations";
+import { entities } from "./entities";
+
+export interface DataSourceOptions {
+  url: string;
+  poolSize?: number;
+  logging?: boolean;
+}
+
+export function createDataSource({ url, poolSize = 10, logging = false }: DataSourceOptions): DataSource {
+  return new DataSource({
+    type: "postgres",
+    url,
+    entities,
+    migrations,
+    migrationsTableName: "migrations",
+    synchronize: false,
+    logging,
+    extra: {
+      max: poolSize,
+      // Fail fast instead of queueing forever when Postgres is gone; the error page says 503.
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30000,
+    },
+  });
+}
+
+/** Connects, runs pending migrations and binds the ActiveRecord entities to this DataSource. */
+export async function openDatabase(ds: DataSource, { migrate = true } = {}): Promise<DataSource> {
+  if (!ds.isInitialized) await ds.initialize();
+  if (migrate) await ds.runMigrations({ transaction: "each" });
+  BaseEntity.useDataSource(ds);
+  return ds;
+}
+
+/** The pg pool under TypeORM, shared with the session store so the app holds one pool. */
+export function poolOf(ds: DataSource): Pool {
+  return (ds.driver as PostgresDriver).master as Pool;
+}

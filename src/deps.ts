@@ -1,0 +1,21 @@
+// What the app is built from: passed to createApp and on to each feature's router.
+import type { Logger } from "pino";
+import type { Pool } from "pg";
+import type { DataSource } from "typeorm";
+import type { AuthService } from "./auth/auth.service";
+import type { Config } from "./config";
+
+/** Ends live sockets when their session ends (logout, password change, deactivation). */
+export interface Realtime {
+  disconnectSessions(sids: string[]): void;
+  disconnectUser(userId: number): void;
+}
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  ds: DataSource;
+  pool: Pool;
+  auth: AuthService;
+  realtime: Realtime;
+}

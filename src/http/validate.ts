@@ -1,0 +1,26 @@
+// zod at the edge: one schema per form; failures become field errors for a 422 re-render.
+import type { z } from "zod";
+
+export type FieldErrors = Record<string, string>;
+
+export type FormResult<T> = { ok: true; data: T } | { ok: false; errors: FieldErrors };
+
+export function parseForm<S extends z.ZodType>(schema: S, body: unknown): FormResult<z.output<S>> {
+  const parsed = schema.safeParse(body ?? {});
+  if (parsed.success) return { ok: true, data: parsed.data };
+  const errors: FieldErrors = {};
+  for (const issue of parsed.error.issues) {
+    const key = String(issue.path[0] ?? "_form");
+    errors[key] ??= issue.message;
+  }
+  return { ok: false, errors };
+}
+
+/** Form fields as the user typed them, minus anything secret, for re-rendering a form. */
+export function oldInput(body: unknown, omit: string[] = ["password", "password_confirm", "current_password", "new_password", "_csrf"]): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (body && typeof body === "object") {
+    for (const [k, v] of Object.entries(body)) if (!omit.includes(k) && typeof v === "string") out[k] = v;
+  }
+  return out;
+}

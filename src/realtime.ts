@@ -1,0 +1,79 @@
+// The socket.io server: same-origin only, authenticated through the web session, one room per user and per session.
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
+import type { RequestHandler } from "express";
+import type passport from "passport";
+import { Server } from "socket.io";
+import type { Realtime } from "./deps";
+
+type Next = (err?: unknown) => void;
+type EngineMiddleware = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
+
+/** Session and passport run on the handshake request only, not on every long-polling request. */
+function onlyForHandshake(mw: EngineMiddleware): EngineMiddleware {
+  return (req, res, next) => {
+    const isHandshake = (req as IncomingMessage & { _query?: Record<string, string> })._query?.sid === undefined;
+    if (isHandshake) mw(req, res, next);
+    else next();
+  };
+}
+
+/** A browser always sends Origin on cross-site requests; it must name this very host. */
+export function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (!origin) return true;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+export const userRoom = (userId: number) => `user:${userId}`;
+export const sessionRoom = (sid: string) => `session:${sid}`;
+
+export function createIo({
+  server,
+  sessionMiddleware,
+  pp,
+  slidingExpiry,
+}: {
+  server: HttpServer;
+  sessionMiddleware: RequestHandler;
+  pp: passport.PassportStatic;
+  slidingExpiry?: RequestHandler;
+}): { io: Server; realtime: Realtime } {
+  const io = new Server(server, {
+    // Chat messages are at most 4,000 characters; anything far bigger is refused by the transport.
+    maxHttpBufferSize: 64 * 1024,
+    serveClient: true,
+    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: false },
+    allowRequest: (req, cb) => {
+      if (!sameOrigin(req.headers.origin, req.headers.host)) return cb("foreign origin", false);
+      cb(null, true);
+    },
+  });
+  io.engine.use(onlyForHandshake(sessionMiddleware as unknown as EngineMiddleware));
+  if (slidingExpiry) io.engine.use(onlyForHandshake(slidingExpiry as unknown as EngineMiddleware));
+  io.engine.use(onlyForHandshake(pp.session() as unknown as EngineMiddleware));
+  io.engine.use(
+    onlyForHandshake((req, res, next) => {
+      if ((req as IncomingMessage & { user?: unknown }).user) return next();
+      res.writeHead(401, { "content-type": "text/plain" });
+      res.end("login required");
+    }),
+  );
+  io.on("connection", (socket) => {
+    const req = socket.request as IncomingMessage & { user?: { id: number }; sessionID?: string };
+    if (!req.user) return socket.disconnect(true);
+    socket.data.userId = req.user.id;
+    socket.data.sid = req.sessionID;
+    socket.join(userRoom(req.user.id));
+    if (req.sessionID) socket.join(sessionRoom(req.sessionID));
+  });
+  const realtime: Realtime = {
+    disconnectSessions: (sids) => {
+      for (const sid of sids) io.in(sessionRoom(sid)).disconnectSockets(true);
+    },
+    disconnectUser: (userId) => io.in(userRoom(userId)).disconnectSockets(true),
+  };
+  return { io, realtime };
+}
