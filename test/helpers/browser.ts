@@ -1,6 +1,5 @@
 // Real Chromium (Debian's package) driven by playwright-core, against a test app.
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 
@@ -8,21 +7,19 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 export async function launchBrowser(): Promise<{ browser: Browser; close(): Promise<void> }> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium`);
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-chromium-"));
+  // launch() gives each run a fresh, throwaway profile (playwright refuses --user-data-dir here).
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
       "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      `--user-data-dir=${userDataDir}`,
-    ].filter((a) => !a.startsWith("--user-data-dir")), // playwright manages the profile dir for launch()
+    ],
   });
   return {
     browser,
     close: async () => {
       await browser.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
     },
   };
 }
