@@ -60,6 +60,11 @@ export class User extends BaseEntity {
 
   /** The user a session points at, if still allowed in. One indexed query: it runs on every authenticated request. */
   static findActive(id: number): Promise<User | null> {
-    return User.findOne({ where: { id, isActive: true }, relations: { profilePicture: true } });
+    // A query builder rather than findOne({ relations }): findOne adds a LIMIT, and TypeORM turns
+    // LIMIT + JOIN into two statements; getOne() here is exactly one.
+    return User.createQueryBuilder("u")
+      .leftJoinAndSelect("u.profilePicture", "pp")
+      .where("u.id = :id AND u.isActive = true", { id })
+      .getOne();
   }
 }
