@@ -18,7 +18,7 @@ import type { Config } from "./config";
 import { poolOf } from "./db/data-source";
 import type { AppDeps } from "./deps";
 import { createGalleryRouter, mediaStatic } from "./gallery/gallery.routes";
-import { createHealthRouter, type Lifecycle } from "./http/health";
+import { closeWhenDraining, createHealthRouter, type Lifecycle } from "./http/health";
 import { csrfProtection } from "./http/csrf";
 import { errorHandler, notFoundHandler } from "./http/errors";
 import { templateLocals } from "./http/locals";
@@ -26,6 +26,7 @@ import { securityHeaders } from "./http/security";
 import { createSessionMiddleware, slidingExpiry } from "./http/session";
 import { createNotesRouter } from "./notes/notes.routes";
 import { createIo } from "./realtime";
+import { socketAdapter, type RedisClient } from "./realtime-adapter";
 import { registerFilters } from "./views";
 
 export const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? "../.." : "..");
@@ -35,17 +36,19 @@ export interface CreateAppOptions {
   logger: Logger;
   ds: DataSource;
   sessionSecret: string;
+  /** From connectRedis(): set when several processes must share socket.io rooms and rate limits. */
+  redis?: RedisClient;
 }
 
-export function createApp({ config, logger, ds, sessionSecret }: CreateAppOptions) {
+export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAppOptions) {
   const pool = poolOf(ds);
   const auth = new AuthService(ds, config.bcryptCost);
   const pp = configurePassport(auth);
   const session = createSessionMiddleware({ config, pool, secret: sessionSecret });
   const app = express();
   const server = http.createServer(app);
-  const { io, realtime } = createIo({ server, sessionMiddleware: session.middleware, pp, slidingExpiry });
-  const deps: AppDeps = { config, logger, ds, pool, auth, realtime };
+  const { io, realtime } = createIo({ server, sessionMiddleware: session.middleware, pp, slidingExpiry, adapter: socketAdapter(redis, config) });
+  const deps: AppDeps = { config, logger, ds, pool, auth, realtime, redis };
   const lifecycle: Lifecycle = { shuttingDown: false };
 
   app.set("trust proxy", config.trustProxy);
@@ -66,6 +69,7 @@ export function createApp({ config, logger, ds, sessionSecret }: CreateAppOption
     serializers: { req: (req) => ({ method: req.method, url: String(req.url).replace(/_csrf=[^&]*/, "_csrf=[redacted]") }) },
   }));
   app.use(securityHeaders(config));
+  app.use(closeWhenDraining(lifecycle));
 
   // Static files and health probes come before the session, so they never touch the database.
   app.use("/static/bootstrap", express.static(path.join(ROOT, "node_modules/bootstrap/dist"), { maxAge: config.isProduction ? "7d" : 0, index: false }));

@@ -31,10 +31,19 @@ const schema = z.object({
   RATE_LIMIT_WINDOW_MINUTES: int(1, 1440).default(15),
   CHAT_MESSAGES_PER_10S: int(1, 10000).default(20),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, "letters, digits and : _ . - only").default("hromada"),
+  SHUTDOWN_DELAY_SECONDS: int(0, 120).default(0),
+  SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(25),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
 export type RawEnv = z.input<typeof schema>;
+
+/** Every environment variable the app reads (.env.example and docker-compose.yml are checked against it). */
+export const CONFIG_VARIABLES = Object.keys(schema.shape) as (keyof RawEnv)[];
+
+/** The placeholder secret in .env.example: refused in production like a missing one. */
+export const EXAMPLE_SESSION_SECRET = "change-me-to-at-least-32-random-characters";
 
 export interface Config {
   env: "development" | "production" | "test";
@@ -53,6 +62,12 @@ export interface Config {
   mediaRoot: string;
   rateLimits: { login: number; loginAccount: number; signup: number; windowMs: number; chatPer10s: number };
   redisUrl?: string;
+  /** Namespaces every Redis key and channel, so several deployments (or test runs) can share one Redis. */
+  redisKeyPrefix: string;
+  /** On SIGTERM, how long to keep serving (with /readyz at 503) before closing the listener, so a load balancer can stop routing here first. */
+  shutdownDelayMs: number;
+  /** Past this, shutdown gives up waiting for in-flight requests and exits 1. */
+  shutdownTimeoutMs: number;
   logLevel: string;
 }
 
@@ -81,6 +96,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       "Invalid configuration:\n  SESSION_SECRET: required in production (at least 32 random characters, e.g. `openssl rand -hex 32`)",
     );
   }
+  if (isProduction) {
+    // Settings that work but would be unsafe on the internet: refused rather than warned about.
+    const unsafe: string[] = [];
+    if (e.SESSION_SECRET === EXAMPLE_SESSION_SECRET)
+      unsafe.push("  SESSION_SECRET: is the placeholder from .env.example; generate one with `openssl rand -hex 32`");
+    if (e.BCRYPT_COST < 10) unsafe.push("  BCRYPT_COST: at least 10 in production (12 recommended)");
+    if (unsafe.length) throw new ConfigError(`Unsafe configuration for production:\n${unsafe.join("\n")}`);
+  }
   return {
     env: e.NODE_ENV,
     isProduction,
@@ -104,6 +127,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       chatPer10s: e.CHAT_MESSAGES_PER_10S,
     },
     redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    shutdownDelayMs: e.SHUTDOWN_DELAY_SECONDS * 1000,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -4,6 +4,7 @@ import type { Pool } from "pg";
 import type { DataSource } from "typeorm";
 import type { AuthService } from "./auth/auth.service";
 import type { Config } from "./config";
+import type { RedisClient } from "./realtime-adapter";
 
 /** Ends live sockets when their session ends (logout, password change, deactivation). */
 export interface Realtime {
@@ -18,4 +19,6 @@ export interface AppDeps {
   pool: Pool;
   auth: AuthService;
   realtime: Realtime;
+  /** Set when REDIS_URL is: shared by the socket.io adapter and the rate limits of all processes. */
+  redis?: RedisClient;
 }

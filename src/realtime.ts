@@ -2,7 +2,7 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { RequestHandler } from "express";
 import type passport from "passport";
-import { Server } from "socket.io";
+import { Server, type ServerOptions } from "socket.io";
 import type { Realtime } from "./deps";
 
 type Next = (err?: unknown) => void;
@@ -35,13 +35,17 @@ export function createIo({
   sessionMiddleware,
   pp,
   slidingExpiry,
+  adapter,
 }: {
   server: HttpServer;
   sessionMiddleware: RequestHandler;
   pp: passport.PassportStatic;
   slidingExpiry?: RequestHandler;
+  /** Cross-process broadcasting (see realtime-adapter.ts); socket.io's in-memory adapter when absent. */
+  adapter?: ServerOptions["adapter"];
 }): { io: Server; realtime: Realtime } {
   const io = new Server(server, {
+    ...(adapter ? { adapter } : {}),
     // Chat messages are at most 4,000 characters; anything far bigger is refused by the transport.
     maxHttpBufferSize: 64 * 1024,
     serveClient: true,

@@ -1,14 +1,18 @@
-// Boot: config -> database (embedded when DATABASE_URL is unset) -> http + socket.io listen; clean shutdown on signals.
-import { loadConfig, ConfigError } from "./config";
+// Boot: config -> database (embedded when DATABASE_URL is unset) -> Redis (when REDIS_URL is set) ->
+// http + socket.io listen; on SIGTERM/SIGINT a graceful drain (see shutdown below).
+import { loadConfig, ConfigError, type Config } from "./config";
 import { connectDatabase } from "./db/connect";
 import { createApp } from "./app";
 import { createLogger } from "./logger";
 import { resolveSessionSecret } from "./http/session";
+import { connectRedis } from "./realtime-adapter";
 
-async function main() {
-  let config;
+/** Sent to every socket before it is closed on shutdown: reconnect (through the load balancer, to another process). */
+export const SHUTDOWN_EVENT = "server:shutdown";
+
+function configOrExit(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -16,9 +20,25 @@ async function main() {
     }
     throw err;
   }
+}
+
+async function main() {
+  const config = configOrExit();
   const logger = createLogger(config);
+  if (config.isProduction && !config.cookieSecure)
+    logger.warn("COOKIE_SECURE=false in production: session cookies will also travel over plain HTTP");
+  if (config.cookieSecure && config.trustProxy === false)
+    logger.warn("COOKIE_SECURE is on and TRUST_PROXY is off: if TLS ends at a proxy, set TRUST_PROXY or no session cookie will be set");
+
   const db = await connectDatabase(config, { log: (m) => logger.info(m) });
-  const { server, io, lifecycle } = createApp({ config, logger, ds: db.ds, sessionSecret: resolveSessionSecret(config) });
+  let redis;
+  try {
+    redis = await connectRedis(config, logger);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const { server, io, lifecycle } = createApp({ config, logger, ds: db.ds, sessionSecret: resolveSessionSecret(config), redis });
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -26,10 +46,17 @@ async function main() {
   });
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.port;
-  logger.info(`Hromada is running at http://localhost:${port}`);
+  logger.info({ port, pid: process.pid, redis: Boolean(redis) }, `Hromada is running at http://localhost:${port}`);
   if (process.stdout.isTTY || config.env !== "production") console.log(`\n  Hromada is running at http://localhost:${port}\n`);
 
   let stopping = false;
+  /**
+   * The drain, in order: /readyz turns 503 (and, for SHUTDOWN_DELAY_SECONDS, traffic is still served so a
+   * load balancer polling it can move away); the listener closes; every socket gets SHUTDOWN_EVENT and a
+   * transport close, which socket.io clients answer by reconnecting (a server-side disconnect would tell
+   * them not to) with their connection state kept for recovery; requests already accepted, uploads
+   * included, run to completion; then Redis, the pool and the embedded Postgres close, and we exit 0.
+   */
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -38,14 +65,20 @@ async function main() {
     const force = setTimeout(() => {
       logger.error("shutdown took too long; exiting");
       process.exit(1);
-    }, 25_000);
+    }, config.shutdownTimeoutMs + config.shutdownDelayMs);
     force.unref();
-    // Stop accepting, let in-flight requests finish, end idle keep-alive connections.
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    if (config.shutdownDelayMs) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
+
+    const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // A keep-alive connection is idle between requests; close those now and as each in-flight request ends.
     server.closeIdleConnections();
-    io.disconnectSockets(true);
-    await closed;
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    io.emit(SHUTDOWN_EVENT, { reconnect: true });
+    await new Promise((r) => setImmediate(r)); // let the hint reach the sockets before they close
     await new Promise<void>((resolve) => io.close(() => resolve()));
+    await httpClosed;
+    clearInterval(sweep);
+    if (redis?.isOpen) await redis.close().catch(() => {});
     await db.close();
     logger.info("bye");
     process.exit(0);

@@ -20,7 +20,7 @@ function logIn(req: Request, user: User): Promise<string> {
 
 export function createAuthRouter(deps: AppDeps, pp: passport.PassportStatic): Router {
   const { auth, realtime } = deps;
-  const limits = createRateLimits(deps.config);
+  const limits = createRateLimits(deps.config, deps.redis);
   const router = Router();
   const signupView = { usernameRules: USERNAME_RULES, passwordRules: PASSWORD_RULES };
 

@@ -1,4 +1,5 @@
 // Finds the database (DATABASE_URL, or the embedded server under DATA_DIR) and opens the DataSource.
+import { Client } from "pg";
 import type { DataSource } from "typeorm";
 import type { Config } from "../config";
 import { createDataSource, openDatabase } from "./data-source";
@@ -22,7 +23,7 @@ export async function connectDatabase(
   }
   const ds = createDataSource({ url, poolSize: config.databasePoolSize });
   try {
-    await openDatabase(ds, { migrate });
+    await withMigrationLock(url, migrate, () => openDatabase(ds, { migrate }));
   } catch (err) {
     if (ds.isInitialized) await ds.destroy();
     await embedded?.stop();
@@ -36,4 +37,21 @@ export async function connectDatabase(
       await embedded?.stop();
     },
   };
+}
+
+/**
+ * Several app processes start at once (replicas) and each runs pending migrations: a Postgres advisory
+ * lock, held on a connection of its own, lets one migrate while the others wait and then find nothing to do.
+ */
+async function withMigrationLock<T>(url: string, migrate: boolean, fn: () => Promise<T>): Promise<T> {
+  if (!migrate) return fn();
+  const lock = new Client({ connectionString: url });
+  lock.on("error", () => {}); // a dropped lock connection surfaces as the failed query below
+  await lock.connect();
+  try {
+    await lock.query("SELECT pg_advisory_lock(hashtext('hromada:migrations'))");
+    return await fn();
+  } finally {
+    await lock.end(); // ending the session releases the lock
+  }
 }

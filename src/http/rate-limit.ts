@@ -1,7 +1,10 @@
 // Rate limits for the endpoints a brute-forcer or spammer hits: login (per IP and per account) and sign-up.
+// With REDIS_URL the counters live in Redis, so the limits hold across all app processes; otherwise in memory.
 import { rateLimit, type Options } from "express-rate-limit";
+import { RedisStore } from "rate-limit-redis";
 import type { Request, Response } from "express";
 import type { Config } from "../config";
+import { redisKeys, type RedisClient } from "../realtime-adapter";
 
 function tooMany(_req: Request, res: Response) {
   res.status(429).render("errors/error.njk", {
@@ -11,7 +14,21 @@ function tooMany(_req: Request, res: Response) {
   });
 }
 
-export function createRateLimits(config: Config) {
+/** One store per limiter (express-rate-limit refuses to share one), each under its own key prefix. */
+function sharedStore(config: Config, redis: RedisClient | undefined, name: string): Partial<Options> {
+  if (!redis) return {};
+  return {
+    store: new RedisStore({
+      sendCommand: (...args: string[]) => redis.sendCommand(args) as Promise<never>,
+      prefix: redisKeys(config.redisKeyPrefix).rateLimit(name),
+    }),
+    // If Redis is briefly away, let the request through (the error is logged) rather than lock everyone out:
+    // bcrypt's cost still slows guessing, and the counters resume when Redis does.
+    passOnStoreError: true,
+  };
+}
+
+export function createRateLimits(config: Config, redis?: RedisClient) {
   const base: Partial<Options> = {
     windowMs: config.rateLimits.windowMs,
     standardHeaders: "draft-7",
@@ -19,15 +36,16 @@ export function createRateLimits(config: Config) {
     handler: tooMany,
   };
   return {
-    loginPerIp: rateLimit({ ...base, limit: config.rateLimits.login, skipSuccessfulRequests: true }),
+    loginPerIp: rateLimit({ ...base, ...sharedStore(config, redis, "login-ip"), limit: config.rateLimits.login, skipSuccessfulRequests: true }),
     // Keyed by the account named in the form, so a botnet spreading over many IPs still gets a handful
     // of guesses per account. Unknown names count the same, so the limit reveals nothing.
     loginPerAccount: rateLimit({
       ...base,
+      ...sharedStore(config, redis, "login-account"),
       limit: config.rateLimits.loginAccount,
       skipSuccessfulRequests: true,
       keyGenerator: (req) => `acct:${String((req.body as { login?: unknown })?.login ?? "").trim().toLowerCase().slice(0, 254)}`,
     }),
-    signup: rateLimit({ ...base, limit: config.rateLimits.signup, skipFailedRequests: true }),
+    signup: rateLimit({ ...base, ...sharedStore(config, redis, "signup"), limit: config.rateLimits.signup, skipFailedRequests: true }),
   };
 }
