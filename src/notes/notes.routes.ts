@@ -1,10 +1,79 @@
-// Notes: placeholder home page until the notes feature lands (issue #3).
-import { Router } from "express";
+// Notes: the home page (a user's own notes), add, edit, delete and search. Every page is the owner's alone;
+// anyone else's note id answers 404 exactly as a missing one does.
+import { Router, type Request, type Response } from "express";
 import type { AppDeps } from "../deps";
+import { requireId } from "../http/errors";
 import { requireUser } from "../http/guards";
+import { flash } from "../http/locals";
+import { oldInput, parseForm, type FieldErrors } from "../http/validate";
+import { NOTE_MAX_CHARS, NOTE_RULES, noteSchema, SEARCH_MAX_CHARS, searchSchema } from "./notes.schemas";
+import { addNote, deleteNote, listNotes, ownedNote, searchNotes, updateNote } from "./notes.service";
+import { parsePage } from "./pagination";
+import type { Note } from "./note.entity";
+
+const formView = { noteRules: NOTE_RULES, noteMaxChars: NOTE_MAX_CHARS, searchMaxChars: SEARCH_MAX_CHARS };
+
+async function renderHome(req: Request, res: Response, page: number, values: Record<string, string> = {}, errors: FieldErrors = {}) {
+  const list = await listNotes(req.user!.id, page);
+  res.render("notes/index.njk", { ...formView, ...list, values, errors });
+}
+
+function renderEdit(res: Response, note: Note, values: Record<string, string>, errors: FieldErrors = {}) {
+  res.render("notes/edit.njk", { ...formView, note, values, errors });
+}
 
 export function createNotesRouter(_deps: AppDeps): Router {
   const router = Router();
-  router.get("/", requireUser, (_req, res) => res.render("notes/index.njk"));
+  router.use("/notes", requireUser);
+
+  // The app's hottest path: one session lookup, one user lookup and one notes query (see Note.pageFor).
+  router.get("/", requireUser, (req, res) => renderHome(req, res, parsePage(req.query.page)));
+
+  // After a 422 the address bar says /notes; reloading it should land somewhere useful.
+  router.get("/notes", (_req, res) => res.redirect(303, "/"));
+
+  router.post("/notes", async (req, res) => {
+    const form = parseForm(noteSchema, req.body);
+    if (!form.ok) return renderHome(req, res.status(422), 1, oldInput(req.body), form.errors);
+    await addNote(req.user!.id, form.data.data);
+    flash(req, "success", "Note added.");
+    res.redirect(303, "/");
+  });
+
+  router.get("/notes/search", async (req, res) => {
+    const form = parseForm(searchSchema, req.query);
+    const page = parsePage(req.query.page);
+    if (!form.ok) return res.status(422).render("notes/search.njk", { ...formView, q: oldInput(req.query).q ?? "", errors: form.errors });
+    const results = form.data.q ? await searchNotes(req.user!.id, form.data.q, page) : null;
+    res.render("notes/search.njk", { ...formView, ...results, q: form.data.q, results, errors: {} });
+  });
+
+  router.get("/notes/:id/edit", async (req, res) => {
+    const note = await ownedNote(req.user!.id, requireId(req.params.id));
+    renderEdit(res, note, { data: note.data });
+  });
+
+  router.post("/notes/:id/edit", async (req, res) => {
+    const id = requireId(req.params.id);
+    const form = parseForm(noteSchema, req.body);
+    // Someone else's note is a 404 even when the form is also wrong.
+    if (!form.ok) return renderEdit(res.status(422), await ownedNote(req.user!.id, id), oldInput(req.body), form.errors);
+    await updateNote(req.user!.id, id, form.data.data);
+    flash(req, "success", "Note saved.");
+    res.redirect(303, "/");
+  });
+
+  // The confirmation step, so deleting works without JavaScript (public/js/notes.js skips it with a confirm()).
+  router.get("/notes/:id/delete", async (req, res) => {
+    const note = await ownedNote(req.user!.id, requireId(req.params.id));
+    res.render("notes/delete.njk", { note });
+  });
+
+  router.post("/notes/:id/delete", async (req, res) => {
+    await deleteNote(req.user!.id, requireId(req.params.id));
+    flash(req, "success", "Note deleted.");
+    res.redirect(303, "/");
+  });
+
   return router;
 }

@@ -1,0 +1,22 @@
+// Notes list: "Delete" asks with confirm() and posts straight away. Without JavaScript (or if the page has
+// no CSRF token to send) the link opens the confirmation page instead, which does the same with a form.
+document.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest("a[data-note-delete]") : null;
+  if (!link || event.defaultPrevented || event.button !== 0) return;
+  if (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return; // opening it in a new tab
+  const token = document.querySelector('input[name="_csrf"]')?.value;
+  if (!token) return;
+  event.preventDefault();
+  if (!window.confirm("Delete this note? This cannot be undone.")) return;
+  const form = document.createElement("form");
+  form.method = "post";
+  form.action = link.dataset.noteDelete;
+  form.hidden = true;
+  const input = document.createElement("input");
+  input.type = "hidden";
+  input.name = "_csrf";
+  input.value = token;
+  form.append(input);
+  document.body.append(form);
+  form.submit();
+});

@@ -1,0 +1,99 @@
+// The home page is the app's hottest path: count the SQL it really sends. pg's Client.prototype.query is
+// wrapped (a spy: every statement still runs) while one request is in flight.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Client } from "pg";
+import { startTestApp, type TestApp } from "../helpers/app";
+import { loggedInAgent, type Agent } from "../helpers/agent";
+
+let app: TestApp;
+before(async () => {
+  app = await startTestApp();
+});
+after(() => app.close());
+
+type QueryFn = (...args: unknown[]) => unknown;
+
+function statementText(args: unknown[]): string {
+  const first = args[0] as string | { text?: string } | undefined;
+  return typeof first === "string" ? first : first?.text ?? String(first);
+}
+
+/** Runs fn and returns every statement any pg client sent meanwhile (this file's app is the only user of pg). */
+async function recordStatements(fn: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  const proto = Client.prototype as unknown as { query: QueryFn };
+  const original = proto.query;
+  proto.query = function (this: Client, ...args: unknown[]) {
+    seen.push(statementText(args));
+    return original.apply(this, args);
+  };
+  try {
+    await fn();
+  } finally {
+    proto.query = original;
+  }
+  return seen;
+}
+
+const writes = (statements: string[]) => statements.filter((s) => /^\s*(INSERT|UPDATE|DELETE|BEGIN|COMMIT)\b/i.test(s));
+
+async function sessionRows(): Promise<{ sid: string; sess: unknown; expire: Date }[]> {
+  return app.sql("SELECT sid, sess::text AS sess, expire FROM session ORDER BY sid");
+}
+
+describe("GET / for a logged-in user with 25 notes", () => {
+  let a: Agent;
+  before(async () => {
+    const user = await loggedInAgent(app);
+    a = user.agent;
+    await app.sql(
+      "INSERT INTO notes (data, user_id) SELECT 'note number ' || i, $1 FROM generate_series(1, 25) AS i",
+      [user.userId],
+    );
+    // The first page after logging in stores the session's CSRF token and expiry stamp (a write that
+    // belongs to logging in); what is measured is every page view after that.
+    const warm = await a.get("/");
+    assert.equal(warm.status, 200);
+  });
+
+  it("sends exactly three statements: the session, the user, one page of notes with its total", async () => {
+    let status = 0;
+    let text = "";
+    const statements = await recordStatements(async () => {
+      const res = await a.get("/");
+      status = res.status;
+      text = res.text;
+    });
+    assert.equal(status, 200);
+    assert.equal((text.match(/class="card shadow-sm note-card"/g) ?? []).length, 20, "the page shows 20 notes");
+    assert.match(text, /25 notes/, "and knows the total");
+    assert.equal(statements.length, 3, `expected 3 statements, got:\n${statements.join("\n")}`);
+    assert.match(statements[0], /FROM "?session"?/i, "first the session");
+    assert.match(statements[1], /FROM "users"/i, "then the user");
+    assert.match(statements[2], /FROM "notes"/i, "then the notes");
+    assert.match(statements[2], /count\(\*\) OVER \(\)/i, "page and total in one statement");
+    assert.deepEqual(writes(statements), [], "nothing is written");
+  });
+
+  it("does not write the session on later page views either", async () => {
+    const before = await sessionRows();
+    assert.equal(before.length, 1);
+    for (const url of ["/", "/?page=2", "/"]) {
+      const statements = await recordStatements(() => a.get(url).expect(200));
+      assert.equal(statements.length, 3, `${url}: ${statements.join("\n")}`);
+      assert.deepEqual(writes(statements), [], `${url} writes nothing`);
+    }
+    assert.deepEqual(await sessionRows(), before, "the session row is untouched, expiry included");
+  });
+
+  it("would see a write if there were one (the spy records what changes data)", async () => {
+    const page = await a.get("/");
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.text)![1];
+    const statements = await recordStatements(() =>
+      a.post("/notes").type("form").send({ data: "one more", _csrf: token }).expect(303),
+    );
+    assert.ok(writes(statements).some((s) => /^\s*INSERT INTO "notes"/i.test(s)), statements.join("\n"));
+    assert.equal((await app.sql("SELECT 1 FROM notes WHERE data = 'one more'")).length, 1);
+  });
+});
