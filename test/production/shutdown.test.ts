@@ -1,0 +1,172 @@
+// Graceful shutdown under load: SIGTERM arrives while real requests (logins hashing at bcrypt cost 10, and a
+// request whose body is still arriving, as an upload's would be) are in flight. None of them may fail.
+import assert from "node:assert/strict";
+import http from "node:http";
+import net from "node:net";
+import { after, before, describe, it } from "node:test";
+import request from "supertest";
+import { io as ioClient } from "socket.io-client";
+import { csrfFrom } from "../helpers/agent";
+import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { query, sessionCookie, sidOf, startServerProcess, type ServerProcess } from "./server-process";
+
+let db: TestDatabase;
+const creds = { username: `drain_${process.pid}`, password: "correct horse battery" };
+let userId: number;
+
+before(async () => {
+  db = await createTestDatabase();
+});
+after(() => db?.drop());
+
+function start(extra: Record<string, string> = {}) {
+  return startServerProcess({
+    env: { NODE_ENV: "test", DATABASE_URL: db.url, BCRYPT_COST: "10", LOGIN_RATE_LIMIT: "1000", LOGIN_ACCOUNT_RATE_LIMIT: "1000", LOG_LEVEL: "info", ...extra },
+  });
+}
+
+/** A login form ready to post: a session cookie and its CSRF token, as a browser has after GET /login. */
+async function loginForm(server: ServerProcess) {
+  const page = await request(server.url).get("/login");
+  assert.equal(page.status, 200);
+  const body = new URLSearchParams({ login: creds.username, password: creds.password, _csrf: csrfFrom(page.text) }).toString();
+  return { cookie: sessionCookie(page.headers["set-cookie"]), body };
+}
+
+interface Sent {
+  /** Resolves once the request line, headers and the given part of the body have been handed to the kernel. */
+  written: Promise<void>;
+  /** Sends the rest of the body. */
+  finish(): void;
+  response: Promise<{ status: number; headers: http.IncomingHttpHeaders; at: number }>;
+}
+
+/** A raw POST on a connection of its own; with `hold`, only the first half of the body is sent until finish(). */
+function post(server: ServerProcess, path: string, form: { cookie: string; body: string }, hold = false): Sent {
+  const req = http.request({
+    host: "127.0.0.1", port: server.port, path, method: "POST", agent: false,
+    headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(form.body), cookie: form.cookie },
+  });
+  const cut = hold ? Math.floor(form.body.length / 2) : form.body.length;
+  const response = new Promise<{ status: number; headers: http.IncomingHttpHeaders; at: number }>((resolve, reject) => {
+    req.on("response", (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, at: Date.now() }));
+    });
+    req.on("error", reject);
+  });
+  const written = new Promise<void>((resolve) => req.write(form.body.slice(0, cut), () => resolve()));
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    req.end(form.body.slice(cut));
+  };
+  if (!hold) finish();
+  return { written, finish, response };
+}
+
+/** Whether a new TCP connection to the port is refused (the listener is closed). */
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1");
+    s.once("connect", () => { s.destroy(); resolve(false); });
+    s.once("error", () => resolve(true));
+  });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, attempts = 300): Promise<T> {
+  for (let i = 0; i < attempts; i++) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+async function sessionsOfUser(): Promise<string[]> {
+  const rows = await query<{ sid: string }>(db.url, "SELECT sid FROM session WHERE (sess -> 'passport' ->> 'user') = $1", [String(userId)]);
+  return rows.map((r) => r.sid);
+}
+
+describe("graceful shutdown", () => {
+  before(async () => {
+    const server = await start();
+    try {
+      const page = await request.agent(server.url).get("/signup");
+      const res = await request(server.url).post("/signup").set("Cookie", sessionCookie(page.headers["set-cookie"])).type("form").send({
+        username: creds.username, email: `${creds.username}@example.test`, password: creds.password, password_confirm: creds.password, _csrf: csrfFrom(page.text),
+      });
+      assert.equal(res.status, 303, res.text);
+      [{ id: userId }] = await query<{ id: number }>(db.url, "SELECT id FROM users WHERE username = $1", [creds.username]);
+      await query(db.url, "DELETE FROM session");
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
+  it("finishes every request accepted before SIGTERM, tells sockets to reconnect, and exits 0", async (t) => {
+    const server = await start();
+    const forms = await Promise.all(Array.from({ length: 16 }, () => loginForm(server)));
+    const login = await loginForm(server);
+    const socketCookie = sessionCookie((await request(server.url).post("/login").set("Cookie", login.cookie).type("form").send(login.body)).headers["set-cookie"]);
+    const socket = ioClient(server.url, { transports: ["websocket"], extraHeaders: { Cookie: socketCookie }, reconnection: false });
+    await new Promise<void>((resolve, reject) => { socket.once("connect", resolve); socket.once("connect_error", reject); });
+    const hint = new Promise<unknown>((resolve) => socket.once("server:shutdown", resolve));
+    const reason = new Promise<string>((resolve) => socket.once("disconnect", resolve));
+
+    const slow = post(server, "/login", await loginForm(server), true); // its body is still arriving at SIGTERM
+    const batch = forms.map((f) => post(server, "/login", f));
+    await Promise.all([slow.written, ...batch.map((s) => s.written)]);
+    const signalledAt = Date.now();
+    server.child.kill("SIGTERM");
+
+    // The listener closes while the held request is still incomplete; only then does its body arrive.
+    await until("the listener to close", async () => ((await refused(server.port)) ? true : undefined));
+    slow.finish();
+
+    const responses = await Promise.all([slow.response, ...batch.map((s) => s.response)]);
+    for (const r of responses) {
+      assert.equal(r.status, 303, "every login accepted before the signal succeeded");
+      assert.equal(r.headers.location, "/");
+    }
+    t.diagnostic(`${responses.filter((r) => r.at > signalledAt).length} of ${responses.length} responses were sent after SIGTERM`);
+    assert.ok(responses[0].at > signalledAt, "the held request was answered after the signal");
+    assert.deepEqual(await hint, { reconnect: true });
+    assert.equal(await reason, "transport close", "closed so that the client reconnects (elsewhere)");
+    socket.close();
+
+    assert.equal(await server.exited, 0, server.output().slice(-3000));
+    assert.match(server.output(), /"msg":"bye"/);
+    assert.equal(await refused(server.port), true);
+    // Each login's session was stored before its redirect went out.
+    const stored = await sessionsOfUser();
+    for (const r of responses) assert.ok(stored.includes(sidOf(r.headers["set-cookie"])), "the new session is in the database");
+    const [{ last_login }] = await query<{ last_login: Date | null }>(db.url, "SELECT last_login FROM users WHERE id = $1", [userId]);
+    assert.ok(last_login, "recordLogin ran");
+  });
+
+  it("with SHUTDOWN_DELAY_SECONDS, reports not-ready but keeps serving, then drains an unfinished request", async () => {
+    const server = await start({ SHUTDOWN_DELAY_SECONDS: "2" });
+    assert.equal((await request(server.url).get("/readyz")).status, 200);
+    const held = post(server, "/login", await loginForm(server), true);
+    await held.written;
+    server.child.kill("SIGTERM");
+
+    const notReady = await until("/readyz to turn 503", async () => {
+      const res = await request(server.url).get("/readyz");
+      return res.status === 503 ? res : undefined;
+    });
+    assert.equal(notReady.text, "shutting down");
+    const page = await request(server.url).get("/login");
+    assert.equal(page.status, 200, "still serving while the load balancer moves away");
+    assert.equal(page.headers.connection, "close", "and asks clients not to keep the connection");
+
+    await until("the listener to close", async () => ((await refused(server.port)) ? true : undefined), 1000);
+    held.finish();
+    const res = await held.response;
+    assert.equal(res.status, 303);
+    assert.equal(await server.exited, 0, server.output().slice(-3000));
+    assert.ok((await sessionsOfUser()).includes(sidOf(res.headers["set-cookie"])));
+  });
+});
