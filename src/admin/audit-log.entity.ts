@@ -1,6 +1,7 @@
 // Who did what to which object in the admin site, and when.
 import {
-  BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation,
+  BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type EntityManager,
+  type Relation,
 } from "typeorm";
 import type { User } from "../auth/user.entity";
 
@@ -35,4 +36,32 @@ export class AuditLog extends BaseEntity {
   @Index("audit_logs_created_at_idx")
   @CreateDateColumn({ name: "created_at", type: "timestamptz" })
   createdAt: Date;
+
+  /** Writes one entry through the caller's transaction manager, so the entry and the change commit (or roll back) together. */
+  static async record(em: EntityManager, entry: AuditEntry): Promise<void> {
+    await em.query(
+      `INSERT INTO audit_logs (actor_id, actor_username, action, target_type, target_id, details) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [entry.actor.id, entry.actor.username, entry.action, entry.targetType, String(entry.targetId), JSON.stringify(entry.details ?? {})],
+    );
+  }
+
+  /** Newest first; one extra row is read to know whether there is a next page. */
+  static async page(page: number, size: number): Promise<{ items: AuditLog[]; hasNext: boolean }> {
+    const rows = await AuditLog.find({ order: { id: "DESC" }, skip: (page - 1) * size, take: size + 1 });
+    return { items: rows.slice(0, size), hasNext: rows.length > size };
+  }
+
+  /** The latest entries about one object, e.g. everything done to a user. */
+  static forTarget(targetType: string, targetId: number | string, limit = 10): Promise<AuditLog[]> {
+    return AuditLog.find({ where: { targetType, targetId: String(targetId) }, order: { id: "DESC" }, take: limit });
+  }
+}
+
+export interface AuditEntry {
+  /** id is null for actions taken from the command line, which has no logged-in user. */
+  actor: { id: number | null; username: string };
+  action: string;
+  targetType: string;
+  targetId: number | string;
+  details?: Record<string, unknown>;
 }

@@ -1,0 +1,38 @@
+// One zod schema per admin form; page numbers and ids are parsed separately (a bad one is a 404).
+import { z } from "zod";
+import { notFound } from "../http/errors";
+
+export const userSearchSchema = z.object({
+  q: z
+    .string({ error: "Enter one search term." })
+    .trim()
+    .max(100, "Search for at most 100 characters.")
+    .default(""),
+});
+
+const flag = (message: string) => z.enum(["1", "0"], { error: message }).transform((v) => v === "1");
+
+export const setActiveSchema = z.object({ active: flag("Choose whether the account is active.") });
+
+export const setStaffSchema = z.object({ staff: flag("Choose whether the user is staff.") });
+
+export const deleteUserSchema = z.object({
+  confirm: z
+    .string({ error: "Type the username to confirm." })
+    .trim()
+    .min(1, "Type the username to confirm.")
+    .max(150, "That is not the username."),
+});
+
+/** ?page=N for the paged lists: absent means 1; anything that is not a plain number is a page that cannot exist. */
+export function parsePage(raw: unknown): number {
+  if (raw === undefined || raw === "") return 1;
+  if (typeof raw !== "string" || !/^[1-9][0-9]{0,5}$/.test(raw)) throw notFound();
+  return Number(raw);
+}
+
+/** Where a moderation form sends the admin back to: only admin pages, so the field cannot redirect elsewhere. */
+export function adminReturnPath(raw: unknown, fallback: string): string {
+  if (typeof raw !== "string" || raw.length > 500 || !/^\/admin(\/[A-Za-z0-9/_-]*)?(\?[A-Za-z0-9=&%+._-]*)?$/.test(raw)) return fallback;
+  return raw;
+}
