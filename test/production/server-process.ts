@@ -32,13 +32,18 @@ export interface StartOptions {
   entry?: "source" | "start";
   /** How long to wait for the "running" line before giving up (an embedded Postgres needs a few seconds). */
   bootTimeoutMs?: number;
+  /** A project tree other than this checkout (e.g. a private build); its bin/start.js is run. */
+  root?: string;
+}
+
+function command(entry: "source" | "start", root: string): string[] {
+  return entry === "source" ? ["--import", "tsx", path.join(root, "src/server.ts")] : [path.join(root, "bin/start.js")];
 }
 
 /** Starts the server and resolves once it listens (its port is read from its own log line). */
-export async function startServerProcess({ env, entry = "source", bootTimeoutMs = 60_000 }: StartOptions): Promise<ServerProcess> {
-  const args = entry === "source" ? ["--import", "tsx", path.join(ROOT, "src/server.ts")] : [path.join(ROOT, "bin/start.js")];
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
+export async function startServerProcess({ env, entry = "source", bootTimeoutMs = 60_000, root = ROOT }: StartOptions): Promise<ServerProcess> {
+  const child = spawn(process.execPath, command(entry, root), {
+    cwd: root,
     env: { ...baseEnv(), HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", UV_THREADPOOL_SIZE: "4", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -75,9 +80,8 @@ export async function startServerProcess({ env, entry = "source", bootTimeoutMs 
 }
 
 /** Runs the server to completion (for configurations it must refuse): exit code and output. */
-export async function runServerToExit(env: Record<string, string>, entry: "source" | "start" = "source") {
-  const args = entry === "source" ? ["--import", "tsx", path.join(ROOT, "src/server.ts")] : [path.join(ROOT, "bin/start.js")];
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...baseEnv(), HOST: "127.0.0.1", PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export async function runServerToExit(env: Record<string, string>, entry: "source" | "start" = "source", root = ROOT) {
+  const child = spawn(process.execPath, command(entry, root), { cwd: root, env: { ...baseEnv(), HOST: "127.0.0.1", PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
