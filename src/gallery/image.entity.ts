@@ -49,4 +49,14 @@ export class Image extends BaseEntity {
 
   @CreateDateColumn({ name: "created_at", type: "timestamptz" })
   createdAt: Date;
+
+  /** One of the owner's images, or null: another user's image is simply not found. */
+  static findOwned(id: number, ownerId: number): Promise<Image | null> {
+    return Image.findOne({ where: { id, ownerId } });
+  }
+
+  /** A page of a gallery, newest first, with the total count. */
+  static pageOf(galleryId: number, page: number, perPage: number): Promise<[Image[], number]> {
+    return Image.findAndCount({ where: { galleryId }, order: { id: "DESC" }, skip: (page - 1) * perPage, take: perPage });
+  }
 }

@@ -1,0 +1,261 @@
+// Gallery images: storing uploads (validate, re-encode, move into MEDIA_ROOT, then commit), avatars, deletion.
+// Files and rows never disagree: files are placed before the transaction and removed again if it does not
+// commit; on deletion the rows go first and the files after the commit.
+import crypto from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { Logger } from "pino";
+import type { DataSource, EntityManager } from "typeorm";
+import { User } from "../auth/user.entity";
+import { Chat } from "../chat/chat.entity";
+import type { AppDeps } from "../deps";
+import { notFound } from "../http/errors";
+import { cleanFileName, uploadTempDir } from "../http/upload";
+import { Image } from "./image.entity";
+import { configureSharp, ImageRejected, OUTPUT_EXT, processImage } from "./image-pipeline";
+import { mediaPath, removeMediaFiles } from "./media-files";
+
+/** What the upload middleware hands over: a temp file and the name the client gave it. */
+export interface UploadFile {
+  path: string;
+  originalname: string;
+}
+
+export type UploadOutcome =
+  | { name: string; ok: true; image: Image }
+  | { name: string; ok: false; error: string };
+
+/** Where a freshly stored image should also become the picture. */
+export type AvatarTarget = { user: true } | { chatId: number };
+
+interface Prepared {
+  name: string;
+  web: string;
+  thumb: string;
+  tmpWeb: string;
+  tmpThumb: string;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
+// A group chat's picture may be changed by its creator and by its members (as in the app Hromada re-implements).
+const CAN_EDIT_CHAT = `c.is_group AND (c.creator_id = :userId OR EXISTS (
+  SELECT 1 FROM chat_members m WHERE m.chat_id = c.id AND m.user_id = :userId))`;
+
+const isFkViolation = (err: unknown) =>
+  ((err as { driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code) === "23503";
+
+export class ImagesService {
+  private ds: DataSource;
+  private logger: Logger;
+  private mediaRoot: string;
+  private tmpDir: string;
+
+  constructor({ config, ds, logger }: Pick<AppDeps, "config" | "ds" | "logger">) {
+    this.ds = ds;
+    this.logger = logger;
+    this.mediaRoot = config.mediaRoot;
+    this.tmpDir = uploadTempDir(config.mediaRoot);
+    configureSharp();
+  }
+
+  /**
+   * Stores the good files of an upload in the user's gallery (one transaction for all of them) and reports
+   * each bad one with a message naming it. The temp files are always removed.
+   */
+  async storeUploads(userId: number, files: UploadFile[], avatarFor?: AvatarTarget): Promise<UploadOutcome[]> {
+    const scratch = files.map((f) => f.path);
+    const placed: string[] = [];
+    let committed = false;
+    try {
+      // allSettled, not all: a failing file must not leave the others still writing after the cleanup below.
+      const settled = await Promise.allSettled(files.map((f) => this.prepare(f, scratch)));
+      const crashed = settled.find((s) => s.status === "rejected");
+      if (crashed) throw (crashed as PromiseRejectedResult).reason;
+      const results = settled.map((s) => (s as PromiseFulfilledResult<Prepared | { name: string; error: string }>).value);
+      const good = results.filter((r): r is Prepared => "web" in r);
+      if (!good.length) return results.map((r) => ({ name: r.name, ok: false, error: (r as { error: string }).error }));
+
+      for (const p of good) await this.place(p, placed);
+      const images = await this.ds.transaction((em) => this.insert(em, userId, good, avatarFor));
+      committed = true;
+
+      const byPrepared = new Map(good.map((p, i) => [p, images[i]]));
+      return results.map((r) =>
+        "web" in r ? { name: r.name, ok: true as const, image: byPrepared.get(r)! } : { name: r.name, ok: false as const, error: r.error },
+      );
+    } finally {
+      await Promise.all(scratch.map((f) => fs.rm(f, { force: true }).catch(() => {})));
+      if (!committed && placed.length) await this.removeFiles(placed);
+    }
+  }
+
+  /** Validates and re-encodes one upload into scratch files; a refusal is a result, not an exception. */
+  private async prepare(file: UploadFile, scratch: string[]): Promise<Prepared | { name: string; error: string }> {
+    const name = cleanFileName(file.originalname);
+    let encoded;
+    try {
+      encoded = await processImage(file.path);
+    } catch (err) {
+      if (err instanceof ImageRejected) return { name, error: `“${name}” ${err.message}.` };
+      throw err;
+    }
+    // Random names in two levels of shards (65,536 directories), so no directory grows huge.
+    const id = crypto.randomBytes(16).toString("hex");
+    const dir = `${id.slice(0, 2)}/${id.slice(2, 4)}`;
+    const tmpWeb = path.join(this.tmpDir, `${id}.web`);
+    const tmpThumb = path.join(this.tmpDir, `${id}.thumb`);
+    scratch.push(tmpWeb, tmpThumb);
+    await fs.mkdir(this.tmpDir, { recursive: true });
+    await Promise.all([fs.writeFile(tmpWeb, encoded.web, { flag: "wx" }), fs.writeFile(tmpThumb, encoded.thumb, { flag: "wx" })]);
+    return {
+      name,
+      web: `${dir}/${id}${OUTPUT_EXT}`,
+      thumb: `${dir}/${id}.thumb${OUTPUT_EXT}`,
+      tmpWeb,
+      tmpThumb,
+      width: encoded.width,
+      height: encoded.height,
+      bytes: encoded.web.length,
+    };
+  }
+
+  /** Moves finished files into MEDIA_ROOT (a rename: same filesystem), remembering them for a rollback. */
+  private async place(p: Prepared, placed: string[]): Promise<void> {
+    for (const [from, rel] of [[p.tmpWeb, p.web], [p.tmpThumb, p.thumb]] as const) {
+      const to = mediaPath(this.mediaRoot, rel)!;
+      await fs.mkdir(path.dirname(to), { recursive: true });
+      placed.push(rel);
+      await fs.rename(from, to);
+    }
+  }
+
+  private async insert(em: EntityManager, userId: number, good: Prepared[], avatarFor?: AvatarTarget): Promise<Image[]> {
+    const user = await em.findOne(User, { where: { id: userId }, select: { id: true, galleryId: true } });
+    if (!user) throw notFound();
+    const rows = await em.save(
+      good.map((p) =>
+        em.create(Image, {
+          galleryId: user.galleryId,
+          ownerId: userId,
+          path: p.web,
+          thumbPath: p.thumb,
+          width: p.width,
+          height: p.height,
+          bytes: p.bytes,
+          originalName: p.name,
+        }),
+      ),
+    );
+    const picture = rows[rows.length - 1];
+    if (avatarFor && "user" in avatarFor) await em.update(User, { id: userId }, { profilePictureId: picture.id });
+    if (avatarFor && "chatId" in avatarFor) {
+      // Checked again here: membership may have ended while the file was being processed.
+      const res = await em
+        .createQueryBuilder()
+        .update(Chat)
+        .set({ profilePictureId: picture.id })
+        .where(`id = :chatId AND id IN (SELECT c.id FROM chats c WHERE c.id = :chatId AND ${CAN_EDIT_CHAT})`, {
+          chatId: avatarFor.chatId,
+          userId,
+        })
+        .execute();
+      if (!res.affected) throw notFound();
+    }
+    return rows;
+  }
+
+  /** Makes one of the user's own images their avatar; 404 for anyone else's. */
+  async setAvatar(userId: number, imageId: number): Promise<void> {
+    try {
+      const res = await User.createQueryBuilder()
+        .update()
+        .set({ profilePictureId: imageId })
+        .where("id = :userId AND EXISTS (SELECT 1 FROM images i WHERE i.id = :imageId AND i.owner_id = :userId)", { userId, imageId })
+        .execute();
+      if (!res.affected) throw notFound();
+    } catch (err) {
+      // The image was deleted between the check and the write.
+      if (isFkViolation(err)) throw notFound();
+      throw err;
+    }
+  }
+
+  /** Back to the initials placeholder; the image stays in the gallery. */
+  async clearAvatar(userId: number): Promise<void> {
+    await User.update({ id: userId }, { profilePictureId: null });
+  }
+
+  /** A group chat this user may change the picture of, with its current picture; null otherwise. */
+  findChatForAvatar(userId: number, chatId: number): Promise<Chat | null> {
+    return Chat.createQueryBuilder("c")
+      .leftJoinAndSelect("c.profilePicture", "p")
+      .where(`c.id = :chatId AND ${CAN_EDIT_CHAT}`, { chatId, userId })
+      .getOne();
+  }
+
+  /** Stores one upload in the user's gallery and makes it the group chat's picture. */
+  async setChatAvatar(userId: number, chatId: number, file: UploadFile): Promise<UploadOutcome> {
+    const [outcome] = await this.storeUploads(userId, [file], { chatId });
+    return outcome;
+  }
+
+  async clearChatAvatar(userId: number, chatId: number): Promise<void> {
+    const res = await Chat.createQueryBuilder()
+      .update()
+      .set({ profilePictureId: null })
+      .where(`id IN (SELECT c.id FROM chats c WHERE c.id = :chatId AND ${CAN_EDIT_CHAT})`, { chatId, userId })
+      .execute();
+    if (!res.affected) throw notFound();
+  }
+
+  /**
+   * Deletes one of the user's images (404 for anyone else's). The FKs set any avatar that used it back to
+   * null (the placeholder); its files are removed once the delete has committed.
+   */
+  async destroyOwned(userId: number, imageId: number): Promise<void> {
+    await this.destroyWhere("id = $1 AND owner_id = $2", [imageId, userId]);
+  }
+
+  /** For moderation: deletes any image by id. */
+  async destroyAny(imageId: number): Promise<void> {
+    await this.destroyWhere("id = $1", [imageId]);
+  }
+
+  private async destroyWhere(where: string, params: unknown[]): Promise<void> {
+    const rows: { path: string; thumb_path: string }[] = await this.ds.transaction(async (em) => {
+      // For a DELETE, TypeORM's raw result is [rows, rowCount].
+      const [deleted] = await em.query(`DELETE FROM images WHERE ${where} RETURNING path, thumb_path`, params);
+      return deleted;
+    });
+    if (!rows.length) throw notFound();
+    await this.removeFiles(rows.flatMap((r) => [r.path, r.thumb_path]));
+  }
+
+  /** Removes stored files (after their rows are gone or were never committed); failures are logged, not thrown. */
+  async removeFiles(relPaths: string[]): Promise<void> {
+    const failed = await removeMediaFiles(this.mediaRoot, relPaths);
+    if (failed.length) this.logger.warn({ files: failed }, "could not remove media files");
+  }
+
+  /** Temp files a crashed process left behind (a live upload never takes this long). */
+  async sweepTemp(olderThanMs = 3600_000): Promise<number> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.tmpDir);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const name of names) {
+      const full = path.join(this.tmpDir, name);
+      const st = await fs.stat(full).catch(() => null);
+      if (st?.isFile() && Date.now() - st.mtimeMs > olderThanMs) {
+        await fs.rm(full, { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+}
