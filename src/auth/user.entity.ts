@@ -5,6 +5,7 @@ import {
 } from "typeorm";
 import { Gallery } from "../gallery/gallery.entity";
 import { Image } from "../gallery/image.entity";
+import { unreadTotalSql } from "../chat/unread";
 
 @Entity("users")
 // TypeORM cannot express indexes on lower(...); synchronize:false keeps the schema diff from touching them.
@@ -59,12 +60,21 @@ export class User extends BaseEntity {
   }
 
   /** The user a session points at, if still allowed in. One indexed query: it runs on every authenticated request. */
-  static findActive(id: number): Promise<User | null> {
+  static async findActive(id: number): Promise<User | null> {
     // A query builder rather than findOne({ relations }): findOne adds a LIMIT, and TypeORM turns
-    // LIMIT + JOIN into two statements; getOne() here is exactly one.
-    return User.createQueryBuilder("u")
+    // LIMIT + JOIN into two statements; getRawAndEntities() here is exactly one.
+    // The unread chat total rides along as a subselect, so the navbar badge costs no extra statement per page.
+    const { entities, raw } = await User.createQueryBuilder("u")
       .leftJoinAndSelect("u.profilePicture", "pp")
+      .addSelect(unreadTotalSql("u.id"), "unread_total")
       .where("u.id = :id AND u.isActive = true", { id })
-      .getOne();
+      .getRawAndEntities<{ unread_total: number }>();
+    const user = entities[0];
+    if (!user) return null;
+    user.unreadTotal = Number(raw[0]?.unread_total ?? 0);
+    return user;
   }
+
+  /** Unread chat messages over all the user's chats; filled by findActive only (the navbar badge). Not a column. */
+  unreadTotal?: number;
 }

@@ -4,6 +4,7 @@ import {
 } from "typeorm";
 import type { User } from "../auth/user.entity";
 import type { Image } from "../gallery/image.entity";
+import { unreadInChatSql } from "./unread";
 
 @Entity("chats")
 export class Chat extends BaseEntity {
@@ -40,4 +41,84 @@ export class Chat extends BaseEntity {
   @Index("chats_last_message_at_idx")
   @Column({ name: "last_message_at", type: "timestamptz", nullable: true })
   lastMessageAt: Date | null;
+
+  /**
+   * A user's chats, most recent activity first, each with its last message and unread count: one statement
+   * (lateral joins), however many chats there are.
+   */
+  static listFor(userId: number, limit: number, offset = 0): Promise<ChatListRow[]> {
+    return Chat.query(
+      `SELECT c.id, c.chat_name, c.is_group, COALESCE(c.last_message_at, c.created_at) AS activity_at,
+              ci.thumb_path AS avatar,
+              other.id AS other_id, other.username AS other_username, other.avatar AS other_avatar,
+              last.id AS last_id, last.message AS last_text, last.user_id AS last_user_id, last.username AS last_username,
+              ${unreadInChatSql("me")} AS unread,
+              (SELECT count(*)::int FROM chat_members mc WHERE mc.chat_id = c.id) AS member_count
+         FROM chat_members me
+         JOIN chats c ON c.id = me.chat_id
+         LEFT JOIN images ci ON ci.id = c.profile_picture_id
+         LEFT JOIN LATERAL (
+           SELECT u.id, u.username, i.thumb_path AS avatar
+             FROM chat_members o JOIN users u ON u.id = o.user_id LEFT JOIN images i ON i.id = u.profile_picture_id
+            WHERE o.chat_id = c.id AND o.user_id <> me.user_id
+            ORDER BY o.id LIMIT 1
+         ) other ON NOT c.is_group
+         LEFT JOIN LATERAL (
+           SELECT m.id, left(m.message, 200) AS message, m.user_id, u.username
+             FROM messages m JOIN users u ON u.id = m.user_id
+            WHERE m.chat_id = c.id ORDER BY m.id DESC LIMIT 1
+         ) last ON true
+        WHERE me.user_id = $1
+        ORDER BY activity_at DESC, c.id DESC
+        LIMIT $2 OFFSET $3`,
+      [userId, limit, offset],
+    );
+  }
+
+  /** The chat as its member `userId` sees it (with every member), or nothing if they are not a member. */
+  static async forMember(chatId: number, userId: number): Promise<ChatMemberView | null> {
+    const rows: ChatMemberView[] = await Chat.query(
+      `SELECT c.id, c.chat_name, c.is_group, c.creator_id, c.created_at, ci.thumb_path AS avatar,
+              me.last_read_message_id, ${unreadInChatSql("me")} AS unread,
+              (SELECT json_agg(json_build_object('id', u.id, 'username', u.username, 'avatar', i.thumb_path)
+                               ORDER BY lower(u.username))
+                 FROM chat_members cm JOIN users u ON u.id = cm.user_id LEFT JOIN images i ON i.id = u.profile_picture_id
+                WHERE cm.chat_id = c.id) AS members
+         FROM chats c
+         JOIN chat_members me ON me.chat_id = c.id AND me.user_id = $2
+         LEFT JOIN images ci ON ci.id = c.profile_picture_id
+        WHERE c.id = $1`,
+      [chatId, userId],
+    );
+    return rows[0] ?? null;
+  }
+}
+
+export interface ChatListRow {
+  id: number;
+  chat_name: string | null;
+  is_group: boolean;
+  activity_at: Date;
+  avatar: string | null;
+  other_id: number | null;
+  other_username: string | null;
+  other_avatar: string | null;
+  last_id: number | null;
+  last_text: string | null;
+  last_user_id: number | null;
+  last_username: string | null;
+  unread: number;
+  member_count: number;
+}
+
+export interface ChatMemberView {
+  id: number;
+  chat_name: string | null;
+  is_group: boolean;
+  creator_id: number | null;
+  created_at: Date;
+  avatar: string | null;
+  last_read_message_id: number;
+  unread: number;
+  members: { id: number; username: string; avatar: string | null }[] | null;
 }

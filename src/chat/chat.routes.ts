@@ -1,8 +1,185 @@
-// Chat pages (issue #4).
-import { Router } from "express";
+// Chat pages: my chats, one chat (history + send form, live with JS through chat.socket.ts), group
+// management, and the people directory where direct chats start. Everything works without JavaScript.
+import crypto from "node:crypto";
+import { Router, type Request, type Response } from "express";
 import type { Server } from "socket.io";
+import { FieldError } from "../auth/auth.service";
 import type { AppDeps } from "../deps";
+import { notFound, requireId } from "../http/errors";
+import { requireUser } from "../http/guards";
+import { flash } from "../http/locals";
+import { oldInput, parseForm, type FieldErrors } from "../http/validate";
+import { addMembersSchema, CHAT_NAME_MAX, createGroupSchema, MESSAGE_MAX, renameSchema, sendMessageSchema } from "./chat.schemas";
+import { ChatService, type ChatView, type MessageDto } from "./chat.service";
+import { createPeopleRouter } from "./people.routes";
+import { PeopleService } from "./people.service";
 
-export function createChatRouter(_deps: AppDeps, _io: Server): Router {
-  return Router();
+const pageParam = (raw: unknown) => {
+  const n = typeof raw === "string" && /^[1-9][0-9]{0,3}$/.test(raw) ? Number(raw) : 1;
+  return n;
+};
+
+/** Consecutive messages of one author within five minutes are drawn as one block; days get a divider. */
+function layoutMessages(messages: MessageDto[], lastReadId: number, me: number) {
+  let unreadShown = false;
+  return messages.map((m, i) => {
+    const prev = messages[i - 1];
+    const dayBreak = !prev || prev.day !== m.day;
+    const unreadBreak = !unreadShown && m.id > lastReadId && m.userId !== me;
+    if (unreadBreak) unreadShown = true;
+    const continued =
+      !dayBreak && !unreadBreak && !!prev && prev.userId === m.userId && Date.parse(m.createdAt) - Date.parse(prev.createdAt) < 5 * 60_000;
+    return { ...m, mine: m.userId === me, dayBreak, unreadBreak, continued };
+  });
+}
+
+export function createChatRouter(deps: AppDeps, io: Server): Router {
+  const chats = new ChatService(deps.pool, io);
+  const router = Router();
+  router.use(["/chats", "/people"], requireUser);
+  router.use(createPeopleRouter(new PeopleService(deps.pool)));
+
+  router.get("/chats", async (req, res) => {
+    const page = pageParam(req.query.page);
+    const { items, hasMore } = await chats.listChats(req.user!.id, page);
+    res.render("chat/index.njk", { items, page, hasMore });
+  });
+
+  const renderNew = (res: Response, values: Record<string, string>, errors: FieldErrors = {}, status = 200) =>
+    res.status(status).render("chat/new.njk", { values, errors, nameMax: CHAT_NAME_MAX });
+
+  router.get("/chats/new", (req, res) => {
+    const withName = typeof req.query.with === "string" ? req.query.with.slice(0, 150) : "";
+    renderNew(res, { members: withName });
+  });
+
+  router.post("/chats", async (req, res) => {
+    const form = parseForm(createGroupSchema, req.body);
+    if (!form.ok) return renderNew(res, oldInput(req.body), form.errors, 422);
+    try {
+      const id = await chats.createGroup(req.user!.id, form.data.name, form.data.members);
+      flash(req, "success", `Group "${form.data.name}" created.`);
+      res.redirect(303, `/chats/${id}`);
+    } catch (err) {
+      if (err instanceof FieldError) return renderNew(res, oldInput(req.body), { [err.field]: err.message }, 422);
+      throw err;
+    }
+  });
+
+  // The "Message" button of a profile or the directory: opens the direct chat, creating it the first time.
+  router.post("/chats/direct", async (req, res) => {
+    const otherId = requireId((req.body as Record<string, unknown>)?.user_id);
+    try {
+      res.redirect(303, `/chats/${await chats.openDirect(req.user!.id, otherId)}`);
+    } catch (err) {
+      if (!(err instanceof FieldError)) throw err;
+      const me = req.user!;
+      res.status(422).render("people/show.njk", {
+        person: { id: me.id, username: me.username, joinedAt: me.createdAt, profilePicture: me.profilePicture },
+        isMe: true,
+        error: err.message,
+      });
+    }
+  });
+
+  async function renderChat(req: Request, res: Response, values: Record<string, string> = {}, errors: FieldErrors = {}) {
+    const chatId = requireId(req.params.id);
+    const before = req.query.before === undefined ? null : requireId(req.query.before);
+    const page = await chats.openChat(req.user!, chatId, before);
+    const list = await chats.listChats(req.user!.id);
+    res.status(Object.keys(errors).length ? 422 : 200).render("chat/show.njk", {
+      chat: page.chat,
+      messages: layoutMessages(page.messages, page.chat.lastReadMessageId, req.user!.id),
+      hasOlder: page.hasOlder,
+      viewingOlder: before !== null,
+      list: list.items,
+      unreadTotal: page.unreadTotal,
+      // A fresh id per rendered form: submitting the same form twice stores the message once.
+      clientId: crypto.randomUUID(),
+      messageMax: MESSAGE_MAX,
+      values,
+      errors,
+    });
+  }
+
+  router.get("/chats/:id", (req, res) => renderChat(req, res));
+
+  // "Load older" for chat.js: the same keyset page as ?before= on the HTML page, as JSON.
+  router.get("/chats/:id/messages", async (req, res) => {
+    const chatId = requireId(req.params.id);
+    const before = requireId(req.query.before);
+    res.json(await chats.olderMessages(req.user!.id, chatId, before));
+  });
+
+  router.post("/chats/:id/messages", async (req, res) => {
+    const chatId = requireId(req.params.id);
+    const form = parseForm(sendMessageSchema, req.body);
+    if (!form.ok) return renderChat(req, res, oldInput(req.body), form.errors);
+    try {
+      await chats.postMessage(req.user!.id, chatId, form.data.text, form.data.client_id || null);
+    } catch (err) {
+      if (err instanceof FieldError) return renderChat(req, res, oldInput(req.body), { text: err.message });
+      throw err;
+    }
+    res.redirect(303, `/chats/${chatId}`);
+  });
+
+  /** A group as its member sees it, or 404; `creatorOnly` makes it 404 for everyone but the creator as well. */
+  async function groupFor(req: Request, creatorOnly: boolean): Promise<ChatView> {
+    const chat = await chats.getChat(req.user!.id, requireId(req.params.id));
+    if (!chat.isGroup || (creatorOnly && !chat.isCreator)) throw notFound();
+    return chat;
+  }
+
+  const renderSettings = (res: Response, chat: ChatView, extra: Record<string, unknown> = {}, status = 200) =>
+    res.status(status).render("chat/settings.njk", {
+      chat,
+      values: { name: chat.title },
+      errors: {},
+      addValues: {},
+      addErrors: {},
+      nameMax: CHAT_NAME_MAX,
+      ...extra,
+    });
+
+  router.get("/chats/:id/settings", async (req, res) => renderSettings(res, await groupFor(req, false)));
+
+  router.post("/chats/:id/rename", async (req, res) => {
+    const chat = await groupFor(req, true);
+    const form = parseForm(renameSchema, req.body);
+    if (!form.ok) return renderSettings(res, chat, { values: oldInput(req.body), errors: form.errors }, 422);
+    await chats.rename(req.user!.id, chat.id, form.data.name);
+    flash(req, "success", "Group renamed.");
+    res.redirect(303, `/chats/${chat.id}/settings`);
+  });
+
+  router.post("/chats/:id/members", async (req, res) => {
+    const chat = await groupFor(req, true);
+    const form = parseForm(addMembersSchema, req.body);
+    if (!form.ok) return renderSettings(res, chat, { addValues: oldInput(req.body), addErrors: form.errors }, 422);
+    try {
+      const { added, already } = await chats.addMembers(req.user!.id, chat.id, form.data.members);
+      if (added.length) flash(req, "success", `Added ${added.join(", ")}.`);
+      if (already.length) flash(req, "info", `Already in the group: ${already.join(", ")}.`);
+    } catch (err) {
+      if (err instanceof FieldError) return renderSettings(res, chat, { addValues: oldInput(req.body), addErrors: { members: err.message } }, 422);
+      throw err;
+    }
+    res.redirect(303, `/chats/${chat.id}/settings`);
+  });
+
+  router.post("/chats/:id/members/:userId/remove", async (req, res) => {
+    const chatId = requireId(req.params.id);
+    const username = await chats.removeMember(req.user!.id, chatId, requireId(req.params.userId));
+    flash(req, "success", `Removed ${username} from the group.`);
+    res.redirect(303, `/chats/${chatId}/settings`);
+  });
+
+  router.post("/chats/:id/leave", async (req, res) => {
+    const { title, deleted } = await chats.leave(req.user!.id, requireId(req.params.id));
+    flash(req, "info", deleted ? `You left "${title}", its last member: the group is deleted.` : `You left "${title}".`);
+    res.redirect(303, "/chats");
+  });
+
+  return router;
 }

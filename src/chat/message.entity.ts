@@ -36,4 +36,39 @@ export class Message extends BaseEntity {
 
   @CreateDateColumn({ name: "created_at", type: "timestamptz" })
   createdAt: Date;
+
+  /** Up to `limit` messages of a chat with ids below `beforeId`, oldest first (keyset pagination, never OFFSET). */
+  static async pageBefore(chatId: number, beforeId: number, limit: number): Promise<MessageRow[]> {
+    const rows: MessageRow[] = await Message.query(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m ${MESSAGE_JOINS}
+        WHERE m.chat_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3`,
+      [chatId, beforeId, limit],
+    );
+    return rows.reverse();
+  }
+
+  /** Up to `limit` messages of a chat after `afterId`, oldest first: what a reconnecting client missed. */
+  static pageAfter(chatId: number, afterId: number, limit: number): Promise<MessageRow[]> {
+    return Message.query(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m ${MESSAGE_JOINS}
+        WHERE m.chat_id = $1 AND m.id > $2 ORDER BY m.id LIMIT $3`,
+      [chatId, afterId, limit],
+    );
+  }
 }
+
+/** A message with what a chat page shows next to it: its author's name and avatar thumbnail. */
+export interface MessageRow {
+  id: number;
+  chat_id: number;
+  user_id: number;
+  message: string;
+  client_id: string | null;
+  created_at: Date;
+  username: string;
+  avatar: string | null;
+}
+
+export const MESSAGE_COLUMNS =
+  "m.id, m.chat_id, m.user_id, m.message, m.client_id, m.created_at, u.username, i.thumb_path AS avatar";
+export const MESSAGE_JOINS = "JOIN users u ON u.id = m.user_id LEFT JOIN images i ON i.id = u.profile_picture_id";

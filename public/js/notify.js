@@ -1,0 +1,79 @@
+// The navbar's unread badge and any chat list on the page, kept live over the one socket each logged-in
+// page opens (chat.js reuses it through getSocket). The first number comes with the page (rendered by the
+// server from the user row); the server re-sends the total on every (re)connect and after every read.
+import { io } from "/socket.io/socket.io.esm.min.js";
+
+let socket = null;
+let openChatId = null;
+
+/** The page's socket, created on first use. */
+export function getSocket() {
+  // closeOnBeforeunload: leaving the page closes the connection quietly instead of as a network error.
+  socket ??= io({ closeOnBeforeunload: true });
+  return socket;
+}
+
+/** chat.js names the chat on screen: its new messages are being read, not piling up as unread. */
+export function setOpenChat(chatId) {
+  openChatId = chatId;
+}
+
+/** Sets an element's leading text (a count) without touching its visually-hidden " unread" label. */
+function setCount(el, text) {
+  let node = el.firstChild;
+  if (!node || node.nodeType !== Node.TEXT_NODE) {
+    node = document.createTextNode("");
+    el.prepend(node);
+  }
+  node.nodeValue = text;
+}
+
+const badge = document.getElementById("nav-unread");
+let total = badge ? Number.parseInt(badge.textContent, 10) || 0 : 0;
+
+function setTotal(n) {
+  total = Math.max(0, n);
+  if (!badge) return;
+  setCount(badge, total ? String(total) : "");
+  badge.classList.toggle("d-none", total === 0);
+}
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+
+/** A chat's row in a chat list on this page (the /chats page, the chat page's sidebar), if there is one. */
+export function updateRow(chatId, { preview, unread, delta, at } = {}) {
+  const row = document.querySelector(`[data-chat-row="${chatId}"]`);
+  if (!row) return;
+  const pill = row.querySelector(".chat-row-unread");
+  if (pill && (unread !== undefined || delta)) {
+    const n = unread ?? (Number.parseInt(pill.dataset.count ?? pill.textContent, 10) || 0) + delta;
+    pill.dataset.count = String(n);
+    setCount(pill, n >= 100 ? "99+" : n ? String(n) : "");
+    pill.classList.toggle("d-none", n === 0);
+  }
+  if (preview !== undefined) {
+    const p = row.querySelector(".chat-row-preview");
+    if (p) p.textContent = preview;
+    const t = row.querySelector(".chat-row-time");
+    if (t && at) {
+      t.dateTime = at;
+      t.textContent = timeFormat.format(new Date(at));
+    }
+    // Most recent activity first, as on the server.
+    if (row.parentElement && row.parentElement.firstElementChild !== row) row.parentElement.prepend(row);
+  }
+}
+
+if (badge) {
+  const s = getSocket();
+  s.on("chat:unread", (e) => {
+    if (typeof e.total === "number") setTotal(e.total);
+    if (typeof e.unread === "number" && e.chatId) updateRow(e.chatId, { unread: e.unread });
+    if (e.delta && e.chatId) {
+      const preview = e.group ? `${e.from}: ${e.text}` : e.text;
+      const reading = e.chatId === openChatId && document.visibilityState === "visible";
+      if (!reading) setTotal(total + e.delta);
+      updateRow(e.chatId, { preview, delta: reading ? 0 : e.delta, at: new Date().toISOString() });
+    }
+  });
+}

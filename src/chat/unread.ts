@@ -1,0 +1,18 @@
+// Unread counting, shared by the chat list, the live badge and User.findActive (the navbar badge on every page).
+
+/**
+ * Unread messages per chat are counted up to this many (shown as "99+"): the count walks the
+ * (chat_id, id) index, so a member who never reads a busy group cannot make every page slower.
+ */
+export const UNREAD_CAP = 100;
+
+/** Unread messages in one chat for one membership row `cm` (messages after cm.last_read_message_id). */
+export const unreadInChatSql = (cm: string) =>
+  `(SELECT count(*)::int FROM (SELECT 1 FROM messages um WHERE um.chat_id = ${cm}.chat_id AND um.id > ${cm}.last_read_message_id LIMIT ${UNREAD_CAP}) unread_rows)`;
+
+/**
+ * A user's unread total over all their chats, as a scalar subquery on a user id expression.
+ * A sender's own messages never count: storing a message moves the sender's read position past it.
+ */
+export const unreadTotalSql = (userIdExpr: string) =>
+  `(SELECT coalesce(sum(${unreadInChatSql("utm")}), 0)::int FROM chat_members utm WHERE utm.user_id = ${userIdExpr})`;
