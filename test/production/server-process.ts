@@ -6,7 +6,8 @@ import { Client } from "pg";
 import { createClient } from "redis";
 
 export const ROOT = path.resolve(__dirname, "../..");
-export const REDIS_TEST_URL = "redis://127.0.0.1:6379";
+/** The machine's Redis (CI exports REDIS_URL when one answers); the tests use their own key prefix in it. */
+export const REDIS_TEST_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 
 export interface ServerProcess {
   child: ChildProcess;
