@@ -22,7 +22,7 @@ export function uploadTempDir(mediaRoot: string): string {
 /** A client-supplied file name made fit for display: no control or bidi characters, no path, bounded length. */
 export function cleanFileName(raw: unknown, max = 100): string {
   let name = typeof raw === "string" ? raw : "";
-  name = name.normalize("NFC").replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, "");
+  name = name.normalize("NFC").replace(/[\t\r\n\u2028\u2029]/g, " ").replace(/[\p{Cc}\p{Cf}]/gu, "");
   name = (name.split(/[\\/]/).pop() ?? "").replace(/\s+/g, " ").trim();
   if (/^\.+$/.test(name)) name = "";
   const chars = Array.from(name);

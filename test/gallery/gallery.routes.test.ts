@@ -226,7 +226,7 @@ describe("uploading to the gallery", () => {
       "evil.jpg",
       "evil2.png",
       "nulbell[31mredgnp.exe",
-      "linebreak.png",
+      "line break.png",
       "<img src=x onerror=alert(1)>.png",
       "фото з відпустки.png",
     ]);
