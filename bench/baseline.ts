@@ -1,0 +1,285 @@
+// The raw baseline for S1: the floor of what Node and Postgres can do for the home page on this machine.
+// node:http + pg + template literals, no framework. It does the same work the app must do for GET /:
+// - reads the express-session cookie (s:<sid>.<signature>), checks the HMAC-SHA256 signature as
+//   cookie-signature does, and loads the row from the same `session` table with connect-pg-simple's query;
+// - one user query (the same columns and unread-count subselect as User.findActive);
+// - one notes query (the same as Note.pageFor: 20 newest with count(*) OVER ());
+// - renders the same HTML as views/notes/index.njk in layout.njk (checked by test/bench/bench-smoke.test.ts
+//   and at the start of every S1 run), with the same security headers.
+// Statements are sent unnamed (not prepared), as TypeORM and connect-pg-simple send them, so the database
+// does the same work for both: the ratio measures what the app spends in Node.
+// It only renders page 1 (no pager) and ignores flash messages: the S1 user has 20 notes and no flashes.
+import crypto from "node:crypto";
+import http from "node:http";
+import { Pool } from "pg";
+
+const COOKIE = "hromada.sid";
+
+const HEADERS: Record<string, string> = {
+  "Content-Security-Policy":
+    "default-src 'self';base-uri 'self';font-src 'self' data:;form-action 'self';frame-ancestors 'none';img-src 'self' data: blob:;object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self';connect-src 'self'",
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Resource-Policy": "same-origin",
+  "Origin-Agent-Cluster": "?1",
+  "Referrer-Policy": "same-origin",
+  "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+  "X-Content-Type-Options": "nosniff",
+  "X-DNS-Prefetch-Control": "off",
+  "X-Download-Options": "noopen",
+  "X-Frame-Options": "SAMEORIGIN",
+  "X-Permitted-Cross-Domain-Policies": "none",
+  "X-XSS-Protection": "0",
+  "Content-Type": "text/html; charset=utf-8",
+};
+
+const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const esc = (v: unknown) => String(v ?? "").replace(/[&<>"']/g, (c) => ESC[c]);
+
+const dateFmt = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
+const datetime = (d: Date) => dateFmt.format(d) + " UTC";
+const initials = (name: string) => {
+  const parts = name.split(/[\s._-]+/).filter(Boolean);
+  return ((parts[0]?.[0] ?? "?") + (parts[1]?.[0] ?? "")).toUpperCase();
+};
+
+/** cookie-signature's unsign: the value before the last dot, if its HMAC-SHA256 matches (constant-time). */
+export function unsign(signed: string, secret: string): string | null {
+  const dot = signed.lastIndexOf(".");
+  if (dot < 0) return null;
+  const value = signed.slice(0, dot);
+  const expected = Buffer.from(value + "." + crypto.createHmac("sha256", secret).update(value).digest("base64").replace(/=+$/, ""));
+  const given = Buffer.from(signed);
+  return expected.length === given.length && crypto.timingSafeEqual(expected, given) ? value : null;
+}
+
+function sessionId(cookieHeader: string | undefined, secret: string): string | null {
+  if (!cookieHeader) return null;
+  const start = cookieHeader.indexOf(COOKIE + "=");
+  if (start < 0) return null;
+  const end = cookieHeader.indexOf(";", start);
+  let raw = cookieHeader.slice(start + COOKIE.length + 1, end < 0 ? undefined : end).trim();
+  if (raw.includes("%")) raw = decodeURIComponent(raw);
+  if (!raw.startsWith("s:")) return null;
+  return unsign(raw.slice(2), secret);
+}
+
+const SESSION_SQL = 'SELECT sess FROM "session" WHERE sid = $1 AND expire >= to_timestamp($2)';
+const UNREAD_SQL =
+  "(SELECT coalesce(sum((SELECT count(*)::int FROM (SELECT 1 FROM messages um WHERE um.chat_id = utm.chat_id AND um.id > utm.last_read_message_id LIMIT 100) unread_rows)), 0)::int FROM chat_members utm WHERE utm.user_id = u.id)";
+const USER_SQL =
+  "SELECT u.id, u.username, u.email, u.gallery_id, u.profile_picture_id, u.is_active, u.is_staff, u.created_at, u.last_login, " +
+  "pp.id AS pp_id, pp.gallery_id AS pp_gallery_id, pp.owner_id AS pp_owner_id, pp.path AS pp_path, pp.thumb_path AS pp_thumb_path, " +
+  "pp.width AS pp_width, pp.height AS pp_height, pp.bytes AS pp_bytes, pp.original_name AS pp_original_name, pp.created_at AS pp_created_at, " +
+  `${UNREAD_SQL} AS unread_total ` +
+  "FROM users u LEFT JOIN images pp ON pp.id = u.profile_picture_id WHERE u.id = $1 AND u.is_active = true";
+const NOTES_SQL =
+  "SELECT n.id, n.data, n.date, n.updated_at, n.user_id, count(*) OVER () AS total FROM notes n WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT 20 OFFSET 0";
+
+interface UserRow {
+  id: number;
+  username: string;
+  is_staff: boolean;
+  pp_thumb_path: string | null;
+  unread_total: number;
+}
+
+interface NoteRow {
+  id: number;
+  data: string;
+  date: Date;
+  updated_at: Date | null;
+  total: string;
+}
+
+function avatar(u: UserRow): string {
+  const label = esc(u.username);
+  if (u.pp_thumb_path) {
+    return `<img src="/media/${esc(u.pp_thumb_path)}" width="32" height="32" class="avatar avatar-32 rounded-circle object-fit-cover" alt="${label}'s avatar">`;
+  }
+  return `<span class="avatar avatar-32 avatar-placeholder rounded-circle" role="img" aria-label="${label}'s avatar"><span aria-hidden="true">${esc(initials(u.username))}</span></span>`;
+}
+
+function nav(u: UserRow, token: string): string {
+  return `<nav class="navbar navbar-expand-md bg-body border-bottom" aria-label="Main">
+  <div class="container">
+    <a class="navbar-brand fw-semibold" href="/">Hromada</a>
+    <button class="navbar-toggler" type="button" data-bs-toggle="collapse" data-bs-target="#nav-main"
+            aria-controls="nav-main" aria-expanded="false" aria-label="Toggle navigation">
+      <span class="navbar-toggler-icon"></span>
+    </button>
+    <div class="collapse navbar-collapse" id="nav-main">
+      <ul class="navbar-nav me-auto">
+        <li class="nav-item"><a class="nav-link active" aria-current="page" href="/">Notes</a></li>
+        <li class="nav-item"><a class="nav-link" href="/chats">Chats <span class="badge rounded-pill text-bg-danger${u.unread_total ? "" : " d-none"}" id="nav-unread" aria-live="polite">${u.unread_total || ""}<span class="visually-hidden"> unread</span></span></a></li>
+        <li class="nav-item"><a class="nav-link" href="/people">People</a></li>
+        <li class="nav-item"><a class="nav-link" href="/gallery">Gallery</a></li>
+        ${u.is_staff ? `<li class="nav-item"><a class="nav-link" href="/admin">Admin</a></li>` : ""}
+      </ul>
+      <div class="d-flex align-items-center gap-2">
+        <a class="nav-link d-flex align-items-center gap-2" href="/profile" id="nav-profile">
+          ${avatar(u)}<span>${esc(u.username)}</span>
+        </a>
+        <form method="post" action="/logout" class="m-0">
+          <input type="hidden" name="_csrf" value="${token}">
+          <button type="submit" class="btn btn-outline-secondary btn-sm">Log out</button>
+        </form>
+      </div>
+    </div>
+  </div>
+</nav>
+<script type="module" src="/static/js/notify.js"></script>`;
+}
+
+function noteCard(n: NoteRow): string {
+  const when = datetime(n.date);
+  const edited = n.updated_at
+    ? ` &middot; edited <time datetime="${n.updated_at.toISOString()}">${datetime(n.updated_at)}</time>`
+    : "";
+  return `<li>
+<article class="card shadow-sm note-card" id="note-${n.id}">
+  <div class="card-body">
+    <div class="note-body">${esc(n.data)}</div>
+  </div>
+  <div class="card-footer bg-body d-flex flex-wrap align-items-center gap-2 small text-body-secondary">
+    <span class="me-auto">
+      <time datetime="${n.date.toISOString()}">${when}</time>${edited}
+    </span>
+    <a class="btn btn-sm btn-outline-secondary" href="/notes/${n.id}/edit">Edit<span class="visually-hidden"> the note from ${when}</span></a>
+    <a class="btn btn-sm btn-outline-danger" href="/notes/${n.id}/delete" data-note-delete="/notes/${n.id}/delete">Delete<span class="visually-hidden"> the note from ${when}</span></a>
+  </div>
+</article>
+</li>`;
+}
+
+export function renderHome(u: UserRow, notes: NoteRow[], token: string): string {
+  const total = notes.length ? Number(notes[0].total) : 0;
+  const list = notes.length
+    ? `<ol class="list-unstyled d-grid gap-3 mb-0">
+        ${notes.map(noteCard).join("")}
+      </ol>`
+    : `<div class="card card-body text-center text-body-secondary py-5">
+        <p class="mb-0">No notes yet. Write your first one in the form.</p>
+      </div>`;
+  return `<!doctype html>
+<html lang="en" data-bs-theme="light">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Your notes · Hromada</title>
+  <link rel="stylesheet" href="/static/bootstrap/css/bootstrap.min.css">
+  <link rel="stylesheet" href="/static/css/app.css">
+  <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+</head>
+<body class="d-flex flex-column min-vh-100 bg-body-tertiary">
+  <a class="visually-hidden-focusable btn btn-light position-absolute m-2" href="#main">Skip to content</a>
+${nav(u, token)}
+  <main id="main" class="container py-4 flex-grow-1" tabindex="-1">
+<div class="d-flex flex-wrap align-items-center gap-3 mb-4">
+  <div class="me-auto">
+    <h1 class="h3 mb-0">Your notes</h1>
+    <p class="text-body-secondary small mb-0">
+      ${total === 1 ? "1 note" : `${total} notes`}
+    </p>
+  </div>
+  <div class="notes-search-wrap">
+<form class="d-flex gap-2 note-search" role="search" method="get" action="/notes/search">
+  <label class="visually-hidden" for="q">Search your notes</label>
+  <input class="form-control" type="search" id="q" name="q" value="" placeholder="Search your notes" maxlength="200">
+  <button class="btn btn-outline-primary" type="submit">Search</button>
+</form>
+</div>
+</div>
+<div class="row g-4">
+  <div class="col-lg-4">
+    <section class="card shadow-sm" aria-labelledby="new-note-heading">
+      <div class="card-body">
+        <h2 class="h5" id="new-note-heading">New note</h2>
+        <form method="post" action="/notes" novalidate>
+          <input type="hidden" name="_csrf" value="${token}">
+<div class="mb-3">
+  <label class="form-label" for="f-data">Your note</label>
+  <textarea class="form-control" id="f-data" name="data" rows="6" maxlength="10000" required
+    aria-describedby="f-data-help">
+</textarea>
+  <div class="form-text" id="f-data-help">Up to 10,000 characters. Line breaks are kept.</div>
+</div>
+          <button type="submit" class="btn btn-primary">Add note</button>
+        </form>
+      </div>
+    </section>
+  </div>
+  <div class="col-lg-8">
+    <section aria-labelledby="notes-heading">
+      <h2 class="visually-hidden" id="notes-heading">Notes, newest first</h2>
+      ${list}
+    </section>
+  </div>
+</div>
+  </main>
+  <footer class="py-3 text-center text-body-secondary small border-top bg-body">
+    Hromada &middot; a small community app
+  </footer>
+  <script src="/static/bootstrap/js/bootstrap.bundle.min.js" defer></script>
+  <script type="module" src="/static/js/notes.js"></script>
+</body>
+</html>`;
+}
+
+/** The request handler: GET / only; anything else, or no valid session, gets what the app would answer. */
+export function createBaselineHandler(pool: Pool, secret: string): http.RequestListener {
+  const toLogin = (res: http.ServerResponse) => {
+    res.writeHead(303, { Location: "/login" });
+    res.end();
+  };
+  const fail = (res: http.ServerResponse, err: unknown) => {
+    console.error(err);
+    if (!res.headersSent) res.writeHead(500);
+    res.end("error");
+  };
+  return (req, res) => {
+    // The benchmark's readiness check, answered without touching the database.
+    if (req.url === "/healthz") {
+      res.writeHead(200);
+      return res.end("ok");
+    }
+    if (req.method !== "GET" || req.url !== "/") {
+      res.writeHead(404);
+      return res.end();
+    }
+    const sid = sessionId(req.headers.cookie, secret);
+    if (!sid) return toLogin(res);
+    (async () => {
+      const s = await pool.query<{ sess: { passport?: { user?: number }; csrfToken?: string } }>(SESSION_SQL, [sid, Math.ceil(Date.now() / 1000)]);
+      const sess = s.rows[0]?.sess;
+      const userId = sess?.passport?.user;
+      if (typeof userId !== "number") return toLogin(res);
+      const u = await pool.query<UserRow>(USER_SQL, [userId]);
+      if (!u.rows[0]) return toLogin(res);
+      const notes = await pool.query<NoteRow>(NOTES_SQL, [userId]);
+      const html = renderHome(u.rows[0], notes.rows, esc(sess.csrfToken ?? ""));
+      res.writeHead(200, { ...HEADERS, "Content-Length": Buffer.byteLength(html) });
+      res.end(html);
+    })().catch((err) => fail(res, err));
+  };
+}
+
+if (require.main === module) {
+  const url = process.env.DATABASE_URL;
+  const secret = process.env.SESSION_SECRET;
+  if (!url || !secret) {
+    console.error("baseline: DATABASE_URL and SESSION_SECRET are required");
+    process.exit(78);
+  }
+  const pool = new Pool({ connectionString: url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+  const server = http.createServer(createBaselineHandler(pool, secret));
+  server.keepAliveTimeout = 5000;
+  server.listen(Number(process.env.PORT ?? 3100), process.env.HOST ?? "127.0.0.1", () => {
+    console.log(`baseline listening on ${process.env.PORT}`);
+  });
+  const stop = () => {
+    server.close(() => void pool.end().then(() => process.exit(0)));
+    server.closeAllConnections();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}

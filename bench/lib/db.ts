@@ -1,0 +1,61 @@
+// A fresh database for one benchmark run: a new database on DATABASE_URL's server, or a throwaway embedded Postgres.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Client, Pool } from "pg";
+import { freePort, startEmbeddedPostgres, type EmbeddedServer } from "../../src/db/embedded";
+
+export interface BenchDatabase {
+  url: string;
+  description: string;
+  /** A small pool for seeding and for checks between scenarios. */
+  pool: Pool;
+  serverVersion: string;
+  drop(): Promise<void>;
+}
+
+function withDatabase(url: string, db: string): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+export async function createBenchDatabase(log: (m: string) => void): Promise<BenchDatabase> {
+  let embedded: EmbeddedServer | undefined;
+  let adminUrl = process.env.DATABASE_URL;
+  let where: string;
+  if (adminUrl) {
+    where = `DATABASE_URL's server (${new URL(adminUrl).host})`;
+  } else {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-bench-pg-"));
+    log(`No DATABASE_URL: starting a throwaway embedded PostgreSQL in ${dir}`);
+    embedded = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), persistent: false });
+    adminUrl = embedded.adminUrl;
+    where = "embedded PostgreSQL (throwaway cluster)";
+  }
+  const name = `hromada_bench_${process.pid}_${Date.now().toString(36)}`;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  const { rows } = await admin.query("SHOW server_version");
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = withDatabase(adminUrl, name);
+  const pool = new Pool({ connectionString: url, max: 4 });
+  let dropped = false;
+  return {
+    url,
+    pool,
+    serverVersion: String(rows[0].server_version),
+    description: `PostgreSQL ${rows[0].server_version} on ${where}, database ${name}`,
+    drop: async () => {
+      if (dropped) return;
+      dropped = true;
+      await pool.end().catch(() => {});
+      const c = new Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => {});
+      await c.end();
+      await embedded?.stop();
+    },
+  };
+}

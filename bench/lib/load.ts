@@ -1,0 +1,113 @@
+// HTTP load through autocannon in this process, with our own latency record (sub-millisecond, every response)
+// and the server's side of the story from its probe: CPU per request, event-loop utilisation and delay.
+import autocannon from "autocannon";
+import type { ProbeStats, ServerProcess } from "./proc";
+
+export interface LoadOptions {
+  server: ServerProcess;
+  path: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  connections: number;
+  durationS: number;
+  /** Requests per second across all connections (open-loop probe); unset means as fast as the server answers. */
+  overallRate?: number;
+  /** A sequence each connection loops over (e.g. a POST and the GET its redirect leads to). */
+  requests?: autocannon.Request[];
+  /** Status(es) every response must have; anything else counts as an error. */
+  expectStatus: number | number[];
+  /** Substring every response body must contain (checked on each response; misses count as errors). */
+  expectText?: string;
+  /** Skip probe reset/stats (when another run on the same server owns them). */
+  noProbe?: boolean;
+}
+
+export interface Latency {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  count: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  rps: number;
+  latency: Latency;
+  /** autocannon's own percentiles (whole ms, 2xx only; corrected for coordinated omission in fixed-rate runs). */
+  autocannonLatency: { p50: number; p99: number };
+  /** Connection errors, timeouts, unexpected statuses and body mismatches. */
+  errors: number;
+  errorDetail: string;
+  statuses: Record<string, number>;
+  /** Latency per status code (tells a sequence's POSTs from its GETs). */
+  byStatus: Record<string, Latency>;
+  durationS: number;
+  server?: ProbeStats;
+  /** Server CPU time per request, in microseconds (includes its thread pool: bcrypt, sharp). */
+  serverCpuUsPerReq?: number;
+  /** This process's CPU use during the run, as a fraction of one CPU: near 1 means the load generator limited the result. */
+  loadGenCpu: number;
+}
+
+export function percentiles(values: number[] | Float64Array): Latency {
+  const a = Float64Array.from(values).sort();
+  const at = (p: number) => (a.length ? a[Math.min(a.length - 1, Math.ceil((p / 100) * a.length) - 1)] : NaN);
+  return { p50: at(50), p90: at(90), p99: at(99), max: a.length ? a[a.length - 1] : NaN, count: a.length };
+}
+
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const perStatus: Record<string, number[]> = {};
+  const statuses: Record<string, number> = {};
+  let mismatches = 0;
+  if (!o.noProbe) await o.server.reset();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const instance = autocannon({
+    url: o.server.url + o.path,
+    method: (o.method ?? "GET") as autocannon.Request["method"],
+    headers: o.headers,
+    body: o.body,
+    connections: o.connections,
+    duration: o.durationS,
+    overallRate: o.overallRate,
+    timeout: 20,
+    ...(o.requests ? { requests: o.requests } : {}),
+    ...(o.expectText ? { verifyBody: (body: string | Buffer | undefined) => String(body ?? "").includes(o.expectText!) } : {}),
+    // Without a callback autocannon returns its instance (an EventEmitter) that is also a promise of the result.
+  }) as unknown as autocannon.Instance & Promise<autocannon.Result>;
+  instance.on("response", (_client: unknown, status: number, _bytes: number, ms: number) => {
+    latencies.push(ms);
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    (perStatus[status] ??= []).push(ms);
+  });
+  const res = await instance;
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const server = o.noProbe ? undefined : await o.server.stats();
+  mismatches = res.mismatches ?? 0;
+  const requests = latencies.length;
+  const expected = Array.isArray(o.expectStatus) ? o.expectStatus : [o.expectStatus];
+  const unexpected = requests - expected.reduce((n, s) => n + (statuses[s] ?? 0), 0);
+  const errors = res.errors + unexpected + mismatches; // autocannon's errors include its timeouts
+  const detail: string[] = [];
+  if (res.errors) detail.push(`${res.errors} connection errors/timeouts`);
+  if (unexpected) detail.push(`statuses ${JSON.stringify(statuses)} (expected ${expected.join(" or ")})`);
+  if (mismatches) detail.push(`${mismatches} bodies without "${o.expectText}"`);
+  return {
+    requests,
+    rps: requests / res.duration,
+    latency: percentiles(latencies),
+    autocannonLatency: { p50: res.latency.p50, p99: res.latency.p99 },
+    errors,
+    errorDetail: detail.join("; "),
+    statuses,
+    byStatus: Object.fromEntries(Object.entries(perStatus).map(([k, v]) => [k, percentiles(v)])),
+    durationS: res.duration,
+    server,
+    serverCpuUsPerReq: server && requests ? (server.cpuMs * 1000) / requests : undefined,
+    loadGenCpu: (cpu.user + cpu.system) / 1e6 / wall,
+  };
+}

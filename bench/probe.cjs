@@ -1,0 +1,70 @@
+// Preloaded (`node -r bench/probe.cjs`) into each server the benchmark starts. It answers the benchmark over
+// the child's IPC channel: event-loop delay, event-loop utilisation, CPU time and memory. This keeps the app's
+// own code free of benchmark hooks: the production server runs unchanged, with only this observer attached.
+"use strict";
+const { monitorEventLoopDelay, performance } = require("node:perf_hooks");
+
+if (typeof process.send === "function") {
+  // 5 ms timer resolution: fine enough for a p99 target of a few ms, cheap enough not to disturb the server.
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  let elu = performance.eventLoopUtilization();
+  let cpu = process.cpuUsage();
+  let since = performance.now();
+  let session;
+
+  const ms = (ns) => Math.round(ns / 1e4) / 100;
+  const snapshot = () => {
+    const m = process.memoryUsage();
+    const u = performance.eventLoopUtilization(elu);
+    const c = process.cpuUsage(cpu);
+    return {
+      pid: process.pid,
+      wallMs: performance.now() - since,
+      eld: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max), mean: ms(delay.mean) },
+      elu: u.utilization,
+      cpuMs: (c.user + c.system) / 1000,
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      external: m.external,
+      arrayBuffers: m.arrayBuffers,
+    };
+  };
+
+  process.on("message", (msg) => {
+    // (commands: reset, stats, gc, profile-start, profile-stop {file})
+    if (!msg || typeof msg !== "object" || msg.bench !== true) return;
+    const reply = (data) => process.send({ bench: true, id: msg.id, data });
+    if (msg.cmd === "reset") {
+      delay.reset();
+      elu = performance.eventLoopUtilization();
+      cpu = process.cpuUsage();
+      since = performance.now();
+      reply({ ok: true });
+    } else if (msg.cmd === "stats") {
+      reply(snapshot());
+    } else if (msg.cmd === "profile-start") {
+      // The V8 sampling profiler behind --cpu-prof, driven through the inspector so one profile covers one
+      // scenario and nothing of start-up. 1 ms sampling, as --cpu-prof uses by default.
+      session ??= new (require("node:inspector").Session)();
+      if (!session.connected) session.connect();
+      session.post("Profiler.enable", () =>
+        session.post("Profiler.setSamplingInterval", { interval: 1000 }, () => session.post("Profiler.start", () => reply({ ok: true }))),
+      );
+    } else if (msg.cmd === "profile-stop") {
+      if (!session) return reply({ ok: false });
+      session.post("Profiler.stop", (err, result) => {
+        if (err) return reply({ ok: false, error: String(err) });
+        require("node:fs").writeFileSync(msg.file, JSON.stringify(result.profile));
+        reply({ ok: true, file: msg.file });
+      });
+    } else if (msg.cmd === "gc") {
+      // A full collection before reading memory, so garbage not yet collected does not pass for growth.
+      if (typeof global.gc === "function") global.gc();
+      setTimeout(() => reply(snapshot()), 200);
+    }
+  });
+  // The channel must not keep a server alive on its own; and if the benchmark dies, its servers go with it.
+  process.channel?.unref();
+  process.on("disconnect", () => process.kill(process.pid, "SIGTERM"));
+}

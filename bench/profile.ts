@@ -1,0 +1,86 @@
+// Summarises a V8 .cpuprofile (from --cpu-prof): self time by function and by package/area.
+// Also runnable on its own: `npx tsx bench/profile.ts bench/results/profiles/<run>/app-*.cpuprofile`.
+import fs from "node:fs";
+import path from "node:path";
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface ProfileSummary {
+  totalMs: number;
+  idlePct: number;
+  top: { name: string; where: string; ms: number; pct: number }[];
+  byArea: { area: string; ms: number; pct: number }[];
+}
+
+/** Where a frame's code lives: a package, our own code (src/, bench/), node internals, or V8 itself. */
+export function areaOf(url: string, name: string): string {
+  if (!url) return name.startsWith("(") ? name : "(native/V8)";
+  const nm = url.lastIndexOf("node_modules/");
+  if (nm >= 0) {
+    const rest = url.slice(nm + "node_modules/".length).split("/");
+    return rest[0].startsWith("@") ? `${rest[0]}/${rest[1]}` : rest[0];
+  }
+  if (url.startsWith("node:")) return `node:${url.slice(5).split("/")[0]}`;
+  const m = /\/(dist\/)?(src|bench|views|migrations)\/(.*)$/.exec(url);
+  if (m) return `${m[2]}/${m[3].split("/")[0]}`;
+  return path.basename(url);
+}
+
+export function summarizeProfile(file: string): ProfileSummary {
+  const p = JSON.parse(fs.readFileSync(file, "utf8")) as CpuProfile;
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map<number, number>();
+  for (let i = 0; i < p.samples.length; i++) {
+    selfUs.set(p.samples[i], (selfUs.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
+  }
+  const totalUs = p.endTime - p.startTime;
+  const fnTotals = new Map<string, { name: string; where: string; us: number }>();
+  const areaTotals = new Map<string, number>();
+  let idleUs = 0;
+  for (const [id, us] of selfUs) {
+    const n = byId.get(id)!;
+    const { functionName, url, lineNumber } = n.callFrame;
+    const name = functionName || "(anonymous)";
+    if (name === "(idle)") {
+      idleUs += us;
+      continue;
+    }
+    const where = url ? `${url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*?\/(dist\/)?(?=src|bench|views|migrations)/, "")}:${lineNumber + 1}` : "";
+    const key = `${name}@${where}`;
+    const t = fnTotals.get(key) ?? { name, where, us: 0 };
+    t.us += us;
+    fnTotals.set(key, t);
+    const area = areaOf(url, name);
+    areaTotals.set(area, (areaTotals.get(area) ?? 0) + us);
+  }
+  const busyUs = Math.max(1, totalUs - idleUs);
+  return {
+    totalMs: totalUs / 1000,
+    idlePct: (idleUs / totalUs) * 100,
+    top: [...fnTotals.values()].sort((a, b) => b.us - a.us).map((t) => ({ name: t.name, where: t.where, ms: t.us / 1000, pct: (t.us / busyUs) * 100 })),
+    byArea: [...areaTotals].sort((a, b) => b[1] - a[1]).map(([area, us]) => ({ area, ms: us / 1000, pct: (us / busyUs) * 100 })),
+  };
+}
+
+if (require.main === module) {
+  for (const f of process.argv.slice(2)) {
+    const s = summarizeProfile(f);
+    console.log(`${f}: ${(s.totalMs / 1000).toFixed(1)} s profiled, ${s.idlePct.toFixed(1)}% idle; shares below are of the busy time`);
+    for (const t of s.top.slice(0, 40)) console.log(`${t.pct.toFixed(1).padStart(5)}%  ${t.ms.toFixed(0).padStart(7)} ms  ${t.name}  ${t.where}`);
+    console.log("");
+    for (const a of s.byArea.slice(0, 25)) console.log(`${a.pct.toFixed(1).padStart(5)}%  ${a.area}`);
+  }
+}

@@ -1,0 +1,318 @@
+// `npm run bench`: starts Hromada in production mode on a fresh database, seeds it, and measures the hot paths
+// (S1 home page against a raw node:http baseline, S2 adding notes, S3 logins at bcrypt cost 12, S4 chat fan-out,
+// S5 uploads) plus memory across two identical rounds. Prints a table and writes bench/results/latest.json.
+//
+//   npm run bench                      full run (about 4-5 minutes)
+//   npm run bench -- --quick           short phases, for a smoke test (about a minute)
+//   npm run bench -- --only S1,S3      some scenarios only (MEM needs a full round: it runs when S1-S5 all do)
+//   npm run bench -- --profile         V8 CPU profiles of the servers into bench/results/profiles/, summarised
+//   npm run bench -- --rounds 1        one round (no memory-growth check)
+//   npm run bench -- --no-pin          no taskset pinning
+//   npm run bench -- --log-level info  the app's LOG_LEVEL (default: info, as in production; logs go to a file)
+import { execFileSync, spawnSync } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createBenchDatabase, type BenchDatabase } from "./lib/db";
+import { freePort } from "../src/db/embedded";
+import { pinLoadGenerator, startServer, tail, type ServerProcess } from "./lib/proc";
+import { fmt, rowsTable, table, targetsTable, type Outcome, type Target } from "./lib/report";
+import { logInAs, mintSessions, seedRows } from "./lib/seed";
+import { summarizeProfile } from "./profile";
+import type { Ctx, Durations } from "./scenarios/context";
+import { runS1 } from "./scenarios/s1-home";
+import { runS2 } from "./scenarios/s2-add-note";
+import { runS3 } from "./scenarios/s3-login";
+import { runS4 } from "./scenarios/s4-chat";
+import { runS5 } from "./scenarios/s5-upload";
+
+const ROOT = path.resolve(__dirname, "..");
+const RESULTS = path.join(__dirname, "results");
+const SCENARIOS: { id: string; run: (ctx: Ctx) => Promise<Outcome> }[] = [
+  { id: "S1", run: runS1 },
+  { id: "S2", run: runS2 },
+  { id: "S3", run: runS3 },
+  { id: "S4", run: runS4 },
+  { id: "S5", run: runS5 },
+];
+
+interface Args {
+  quick: boolean;
+  only: Set<string>;
+  profile: boolean;
+  rounds: number;
+  pin: boolean;
+  logLevel: string;
+  members: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { quick: false, only: new Set(SCENARIOS.map((s) => s.id)), profile: false, rounds: 2, pin: true, logLevel: "info", members: 1000 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = arg.includes("=") ? arg.split("=").slice(1).join("=") : argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === "--quick") a.quick = true;
+    else if (arg === "--profile") a.profile = true;
+    else if (arg === "--no-pin") a.pin = false;
+    else if (arg.startsWith("--only")) {
+      const ids = value().toUpperCase().split(",").map((s) => s.trim()).filter(Boolean);
+      const unknown = ids.filter((id) => !SCENARIOS.some((s) => s.id === id));
+      if (unknown.length) throw new Error(`--only: unknown scenario ${unknown.join(", ")} (known: ${SCENARIOS.map((s) => s.id).join(", ")})`);
+      a.only = new Set(ids);
+    } else if (arg.startsWith("--rounds")) a.rounds = Math.max(1, Math.min(5, Number(value()) || 1));
+    else if (arg.startsWith("--log-level")) a.logLevel = value();
+    else if (arg.startsWith("--members")) a.members = Math.max(10, Number(value()) || 1000);
+    else if (arg === "--help" || arg === "-h") {
+      console.log(fs.readFileSync(__filename, "utf8").split("\n").filter((l) => l.startsWith("//")).join("\n").replace(/^\/\/ ?/gm, ""));
+      process.exit(0);
+    } else throw new Error(`unknown argument ${arg} (try --help)`);
+  }
+  return a;
+}
+
+/** dist/ is stale when any TypeScript source under src/ or migrations/ is newer than the compiled server. */
+function ensureBuild(log: (m: string) => void): string {
+  const compiled = path.join(ROOT, "dist", "src", "server.js");
+  const newest = (dir: string): number =>
+    fs.readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) return Math.max(max, newest(p));
+      return e.name.endsWith(".ts") ? Math.max(max, fs.statSync(p).mtimeMs) : max;
+    }, 0);
+  const sources = Math.max(newest(path.join(ROOT, "src")), newest(path.join(ROOT, "migrations")), fs.statSync(path.join(ROOT, "tsconfig.json")).mtimeMs);
+  const built = fs.existsSync(compiled) ? fs.statSync(compiled).mtimeMs : 0;
+  if (built >= sources) return "dist/ up to date";
+  log(built ? "dist/ is older than the sources: npm run build" : "no dist/: npm run build");
+  const t0 = Date.now();
+  const r = spawnSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: "inherit" });
+  if (r.status !== 0) throw new Error("npm run build failed");
+  return `built dist/ (${((Date.now() - t0) / 1000).toFixed(1)} s)`;
+}
+
+function gitCommit(): string {
+  try {
+    const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "views", "migrations"], { cwd: ROOT, encoding: "utf8" }).trim();
+    return dirty ? `${sha} (+ uncommitted changes in src/views/migrations)` : sha;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function main() {
+  const started = Date.now();
+  const args = parseArgs(process.argv.slice(2));
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
+  const log = (m: string) => console.log(`[bench ${elapsed()}] ${m}`);
+  const d: Durations = args.quick ? { measureS: 2, warmS: 0.5, chatS: 2 } : { measureS: 10, warmS: 2, chatS: 10 };
+  fs.mkdirSync(RESULTS, { recursive: true });
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-bench-"));
+  const profileDir = args.profile ? path.join(RESULTS, "profiles", new Date().toISOString().replace(/[:.]/g, "-")) : undefined;
+
+  const build = ensureBuild(log);
+  log(build);
+  // The database first: an embedded Postgres started now is not bound to the load generator's CPU.
+  let db: BenchDatabase | undefined;
+  let app: ServerProcess | undefined;
+  let baseline: ServerProcess | undefined;
+  const cleanup = async () => {
+    await Promise.allSettled([app?.stop(), baseline?.stop()]);
+    await db?.drop().catch(() => {});
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+  };
+  process.once("SIGINT", () => {
+    console.error("\ninterrupted: stopping servers and dropping the database");
+    void cleanup().then(() => process.exit(130));
+  });
+
+  try {
+    db = await createBenchDatabase(log);
+    log(db.description);
+    const pinning = pinLoadGenerator(!args.pin);
+    log(pinning.description);
+
+    const secret = crypto.randomBytes(32).toString("hex");
+    const appPort = await freePort();
+    const appEnv: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TMPDIR: process.env.TMPDIR,
+      NODE_ENV: "production",
+      HOST: "127.0.0.1",
+      PORT: String(appPort),
+      DATABASE_URL: db.url,
+      SESSION_SECRET: secret,
+      // Plain http on loopback: a Secure cookie would never come back.
+      COOKIE_SECURE: "false",
+      BCRYPT_COST: "12",
+      DATA_DIR: path.join(tmpDir, "data"),
+      MEDIA_ROOT: path.join(tmpDir, "media"),
+      LOG_LEVEL: args.logLevel,
+      // S4 measures fan-out, not the flood limit: one sender at a steady rate would trip the default 20 per 10 s.
+      CHAT_MESSAGES_PER_10S: "10000",
+    };
+    fs.mkdirSync(appEnv.MEDIA_ROOT!, { recursive: true });
+    log(`starting the app (NODE_ENV=production, node bin/start.js, BCRYPT_COST=12, LOG_LEVEL=${args.logLevel}) on port ${appPort}`);
+    app = await startServer({
+      name: "app",
+      script: [path.join(ROOT, "bin", "start.js")],
+      env: appEnv,
+      port: appPort,
+      pinning,
+      logFile: path.join(RESULTS, "app.log"),
+      readyPath: "/readyz",
+    });
+
+    log("seeding: users, 20 notes, chats; logging in over HTTP");
+    const needMembers = args.only.has("S4") ? args.members : 10;
+    const seed = await seedRows(db.pool, needMembers);
+    const [s1, s2, s5, sender] = await Promise.all([seed.s1, seed.s2, seed.s5, seed.sender].map((u) => logInAs(app!.url, u)));
+    // The first page after a login stores the session's CSRF token (a one-off write); measure what follows.
+    await s1.browser.get("/");
+    const memberCookies = await mintSessions(db.pool, sender, seed.members, secret);
+    const check = await fetch(app.url + "/", { headers: { cookie: memberCookies.get(seed.members[0].id)! }, redirect: "manual" });
+    if (check.status !== 200) throw new Error(`a copied session is not accepted by the app (GET / answered ${check.status})`);
+    log(`seeded ${seed.members.length + 5} users, ${seed.smallChats.length + 1} chats, ${memberCookies.size + 4} sessions`);
+
+    const ctx: Ctx = {
+      quick: args.quick,
+      round: 1,
+      d,
+      app,
+      startBaseline: async () => {
+        const port = await freePort();
+        log(`starting the raw baseline (bench/baseline.ts) on port ${port}`);
+        baseline = await startServer({
+          name: "baseline",
+          script: [path.join(__dirname, "baseline.ts")],
+          nodeFlags: ["--require", "tsx/cjs"],
+          env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", PORT: String(port), DATABASE_URL: db!.url, SESSION_SECRET: secret },
+          port,
+          pinning,
+          logFile: path.join(RESULTS, "baseline.log"),
+        });
+        return baseline;
+      },
+      db,
+      seed,
+      secret,
+      pinning,
+      s1,
+      s2,
+      s5,
+      sender,
+      memberCookies,
+      probe: { rate: 0, connections: 8 },
+      log,
+      tmpDir,
+      profileDir,
+    };
+
+    const rounds: { round: number; outcomes: Outcome[]; memory?: Awaited<ReturnType<ServerProcess["gcStats"]>> }[] = [];
+    const fullRound = SCENARIOS.every((s) => args.only.has(s.id));
+    for (let round = 1; round <= args.rounds; round++) {
+      ctx.round = round;
+      const outcomes: Outcome[] = [];
+      for (const s of SCENARIOS) {
+        if (!args.only.has(s.id)) continue;
+        log(`round ${round}: ${s.id}`);
+        const t0 = Date.now();
+        let o: Outcome;
+        // --profile: one CPU profile per scenario (round 1), so each shows only its own work.
+        const profiling = profileDir && round === 1;
+        if (profiling) await app.profileStart();
+        try {
+          o = await s.run(ctx);
+          if (profiling) await app.profileStop(path.join(profileDir, `app-${s.id}.cpuprofile`));
+        } catch (err) {
+          o = { id: s.id, title: "", status: "failed", reason: String((err as Error).stack ?? err).split("\n").slice(0, 3).join(" | "), rows: [], targets: [], data: {} };
+          log(`${s.id} failed: ${String(err)}\n${tail(app.logFile, 5)}`);
+        }
+        o.elapsedS = (Date.now() - t0) / 1000;
+        outcomes.push(o);
+        if (o.status !== "ok") log(`${s.id} ${o.status}: ${o.reason}`);
+        if (app.pid && (await Promise.race([app.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 10))]))) {
+          throw new Error(`the app exited during ${s.id}; last log lines:\n${tail(app.logFile)}`);
+        }
+      }
+      const memory = await app.gcStats();
+      log(`round ${round} done: app RSS ${fmt.mb(memory.rss)} (heap ${fmt.mb(memory.heapUsed)}) after a full GC`);
+      rounds.push({ round, outcomes, memory });
+    }
+
+    // Targets: round 1 is the measurement; later rounds repeat it (their numbers show the run-to-run spread).
+    const targets: Target[] = rounds[0].outcomes.flatMap((o) => o.targets);
+    let memoryGrowth: number | undefined;
+    if (rounds.length >= 2 && fullRound) {
+      const [a, b] = [rounds[0].memory!.rss, rounds[rounds.length - 1].memory!.rss];
+      memoryGrowth = (b - a) / a;
+      targets.push({ scenario: "MEM", what: `RSS growth round 1 -> ${rounds.length}`, target: "< 10%", actual: `${(memoryGrowth * 100).toFixed(1)}% (${fmt.mb(a)} -> ${fmt.mb(b)})`, met: memoryGrowth < 0.1 });
+    } else {
+      targets.push({ scenario: "MEM", what: "RSS growth between rounds", target: "< 10%", actual: fullRound ? "one round only (--rounds 1)" : "needs all of S1-S5 (--only given)", met: null });
+    }
+
+    await Promise.allSettled([app.stop(), baseline?.stop()]);
+    console.log("");
+    console.log(`Hromada benchmark: ${new Date().toISOString()}, commit ${gitCommit()}, node ${process.version}, ${os.cpus()[0]?.model ?? "cpu"} x${os.cpus().length}`);
+    console.log(`${pinning.description}`);
+    console.log(`${db.description}; ${build}; ${args.quick ? "QUICK run (2 s phases: smoke test only, not a measurement)" : `${d.measureS} s phases after ${d.warmS} s warm-up`}`);
+    for (const r of rounds) {
+      console.log(`\nRound ${r.round}${r.round > 1 ? " (identical repeat: spread and memory growth)" : ""}`);
+      console.log(rowsTable(r.outcomes));
+      if (r.memory) console.log(`app RSS after round ${r.round}: ${fmt.mb(r.memory.rss)} (heap used ${fmt.mb(r.memory.heapUsed)}), after a full GC`);
+    }
+    console.log("\nTargets (issue #8), evaluated on round 1:");
+    console.log(targetsTable(targets));
+    const notes = rounds[0].outcomes.flatMap((o) => ((o.data.notes as string[] | undefined) ?? []).map((n) => `${o.id}: ${n}`));
+    if (notes.length) console.log("\n" + notes.join("\n"));
+
+    let profiles: unknown;
+    if (profileDir && fs.existsSync(profileDir)) {
+      profiles = fs.readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile")).map((f) => {
+        const summary = summarizeProfile(path.join(profileDir, f));
+        console.log(`\nCPU profile ${path.relative(ROOT, path.join(profileDir, f))}:`);
+        console.log(`${fmt.n(summary.totalMs / 1000, 1)} s profiled, ${fmt.n(summary.idlePct)}% idle; shares are of the busy time`);
+        console.log(table(["self %", "self ms", "function", "where"], summary.top.slice(0, 20).map((t) => [t.pct.toFixed(1), fmt.n(t.ms), t.name, t.where]), [true, true]));
+        console.log(table(["self %", "package / area"], summary.byArea.slice(0, 12).map((t) => [t.pct.toFixed(1), t.area]), [true]));
+        return { file: path.relative(ROOT, path.join(profileDir, f)), ...summary, top: summary.top.slice(0, 60) };
+      });
+    }
+
+    const result = {
+      date: new Date().toISOString(),
+      commit: gitCommit(),
+      node: process.version,
+      cpu: `${os.cpus()[0]?.model ?? "?"} x${os.cpus().length}`,
+      quick: args.quick,
+      durations: d,
+      args: process.argv.slice(2),
+      pinning,
+      database: db.description,
+      build,
+      probe: { rate: ctx.probe.rate, connections: ctx.probe.connections },
+      rounds,
+      memoryGrowth,
+      targets,
+      profiles,
+      elapsedS: (Date.now() - started) / 1000,
+    };
+    const file = path.join(RESULTS, "latest.json");
+    fs.writeFileSync(file, JSON.stringify(result, null, 2));
+    console.log(`\nWrote ${path.relative(ROOT, file)}; server logs in bench/results/app.log and baseline.log; total ${elapsed()}.`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

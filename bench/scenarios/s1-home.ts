@@ -1,0 +1,121 @@
+// S1: the home page of a logged-in user with 20 notes, 32 connections, against the raw baseline server;
+// then the fixed-rate S1 probe, unloaded, as the reference for S3 and S5.
+import fs from "node:fs";
+import path from "node:path";
+import { htmlDifference } from "../lib/html";
+import { runLoad, type LoadResult } from "../lib/load";
+import { fmt, type Outcome, type Row, type Target } from "../lib/report";
+import { sidOf, SESSION_COOKIE } from "../lib/seed";
+import { PROBE_CONNECTIONS, PROBE_SHARE, S1_CONNECTIONS, type Ctx } from "./context";
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+
+/** One-line server context for a row: CPU per request, event-loop utilisation and delay, load-generator CPU. */
+export function serverNote(r: LoadResult, extra: string[] = []): string {
+  const parts = [...extra];
+  if (r.serverCpuUsPerReq !== undefined) parts.push(`server ${fmt.n(r.serverCpuUsPerReq)} µs CPU/req`);
+  if (r.server) parts.push(`ELU ${fmt.pct(r.server.elu)}`, `loop delay p99 ${fmt.ms(r.server.eld.p99)} ms`);
+  parts.push(`loadgen CPU ${fmt.pct(r.loadGenCpu)}`);
+  if (r.errorDetail) parts.push(r.errorDetail);
+  return parts.join(", ");
+}
+
+export function loadRow(scenario: string, name: string, r: LoadResult, unit = "req/s", extra: string[] = []): Row {
+  return { scenario, name, rate: r.rps, unit, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, note: serverNote(r, extra) };
+}
+
+async function sessionFingerprint(ctx: Ctx): Promise<string> {
+  const sid = sidOf(ctx.s1.cookie.slice(SESSION_COOKIE.length + 1));
+  const { rows } = await ctx.db.pool.query("SELECT md5(sess::text) || ' ' || expire::text AS f FROM session WHERE sid = $1", [sid]);
+  return String(rows[0]?.f ?? "missing");
+}
+
+export async function runS1(ctx: Ctx): Promise<Outcome> {
+  const out: Outcome = { id: "S1", title: "home page, 20 notes", status: "ok", rows: [], targets: [], data: {} };
+  const headers = { cookie: ctx.s1.cookie };
+  const page = await ctx.s1.browser.get("/");
+  const newest = escapeHtml(ctx.seed.noteTexts[ctx.seed.noteTexts.length - 1]);
+  if (page.status !== 200) return { ...out, status: "failed", reason: `GET / as the S1 user answered ${page.status}` };
+  if (!page.text.includes(newest)) return { ...out, status: "skipped", reason: "the home page does not list the user's notes (notes feature missing?)" };
+  const cards = (page.text.match(/<article\b/g) ?? []).length;
+  out.data.pageBytes = Buffer.byteLength(page.text);
+  out.data.noteCards = cards;
+
+  const load = (server = ctx.app, durationS = ctx.d.measureS, extra: Partial<Parameters<typeof runLoad>[0]> = {}) =>
+    runLoad({ server, path: "/", headers, connections: S1_CONNECTIONS, durationS, expectStatus: 200, expectText: ctx.s1.username, ...extra });
+
+  const before = await sessionFingerprint(ctx);
+  if (ctx.d.warmS) await load(ctx.app, ctx.d.warmS);
+  const app = await load();
+  const sessionUntouched = before === (await sessionFingerprint(ctx));
+  out.data.app = app;
+  out.data.sessionRowUnchanged = sessionUntouched;
+  out.rows.push(loadRow("S1", `GET / app, ${S1_CONNECTIONS} conn`, app, "req/s", [`${fmt.n(Number(out.data.pageBytes) / 1024, 1)} KB page`]));
+  const targets: Target[] = [
+    { scenario: "S1", what: "app p99 (32 connections)", target: "< 25 ms", actual: `${fmt.ms(app.latency.p99)} ms`, met: app.errors === 0 && app.latency.p99 < 25 },
+    { scenario: "S1", what: "no session write on page views", target: "row unchanged", actual: sessionUntouched ? "unchanged" : "CHANGED", met: sessionUntouched },
+  ];
+
+  // The raw baseline, measured once (round 1), on the same CPU, database and session.
+  if (ctx.round === 1) {
+    try {
+      ctx.baseline ??= await ctx.startBaseline();
+      const bpage = await fetch(ctx.baseline.url + "/", { headers }).then(async (r) => ({ status: r.status, text: await r.text() }));
+      const diff = bpage.status === 200 ? htmlDifference(page.text, bpage.text) : `baseline answered ${bpage.status}`;
+      out.data.baselineHtmlMatches = diff === null;
+      // Both pages side by side for `diff` when they drift apart.
+      fs.writeFileSync(path.join(__dirname, "..", "results", "home-app.html"), page.text);
+      fs.writeFileSync(path.join(__dirname, "..", "results", "home-baseline.html"), bpage.text);
+      if (diff) {
+        out.data.baselineHtmlDifference = diff;
+        ctx.log(`WARNING: the baseline's page differs from the app's, so the ratio compares different work:\n${diff}`);
+      }
+      if (ctx.d.warmS) await load(ctx.baseline, ctx.d.warmS);
+      if (ctx.profileDir) await ctx.baseline.profileStart();
+      const base = await load(ctx.baseline);
+      if (ctx.profileDir) await ctx.baseline.profileStop(path.join(ctx.profileDir, "baseline-S1.cpuprofile"));
+      out.data.baseline = base;
+      out.rows.push(loadRow("S1", `GET / raw baseline, ${S1_CONNECTIONS} conn`, base, "req/s", [diff ? "HTML DIFFERS" : "same HTML"]));
+      const ratio = app.rps / base.rps;
+      out.data.ratio = ratio;
+      targets.unshift({ scenario: "S1", what: "app / raw baseline req/s", target: ">= 50%", actual: `${fmt.pct(ratio)} (${fmt.n(app.rps)} / ${fmt.n(base.rps)})`, met: diff === null && app.errors === 0 && ratio >= 0.5 });
+    } catch (err) {
+      out.data.baselineError = String(err);
+      ctx.log(`baseline failed: ${String(err)}`);
+      targets.unshift({ scenario: "S1", what: "app / raw baseline req/s", target: ">= 50%", actual: `baseline failed: ${String(err).slice(0, 80)}`, met: null });
+    }
+  }
+
+  // The probe: GET / at a fixed rate. Its rate is fixed in round 1 so both rounds do the same work.
+  if (!ctx.probe.rate) ctx.probe.rate = Math.max(10, Math.round((app.rps * PROBE_SHARE) / 10) * 10);
+  const probe = await runProbe(ctx, ctx.d.measureS);
+  ctx.probe.unloaded = probe;
+  out.data.probeUnloaded = probe;
+  out.rows.push(loadRow("S1", `probe: GET / at ${ctx.probe.rate}/s, unloaded`, probe));
+  out.targets = targets;
+  return out;
+}
+
+/** The unloaded probe reference, for scenarios run without S1 (--only S3): measured here if S1 did not. */
+export async function ensureProbeReference(ctx: Ctx): Promise<LoadResult> {
+  if (ctx.probe.unloaded) return ctx.probe.unloaded;
+  const headers = { cookie: ctx.s1.cookie };
+  if (!ctx.probe.rate) {
+    const sat = await runLoad({ server: ctx.app, path: "/", headers, connections: S1_CONNECTIONS, durationS: Math.min(3, ctx.d.measureS), expectStatus: 200 });
+    ctx.probe.rate = Math.max(10, Math.round((sat.rps * PROBE_SHARE) / 10) * 10);
+  }
+  ctx.probe.unloaded = await runLoad({
+    server: ctx.app, path: "/", headers, connections: PROBE_CONNECTIONS, overallRate: ctx.probe.rate, durationS: ctx.d.measureS, expectStatus: 200,
+  });
+  return ctx.probe.unloaded;
+}
+
+/** The probe while something else loads the server; compared with the unloaded reference. */
+export function runProbe(ctx: Ctx, durationS: number) {
+  return runLoad({
+    server: ctx.app, path: "/", headers: { cookie: ctx.s1.cookie }, connections: PROBE_CONNECTIONS, overallRate: ctx.probe.rate,
+    durationS, expectStatus: 200, expectText: ctx.s1.username,
+  });
+}

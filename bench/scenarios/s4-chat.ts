@@ -1,0 +1,294 @@
+// S4: chat fan-out over socket.io. (a) 1,000 member sockets in one chat and one sender at a steady rate:
+// delivery latency from the sender's emit to each receiver's event, and messages lost (acknowledged to the
+// sender but never delivered to a member; must be 0). (b) 200 chats x 5 members, all talking at once.
+// Client API (src/chat/chat.socket.ts): emit "chat:join" {chatId} and "chat:message" {chatId, text, clientId},
+// both with an ack; the server emits "chat:message" (a DTO carrying our clientId) to the room chat:<id>.
+import crypto from "node:crypto";
+import { io, type Socket } from "socket.io-client";
+import { percentiles } from "../lib/load";
+import type { ProbeStats } from "../lib/proc";
+import { fmt, type Outcome, type Row } from "../lib/report";
+import type { Ctx } from "./context";
+
+const SEND_RATE = 10; // messages per second from the one sender in (a)
+const SMALL_RATE = 1; // messages per second from one member of each small chat in (b)
+
+interface Ack {
+  ok: boolean;
+  error?: string;
+  code?: string;
+}
+
+function connect(url: string, cookie: string, timeoutMs: number): Promise<Socket> {
+  const s = io(url, { transports: ["websocket"], extraHeaders: { cookie }, forceNew: true, reconnection: false, timeout: timeoutMs });
+  return new Promise((resolve, reject) => {
+    s.once("connect", () => resolve(s));
+    s.once("connect_error", (err) => {
+      s.close();
+      reject(err);
+    });
+  });
+}
+
+async function inBatches<T, R>(items: T[], width: number, fn: (item: T, i: number) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const out: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        try {
+          out[i] = { status: "fulfilled", value: await fn(items[i], i) };
+        } catch (reason) {
+          out[i] = { status: "rejected", reason };
+        }
+      }
+    }),
+  );
+  return out;
+}
+
+/** Tracks one phase's messages: when each was sent, whether it was acknowledged, who received it when. */
+class Tracker {
+  sentAt = new Map<string, number>();
+  acked = new Set<string>();
+  ackMs: number[] = [];
+  ackErrors: string[] = [];
+  deliveries: number[] = [];
+  duplicates = 0;
+  received = new Map<string, Set<number>>();
+  /** receiver index -> the clientIds it must get (its chat's acknowledged messages). */
+  expected = 0;
+
+  onMessage(receiver: number, m: { clientId?: string | null }) {
+    const id = m?.clientId;
+    if (!id) return;
+    const at = this.sentAt.get(id);
+    if (at === undefined) return;
+    let got = this.received.get(id);
+    if (!got) this.received.set(id, (got = new Set()));
+    if (got.has(receiver)) {
+      this.duplicates++;
+      return;
+    }
+    got.add(receiver);
+    this.deliveries.push(performance.now() - at);
+  }
+
+  async send(socket: Socket, chatId: number, text: string): Promise<void> {
+    const clientId = crypto.randomUUID();
+    const t0 = performance.now();
+    this.sentAt.set(clientId, t0);
+    try {
+      const ack: Ack = await socket.timeout(10_000).emitWithAck("chat:message", { chatId, text, clientId });
+      if (ack?.ok) {
+        this.acked.add(clientId);
+        this.ackMs.push(performance.now() - t0);
+      } else this.ackErrors.push(ack?.code ?? ack?.error ?? "refused");
+    } catch (err) {
+      this.ackErrors.push(String((err as Error).message ?? err));
+    }
+  }
+}
+
+/** Sends at `rate` per second for `seconds`, on schedule (open loop), and waits for every ack. */
+async function steady(rate: number, seconds: number, send: (i: number) => Promise<void>): Promise<void> {
+  const pending: Promise<void>[] = [];
+  const t0 = performance.now();
+  const total = Math.max(1, Math.round(rate * seconds));
+  for (let i = 0; i < total; i++) {
+    const wait = t0 + (i * 1000) / rate - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    pending.push(send(i));
+  }
+  await Promise.all(pending);
+}
+
+/** Waits until `done()` or the deadline. */
+async function until(done: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!done() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  return done();
+}
+
+export async function runS4(ctx: Ctx): Promise<Outcome> {
+  const out: Outcome = { id: "S4", title: "chat fan-out", status: "ok", rows: [], targets: [], data: {} };
+  const notes: string[] = [];
+  out.data.notes = notes;
+  const { seed } = ctx;
+  const url = ctx.app.url;
+
+  // Does the server speak the chat API yet?
+  let sender: Socket;
+  try {
+    sender = await connect(url, ctx.sender.cookie, 5000);
+  } catch (err) {
+    return { ...out, status: "skipped", reason: `socket.io connection refused: ${String(err)}` };
+  }
+  const sockets: Socket[] = [sender];
+  const closeAll = async () => {
+    for (const s of sockets) s.close();
+    // Let the server process the disconnects before the next scenario measures anything.
+    await new Promise((r) => setTimeout(r, 1000));
+  };
+  try {
+    let first: Ack | undefined;
+    try {
+      first = await sender.timeout(3000).emitWithAck("chat:join", { chatId: seed.fanoutChatId });
+    } catch {
+      return { ...out, status: "skipped", reason: 'no ack to "chat:join" within 3 s (chat socket events not built yet?)' };
+    }
+    if (!first?.ok) return { ...out, status: "failed", reason: `"chat:join" refused for a member: ${JSON.stringify(first)}` };
+    if (seed.members.length < 1000) notes.push(`only ${seed.members.length} members seeded (--only without S4?)`);
+
+    // (a) connect every member, then join the big chat.
+    const members = seed.members;
+    const fan = new Tracker();
+    let small: Tracker | undefined;
+    let presenceEvents = 0;
+    let presenceBytes = 0;
+    const c0 = performance.now();
+    const connected = await inBatches(members, 50, async (m, i) => {
+      const s = await connect(url, ctx.memberCookies.get(m.id)!, 20_000);
+      sockets.push(s);
+      s.on("chat:message", (msg: { chatId?: number; clientId?: string }) => {
+        if (msg?.chatId === seed.fanoutChatId) fan.onMessage(i, msg);
+        else small?.onMessage(i, msg);
+      });
+      s.on("chat:presence", (p: { users?: unknown[] }) => {
+        presenceEvents++;
+        presenceBytes += (p?.users?.length ?? 0) * 30;
+      });
+      return s;
+    });
+    const connectS = (performance.now() - c0) / 1000;
+    const live = connected.map((r) => (r.status === "fulfilled" ? r.value : null));
+    const connectFailures = live.filter((s) => !s).length;
+    out.data.connect = { sockets: members.length, seconds: connectS, failures: connectFailures };
+
+    // Joining has its own budget: each join may make the server broadcast the chat's presence list to the room.
+    const joinBudgetMs = ctx.quick ? 20_000 : 45_000;
+    const j0 = performance.now();
+    let joined = 0;
+    let joinFailures = 0;
+    const joinDeadline = Date.now() + joinBudgetMs;
+    await inBatches(live, 20, async (s) => {
+      if (!s || Date.now() > joinDeadline) {
+        joinFailures++;
+        return;
+      }
+      try {
+        const a: Ack = await s.timeout(Math.max(1000, joinDeadline - Date.now())).emitWithAck("chat:join", { chatId: seed.fanoutChatId });
+        if (a?.ok) joined++;
+        else joinFailures++;
+      } catch {
+        joinFailures++;
+      }
+    });
+    const joinS = (performance.now() - j0) / 1000;
+    out.data.join = { joined, failures: joinFailures, seconds: joinS, presenceEventsReceived: presenceEvents, presenceEntriesApproxBytes: presenceBytes };
+    out.rows.push({
+      scenario: "S4",
+      name: `connect + join ${members.length} sockets to one chat`,
+      rate: joined / Math.max(0.001, joinS),
+      unit: "joins/s",
+      errors: connectFailures + joinFailures,
+      note: `connect ${fmt.n(connectS, 1)} s, join ${fmt.n(joinS, 1)} s; members received ${fmt.n(presenceEvents)} presence updates meanwhile`,
+    });
+    if (joined < members.length) {
+      notes.push(`only ${joined} of ${members.length} sockets joined within ${joinBudgetMs / 1000} s`);
+      out.status = "failed";
+      out.reason = `only ${joined}/${members.length} sockets joined the chat within ${joinBudgetMs / 1000} s`;
+      out.targets.push({ scenario: "S4", what: "1,000 sockets: delivery p99", target: "< 50 ms", actual: out.reason, met: false });
+      out.targets.push({ scenario: "S4", what: "1,000 sockets: messages lost", target: "0", actual: "not measured", met: null });
+      return out;
+    }
+    // Let presence traffic from the joins drain before measuring.
+    await until(() => false, ctx.quick ? 500 : 2000);
+
+    await ctx.app.reset();
+    await steady(SEND_RATE, ctx.d.chatS, (i) => fan.send(sender, seed.fanoutChatId, `bench round ${ctx.round} message ${i}`));
+    const expected = fan.acked.size * members.length;
+    const gotAll = () => [...fan.acked].every((id) => (fan.received.get(id)?.size ?? 0) >= members.length);
+    await until(gotAll, 10_000);
+    const server: ProbeStats = await ctx.app.stats();
+    let delivered = 0;
+    for (const id of fan.acked) delivered += fan.received.get(id)?.size ?? 0;
+    const lost = expected - delivered;
+    const lat = percentiles(fan.deliveries);
+    const ack = percentiles(fan.ackMs);
+    out.data.fanout = { rate: SEND_RATE, sent: fan.sentAt.size, acked: fan.acked.size, ackErrors: fan.ackErrors.slice(0, 10), expected, delivered, lost, duplicates: fan.duplicates, latency: lat, ack, server };
+    out.rows.push({
+      scenario: "S4",
+      name: `1 sender at ${SEND_RATE}/s -> ${members.length} sockets`,
+      rate: delivered / ctx.d.chatS,
+      unit: "deliveries/s",
+      p50: lat.p50,
+      p99: lat.p99,
+      errors: lost + fan.ackErrors.length,
+      note: `${fan.acked.size}/${fan.sentAt.size} acked (ack p99 ${fmt.ms(ack.p99)} ms), ${fmt.n(delivered)}/${fmt.n(expected)} delivered, lost ${lost}, duplicates ${fan.duplicates}; ` +
+        `server ELU ${fmt.pct(server.elu)}, ${fmt.n((server.cpuMs * 1000) / Math.max(1, fan.acked.size))} µs CPU/message, loop delay p99 ${fmt.ms(server.eld.p99)} ms`,
+    });
+    out.targets.push({ scenario: "S4", what: "1,000 sockets: delivery p99", target: "< 50 ms", actual: `${fmt.ms(lat.p99)} ms (p50 ${fmt.ms(lat.p50)})`, met: lost === 0 && lat.p99 < 50 });
+    out.targets.push({ scenario: "S4", what: "1,000 sockets: messages lost", target: "0", actual: `${lost} of ${fmt.n(expected)}${fan.ackErrors.length ? `, ${fan.ackErrors.length} sends refused` : ""}`, met: lost === 0 && fan.ackErrors.length === 0 && fan.acked.size > 0 });
+
+    const mem = await ctx.app.gcStats();
+    out.data.rssWith1000Sockets = mem.rss;
+    out.rows.push({ scenario: "S4", name: `app memory, ${members.length + 1} sockets open`, note: `RSS ${fmt.mb(mem.rss)}, heap used ${fmt.mb(mem.heapUsed)} (after a full GC)` });
+
+    // (b) the same sockets, grouped five by five into 200 small chats, one member of each sending at once.
+    small = new Tracker();
+    const groups = seed.smallChats;
+    const memberIndex = new Map(members.map((m, i) => [m.id, i]));
+    const smallJoin = await inBatches(groups.flatMap((g) => g.memberIds.map((id) => ({ chatId: g.id, i: memberIndex.get(id)! }))), 50, async ({ chatId, i }) => {
+      const a: Ack = await live[i]!.timeout(10_000).emitWithAck("chat:join", { chatId });
+      if (!a?.ok) throw new Error(JSON.stringify(a));
+    });
+    const smallJoinFailures = smallJoin.filter((r) => r.status === "rejected").length;
+    const smallTracker = small;
+    const recvOf = new Map<string, number>(); // clientId -> number of receivers expected (the chat's other members)
+    await ctx.app.reset();
+    const s0 = performance.now();
+    await Promise.all(
+      groups.map(async (g, gi) => {
+        // Staggered starts so 200 senders do not fire in lockstep.
+        await new Promise((r) => setTimeout(r, (gi * 1000) / SMALL_RATE / groups.length));
+        const s = live[memberIndex.get(g.memberIds[0])!]!;
+        await steady(SMALL_RATE, ctx.d.chatS, async (i) => {
+          await smallTracker.send(s, g.id, `bench round ${ctx.round} chat ${gi} message ${i}`);
+        });
+      }),
+    );
+    for (const id of smallTracker.sentAt.keys()) recvOf.set(id, 5);
+    const smallExpected = [...smallTracker.acked].reduce((n, id) => n + (recvOf.get(id) ?? 0), 0);
+    await until(() => [...smallTracker.acked].every((id) => (smallTracker.received.get(id)?.size ?? 0) >= 5), 10_000);
+    const smallSeconds = (performance.now() - s0) / 1000;
+    const smallServer = await ctx.app.stats();
+    let smallDelivered = 0;
+    for (const id of smallTracker.acked) smallDelivered += smallTracker.received.get(id)?.size ?? 0;
+    const smallLost = smallExpected - smallDelivered;
+    const sl = percentiles(smallTracker.deliveries);
+    const sa = percentiles(smallTracker.ackMs);
+    out.data.smallChats = {
+      chats: groups.length, rate: SMALL_RATE, joinFailures: smallJoinFailures, sent: smallTracker.sentAt.size, acked: smallTracker.acked.size,
+      ackErrors: smallTracker.ackErrors.slice(0, 10), expected: smallExpected, delivered: smallDelivered, lost: smallLost, latency: sl, ack: sa, server: smallServer, seconds: smallSeconds,
+    };
+    const row: Row = {
+      scenario: "S4",
+      name: `${groups.length} chats x 5, each ${SMALL_RATE} msg/s`,
+      rate: smallTracker.acked.size / ctx.d.chatS,
+      unit: "msg/s",
+      p50: sl.p50,
+      p99: sl.p99,
+      errors: smallLost + smallTracker.ackErrors.length + smallJoinFailures,
+      note: `delivery latency to all 5 members (sender's own socket included); ack p50/p99 ${fmt.ms(sa.p50)}/${fmt.ms(sa.p99)} ms; ` +
+        `${fmt.n(smallDelivered)}/${fmt.n(smallExpected)} delivered, lost ${smallLost}; server ELU ${fmt.pct(smallServer.elu)}, ` +
+        `${fmt.n((smallServer.cpuMs * 1000) / Math.max(1, smallTracker.acked.size))} µs CPU/message, loop delay p99 ${fmt.ms(smallServer.eld.p99)} ms`,
+    };
+    out.rows.push(row);
+    out.targets.push({ scenario: "S4", what: "200 chats x 5: messages lost", target: "0", actual: `${smallLost} of ${fmt.n(smallExpected)}`, met: smallLost === 0 && smallTracker.ackErrors.length === 0 && smallTracker.acked.size > 0 });
+    return out;
+  } finally {
+    await closeAll();
+  }
+}
