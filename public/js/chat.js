@@ -10,9 +10,6 @@ const TYPING_IDLE_MS = 4000;
 const TYPING_SHOWN_MS = 6000;
 const ACK_TIMEOUT_MS = 10_000;
 
-const root = document.getElementById("chat");
-if (root) start(root);
-
 function uuid() {
   if (crypto.randomUUID) return crypto.randomUUID();
   // crypto.randomUUID needs a secure context; plain http on a LAN address still has getRandomValues.
@@ -408,8 +405,11 @@ function start(root) {
       const { messages, hasMore } = await res.json();
       const frag = document.createDocumentFragment();
       for (const m of messages) if (!document.getElementById(`m-${m.id}`)) frag.append(renderMessage(m));
+      // Keep the message that was at the top where it was on screen: the older ones appear above it.
+      const anchorTop = first.getBoundingClientRect().top;
       list.prepend(frag);
       relayout();
+      scroller.scrollTop += first.getBoundingClientRect().top - anchorTop;
       if (hasMore && messages.length) older.href = `/chats/${chatId}?before=${messages[0].id}`;
       else {
         const wrap = document.getElementById("older-wrap");
@@ -419,9 +419,12 @@ function start(root) {
       }
     } catch {
       // The link still works as a plain link.
+      return;
     } finally {
       loading = false;
     }
+    // Still at the top (a tall screen, a short page): the observer will not fire again by itself.
+    if (older && older.getBoundingClientRect().bottom > scroller.getBoundingClientRect().top) loadOlder();
   }
   let observer = null;
   if (older) {
@@ -442,3 +445,6 @@ function start(root) {
   renderStatus();
   if (!connected) statusBox.textContent = staticStatus;
 }
+
+const root = document.getElementById("chat");
+if (root) start(root);

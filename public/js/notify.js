@@ -8,8 +8,8 @@ let openChatId = null;
 
 /** The page's socket, created on first use. */
 export function getSocket() {
-  // closeOnBeforeunload: leaving the page closes the connection quietly instead of as a network error.
-  socket ??= io({ closeOnBeforeunload: true });
+  // WebSocket first (no long-polling round trips, no upgrade to race with leaving the page), polling if it is blocked.
+  socket ??= io({ transports: ["websocket", "polling"], tryAllTransports: true });
   return socket;
 }
 

@@ -75,7 +75,7 @@ export function createChatRouter(deps: AppDeps, io: Server): Router {
       if (!(err instanceof FieldError)) throw err;
       const me = req.user!;
       res.status(422).render("people/show.njk", {
-        person: { id: me.id, username: me.username, joinedAt: me.createdAt, profilePicture: me.profilePicture },
+        person: { id: me.id, username: me.username, joinedAt: me.createdAt, joined: "", profilePicture: me.profilePicture },
         isMe: true,
         error: err.message,
       });

@@ -7,6 +7,8 @@ export interface Person {
   id: number;
   username: string;
   joinedAt: Date;
+  /** "3 Mar 2026" */
+  joined: string;
   profilePicture: { thumbPath: string } | null;
 }
 
@@ -17,10 +19,13 @@ interface PersonRow {
   thumb_path: string | null;
 }
 
+const dayFmt = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+
 const toPerson = (r: PersonRow): Person => ({
   id: r.id,
   username: r.username,
   joinedAt: r.created_at,
+  joined: dayFmt.format(r.created_at),
   profilePicture: r.thumb_path ? { thumbPath: r.thumb_path } : null,
 });
 

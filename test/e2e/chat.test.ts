@@ -1,0 +1,243 @@
+// Two people chat live in two real Chromium contexts: the Message button, sending with Enter, live
+// delivery both ways, typing, presence, the navbar badge raised live and cleared on reading, older
+// history on scroll, and the pages at desktop and phone widths (screenshots in test-results/).
+import assert from "node:assert/strict";
+import { after, before, it } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { startTestApp, type TestApp } from "../helpers/app";
+import { launchBrowser, newPage, screenshot } from "../helpers/browser";
+
+let app: TestApp;
+let browser: Browser;
+let closeBrowser: () => Promise<void>;
+before(async () => {
+  app = await startTestApp();
+  ({ browser, close: closeBrowser } = await launchBrowser());
+});
+after(async () => {
+  await closeBrowser?.();
+  await app?.close();
+});
+
+const PASSWORD = "correct horse battery";
+
+async function signup(username: string) {
+  const user = await app.deps.auth.signup({ username, email: `${username}@example.test`, password: PASSWORD });
+  return user.id;
+}
+
+async function logIn(page: Page, username: string) {
+  await page.goto("/login");
+  await page.getByLabel("Username or email").fill(username);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${app.url}/`);
+}
+
+const badge = (page: Page) => page.locator("#nav-unread");
+const messages = (page: Page) => page.locator("#messages .chat-msg[data-id] .chat-text");
+
+it("two people exchange messages live, with typing, presence and the unread badge", { timeout: 120_000 }, async () => {
+  const aliceId = await signup("alice");
+  const bobId = await signup("bob");
+  const carolId = await signup("carol");
+  const alice = await newPage(browser, app.url);
+  const bob = await newPage(browser, app.url);
+  await logIn(alice.page, "alice");
+  await logIn(bob.page, "bob");
+
+  // A group with some history, so the list and the pages look lived-in.
+  const group = await app.sql<{ id: number }>(
+    "INSERT INTO chats (chat_name, is_group, creator_id, last_message_at) VALUES ('Weekend hike', true, $1, now() - interval '2 hours') RETURNING id",
+    [carolId],
+  );
+  const groupId = group[0].id;
+  await app.sql("INSERT INTO chat_members (chat_id, user_id) VALUES ($1, $2), ($1, $3), ($1, $4)", [groupId, aliceId, bobId, carolId]);
+  const lines: [number, string][] = [
+    [carolId, "Who's up for the Hoverla trail on Saturday?"],
+    [aliceId, "Me! What time do we leave?"],
+    [carolId, "7:00 from the station. Bring water and a rain jacket, the forecast is mixed."],
+    [carolId, "And snacks 🍫"],
+    [bobId, "Count me in. I can drive two people."],
+  ];
+  for (const [who, text] of lines) {
+    await app.sql("INSERT INTO messages (chat_id, user_id, message, created_at) VALUES ($1, $2, $3, now() - interval '3 hours')", [groupId, who, text]);
+  }
+  // Everyone has read the group up to here; carol's weather update is unread for alice only.
+  await app.sql(
+    "UPDATE chat_members SET last_read_message_id = (SELECT max(id) FROM messages WHERE chat_id = $1) WHERE chat_id = $1",
+    [groupId],
+  );
+  await app.sql("INSERT INTO messages (chat_id, user_id, message, created_at) VALUES ($1, $2, 'Weather update: sunny all day ☀️', now() - interval '2 hours')", [groupId, carolId]);
+  await app.sql("UPDATE chat_members SET last_read_message_id = (SELECT max(id) FROM messages WHERE chat_id = $1) WHERE chat_id = $1 AND user_id = $2", [groupId, bobId]);
+
+  // Alice finds Bob in the directory and presses Message.
+  await alice.page.goto("/people?q=bo");
+  await alice.page.getByRole("button", { name: "Message bob" }).click();
+  await alice.page.waitForURL(/\/chats\/\d+$/);
+  const chatId = Number(/\/chats\/(\d+)$/.exec(alice.page.url())![1]);
+  await alice.page.getByRole("heading", { name: "bob" }).waitFor();
+  await alice.page.getByText("Say hello to bob!").waitFor();
+
+  // Bob is on the home page: no unread yet.
+  await bob.page.goto("/");
+  assert.equal(await badge(bob.page).isHidden(), true, "no badge yet");
+
+  // Alice sends with Enter; the message is confirmed (it gets its stored id) and Bob's badge rises live.
+  const input = alice.page.getByLabel("Message", { exact: true });
+  await input.fill("Hi Bob! Are you coming on Saturday?");
+  await input.press("Enter");
+  await alice.page.locator("#messages .chat-msg.mine[data-id]").first().waitFor();
+  assert.equal(await input.inputValue(), "", "the box is cleared");
+  await badge(bob.page).getByText("1", { exact: false }).waitFor();
+  assert.match(await badge(bob.page).innerText(), /^1/);
+
+  // Bob opens his chats: the new chat is first, with its preview and unread count.
+  await bob.page.goto("/chats");
+  const row = bob.page.locator(`[data-chat-row="${chatId}"]`);
+  await row.waitFor();
+  assert.match(await row.innerText(), /Hi Bob! Are you coming on Saturday\?/);
+  assert.match(await row.locator(".chat-row-unread").innerText(), /^1/);
+  assert.equal(await bob.page.locator("[data-chat-row]").first().getAttribute("data-chat-row"), String(chatId), "most recent first");
+  await screenshot(bob.page, "chat-list-1280");
+  await bob.page.setViewportSize({ width: 375, height: 760 });
+  await screenshot(bob.page, "chat-list-375");
+  await bob.page.setViewportSize({ width: 1280, height: 900 });
+
+  // Bob opens the chat: the message is there, the badge is gone, and Alice sees him online.
+  await row.locator("a").click();
+  await bob.page.waitForURL(`${app.url}/chats/${chatId}`);
+  await bob.page.locator("#messages .chat-text", { hasText: "Hi Bob! Are you coming on Saturday?" }).waitFor();
+  assert.equal(await badge(bob.page).isHidden(), true, "reading clears the badge");
+  await alice.page.locator("#chat-status.chat-online").getByText("online").waitFor();
+
+  // Bob types: Alice sees it; Bob sends: Alice receives it live.
+  const bobInput = bob.page.getByLabel("Message", { exact: true });
+  await bobInput.pressSequentially("Yes!");
+  await alice.page.locator("#typing").getByText("typing…").waitFor();
+  await bobInput.fill("Yes! I'll drive. <b>not bold</b>");
+  await bob.page.getByRole("button", { name: "Send" }).click();
+  await alice.page.locator("#messages .chat-text", { hasText: "I'll drive." }).waitFor();
+  assert.equal(
+    await alice.page.locator("#messages .chat-text", { hasText: "I'll drive." }).innerText(),
+    "Yes! I'll drive. <b>not bold</b>",
+    "shown as text, not HTML",
+  );
+  assert.equal(await alice.page.locator("#messages .chat-text b").count(), 0);
+  await alice.page.locator("#typing:empty").waitFor();
+
+  // A few more back and forth, then the pages at both widths.
+  for (const [page, text] of [
+    [alice.page, "Great, see you at 7 at the station 🚉"],
+    [bob.page, "Deal. I'll bring the thermos."],
+    [alice.page, "Perfect 👍"],
+  ] as const) {
+    const box = page.getByLabel("Message", { exact: true });
+    await box.fill(text);
+    await box.press("Enter");
+    await alice.page.locator("#messages .chat-text", { hasText: text }).waitFor();
+    await bob.page.locator("#messages .chat-text", { hasText: text }).waitFor();
+  }
+  assert.deepEqual(await messages(alice.page).allInnerTexts(), await messages(bob.page).allInnerTexts(), "both see the same history");
+  const rows = await app.sql<{ user_id: number; message: string }>("SELECT user_id, message FROM messages WHERE chat_id = $1 ORDER BY id", [chatId]);
+  assert.deepEqual(rows.map((r) => r.message), await messages(alice.page).allInnerTexts(), "as stored, in id order");
+  assert.deepEqual(rows.map((r) => r.user_id), [aliceId, bobId, aliceId, bobId, aliceId]);
+  await screenshot(alice.page, "chat-direct-1280");
+  await alice.page.setViewportSize({ width: 375, height: 760 });
+  await screenshot(alice.page, "chat-direct-375");
+  await alice.page.setViewportSize({ width: 1280, height: 900 });
+
+  // A message in another chat raises Alice's badge while she stays here; the sidebar row shows it.
+  const carol = await newPage(browser, app.url);
+  await logIn(carol.page, "carol");
+  await carol.page.goto(`/chats/${groupId}`);
+  await carol.page.getByLabel("Message", { exact: true }).fill("Bob, can you pick me up too?");
+  await carol.page.getByLabel("Message", { exact: true }).press("Enter");
+  await badge(alice.page).getByText("2", { exact: false }).waitFor();
+  await alice.page.locator(`[data-chat-row="${groupId}"] .chat-row-preview`, { hasText: "carol: Bob, can you pick me up too?" }).waitFor();
+
+  await alice.page.goto(`/chats/${groupId}`);
+  await alice.page.locator("#messages .chat-text", { hasText: "Bob, can you pick me up too?" }).waitFor();
+  assert.equal(await alice.page.locator("#unread").count(), 1, "a divider where the unread messages start");
+  assert.equal(await badge(alice.page).isHidden(), true);
+  await screenshot(alice.page, "chat-group-1280");
+  await alice.page.setViewportSize({ width: 375, height: 760 });
+  await screenshot(alice.page, "chat-group-375");
+
+  // The other chat pages, as people see them (screenshots only; their behaviour is tested over HTTP).
+  await carol.page.goto(`/chats/${groupId}/settings`);
+  await carol.page.getByLabel("Add people").fill("nobody_by_this_name");
+  await carol.page.getByRole("button", { name: "Add", exact: true }).click();
+  await carol.page.getByText('There is no user called "nobody_by_this_name".').waitFor();
+  await screenshot(carol.page, "chat-settings-1280");
+  await carol.page.goto("/chats/new?with=bob");
+  assert.equal(await carol.page.getByLabel("Members").inputValue(), "bob");
+  await carol.page.getByRole("button", { name: "Create group" }).click();
+  await carol.page.getByText("Give the group a name.").waitFor();
+  await screenshot(carol.page, "chat-new-error-1280");
+  await carol.page.goto("/people");
+  await screenshot(carol.page, "people-1280");
+  await carol.page.goto("/people/bob");
+  await screenshot(carol.page, "people-profile-1280");
+  await carol.page.setViewportSize({ width: 375, height: 760 });
+  await screenshot(carol.page, "people-profile-375");
+  await carol.page.goto("/people");
+  await screenshot(carol.page, "people-375");
+  await carol.page.goto(`/chats/${groupId}/settings`);
+  await screenshot(carol.page, "chat-settings-375");
+
+  for (const p of [alice, bob, carol]) assert.deepEqual(p.errors, [], "no console errors or CSP violations");
+  await Promise.all([alice.context.close(), bob.context.close(), carol.context.close()]);
+});
+
+it("loads older history when scrolled to the top, and works with JavaScript off", { timeout: 120_000 }, async () => {
+  const daria = await signup("daria");
+  const egor = await signup("egor");
+  const [{ id: chatId }] = await app.sql<{ id: number }>(
+    "INSERT INTO chats (is_group, direct_key, creator_id, last_message_at) VALUES (false, $1, $2, now()) RETURNING id",
+    [`${Math.min(daria, egor)}:${Math.max(daria, egor)}`, daria],
+  );
+  await app.sql("INSERT INTO chat_members (chat_id, user_id) VALUES ($1, $2), ($1, $3)", [chatId, daria, egor]);
+  await app.sql(
+    "INSERT INTO messages (chat_id, user_id, message) SELECT $1, CASE WHEN i % 3 = 0 THEN $2::int ELSE $3::int END, 'line ' || i FROM generate_series(1, 130) i ORDER BY i",
+    [chatId, daria, egor],
+  );
+
+  const d = await newPage(browser, app.url);
+  await logIn(d.page, "daria");
+  await d.page.goto(`/chats/${chatId}`);
+  await d.page.locator("#messages .chat-text", { hasText: /^line 130$/ }).waitFor();
+  assert.equal(await messages(d.page).count(), 50);
+  assert.ok(await d.page.locator("#messages .chat-text", { hasText: /^line 130$/ }).isVisible(), "opens at the newest message");
+  // Scrolling to the top loads older pages in place until the beginning.
+  for (let i = 0; i < 5 && (await d.page.locator("#history-start, #older-wrap p").count()) === 0; i++) {
+    await d.page.locator("#load-older").scrollIntoViewIfNeeded().catch(() => {});
+    await d.page.waitForFunction((n) => document.querySelectorAll("#messages .chat-msg[data-id]").length > n || !document.getElementById("load-older"), await messages(d.page).count());
+  }
+  await d.page.getByText("This is the beginning of the chat.").waitFor();
+  const texts = await messages(d.page).allInnerTexts();
+  assert.equal(texts.length, 130);
+  assert.deepEqual(texts, Array.from({ length: 130 }, (_, i) => `line ${i + 1}`), "in order, no gaps or duplicates");
+  assert.deepEqual(d.errors, []);
+  await d.context.close();
+
+  // With JavaScript off, the page shows the history and the form posts.
+  const context = await browser.newContext({ baseURL: app.url, javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await logIn(page, "egor");
+  await page.goto(`/chats/${chatId}`);
+  assert.equal(await messages(page).count(), 50);
+  await page.getByRole("link", { name: "Load older messages" }).click();
+  await page.waitForURL(/\?before=\d+$/);
+  assert.equal(await messages(page).first().innerText(), "line 31");
+  await page.getByRole("link", { name: "Jump to the latest messages" }).click();
+  await page.getByLabel("Message", { exact: true }).fill("Sent without JavaScript");
+  await page.getByRole("button", { name: "Send" }).click();
+  await page.waitForURL(`${app.url}/chats/${chatId}`);
+  await page.locator("#messages .chat-text", { hasText: "Sent without JavaScript" }).waitFor();
+  await page.getByRole("button", { name: "Send" }).click();
+  await page.getByText("Write a message.").waitFor();
+  const stored = await app.sql<{ user_id: number }>("SELECT user_id FROM messages WHERE chat_id = $1 AND message = 'Sent without JavaScript'", [chatId]);
+  assert.deepEqual(stored, [{ user_id: egor }]);
+  await context.close();
+});
