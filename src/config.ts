@@ -133,3 +133,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
   };
 }
+
+/**
+ * The raw environment, for the management commands only: check-deploy diagnoses values loadConfig refuses,
+ * and createsuperuser --no-input reads HROMADA_SUPERUSER_USERNAME / _EMAIL / _PASSWORD, which stay out of
+ * Config so the running app never holds a password.
+ */
+export function commandEnvironment(): Record<string, string | undefined> {
+  return { ...process.env };
+}

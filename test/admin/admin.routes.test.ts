@@ -370,7 +370,7 @@ describe("activating and deactivating", () => {
   it("re-renders the user page with 422 for a bad value, changing nothing", async () => {
     const user = await app.deps.auth.signup(newCredentials("badval"));
     const before = await auditCount();
-    for (const form of [{ active: "maybe" }, {}, { active: "" }]) {
+    for (const form of [{ active: "maybe" }, {}, { active: "" }] as Record<string, string>[]) {
       const res = await staffPost(`/admin/users/${user.id}/active`, form);
       assert.equal(res.status, 422);
       assert.match(res.text, /Choose whether the account is active/);

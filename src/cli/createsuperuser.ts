@@ -1,0 +1,249 @@
+// npm run createsuperuser: creates a staff account, asking for what it needs (password hidden), or taking it
+// from flags and HROMADA_SUPERUSER_* for scripts (--no-input). Same rules as the sign-up form.
+import readline from "node:readline";
+import { AuditLog } from "../admin/audit-log.entity";
+import { password as passwordSchema, profileSchema, signupSchema, PASSWORD_RULES, USERNAME_RULES } from "../auth/auth.schemas";
+import { AuthService, FieldError } from "../auth/auth.service";
+import { commandEnvironment } from "../config";
+import type { DataSource } from "typeorm";
+import { CommandError, commandConfig, describeDatabase, EXIT_USAGE, openCommandDatabase, parseCommandArgs, runCommand } from "./command";
+
+const USAGE = `Usage: npm run createsuperuser [-- options]
+
+Creates a staff user, who can use the admin site at /admin. Without --no-input it asks for
+whatever the options did not give (the password is not shown as you type).
+
+Options:
+  --username NAME   ${USERNAME_RULES}
+  --email ADDRESS
+  --password PASS   visible to other users of this machine (ps, shell history):
+                    prefer HROMADA_SUPERUSER_PASSWORD
+  --no-input        never ask; fail if something is missing (for scripts)
+  --update          if the username exists, make that user staff (and active) instead of failing;
+                    their email and password are left as they are
+  -h, --help        show this help
+
+Environment (used when the matching option is not given):
+  HROMADA_SUPERUSER_USERNAME, HROMADA_SUPERUSER_EMAIL, HROMADA_SUPERUSER_PASSWORD`;
+
+/** Recorded in the audit log as the actor: there is no logged-in user on the command line. */
+const CLI_ACTOR = { id: null, username: "createsuperuser (command line)" };
+
+interface Existing {
+  id: number;
+  username: string;
+  isStaff: boolean;
+  isActive: boolean;
+}
+
+async function findByUsername(ds: DataSource, username: string): Promise<Existing | null> {
+  const [row] = await ds.query(
+    `SELECT id, username, is_staff AS "isStaff", is_active AS "isActive" FROM users WHERE lower(username) = lower($1)`,
+    [username],
+  );
+  return row ?? null;
+}
+
+async function emailTaken(ds: DataSource, email: string): Promise<boolean> {
+  const rows = await ds.query(`SELECT 1 FROM users WHERE lower(email) = lower($1)`, [email]);
+  return rows.length > 0;
+}
+
+/** Makes an existing user staff and active, with its audit entry, in one transaction. */
+async function promote(ds: DataSource, user: Existing): Promise<string> {
+  if (user.isStaff && user.isActive) return `${user.username} is already an active staff user: nothing to change.`;
+  await ds.transaction(async (em) => {
+    await em.query(`UPDATE users SET is_staff = true, is_active = true WHERE id = $1`, [user.id]);
+    await AuditLog.record(em, {
+      actor: CLI_ACTOR, action: "user.grant_staff", targetType: "user", targetId: user.id,
+      details: { username: user.username, reactivated: !user.isActive },
+    });
+  });
+  return `${user.username} is now staff${user.isActive ? "" : " and active again"}.`;
+}
+
+async function create(ds: DataSource, auth: AuthService, input: { username: string; email: string; password: string }): Promise<string> {
+  try {
+    const user = await auth.signup(input, { isStaff: true });
+    await AuditLog.record(ds.manager, {
+      actor: CLI_ACTOR, action: "user.create_superuser", targetType: "user", targetId: user.id, details: { username: user.username },
+    });
+    return `Superuser ${user.username} created.`;
+  } catch (err) {
+    if (err instanceof FieldError) throw new CommandError(`${err.field}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** First zod message for a value, or null when it is fine. */
+function problem(schema: { safeParse(v: unknown): { success: boolean; error?: { issues: { message: string }[] } } }, value: string) {
+  const r = schema.safeParse(value);
+  return r.success ? null : r.error!.issues[0].message;
+}
+
+/**
+ * Reads answers line by line. Lines that arrive before a question is asked are queued, so input piped in
+ * all at once (a script, a test) is answered in order. On a terminal, hidden questions echo nothing.
+ */
+class Prompter {
+  private rl: readline.Interface;
+  private queue: string[] = [];
+  private waiting: ((line: string | null) => void)[] = [];
+  private closed = false;
+  private muted = false;
+  private terminal: boolean;
+
+  constructor(private input: NodeJS.ReadStream = process.stdin, private output: NodeJS.WriteStream = process.stdout) {
+    this.terminal = Boolean(input.isTTY && output.isTTY);
+    this.rl = readline.createInterface({ input, output, terminal: this.terminal });
+    // readline echoes typed characters through _writeToOutput; silencing it is how a terminal hides a password.
+    const rlw = this.rl as unknown as { _writeToOutput(s: string): void };
+    const write = rlw._writeToOutput.bind(this.rl);
+    rlw._writeToOutput = (s: string) => {
+      if (!this.muted) write(s);
+    };
+    this.rl.on("line", (line) => {
+      const w = this.waiting.shift();
+      if (w) w(line);
+      else this.queue.push(line);
+    });
+    this.rl.on("close", () => {
+      this.closed = true;
+      for (const w of this.waiting.splice(0)) w(null);
+    });
+    this.rl.on("SIGINT", () => {
+      this.output.write("\nCancelled.\n");
+      process.exit(130);
+    });
+  }
+
+  async ask(question: string, { hidden = false } = {}): Promise<string> {
+    this.output.write(question);
+    this.muted = hidden;
+    const line = this.queue.length ? this.queue.shift()! : this.closed ? null : await new Promise<string | null>((r) => this.waiting.push(r));
+    this.muted = false;
+    // A piped answer is not echoed, and a hidden one never is: end the prompt's line ourselves.
+    if (hidden || !this.terminal) this.output.write("\n");
+    if (line === null) throw new CommandError("Input ended before all questions were answered.");
+    return line;
+  }
+
+  close(): void {
+    this.rl.close();
+  }
+}
+
+async function interactive(
+  ds: DataSource,
+  auth: AuthService,
+  given: { username?: string; email?: string; password?: string },
+  update: boolean,
+): Promise<string> {
+  const p = new Prompter();
+  try {
+    let username = given.username;
+    for (;;) {
+      if (username === undefined) username = (await p.ask("Username: ")).trim();
+      const bad = problem(profileSchema.shape.username, username);
+      if (bad) {
+        console.error(`  ${bad} (${USERNAME_RULES})`);
+        username = undefined;
+        continue;
+      }
+      const existing = await findByUsername(ds, username);
+      if (existing && update) return await promote(ds, existing);
+      if (existing) {
+        console.error(`  That username is taken. (Run with --update to make ${existing.username} staff instead.)`);
+        username = undefined;
+        continue;
+      }
+      break;
+    }
+    let email = given.email;
+    for (;;) {
+      if (email === undefined) email = (await p.ask("Email: ")).trim();
+      const bad = problem(profileSchema.shape.email, email) ?? ((await emailTaken(ds, email)) ? "An account with that email already exists." : null);
+      if (!bad) break;
+      console.error(`  ${bad}`);
+      email = undefined;
+    }
+    let password = given.password;
+    for (;;) {
+      if (password === undefined) {
+        password = await p.ask("Password: ", { hidden: true });
+        const bad = problem(passwordSchema, password);
+        if (bad) {
+          console.error(`  ${bad} (${PASSWORD_RULES})`);
+          password = undefined;
+          continue;
+        }
+        const again = await p.ask("Password (again): ", { hidden: true });
+        if (again !== password) {
+          console.error("  The passwords do not match.");
+          password = undefined;
+          continue;
+        }
+      } else {
+        const bad = problem(passwordSchema, password);
+        if (bad) throw new CommandError(`password: ${bad}`);
+      }
+      break;
+    }
+    return await create(ds, auth, { username, email: email!, password });
+  } finally {
+    p.close();
+  }
+}
+
+async function nonInteractive(ds: DataSource, auth: AuthService, given: { username?: string; email?: string; password?: string }, update: boolean) {
+  if (!given.username) {
+    throw new CommandError("--no-input needs a username: --username or HROMADA_SUPERUSER_USERNAME.", EXIT_USAGE);
+  }
+  const existing = await findByUsername(ds, given.username.trim());
+  if (existing && update) return promote(ds, existing);
+  if (existing) {
+    throw new CommandError(`A user named ${existing.username} already exists. Use --update to make them staff, or choose another username.`);
+  }
+  const missing = (["email", "password"] as const).filter((k) => !given[k]);
+  if (missing.length) {
+    const how = missing.map((k) => `--${k} or HROMADA_SUPERUSER_${k.toUpperCase()}`).join("; ");
+    throw new CommandError(`--no-input needs ${missing.join(" and ")}: ${how}.`, EXIT_USAGE);
+  }
+  const form = signupSchema.safeParse({ ...given, password_confirm: given.password });
+  if (!form.success) {
+    const lines = form.error.issues.map((i) => `  ${String(i.path[0])}: ${i.message}`);
+    throw new CommandError(`Invalid superuser details:\n${lines.join("\n")}`);
+  }
+  return create(ds, auth, form.data);
+}
+
+runCommand(async () => {
+  const args = parseCommandArgs(USAGE, {
+    username: { type: "string" },
+    email: { type: "string" },
+    password: { type: "string" },
+    "no-input": { type: "boolean" },
+    update: { type: "boolean" },
+  });
+  const env = commandEnvironment();
+  const given = {
+    username: args.username ?? env.HROMADA_SUPERUSER_USERNAME,
+    email: args.email ?? env.HROMADA_SUPERUSER_EMAIL,
+    password: args.password ?? env.HROMADA_SUPERUSER_PASSWORD,
+  };
+  if (args.password !== undefined) {
+    console.error("Warning: --password can be seen by other users of this machine; prefer HROMADA_SUPERUSER_PASSWORD.");
+  }
+  const config = commandConfig(env);
+  const db = await openCommandDatabase(config);
+  try {
+    const auth = new AuthService(db.ds, config.bcryptCost);
+    const done = args["no-input"]
+      ? await nonInteractive(db.ds, auth, given, Boolean(args.update))
+      : await interactive(db.ds, auth, given, Boolean(args.update));
+    console.log(`${done} (${describeDatabase(config)})`);
+    return 0;
+  } finally {
+    await db.close();
+  }
+});
