@@ -1,6 +1,8 @@
 // A group chat's picture: set by its creator or a member through POST /chats/:id/avatar; 404 for anyone else.
 import assert from "node:assert/strict";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import nunjucks from "nunjucks";
 import { loggedInAgent, postForm } from "../helpers/agent";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { assertMediaConsistent, imageRows, png, svgWithScript, upload, uploadToken } from "./helpers";
@@ -114,5 +116,27 @@ describe("group chat picture", () => {
     assert.equal(res.status, 403);
     assert.equal(await chatPicture(chatId), null);
     await assertMediaConsistent(app);
+  });
+});
+
+describe("the form partial other pages include", () => {
+  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(path.resolve(__dirname, "../../views")), { autoescape: true });
+  const render = (ctx: Record<string, unknown>) =>
+    env.render("gallery/_chat_avatar_form.njk", { csrfToken: () => "tok/en", currentPath: "/chats/7/settings", ...ctx });
+
+  it("works with a chat view model (chat.picture) and returns to the including page", () => {
+    const html = render({ chat: { id: 7, title: "Book club", picture: { profilePicture: { thumbPath: "aa/bb/x.thumb.webp" } } } });
+    assert.match(html, /action="\/chats\/7\/avatar\?_csrf=tok%2Fen"/);
+    assert.match(html, /enctype="multipart\/form-data"/);
+    assert.match(html, /name="next" value="\/chats\/7\/settings"/);
+    assert.match(html, /<label class="form-label" for="f-chat-avatar-7">/);
+    assert.match(html, /action="\/chats\/7\/avatar\/remove"/, "a picture can be removed");
+  });
+
+  it("works with the Chat entity (chat.profilePicture); no remove button without a picture", () => {
+    const html = render({ chat: { id: 8, chatName: "Hikers", profilePicture: null }, chatAvatarError: "<b>bad</b>" });
+    assert.match(html, /action="\/chats\/8\/avatar\?_csrf=/);
+    assert.ok(!html.includes("/avatar/remove"));
+    assert.ok(html.includes("&lt;b&gt;bad&lt;/b&gt;"), "messages are escaped");
   });
 });
