@@ -73,7 +73,9 @@ async function main() {
     // A keep-alive connection is idle between requests; close those now and as each in-flight request ends.
     server.closeIdleConnections();
     const sweep = setInterval(() => server.closeIdleConnections(), 100);
-    io.emit(SHUTDOWN_EVENT, { reconnect: true });
+    // local: only this process's sockets are going away (and a cluster broadcast would reach them only after a
+    // round trip to Redis, by which time they are closed).
+    io.local.emit(SHUTDOWN_EVENT, { reconnect: true });
     await new Promise((r) => setImmediate(r)); // let the hint reach the sockets before they close
     await new Promise<void>((resolve) => io.close(() => resolve()));
     await httpClosed;

@@ -128,11 +128,56 @@ test("two app processes behind one load balancer", async (t) => {
     assert.ok(keys.some((k) => k.includes(victim)), `a shared counter in Redis: ${keys.join(", ")}`);
   });
 
-  await t.test("a socket whose process shuts down reconnects to the other and recovers its connection state", async () => {
-    const user = await signUp(b);
-    // A stand-in for the load balancer: new connections go wherever `target` says.
-    let target = a.port;
+  await t.test("chat crosses processes: presence, typing, messages and unread badges (Alice on A, Bob on B)", async () => {
+    const alice = await signUp(a);
+    const bob = await signUp(b);
+    const chatId = await openDirectChat(a, alice, bob.userId);
+    const aliceSocket = await connect(a.url, alice.cookie);
+    const bobSocket = await connect(b.url, bob.cookie);
+    try {
+      const bothPresent = waitFor(aliceSocket, "chat:presence", (p: { chatId: number; users: { id: number }[] }) =>
+        p.chatId === chatId && p.users.some((u) => u.id === bob.userId) && p.users.some((u) => u.id === alice.userId));
+      assert.deepEqual(await aliceSocket.emitWithAck("chat:join", { chatId }), { ok: true });
+      assert.deepEqual(await bobSocket.emitWithAck("chat:join", { chatId }), { ok: true });
+      await bothPresent; // Bob's join on B listed the sockets of both processes
+
+      const typing = waitFor(aliceSocket, "chat:typing", (e: { userId: number }) => e.userId === bob.userId);
+      assert.equal((await bobSocket.emitWithAck("chat:typing", { chatId, typing: true })).ok, true);
+      assert.deepEqual(await typing, { chatId, userId: bob.userId, username: bob.username, typing: true });
+
+      const text = `hello from B ${crypto.randomUUID()}`;
+      const received = waitFor(aliceSocket, "chat:message", (m: { text: string }) => m.text === text);
+      const unread = waitFor(aliceSocket, "chat:unread", (u: { chatId?: number; delta?: number }) => u.chatId === chatId && u.delta === 1);
+      const ack = await bobSocket.emitWithAck("chat:message", { chatId, text, clientId: crypto.randomUUID() });
+      assert.equal(ack.ok, true, JSON.stringify(ack));
+      const message = await received;
+      assert.equal(message.userId, bob.userId);
+      assert.equal(message.id, ack.message.id);
+      assert.equal((await unread).from, bob.username);
+      const rows = await query(db.url, "SELECT chat_id, user_id, message FROM messages WHERE id = $1", [message.id]);
+      assert.deepEqual(rows, [{ chat_id: chatId, user_id: bob.userId, message: text }]);
+
+      // Bob leaves the page: Alice, on the other process, sees him go.
+      const bobGone = waitFor(aliceSocket, "chat:presence", (p: { chatId: number; users: { id: number }[] }) =>
+        p.chatId === chatId && !p.users.some((u) => u.id === bob.userId));
+      bobSocket.close();
+      await bobGone;
+    } finally {
+      aliceSocket.close();
+      bobSocket.close();
+    }
+  });
+
+  await t.test("a socket whose process shuts down reconnects to the other and recovers what it missed", async () => {
+    const alice = await signUp(b);
+    const bob = await signUp(b);
+    const chatId = await openDirectChat(b, alice, bob.userId);
+    // A stand-in for the load balancer: new connections go wherever `target` says (nowhere: refused).
+    let target: number | null = a.port;
+    const open = new Set<net.Socket>();
     const proxy = net.createServer((client) => {
+      if (target === null) return client.destroy();
+      open.add(client);
       const upstream = net.connect(target, "127.0.0.1");
       client.pipe(upstream).pipe(client);
       const end = () => { client.destroy(); upstream.destroy(); };
@@ -143,24 +188,68 @@ test("two app processes behind one load balancer", async (t) => {
     });
     await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
     const proxyUrl = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+    const bobSocket = await connect(b.url, bob.cookie);
+    let socket: Socket | undefined;
     try {
-      const socket = await connect(proxyUrl, user.cookie, { reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500 });
+      socket = await connect(proxyUrl, alice.cookie, { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 200 });
       const firstId = socket.id;
+      assert.deepEqual(await socket.emitWithAck("chat:join", { chatId }), { ok: true });
+      const seen: string[] = [];
+      socket.on("chat:message", (m: { text: string }) => seen.push(m.text));
       const hint = new Promise<unknown>((resolve) => socket.once("server:shutdown", resolve));
       const reason = new Promise<string>((resolve) => socket.once("disconnect", resolve));
-      const reconnected = new Promise<void>((resolve) => socket.io.once("reconnect", () => resolve()));
+      // "connect" (not the manager's "reconnect", which fires before the server's answer says whether it recovered)
+      const reconnected = new Promise<void>((resolve) => socket!.once("connect", () => resolve()));
 
-      target = b.port;
+      target = null; // A is going away and nothing takes its connections yet
       const code = await a.stop("SIGTERM");
       assert.equal(code, 0, a.output().slice(-2000));
       assert.deepEqual(await hint, { reconnect: true }, "told to reconnect before the close");
       assert.equal(await reason, "transport close", "a transport close, which socket.io clients answer by reconnecting");
+
+      // Sent while Alice is disconnected.
+      const missed = `sent while you were away ${crypto.randomUUID()}`;
+      assert.equal((await bobSocket.emitWithAck("chat:message", { chatId, text: missed, clientId: crypto.randomUUID() })).ok, true);
+      target = b.port;
       await reconnected;
       assert.equal(socket.recovered, true, "B restored the session A persisted in Redis");
       assert.equal(socket.id, firstId, "same socket id after recovery");
-      socket.close();
+      await until(() => seen.includes(missed));
+      assert.deepEqual(seen, [missed], "the missed message was replayed, once");
     } finally {
+      socket?.close();
+      bobSocket.close();
+      for (const c of open) c.destroy();
       await new Promise<void>((resolve) => proxy.close(() => resolve()));
     }
   });
 });
+
+/** Alice opens a direct chat with another user through the form, as the "Message" button does. */
+async function openDirectChat(server: ServerProcess, who: { cookie: string }, otherId: number): Promise<number> {
+  const page = await request(server.url).get("/chats").set("Cookie", who.cookie);
+  const res = await request(server.url).post("/chats/direct").set("Cookie", who.cookie).type("form")
+    .send({ user_id: String(otherId), _csrf: csrfFrom(page.text) });
+  assert.equal(res.status, 303, res.text.slice(0, 300));
+  const id = Number(/^\/chats\/(\d+)$/.exec(res.headers.location)?.[1]);
+  assert.ok(id > 0, res.headers.location);
+  return id;
+}
+
+/** The next event of this name whose payload passes the check. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function waitFor<T = any>(socket: Socket, event: string, check: (payload: T) => boolean = () => true): Promise<T> {
+  return new Promise((resolve) => {
+    const listener = (payload: T) => {
+      if (!check(payload)) return;
+      socket.off(event, listener);
+      resolve(payload);
+    };
+    socket.on(event, listener);
+  });
+}
+
+async function until(condition: () => boolean, attempts = 200): Promise<void> {
+  for (let i = 0; i < attempts && !condition(); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(condition(), "condition reached");
+}
