@@ -5,6 +5,7 @@ import path from "node:path";
 
 interface ProfileNode {
   id: number;
+  parent?: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
   children?: number[];
@@ -22,6 +23,8 @@ export interface ProfileSummary {
   totalMs: number;
   idlePct: number;
   top: { name: string; where: string; ms: number; pct: number }[];
+  /** Time spent in a function and everything it called (each stack counted once per function). */
+  inclusive: { name: string; where: string; ms: number; pct: number }[];
   byArea: { area: string; ms: number; pct: number }[];
 }
 
@@ -37,6 +40,10 @@ export function areaOf(url: string, name: string): string {
   const m = /\/(dist\/)?(src|bench|views|migrations)\/(.*)$/.exec(url);
   if (m) return `${m[2]}/${m[3].split("/")[0]}`;
   return path.basename(url);
+}
+
+function shortUrl(url: string): string {
+  return url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*?\/(dist\/)?(?=(src|bench|views|migrations)\/)/, "");
 }
 
 export function summarizeProfile(file: string): ProfileSummary {
@@ -58,7 +65,7 @@ export function summarizeProfile(file: string): ProfileSummary {
       idleUs += us;
       continue;
     }
-    const where = url ? `${url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*?\/(dist\/)?(?=src|bench|views|migrations)/, "")}:${lineNumber + 1}` : "";
+    const where = url ? `${shortUrl(url)}:${lineNumber + 1}` : "";
     const key = `${name}@${where}`;
     const t = fnTotals.get(key) ?? { name, where, us: 0 };
     t.us += us;
@@ -67,10 +74,32 @@ export function summarizeProfile(file: string): ProfileSummary {
     areaTotals.set(area, (areaTotals.get(area) ?? 0) + us);
   }
   const busyUs = Math.max(1, totalUs - idleUs);
+
+  // Inclusive time: walk each sample's stack to the root, crediting every distinct function on it once.
+  for (const n of p.nodes) for (const c of n.children ?? []) byId.get(c)!.parent = n.id;
+  const keyOf = (n: ProfileNode) => {
+    const { functionName, url, lineNumber } = n.callFrame;
+    return `${functionName || "(anonymous)"}@${shortUrl(url)}${url ? `:${lineNumber + 1}` : ""}`;
+  };
+  const inclusiveUs = new Map<string, number>();
+  for (let i = 0; i < p.samples.length; i++) {
+    const seen = new Set<string>();
+    for (let n = byId.get(p.samples[i]); n; n = n.parent === undefined ? undefined : byId.get(n.parent)) {
+      const { functionName, url } = n.callFrame;
+      if (!url || url.startsWith("node:")) continue; // runtime plumbing: every stack has it
+      if (functionName === "(idle)" || functionName === "(program)") break;
+      seen.add(keyOf(n));
+    }
+    for (const k of seen) inclusiveUs.set(k, (inclusiveUs.get(k) ?? 0) + (p.timeDeltas[i] ?? 0));
+  }
   return {
     totalMs: totalUs / 1000,
     idlePct: (idleUs / totalUs) * 100,
     top: [...fnTotals.values()].sort((a, b) => b.us - a.us).map((t) => ({ name: t.name, where: t.where, ms: t.us / 1000, pct: (t.us / busyUs) * 100 })),
+    inclusive: [...inclusiveUs].sort((a, b) => b[1] - a[1]).map(([k, us]) => {
+      const at = k.indexOf("@");
+      return { name: k.slice(0, at), where: k.slice(at + 1), ms: us / 1000, pct: (us / busyUs) * 100 };
+    }),
     byArea: [...areaTotals].sort((a, b) => b[1] - a[1]).map(([area, us]) => ({ area, ms: us / 1000, pct: (us / busyUs) * 100 })),
   };
 }
@@ -80,6 +109,8 @@ if (require.main === module) {
     const s = summarizeProfile(f);
     console.log(`${f}: ${(s.totalMs / 1000).toFixed(1)} s profiled, ${s.idlePct.toFixed(1)}% idle; shares below are of the busy time`);
     for (const t of s.top.slice(0, 40)) console.log(`${t.pct.toFixed(1).padStart(5)}%  ${t.ms.toFixed(0).padStart(7)} ms  ${t.name}  ${t.where}`);
+    console.log("\ninclusive (a function and what it calls):");
+    for (const t of s.inclusive.slice(0, 40)) console.log(`${t.pct.toFixed(1).padStart(5)}%  ${t.ms.toFixed(0).padStart(7)} ms  ${t.name}  ${t.where}`);
     console.log("");
     for (const a of s.byArea.slice(0, 25)) console.log(`${a.pct.toFixed(1).padStart(5)}%  ${a.area}`);
   }

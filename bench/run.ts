@@ -3,10 +3,11 @@
 // S5 uploads) plus memory across two identical rounds. Prints a table and writes bench/results/latest.json.
 //
 //   npm run bench                      full run (about 4-5 minutes)
-//   npm run bench -- --quick           short phases, for a smoke test (about a minute)
+//   npm run bench -- --quick           2 s phases, one round, 200 chat members: a smoke test (about a minute)
 //   npm run bench -- --only S1,S3      some scenarios only (MEM needs a full round: it runs when S1-S5 all do)
 //   npm run bench -- --profile         V8 CPU profiles of the servers into bench/results/profiles/, summarised
-//   npm run bench -- --rounds 1        one round (no memory-growth check)
+//   npm run bench -- --rounds 1        one round (no memory-growth check); default 2 (1 with --quick)
+//   npm run bench -- --members 1000    chat members for S4 (default 1000; 200 with --quick)
 //   npm run bench -- --no-pin          no taskset pinning
 //   npm run bench -- --log-level info  the app's LOG_LEVEL (default: info, as in production; logs go to a file)
 import { execFileSync, spawnSync } from "node:child_process";
@@ -48,7 +49,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, only: new Set(SCENARIOS.map((s) => s.id)), profile: false, rounds: 2, pin: true, logLevel: "info", members: 1000 };
+  const a: Args = { quick: false, only: new Set(SCENARIOS.map((s) => s.id)), profile: false, rounds: 0, pin: true, logLevel: "info", members: 0 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -66,12 +67,15 @@ function parseArgs(argv: string[]): Args {
       a.only = new Set(ids);
     } else if (arg.startsWith("--rounds")) a.rounds = Math.max(1, Math.min(5, Number(value()) || 1));
     else if (arg.startsWith("--log-level")) a.logLevel = value();
-    else if (arg.startsWith("--members")) a.members = Math.max(10, Number(value()) || 1000);
+    else if (arg.startsWith("--members")) a.members = Math.max(10, Math.floor(Number(value()) / 5) * 5 || 1000);
     else if (arg === "--help" || arg === "-h") {
       console.log(fs.readFileSync(__filename, "utf8").split("\n").filter((l) => l.startsWith("//")).join("\n").replace(/^\/\/ ?/gm, ""));
       process.exit(0);
     } else throw new Error(`unknown argument ${arg} (try --help)`);
   }
+  // A quick run is a smoke test of the harness: one round, 200 chat members, unless asked otherwise.
+  a.rounds ||= a.quick ? 1 : 2;
+  a.members ||= a.quick ? 200 : 1000;
   return a;
 }
 

@@ -13,17 +13,18 @@ export function escapeHtml(s: string): string {
 }
 
 /** One-line server context for a row: CPU per request, event-loop utilisation and delay, load-generator CPU. */
-export function serverNote(r: LoadResult, extra: string[] = []): string {
+export function serverNote(r: LoadResult, extra: string[] = [], cpuPerReq = true): string {
   const parts = [...extra];
-  if (r.serverCpuUsPerReq !== undefined) parts.push(`server ${fmt.n(r.serverCpuUsPerReq)} µs CPU/req`);
+  if (cpuPerReq && r.serverCpuUsPerReq !== undefined) parts.push(`server ${fmt.n(r.serverCpuUsPerReq)} µs CPU/req`);
   if (r.server) parts.push(`ELU ${fmt.pct(r.server.elu)}`, `loop delay p99 ${fmt.ms(r.server.eld.p99)} ms`);
   parts.push(`loadgen CPU ${fmt.pct(r.loadGenCpu)}`);
   if (r.errorDetail) parts.push(r.errorDetail);
   return parts.join(", ");
 }
 
-export function loadRow(scenario: string, name: string, r: LoadResult, unit = "req/s", extra: string[] = []): Row {
-  return { scenario, name, rate: r.rps, unit, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, note: serverNote(r, extra) };
+/** cpuPerReq false for a probe that shares the server with other work: its CPU time is not the probe's. */
+export function loadRow(scenario: string, name: string, r: LoadResult, unit = "req/s", extra: string[] = [], cpuPerReq = true): Row {
+  return { scenario, name, rate: r.rps, unit, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, note: serverNote(r, extra, cpuPerReq) };
 }
 
 async function sessionFingerprint(ctx: Ctx): Promise<string> {

@@ -86,7 +86,8 @@ export async function runS5(ctx: Ctx): Promise<Outcome> {
       (up.errorDetail ? `; ${up.errorDetail}` : ""),
   });
   const ratio = probe.latency.p99 / probeRef.latency.p99;
-  out.rows.push(loadRow("S5", `probe GET / at ${ctx.probe.rate}/s during uploads`, probe, "req/s", [`unloaded probe p99 ${fmt.ms(probeRef.latency.p99)} ms`]));
+  out.rows.push(loadRow("S5", `probe GET / at ${ctx.probe.rate}/s during uploads`, probe, "req/s", [], false));
+  out.rows[out.rows.length - 1].note += `; unloaded probe: p99 ${fmt.ms(probeRef.latency.p99)} ms, loop delay p99 ${fmt.ms(probeRef.server?.eld.p99)} ms`;
   out.targets.push({
     scenario: "S5", what: "S1 probe p99 during uploads", target: "<= 2x unloaded",
     actual: `${fmt.n(ratio, 2)}x (${fmt.ms(probe.latency.p99)} vs ${fmt.ms(probeRef.latency.p99)} ms; loop delay p99 ${fmt.ms(probe.server?.eld.p99)} ms; ${fmt.n(up.rps, 1)} uploads/s)`,

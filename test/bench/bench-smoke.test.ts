@@ -1,0 +1,104 @@
+// The benchmark compares the app with a raw baseline (bench/baseline.ts); that ratio only means something if
+// both serve the same page. This renders the home page of one user with 20 notes through the app and
+// through the baseline, on the same database and session, and compares them. It also checks the benchmark's
+// seeding tricks: a copied session row is accepted by the app, and a forged cookie by neither.
+import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { Pool } from "pg";
+import { createBaselineHandler } from "../../bench/baseline";
+import { htmlDifference } from "../../bench/lib/html";
+import { Browser, logIn } from "../../bench/lib/http";
+import { mintSessions, noteTexts, SESSION_COOKIE, signedCookieValue, type LoggedIn } from "../../bench/lib/seed";
+import { startTestApp, type TestApp } from "../helpers/app";
+import { newCredentials } from "../helpers/agent";
+
+// startTestApp's session secret (test/helpers/app.ts): the baseline must verify the app's cookies with it.
+const SECRET = "test-secret-0123456789abcdef0123456789";
+
+let app: TestApp;
+let pool: Pool;
+let baseline: http.Server;
+let baselineUrl: string;
+let user: LoggedIn;
+
+const noteBodies = (html: string) => [...html.matchAll(/<div class="note-body">([\s\S]*?)<\/div>/g)].map((m) => m[1]);
+
+async function get(url: string, cookie?: string) {
+  const res = await fetch(url, { headers: cookie ? { cookie } : {}, redirect: "manual" });
+  return { status: res.status, location: res.headers.get("location"), text: await res.text() };
+}
+
+before(async () => {
+  app = await startTestApp();
+  pool = new Pool({ connectionString: app.db.url, max: 2 });
+  baseline = http.createServer(createBaselineHandler(pool, SECRET));
+  await new Promise<void>((resolve) => baseline.listen(0, "127.0.0.1", resolve));
+  baselineUrl = `http://127.0.0.1:${(baseline.address() as AddressInfo).port}`;
+
+  const creds = newCredentials("bench");
+  const created = await app.deps.auth.signup(creds);
+  await app.sql(
+    `INSERT INTO notes (data, user_id, date, updated_at)
+     SELECT t, $2, now() - make_interval(hours => (21 - i)::int), CASE WHEN i % 3 = 0 THEN now() END
+     FROM unnest($1::text[]) WITH ORDINALITY AS x(t, i)`,
+    [noteTexts(), created.id],
+  );
+  const browser = new Browser(app.url);
+  await logIn(browser, creds.username, creds.password);
+  user = { id: created.id, username: created.username, browser, cookie: `${SESSION_COOKIE}=${browser.cookies.get(SESSION_COOKIE)}` };
+  // The first page after logging in stores the session's CSRF token, which both servers then print.
+  assert.equal((await browser.get("/")).status, 200);
+});
+
+after(async () => {
+  await new Promise((resolve) => baseline.close(resolve));
+  await pool.end();
+  await app.close();
+});
+
+describe("bench/baseline.ts", () => {
+  it("serves the same home page as the app for the same user and session", async () => {
+    const fromApp = await get(app.url + "/", user.cookie);
+    const fromBaseline = await get(baselineUrl + "/", user.cookie);
+    assert.equal(fromApp.status, 200);
+    assert.equal(fromBaseline.status, 200);
+    assert.equal(htmlDifference(fromApp.text, fromBaseline.text), null, "update bench/baseline.ts to match views/ (the benchmark would compare different pages)");
+    // Whitespace inside a note is shown (pre-wrap), so the notes themselves must match byte for byte.
+    const appNotes = noteBodies(fromApp.text);
+    assert.equal(appNotes.length, 20);
+    assert.deepEqual(noteBodies(fromBaseline.text), appNotes);
+    assert.ok(appNotes.some((n) => n.includes("&lt;script&gt;")), "markup in a note is escaped by both");
+    const token = (await app.sql<{ t: string }>("SELECT sess::json ->> 'csrfToken' AS t FROM session WHERE (sess::json -> 'passport' ->> 'user') = $1", [String(user.id)]))[0].t;
+    assert.ok(fromBaseline.text.includes(`name="_csrf" value="${token}"`), "the baseline prints the session's own CSRF token");
+  });
+
+  it("refuses what the app refuses: no cookie, a forged signature, an unknown session", async () => {
+    const value = user.cookie.slice(SESSION_COOKIE.length + 1);
+    const forged = `${SESSION_COOKIE}=${value.slice(0, -3)}${value.endsWith("AAA") ? "BBB" : "AAA"}`;
+    const unknown = `${SESSION_COOKIE}=${signedCookieValue("no-such-session-id-000000000000", SECRET)}`;
+    for (const cookie of [undefined, forged, unknown]) {
+      for (const base of [app.url, baselineUrl]) {
+        const res = await get(base + "/", cookie);
+        assert.equal(res.status, 303, `${base} with ${cookie ?? "no cookie"}`);
+        assert.equal(res.location, "/login");
+      }
+    }
+  });
+});
+
+describe("bench/lib/seed.ts mintSessions", () => {
+  it("copies a real session row for other users, and the app accepts the copies", async () => {
+    const others = await Promise.all([1, 2].map(() => app.deps.auth.signup(newCredentials("member"))));
+    const before = Number((await app.sql<{ n: string }>("SELECT count(*) AS n FROM session"))[0].n);
+    const cookies = await mintSessions(pool, user, others.map((u) => ({ id: u.id, username: u.username })), SECRET);
+    assert.equal(Number((await app.sql<{ n: string }>("SELECT count(*) AS n FROM session"))[0].n), before + 2);
+    for (const other of others) {
+      const res = await get(app.url + "/", cookies.get(other.id));
+      assert.equal(res.status, 200);
+      assert.ok(res.text.includes(`<span>${other.username}</span>`), "the page is the copied session's own user's");
+      assert.ok(!res.text.includes(`<span>${user.username}</span>`));
+    }
+  });
+});
