@@ -87,21 +87,26 @@ function describeForeign(head: Buffer): string {
 
 // Markup, script or a document hidden inside something that also parses as an image: a polyglot made to be
 // served as HTML/PDF somewhere. Re-encoding would drop it anyway; refusing says plainly what happened.
-const FOREIGN_CONTENT = /<script|<html|<body|<svg|<iframe|<\?php|<!doctype html|%PDF-/i;
-const OVERLAP = 16;
+// Compressed image data is close to random bytes, so the patterns are chosen to (practically) never match by
+// chance: short ones only in the first 1 KB, where browsers sniff for HTML and PDF readers look for "%PDF-";
+// over the whole file only ones long enough that a chance match is about one in a million 10 MB photos.
+const HEADER_MARKUP = /<svg|<\?php|%PDF-|<script|<html|<body|<iframe|<!doctype/i;
+const BODY_MARKUP = /<script|<iframe|<html[\s>]|<body[\s>]|<!doctype\s+html|<\?php\s|javascript:/i;
+const OVERLAP = 32;
 
 /** Reads the file in chunks (the event loop gets a turn between them) looking for embedded markup. */
-async function containsForeignContent(file: string): Promise<boolean> {
+async function containsForeignContent(file: string, head: Buffer): Promise<boolean> {
+  if (HEADER_MARKUP.test(head.subarray(0, 1024).toString("latin1"))) return true;
   let tail = "";
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 64 * 1024 })) {
     const text = tail + (chunk as Buffer).toString("latin1");
-    if (FOREIGN_CONTENT.test(text)) return true;
+    if (BODY_MARKUP.test(text)) return true;
     tail = text.slice(-OVERLAP);
   }
   return false;
 }
 
-async function readHead(file: string, n = 512): Promise<Buffer> {
+async function readHead(file: string, n = 1024): Promise<Buffer> {
   const fh = await fs.promises.open(file, "r");
   try {
     const buf = Buffer.alloc(n);
@@ -131,7 +136,7 @@ export function processImage(file: string): Promise<Encoded> {
     const head = await readHead(file);
     const format = sniff(head);
     if (!format) throw new ImageRejected(describeForeign(head));
-    if (await containsForeignContent(file)) {
+    if (await containsForeignContent(file, head)) {
       throw new ImageRejected("contains HTML, script or document data besides the image, so it was refused");
     }
 

@@ -62,6 +62,28 @@ export const htmlPage = Buffer.from(`<!DOCTYPE html><html><body><script>fetch('/
 export const pdfDoc = Buffer.from(`%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n`);
 export const textFile = Buffer.from("This is plain text pretending to be a PNG.\n".repeat(20));
 
+/** A valid PNG with an HTML page in a tEXt chunk right after the header (a polyglot a browser could sniff as HTML). */
+export async function pngWithHtmlChunk(): Promise<Buffer> {
+  const base = await png(40, 40);
+  const data = Buffer.from("Comment\0<html><body><script>alert(document.cookie)</script></body></html>", "latin1");
+  const type = Buffer.from("tEXt", "latin1");
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(zlib.crc32(Buffer.concat([type, data])));
+  const afterIhdr = 8 + 25; // signature + IHDR chunk
+  return Buffer.concat([base.subarray(0, afterIhdr), len, type, data, crc, base.subarray(afterIhdr)]);
+}
+
+/** A valid JPEG whose comment segment starts a PDF (a JPEG/PDF polyglot). */
+export async function jpegWithPdfComment(): Promise<Buffer> {
+  const base = await jpeg(64, 64);
+  const text = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n", "latin1");
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(text.length + 2);
+  return Buffer.concat([base.subarray(0, 2), Buffer.from([0xff, 0xfe]), len, text, base.subarray(2)]);
+}
+
 /** A GIF that is a valid image and also carries an HTML payload (a polyglot). */
 export const gifPolyglot = async () => Buffer.concat([await gif(), Buffer.from("<html><script>alert(1)</script></html>")]);
 

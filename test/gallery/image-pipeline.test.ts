@@ -6,7 +6,9 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import sharp from "sharp";
 import { ImageRejected, processImage, sniff } from "../../src/gallery/image-pipeline";
-import { gif, gifPolyglot, htmlPage, jpeg, jpegWithGps, pdfDoc, pixelBombPng, png, svgWithScript, textFile, webp } from "./helpers";
+import {
+  gif, gifPolyglot, htmlPage, jpeg, jpegWithGps, jpegWithPdfComment, pdfDoc, pixelBombPng, png, pngWithHtmlChunk, svgWithScript, textFile, webp,
+} from "./helpers";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-pipeline-"));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -52,12 +54,27 @@ describe("processImage", () => {
     assert.equal((await sharp(out.web).metadata()).pages ?? 1, 1);
   });
 
+  it("the polyglot test files really are valid images (so it is the content check that refuses them)", async () => {
+    for (const make of [gifPolyglot, pngWithHtmlChunk, jpegWithPdfComment]) {
+      const data = await make();
+      const { info } = await sharp(data).raw().toBuffer({ resolveWithObject: true });
+      assert.ok(info.width > 0);
+    }
+  });
+
+  it("accepts a large noisy photo (compressed data does not trip the content check)", async () => {
+    const out = await processImage(file(await jpeg(3000, 2000)));
+    assert.deepEqual([out.width, out.height], [1600, 1067]);
+  });
+
   const refusals: [string, () => Promise<Buffer> | Buffer, RegExp][] = [
     ["SVG", () => svgWithScript, /SVG/],
     ["HTML", () => htmlPage, /HTML page/],
     ["PDF", () => pdfDoc, /PDF/],
     ["text", () => textFile, /not a JPEG, PNG, WebP or GIF/],
-    ["polyglot", gifPolyglot, /HTML, script or document data/],
+    ["a GIF with HTML appended", gifPolyglot, /HTML, script or document data/],
+    ["a PNG with an HTML text chunk", pngWithHtmlChunk, /HTML, script or document data/],
+    ["a JPEG whose comment starts a PDF", jpegWithPdfComment, /HTML, script or document data/],
     ["pixel bomb", () => pixelBombPng(30000, 30000), /30000 × 30000 pixels/],
   ];
   for (const [what, make, message] of refusals) {
