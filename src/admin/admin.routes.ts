@@ -12,6 +12,20 @@ import { AdminError, AdminService, type Actor } from "./admin.service";
 
 const actorOf = (req: Request): Actor => ({ id: req.user!.id, username: req.user!.username });
 
+/**
+ * express-session sends the headers of a 303 before it has stored a changed session, so a fast browser can
+ * follow the redirect and miss the flash message. Store first, then redirect.
+ */
+function redirectSaved(req: Request, res: Response, to: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    req.session.save((err) => {
+      if (err) return reject(err);
+      res.redirect(303, to);
+      resolve();
+    }),
+  );
+}
+
 /** ?user=<id> narrows a moderation list to one person; a malformed id is a 404 like any other. */
 const userFilter = (raw: unknown) => (raw === undefined ? undefined : requireId(raw));
 
@@ -55,7 +69,7 @@ export function createAdminRouter(deps: AppDeps): Router {
         if (err instanceof AdminError) return renderUser(res, id, 422, { [err.field]: err.message }, oldInput(req.body));
         throw err;
       }
-      res.redirect(303, `/admin/users/${id}`);
+      await redirectSaved(req, res, `/admin/users/${id}`);
     };
   }
 
@@ -82,7 +96,7 @@ export function createAdminRouter(deps: AppDeps): Router {
       if (err instanceof AdminError) return renderUser(res, id, 422, { [err.field]: err.message }, oldInput(req.body));
       throw err;
     }
-    res.redirect(303, "/admin/users");
+    await redirectSaved(req, res, "/admin/users");
   });
 
   // Moderation: one list and one delete per kind of content.
@@ -108,7 +122,7 @@ export function createAdminRouter(deps: AppDeps): Router {
       const id = requireId(req.params.id);
       await deletes[kind].run(actorOf(req), id);
       flash(req, "success", deletes[kind].done(id));
-      res.redirect(303, adminReturnPath(req.body?.next, `/admin/${kind}`));
+      await redirectSaved(req, res, adminReturnPath(req.body?.next, `/admin/${kind}`));
     });
   }
 

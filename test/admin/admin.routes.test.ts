@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -19,8 +20,10 @@ after(() => app.close());
 let seq = 0;
 async function makeImage(userId: number, name = `img${++seq}`) {
   const [u] = await app.sql<{ gallery_id: number }>("SELECT gallery_id FROM users WHERE id = $1", [userId]);
-  const rel = `images/${userId}-${name}.jpg`;
-  const thumb = `thumbs/${userId}-${name}.jpg`;
+  // The gallery's layout: two hex shard folders, a random hex name, .webp and .thumb.webp.
+  const hex = crypto.randomBytes(16).toString("hex");
+  const rel = `${hex.slice(0, 2)}/${hex.slice(2, 4)}/${hex}.webp`;
+  const thumb = `${hex.slice(0, 2)}/${hex.slice(2, 4)}/${hex}.thumb.webp`;
   for (const p of [rel, thumb]) {
     fs.mkdirSync(path.join(app.mediaRoot, path.dirname(p)), { recursive: true });
     fs.writeFileSync(path.join(app.mediaRoot, p), `fake jpeg ${name}`);
@@ -30,7 +33,7 @@ async function makeImage(userId: number, name = `img${++seq}`) {
      VALUES ($1, $2, $3, $4, 640, 480, 20480, $5) RETURNING id`,
     [u.gallery_id, userId, rel, thumb, `${name}.jpg`],
   );
-  return { id: row.id, files: [path.join(app.mediaRoot, rel), path.join(app.mediaRoot, thumb)] };
+  return { id: row.id, rel, thumb, files: [path.join(app.mediaRoot, rel), path.join(app.mediaRoot, thumb)] };
 }
 
 async function makeNote(userId: number, data = `note ${++seq}`) {
@@ -581,7 +584,7 @@ describe("moderation lists", () => {
 
     res = await staff.agent.get("/admin/images");
     assert.ok(res.text.indexOf(`/admin/images/${i2.id}/delete`) < res.text.indexOf(`/admin/images/${i1.id}/delete`));
-    assert.match(res.text, new RegExp(`src="/media/thumbs/${a.id}-sunset.jpg"`));
+    assert.match(res.text, new RegExp(`<a href="/media/${i1.rel}"><img src="/media/${i1.thumb}"`));
     assert.match(res.text, /alt="sunset.jpg"/);
     res = await staff.agent.get(`/admin/images?user=${a.id}`);
     assert.doesNotMatch(res.text, /lake\.jpg/);
