@@ -1,0 +1,56 @@
+// The admin pages read everything they show in a fixed, small number of statements, however much data there is.
+// pg's Client.prototype.query is wrapped (a spy: every statement still runs) while one request is in flight.
+import assert from "node:assert/strict";
+import { after, before, it } from "node:test";
+import { Client } from "pg";
+import { startTestApp, type TestApp } from "../helpers/app";
+import { loggedInAgent, newCredentials, type Agent } from "../helpers/agent";
+
+let app: TestApp;
+let staff: Agent;
+let someone: number;
+before(async () => {
+  app = await startTestApp();
+  staff = (await loggedInAgent(app, newCredentials("qstaff"), { isStaff: true })).agent;
+  for (let i = 0; i < 30; i++) someone = (await app.deps.auth.signup(newCredentials("q"))).id;
+  await app.sql("INSERT INTO notes (data, user_id) SELECT 'n' || i, $1 FROM generate_series(1, 40) i", [someone]);
+  assert.equal((await staff.get("/admin")).status, 200, "warm-up: the session's CSRF token is stored");
+});
+after(() => app.close());
+
+type QueryFn = (...args: unknown[]) => unknown;
+async function statementsDuring(fn: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  const proto = Client.prototype as unknown as { query: QueryFn };
+  const original = proto.query;
+  proto.query = function (this: Client, ...args: unknown[]) {
+    const first = args[0] as string | { text?: string };
+    seen.push(typeof first === "string" ? first : first?.text ?? "");
+    return original.apply(this, args);
+  };
+  try {
+    await fn();
+  } finally {
+    proto.query = original;
+  }
+  return seen;
+}
+
+// Every page also loads the session and the user: two statements on top of the page's own.
+for (const [url, expected] of [["/admin", 2], ["/admin/users", 1], ["/admin/notes", 1], ["/admin/audit", 1]] as const) {
+  it(`GET ${url} reads its data in ${expected} statement(s)`, async () => {
+    let status = 0;
+    const all = await statementsDuring(async () => {
+      status = (await staff.get(url)).status;
+    });
+    assert.equal(status, 200);
+    assert.equal(all.length, expected + 2, `all statements:\n${all.join("\n---\n")}`);
+  });
+}
+
+it("GET /admin/users/:id reads the user with all their counts in one statement (plus the audit entries)", async () => {
+  const all = await statementsDuring(async () => {
+    assert.equal((await staff.get(`/admin/users/${someone}`)).status, 200);
+  });
+  assert.equal(all.length, 4, `all statements:\n${all.join("\n---\n")}`);
+});
