@@ -91,17 +91,51 @@ function describeForeign(head: Buffer): string {
 // chance: short ones only in the first 1 KB, where browsers sniff for HTML and PDF readers look for "%PDF-";
 // over the whole file only ones long enough that a chance match is about one in a million 10 MB photos.
 const HEADER_MARKUP = /<svg|<\?php|%PDF-|<script|<html|<body|<iframe|<!doctype/i;
-const BODY_MARKUP = /<script|<iframe|<html[\s>]|<body[\s>]|<!doctype\s+html|<\?php\s|javascript:/i;
-const OVERLAP = 32;
+// After a "<": the word, and what must follow it (whitespace or ">" for tags that are words in ordinary text too).
+const BODY_TAGS: [string, RegExp | null][] = [
+  ["script", null],
+  ["iframe", null],
+  ["html", /[\s>]/],
+  ["body", /[\s>]/],
+  ["!doctype", /\s/],
+  ["?php", /\s/],
+];
+const LONGEST = 10;
 
-/** Reads the file in chunks (the event loop gets a turn between them) looking for embedded markup. */
+/** Case-insensitive (ASCII) comparison of the bytes at `at` with `word`, without making strings. */
+function bytesMatch(buf: Buffer, at: number, word: string): boolean {
+  if (at + word.length > buf.length) return false;
+  for (let k = 0; k < word.length; k++) {
+    const c = word.charCodeAt(k);
+    const b = buf[at + k];
+    if (c >= 0x61 && c <= 0x7a ? (b | 0x20) !== c : b !== c) return false;
+  }
+  return true;
+}
+
+/** Is there a markup tag in buf? memchr (Buffer.indexOf) finds each "<"; a few byte compares check what follows. */
+function hasMarkup(buf: Buffer): boolean {
+  for (let i = buf.indexOf(0x3c); i !== -1; i = buf.indexOf(0x3c, i + 1)) {
+    for (const [word, after] of BODY_TAGS) {
+      if (!bytesMatch(buf, i + 1, word)) continue;
+      const next = buf[i + 1 + word.length];
+      if (!after || (next !== undefined && after.test(String.fromCharCode(next)))) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Looks for embedded markup: short patterns in the first 1 KB, tags over the whole file. Read in chunks
+ * (the event loop gets a turn between them); a 2 MB photo costs about a millisecond of main-thread time.
+ */
 async function containsForeignContent(file: string, head: Buffer): Promise<boolean> {
   if (HEADER_MARKUP.test(head.subarray(0, 1024).toString("latin1"))) return true;
-  let tail = "";
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 64 * 1024 })) {
-    const text = tail + (chunk as Buffer).toString("latin1");
-    if (BODY_MARKUP.test(text)) return true;
-    tail = text.slice(-OVERLAP);
+  let tail: Buffer = Buffer.alloc(0);
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 256 * 1024 })) {
+    const buf = tail.length ? Buffer.concat([tail, chunk as Buffer]) : (chunk as Buffer);
+    if (hasMarkup(buf)) return true;
+    tail = buf.subarray(Math.max(0, buf.length - LONGEST));
   }
   return false;
 }
