@@ -191,7 +191,7 @@ ${nav(u, token)}
 </div>
 <div class="row g-4">
   <div class="col-lg-4">
-    <section class="card shadow-sm" aria-labelledby="new-note-heading">
+    <section class="card shadow-sm notes-compose" aria-labelledby="new-note-heading">
       <div class="card-body">
         <h2 class="h5" id="new-note-heading">New note</h2>
         <form method="post" action="/notes" novalidate>
