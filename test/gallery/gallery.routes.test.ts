@@ -326,6 +326,12 @@ describe("viewing, deleting and avatars", () => {
     assert.equal(profile.text.split(thumb).length - 1, 2, "navbar and the profile's avatar card");
     const gallery = await a.get("/gallery");
     assert.match(gallery.text, /Your avatar/);
+    // Other people see it too, through the same avatar macro.
+    const other = await loggedInAgent(app);
+    const [{ username }] = await app.sql<{ username: string }>("SELECT username FROM users WHERE id = $1", [userId]);
+    const person = await other.agent.get(`/people/${encodeURIComponent(username)}`);
+    assert.equal(person.status, 200);
+    assert.ok(person.text.includes(thumb), "on their page in the people directory");
   });
 
   it("set-as-avatar returns to a same-site page it is given, never another site", async () => {
