@@ -78,6 +78,12 @@ function start(root) {
   const ids = () => [...list.querySelectorAll(".chat-msg[data-id]")].map((li) => Number(li.dataset.id));
   let lastId = Math.max(0, ...ids());
   let readId = lastId;
+  // Everything up to `complete` is known to be here. The page was complete when rendered; a live message
+  // carries its predecessor's id (prevId): if that is not here yet, something is missing or still on its
+  // way, and a chat:sync from `complete` fills the gap. Reconnects sync from here too.
+  let complete = lastId;
+  const early = new Map(); // prevId -> id of a message that arrived before its predecessor
+  let gapTimer;
   /** clientId -> text, for messages not yet acknowledged: resent (same id) after a reconnect. */
   const pending = new Map();
 
@@ -169,9 +175,47 @@ function start(root) {
     return true;
   }
 
+  function track(m) {
+    if (typeof m.prevId !== "number" || m.id <= complete) return;
+    if (m.prevId <= complete) {
+      complete = m.id;
+      while (early.has(complete)) {
+        const id = early.get(complete);
+        early.delete(complete);
+        complete = id;
+      }
+      if (!early.size) clearTimeout(gapTimer);
+    } else {
+      early.set(m.prevId, m.id);
+      // Usually the missing one is just behind (sent through another server); if not, fetch it.
+      clearTimeout(gapTimer);
+      gapTimer = setTimeout(() => early.size && sync(), 1500);
+    }
+  }
+
+  /** Everything after `complete`, from the database: afterwards nothing before the newest is missing. */
+  let syncing = null;
+  function sync() {
+    syncing ??= (async () => {
+      for (let more = true; more; ) {
+        const got = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck("chat:sync", { chatId, afterId: complete }).catch(() => null);
+        if (!got?.ok) return;
+        got.messages.forEach(receive);
+        if (got.messages.length) complete = Math.max(complete, got.messages.at(-1).id);
+        more = got.hasMore && got.messages.length > 0;
+      }
+      for (const prev of [...early.keys()]) if (early.get(prev) <= complete) early.delete(prev);
+      scheduleRead();
+    })().finally(() => {
+      syncing = null;
+    });
+    return syncing;
+  }
+
   /** A stored message arrives (broadcast, ack or sync). */
   function receive(m) {
     if (m.chatId !== chatId) return;
+    track(m);
     const wasAtBottom = atBottom();
     if (m.clientId && pending.has(m.clientId)) pending.delete(m.clientId);
     if (m.clientId) list.querySelector(`.chat-msg[data-client-id="${CSS.escape(m.clientId)}"]:not([data-id])`)?.remove();
@@ -329,6 +373,7 @@ function start(root) {
   // Presence: who has this chat open right now.
   let connected = socket.connected;
   let here = [];
+  let hereCount = 0;
   function renderStatus() {
     statusBox.classList.remove("chat-online");
     if (!connected) {
@@ -345,13 +390,16 @@ function start(root) {
     const members = `${memberCount} member${memberCount === 1 ? "" : "s"}`;
     if (!others.length) statusBox.textContent = members;
     else {
-      statusBox.textContent = `${members} · ${others.map((u) => u.username).join(", ")} online`;
+      const named = others.slice(0, 3).map((u) => u.username).join(", ");
+      const more = hereCount - (here.length - others.length) - Math.min(3, others.length);
+      statusBox.textContent = `${members} · ${named}${more > 0 ? ` and ${more} more` : ""} online`;
       statusBox.classList.add("chat-online");
     }
   }
   socket.on("chat:presence", (e) => {
     if (e.chatId !== chatId) return;
     here = e.users;
+    hereCount = e.count ?? e.users.length;
     renderStatus();
   });
 
@@ -367,15 +415,7 @@ function start(root) {
   async function join() {
     const ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck("chat:join", { chatId }).catch(() => null);
     if (!ack?.ok) return;
-    if (live) {
-      for (let more = true; more; ) {
-        const got = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck("chat:sync", { chatId, afterId: lastId }).catch(() => null);
-        if (!got?.ok) break;
-        got.messages.forEach(receive);
-        more = got.hasMore && got.messages.length > 0;
-      }
-      scheduleRead();
-    }
+    if (live) await sync();
     for (const clientId of pending.keys()) send(clientId);
   }
   socket.on("connect", () => {

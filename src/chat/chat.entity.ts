@@ -38,6 +38,13 @@ export class Chat extends BaseEntity {
   @CreateDateColumn({ name: "created_at", type: "timestamptz" })
   createdAt: Date;
 
+  /**
+   * The newest message's id, set under this row's lock as each message is stored: live messages carry their
+   * predecessor's id from here, so clients detect gaps (0 before the first message).
+   */
+  @Column({ name: "last_message_id", type: "int", default: 0 })
+  lastMessageId: number;
+
   @Index("chats_last_message_at_idx")
   @Column({ name: "last_message_at", type: "timestamptz", nullable: true })
   lastMessageAt: Date | null;

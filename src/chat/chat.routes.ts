@@ -10,7 +10,7 @@ import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
 import { oldInput, parseForm, type FieldErrors } from "../http/validate";
 import { addMembersSchema, CHAT_NAME_MAX, createGroupSchema, MESSAGE_MAX, renameSchema, sendMessageSchema } from "./chat.schemas";
-import { ChatService, type ChatView, type MessageDto } from "./chat.service";
+import { chatServiceFor, type ChatView, type MessageDto } from "./chat.service";
 import { createPeopleRouter } from "./people.routes";
 import { PeopleService } from "./people.service";
 
@@ -34,7 +34,7 @@ function layoutMessages(messages: MessageDto[], lastReadId: number, me: number) 
 }
 
 export function createChatRouter(deps: AppDeps, io: Server): Router {
-  const chats = new ChatService(deps.pool, io);
+  const chats = chatServiceFor(deps.pool, io);
   const router = Router();
   router.use(["/chats", "/people"], requireUser);
   router.use(createPeopleRouter(new PeopleService(deps.pool)));

@@ -17,6 +17,8 @@ export const HISTORY_PAGE = 50;
 export const SYNC_LIMIT = 200;
 export const CHATS_PER_PAGE = 50;
 const PREVIEW_CHARS = 120;
+const PRESENCE_LIST_MAX = 50;
+const PRESENCE_COALESCE_MS = 200;
 
 export interface MessageDto {
   id: number;
@@ -32,6 +34,9 @@ export interface MessageDto {
   time: string;
   day: string;
 }
+
+/** A message as broadcast live: with the id of the chat's message before it (0 for the first). */
+export type LiveMessage = MessageDto & { prevId?: number };
 
 export interface Picture {
   profilePicture: { thumbPath: string } | null;
@@ -120,7 +125,19 @@ async function inTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): 
 
 export interface PostOptions {
   /** Runs after the message is stored and before it is broadcast: the socket handler acks here. */
-  onStored?: (message: MessageDto, created: boolean) => void;
+  onStored?: (message: LiveMessage, created: boolean) => void;
+}
+
+const services = new WeakMap<Server, ChatService>();
+
+/** The one ChatService of an app (routes and sockets share it, and with it the per-chat storing order). */
+export function chatServiceFor(pool: Pool, io: Server): ChatService {
+  let service = services.get(io);
+  if (!service) {
+    service = new ChatService(pool, io);
+    services.set(io, service);
+  }
+  return service;
 }
 
 export class ChatService {
@@ -229,39 +246,68 @@ export class ChatService {
     return { messages: (hasMore ? rows.slice(0, SYNC_LIMIT) : rows).map(toDto), hasMore };
   }
 
+  /** Per chat, the tail of the messages being stored by this process (see postMessage). */
+  private storing = new Map<number, Promise<unknown>>();
+
   /**
    * Stores a message from a member, then (after onStored) broadcasts it to the chat's room and raises the
-   * other members' unread badges. One statement does the membership check, the insert, the chat's activity
-   * time and the sender's read position:
-   * - the UPDATE of the chat row comes first and holds its row lock until commit, and the INSERT takes its
-   *   id only after it, so within a chat ids are handed out in commit order: a client that saw id N has
-   *   seen everything before N, and chat:sync "after N" can never skip a late commit;
+   * other members' unread badges. Non-members get a 404 and nothing is stored.
+   *
+   * One statement checks membership, locks the chat row, inserts, and moves the chat's activity, newest
+   * message and the sender's read position:
+   * - the chat row is locked before the INSERT takes its id and stays locked until commit, so within a chat
+   *   ids are handed out in commit order, and the locked row's last_message_id is exactly the previous
+   *   message: live messages carry it as prevId, so a client can tell a gap from a reordering, and a
+   *   chat:sync "after N" never skips a late commit;
    * - a retried clientId hits the (user_id, client_id) unique index and inserts nothing (ON CONFLICT DO NOTHING);
    *   the stored message is then returned, and not broadcast again.
-   * Non-members get a 404 and nothing is stored.
+   * Within this process one chat's messages are stored one at a time (they would queue on the row lock
+   * anyway), so this process broadcasts them in id order.
    */
-  async postMessage(
+  postMessage(
     senderId: number,
     chatId: number,
     text: string,
     clientId: string | null,
-    { onStored }: PostOptions = {},
-  ): Promise<{ message: MessageDto; created: boolean }> {
-    const { rows } = await this.pool.query<MessageRow & { allowed: boolean; is_group: boolean | null; others: number[] | null }>(
-      `WITH locked AS (
-         UPDATE chats c SET last_message_at = GREATEST(c.last_message_at, now())
+    options: PostOptions = {},
+  ): Promise<{ message: LiveMessage; created: boolean }> {
+    const run = (this.storing.get(chatId) ?? Promise.resolve()).then(() => this.store(senderId, chatId, text, clientId, options));
+    const tail = run.catch(() => {});
+    this.storing.set(chatId, tail);
+    void tail.then(() => {
+      if (this.storing.get(chatId) === tail) this.storing.delete(chatId);
+    });
+    return run;
+  }
+
+  private async store(
+    senderId: number,
+    chatId: number,
+    text: string,
+    clientId: string | null,
+    { onStored }: PostOptions,
+  ): Promise<{ message: LiveMessage; created: boolean }> {
+    const { rows } = await this.pool.query<
+      MessageRow & { allowed: boolean; is_group: boolean | null; prev_id: number | null; others: number[] | null }
+    >(
+      `WITH chat AS (
+         SELECT c.id, c.is_group, c.last_message_id FROM chats c
           WHERE c.id = $1 AND EXISTS (SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2)
-         RETURNING c.id, c.is_group
+          FOR UPDATE OF c
        ), ins AS (
          INSERT INTO messages (chat_id, user_id, message, client_id)
-         SELECT id, $2, $3, $4 FROM locked
+         SELECT id, $2, $3, $4 FROM chat
          ON CONFLICT (user_id, client_id) DO NOTHING
          RETURNING id, chat_id, user_id, message, client_id, created_at
+       ), bump AS (
+         UPDATE chats c SET last_message_id = ins.id, last_message_at = GREATEST(c.last_message_at, ins.created_at)
+           FROM ins WHERE c.id = ins.chat_id
        ), seen AS (
          UPDATE chat_members cm SET last_read_message_id = ins.id FROM ins
           WHERE cm.chat_id = ins.chat_id AND cm.user_id = ins.user_id AND cm.last_read_message_id < ins.id
        )
-       SELECT EXISTS (SELECT 1 FROM locked) AS allowed, (SELECT is_group FROM locked) AS is_group,
+       SELECT EXISTS (SELECT 1 FROM chat) AS allowed, (SELECT is_group FROM chat) AS is_group,
+              (SELECT last_message_id FROM chat) AS prev_id,
               m.id, m.chat_id, m.user_id, m.message, m.client_id, m.created_at, u.username, i.thumb_path AS avatar,
               (SELECT array_agg(user_id) FROM chat_members WHERE chat_id = $1 AND user_id <> $2) AS others
          FROM (SELECT 1) one
@@ -284,7 +330,7 @@ export class ChatService {
       onStored?.(message, false);
       return { message, created: false };
     }
-    const message = toDto(row);
+    const message: LiveMessage = { ...toDto(row), prevId: row.prev_id ?? 0 };
     onStored?.(message, true);
     this.io.to(chatRoom(chatId)).emit("chat:message", message);
     const others = row.others ?? [];
@@ -429,7 +475,7 @@ export class ChatService {
       if (!rows[0]) throw notFound();
       return rows[0].username;
     });
-    await this.evict(memberId, chatId);
+    this.evict(memberId, chatId);
     return username;
   }
 
@@ -462,25 +508,43 @@ export class ChatService {
       }
       return { title: chat.chat_name, deleted: false };
     });
-    await this.evict(userId, chatId);
+    this.evict(userId, chatId);
     return result;
   }
 
   /** Someone is no longer a member: their sockets stop receiving the chat, and the others see them go. */
-  private async evict(userId: number, chatId: number): Promise<void> {
+  private evict(userId: number, chatId: number): void {
     this.io.in(userRoom(userId)).socketsLeave(chatRoom(chatId));
-    await this.broadcastPresence(chatId);
+    this.broadcastPresence(chatId);
   }
 
-  /** Who has the chat open right now (one entry per person), from the room itself: it works across processes. */
-  async presence(chatId: number): Promise<{ id: number; username: string }[]> {
+  /**
+   * Who has the chat open right now, from the room itself (so it works across processes): how many people,
+   * and the first PRESENCE_LIST_MAX of them by name. One entry per person, however many tabs they have.
+   */
+  async presence(chatId: number): Promise<{ chatId: number; count: number; users: { id: number; username: string }[] }> {
     const sockets = await this.io.in(chatRoom(chatId)).fetchSockets();
     const users = new Map<number, string>();
     for (const s of sockets) if (typeof s.data.userId === "number") users.set(s.data.userId, String(s.data.username ?? ""));
-    return [...users].map(([id, username]) => ({ id, username })).sort((a, b) => a.username.localeCompare(b.username));
+    const list = [...users].map(([id, username]) => ({ id, username })).sort((a, b) => a.username.localeCompare(b.username));
+    return { chatId, count: list.length, users: list.slice(0, PRESENCE_LIST_MAX) };
   }
 
-  async broadcastPresence(chatId: number): Promise<void> {
-    this.io.to(chatRoom(chatId)).emit("chat:presence", { chatId, users: await this.presence(chatId) });
+  private presenceDue = new Map<number, NodeJS.Timeout>();
+
+  /**
+   * Tells the room who is there, shortly after a join or leave. Changes within PRESENCE_COALESCE_MS share one
+   * broadcast: a thousand sockets joining a big group at once cost a few broadcasts, not a thousand.
+   */
+  broadcastPresence(chatId: number): void {
+    if (this.presenceDue.has(chatId)) return;
+    const timer = setTimeout(() => {
+      this.presenceDue.delete(chatId);
+      this.presence(chatId)
+        .then((p) => this.io.to(chatRoom(chatId)).emit("chat:presence", p))
+        .catch(() => {}); // the server is closing; nobody is left to tell
+    }, PRESENCE_COALESCE_MS);
+    timer.unref();
+    this.presenceDue.set(chatId, timer);
   }
 }

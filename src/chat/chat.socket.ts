@@ -8,7 +8,7 @@ import type { User } from "../auth/user.entity";
 import type { AppDeps } from "../deps";
 import { HttpError, notFound } from "../http/errors";
 import { joinPayload, messagePayload, readPayload, syncPayload, typingPayload } from "./chat.schemas";
-import { chatRoom, ChatService } from "./chat.service";
+import { chatRoom, chatServiceFor } from "./chat.service";
 
 const WINDOW_MS = 10_000;
 
@@ -57,7 +57,7 @@ function refusal(err: unknown): { ok: false; error: string; code: string } | nul
 }
 
 export function registerChatSocket(io: Server, deps: AppDeps): void {
-  const chats = new ChatService(deps.pool, io);
+  const chats = chatServiceFor(deps.pool, io);
   const perWindow = deps.config.rateLimits.chatPer10s;
 
   io.on("connection", (socket: Socket) => {
@@ -109,13 +109,13 @@ export function registerChatSocket(io: Server, deps: AppDeps): void {
       if (!(await chats.isMember(userId, chatId))) throw notFound();
       await socket.join(chatRoom(chatId));
       reply({ ok: true });
-      await chats.broadcastPresence(chatId);
+      chats.broadcastPresence(chatId);
     });
 
     on("chat:leave", joinPayload, async ({ chatId }, reply) => {
       await socket.leave(chatRoom(chatId));
       reply({ ok: true });
-      await chats.broadcastPresence(chatId);
+      chats.broadcastPresence(chatId);
     });
 
     // One socket's messages are stored one after another, so a fast sender's messages keep their order.
@@ -152,11 +152,7 @@ export function registerChatSocket(io: Server, deps: AppDeps): void {
       const rooms = [...socket.rooms].filter((r) => r.startsWith("chat:"));
       if (!rooms.length) return;
       socket.once("disconnect", () => {
-        for (const room of rooms) {
-          chats.broadcastPresence(Number(room.slice("chat:".length))).catch((err: unknown) => {
-            deps.logger.debug({ err }, "presence update after disconnect failed");
-          });
-        }
+        for (const room of rooms) chats.broadcastPresence(Number(room.slice("chat:".length)));
       });
     });
   });

@@ -115,8 +115,9 @@ describe("two members chatting", () => {
   });
   after(() => closeAll(sa, sb, sc));
 
-  it("delivers every message to both, in the same order, which is the stored id order", async () => {
+  it("delivers every message to both, in the same order, which is the stored id order, each naming its predecessor", async () => {
     const n = 15;
+    const [{ before }] = await app.sql<{ before: number }>("SELECT coalesce(max(id), 0) AS before FROM messages WHERE chat_id = $1", [chatId]);
     const atA = receiveN(sa, chatId, 2 * n);
     const atB = receiveN(sb, chatId, 2 * n);
     const acks = [];
@@ -140,6 +141,11 @@ describe("two members chatting", () => {
     for (const m of gotA) assert.equal(rows.find((r) => r.id === m.id)!.user_id, m.userId);
     const ackIds = answers.map((x) => x.message!.id);
     assert.deepEqual([...ackIds].sort(), [...ids].sort(), "each ack carries the stored message");
+    // Concurrent senders, yet each message names exactly the one before it: a client can see any gap.
+    const prevIds = (gotA as (MessageLike & { prevId: number })[]).map((m) => m.prevId);
+    assert.deepEqual(prevIds, [before, ...ids.slice(0, -1)]);
+    const [chat] = await app.sql<{ last_message_id: number }>("SELECT last_message_id FROM chats WHERE id = $1", [chatId]);
+    assert.equal(chat.last_message_id, ids.at(-1));
   });
 
   it("acks with the stored message: the sender, chat and time come from the server, whatever the payload says", async () => {
@@ -285,9 +291,13 @@ describe("typing and presence", () => {
     const group = await createGroup(a.agent, "Presence", [b.creds.username, c.creds.username]);
     const [sa, sb, sc] = await Promise.all([connect(app, a.agent), connect(app, b.agent), connect(app, c.agent)]);
     await ask(sa, "chat:join", { chatId: group });
-    const seenByA = next<{ chatId: number; users: { id: number; username: string }[] }>(sa, "chat:presence", (p) => p.users.length === 2);
+    const seenByA = next<{ chatId: number; count: number; users: { id: number; username: string }[] }>(sa, "chat:presence", (p) => p.users.length === 2);
     await ask(sb, "chat:join", { chatId: group });
+    const b2 = await connect(app, b.agent); // b's second tab counts once
+    await ask(b2, "chat:join", { chatId: group });
     const presence = await seenByA;
+    assert.equal(presence.chatId, group);
+    assert.equal(presence.count, 2);
     assert.deepEqual(presence.users.map((u) => u.id).sort(), [a.userId, b.userId].sort());
     assert.ok(presence.users.some((u) => u.username === b.creds.username));
 
@@ -302,6 +312,7 @@ describe("typing and presence", () => {
 
     const afterLeave = next<{ users: { id: number }[] }>(sa, "chat:presence", (p) => !p.users.some((u) => u.id === b.userId));
     sb.disconnect();
+    b2.disconnect();
     assert.deepEqual((await afterLeave).users.map((u) => u.id).sort(), [a.userId, c.userId].sort(), "b is gone once disconnected");
     closeAll(sa, sc);
   });
