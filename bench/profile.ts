@@ -25,6 +25,7 @@ export interface ProfileSummary {
   top: { name: string; where: string; ms: number; pct: number }[];
   /** Time spent in a function and everything it called (each stack counted once per function). */
   inclusive: { name: string; where: string; ms: number; pct: number }[];
+  /** Self time by package or area, with node-internal and native time charged to the JS package that called it. */
   byArea: { area: string; ms: number; pct: number }[];
 }
 
@@ -54,6 +55,16 @@ export function summarizeProfile(file: string): ProfileSummary {
     selfUs.set(p.samples[i], (selfUs.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
   }
   const totalUs = p.endTime - p.startTime;
+  for (const n of p.nodes) for (const c of n.children ?? []) byId.get(c)!.parent = n.id;
+  /** The nearest frame up the stack that is JavaScript of a package or of ours (not node internals, not native). */
+  const owner = (n: ProfileNode): ProfileNode => {
+    const special = n.callFrame.functionName.startsWith("(");
+    for (let m: ProfileNode | undefined = n; m && !special; m = m.parent === undefined ? undefined : byId.get(m.parent)) {
+      const u = m.callFrame.url;
+      if (u && !u.startsWith("node:")) return m;
+    }
+    return n;
+  };
   const fnTotals = new Map<string, { name: string; where: string; us: number }>();
   const areaTotals = new Map<string, number>();
   let idleUs = 0;
@@ -70,13 +81,13 @@ export function summarizeProfile(file: string): ProfileSummary {
     const t = fnTotals.get(key) ?? { name, where, us: 0 };
     t.us += us;
     fnTotals.set(key, t);
-    const area = areaOf(url, name);
+    const o = owner(n);
+    const area = areaOf(o.callFrame.url, o.callFrame.functionName || name);
     areaTotals.set(area, (areaTotals.get(area) ?? 0) + us);
   }
   const busyUs = Math.max(1, totalUs - idleUs);
 
   // Inclusive time: walk each sample's stack to the root, crediting every distinct function on it once.
-  for (const n of p.nodes) for (const c of n.children ?? []) byId.get(c)!.parent = n.id;
   const keyOf = (n: ProfileNode) => {
     const { functionName, url, lineNumber } = n.callFrame;
     return `${functionName || "(anonymous)"}@${shortUrl(url)}${url ? `:${lineNumber + 1}` : ""}`;

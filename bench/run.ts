@@ -282,7 +282,7 @@ async function main() {
         console.log(`\nCPU profile ${path.relative(ROOT, path.join(profileDir, f))}:`);
         console.log(`${fmt.n(summary.totalMs / 1000, 1)} s profiled, ${fmt.n(summary.idlePct)}% idle; shares are of the busy time`);
         console.log(table(["self %", "self ms", "function", "where"], summary.top.slice(0, 20).map((t) => [t.pct.toFixed(1), fmt.n(t.ms), t.name, t.where]), [true, true]));
-        console.log(table(["self %", "package / area"], summary.byArea.slice(0, 12).map((t) => [t.pct.toFixed(1), t.area]), [true]));
+        console.log(table(["self %", "package / area (node internals and native work charged to the calling package)"], summary.byArea.slice(0, 12).map((t) => [t.pct.toFixed(1), t.area]), [true]));
         return { file: path.relative(ROOT, path.join(profileDir, f)), ...summary, top: summary.top.slice(0, 60) };
       });
     }
