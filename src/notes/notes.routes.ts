@@ -1,5 +1,10 @@
 // Notes: the home page (a user's own notes), add, edit, delete and search. Every page is the owner's alone;
 // anyone else's note id answers 404 exactly as a missing one does.
+//   GET  /                    the list, newest first, 20 a page (?page=N), with the add form
+//   POST /notes               add (422 re-renders the home page with the text and the list)
+//   GET  /notes/search?q=     search (?page=N); see search.ts for full-text vs substring
+//   GET  /notes/:id/edit      edit form;  POST saves
+//   GET  /notes/:id/delete    confirmation page;  POST deletes
 import { Router, type Request, type Response } from "express";
 import type { AppDeps } from "../deps";
 import { requireId } from "../http/errors";
