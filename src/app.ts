@@ -21,7 +21,7 @@ import { createGalleryRouter, mediaStatic } from "./gallery/gallery.routes";
 import { closeWhenDraining, createHealthRouter, type Lifecycle } from "./http/health";
 import { csrfProtection } from "./http/csrf";
 import { errorHandler, notFoundHandler } from "./http/errors";
-import { templateLocals } from "./http/locals";
+import { saveBeforeRedirect, templateLocals } from "./http/locals";
 import { securityHeaders } from "./http/security";
 import { createSessionMiddleware, slidingExpiry } from "./http/session";
 import { createNotesRouter } from "./notes/notes.routes";
@@ -85,6 +85,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(pp.session());
   app.use(csrfProtection);
   app.use(templateLocals);
+  app.use(saveBeforeRedirect);
 
   app.use(createAuthRouter(deps, pp));
   app.use(createProfileRouter(deps));

@@ -8,6 +8,21 @@ export function flash(req: Request, type: FlashType, message: string): void {
   (req.session.flash ??= []).push({ type, message });
 }
 
+/**
+ * A redirect that carries a flash message waits for the session to be stored. express-session saves a
+ * changed session on res.end but lets the 303's headers out first, so a browser can follow the redirect
+ * and read the session before the message is in it (seen in Chromium under load). One place for every
+ * route: handlers just flash() and redirect.
+ */
+export const saveBeforeRedirect: RequestHandler = (req, res, next) => {
+  const redirect = res.redirect.bind(res) as (...args: unknown[]) => void;
+  res.redirect = function (this: unknown, ...args: unknown[]) {
+    if (!req.session?.flash?.length) return redirect(...args);
+    req.session.save((err) => (err ? next(err) : redirect(...args)));
+  } as typeof res.redirect;
+  next();
+};
+
 export const templateLocals: RequestHandler = (req, res, next) => {
   res.locals.currentUser = req.user ?? null;
   res.locals.currentPath = req.path;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import http from "node:http";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import express from "express";
@@ -7,7 +8,7 @@ import pino from "pino";
 import request from "supertest";
 import { errorHandler, HttpError, parseId } from "../../src/http/errors";
 import { startTestApp, type TestApp } from "../helpers/app";
-import { agent, loggedInAgent, newCredentials, postForm } from "../helpers/agent";
+import { agent, loggedInAgent, newCredentials, postForm, tokenFor } from "../helpers/agent";
 
 let app: TestApp;
 before(async () => {
@@ -77,6 +78,40 @@ describe("the shell", () => {
   it("refuses oversized form bodies with 413, not a crash", async () => {
     const res = await agent(app).post("/login").type("form").send({ login: "x".repeat(200_000), password: "y" });
     assert.equal(res.status, 413);
+  });
+});
+
+describe("flash messages", () => {
+  it("are stored before the redirect's headers leave, so the next page always shows them", async () => {
+    const { agent: a } = await loggedInAgent(app);
+    const token = await tokenFor(a, "/profile");
+    const cookie = (a as unknown as { jar: { getCookies(o: object): { toValueString(): string }[] } }).jar
+      .getCookies({ domain: "127.0.0.1", path: "/", secure: false, script: false })
+      .map((c) => c.toValueString())
+      .join("; ");
+    const sid = decodeURIComponent(cookie.split("=")[1]).slice(2).split(".")[0];
+    // A slow store widens the race that browsers hit under load: without the fix, the headers leave
+    // while this save is still pending.
+    const store = app.sessionStore as unknown as { set: (sid: string, sess: unknown, cb: (e?: unknown) => void) => void };
+    const realSet = store.set;
+    store.set = function (sid, sess, cb) {
+      setTimeout(() => realSet.call(this, sid, sess, cb), 300);
+    };
+    // Log out is a flash + redirect; read the session row the instant the 303's headers arrive.
+    const flashAtHeaders = await new Promise<string>((resolve, reject) => {
+      const req = http.request(`${app.url}/logout`, { method: "POST", headers: { cookie, "content-type": "application/x-www-form-urlencoded" } }, (res) => {
+        assert.equal(res.statusCode, 303);
+        const newSid = decodeURIComponent(String(res.headers["set-cookie"]?.[0]).split(";")[0].split("=")[1]).slice(2).split(".")[0];
+        app.sql<{ sess: { flash?: { message: string }[] } }>("SELECT sess FROM session WHERE sid = $1", [newSid])
+          .then((rows) => resolve(rows[0]?.sess.flash?.[0]?.message ?? "(none)"), reject);
+        res.resume();
+      });
+      req.on("error", reject);
+      req.end(new URLSearchParams({ _csrf: token }).toString());
+    });
+    store.set = realSet;
+    assert.equal(flashAtHeaders, "You have been logged out.");
+    assert.equal((await app.sql("SELECT 1 FROM session WHERE sid = $1", [sid])).length, 0, "the old session is gone");
   });
 });
 
