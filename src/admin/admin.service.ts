@@ -168,6 +168,13 @@ export class AdminService {
   async deleteUser(actor: Actor, id: number, confirm: string): Promise<{ username: string }> {
     if (actor.id === id) throw new AdminError("You cannot delete your own account from the admin site.", "confirm");
     const { username, files } = await this.deps.ds.transaction(async (em) => {
+      // Chats whose newest message is theirs are locked first, in the order a send takes its locks (the chat
+      // row, then the sender's row through the FK check), and repointed after the cascade below.
+      const lastIn = await rows<{ id: number }>(
+        em,
+        `SELECT c.id FROM chats c WHERE c.last_message_id IN (SELECT id FROM messages WHERE user_id = $1) ORDER BY c.id FOR UPDATE OF c`,
+        [id],
+      );
       // FOR UPDATE also holds off a concurrent upload or note for this user (their FK checks wait on this row).
       const [user] = await rows<{ username: string; email: string; galleryId: number; isStaff: boolean }>(
         em,
@@ -190,6 +197,7 @@ export class AdminService {
       );
       await em.query(`DELETE FROM users WHERE id = $1`, [id]);
       await em.query(`DELETE FROM galleries WHERE id = $1`, [user.galleryId]);
+      await this.repointLastMessage(em, lastIn.map((c) => c.id));
       await AuditLog.record(em, {
         actor,
         action: "user.delete",
@@ -263,17 +271,30 @@ export class AdminService {
     });
   }
 
+  /**
+   * Deletes one chat message. chats.last_message_id names each chat's newest message (live messages carry it
+   * as their predecessor, see ChatService.store): if this was the newest, it is moved back to the one before,
+   * under the chat row's lock, which is also what a concurrent send takes first.
+   */
   async deleteMessage(actor: Actor, id: number): Promise<void> {
     await this.deps.ds.transaction(async (em) => {
-      const [msg] = await rows<{ userId: number; chatId: number; excerpt: string }>(
+      const [chat] = await rows<{ id: number; lastMessageId: number }>(
         em,
-        `DELETE FROM messages WHERE id = $1 RETURNING user_id AS "userId", chat_id AS "chatId", left(message, ${EXCERPT}) AS excerpt`,
+        `SELECT c.id, c.last_message_id AS "lastMessageId" FROM chats c
+          WHERE c.id = (SELECT chat_id FROM messages WHERE id = $1) FOR UPDATE OF c`,
+        [id],
+      );
+      if (!chat) throw notFound();
+      const [msg] = await rows<{ userId: number; excerpt: string }>(
+        em,
+        `DELETE FROM messages WHERE id = $1 RETURNING user_id AS "userId", left(message, ${EXCERPT}) AS excerpt`,
         [id],
       );
       if (!msg) throw notFound();
+      if (chat.lastMessageId === id) await this.repointLastMessage(em, [chat.id]);
       await AuditLog.record(em, {
         actor, action: "message.delete", targetType: "message", targetId: id,
-        details: { ownerId: msg.userId, owner: await this.usernameOf(em, msg.userId), chatId: msg.chatId, excerpt: msg.excerpt },
+        details: { ownerId: msg.userId, owner: await this.usernameOf(em, msg.userId), chatId: chat.id, excerpt: msg.excerpt },
       });
     });
   }
@@ -303,6 +324,15 @@ export class AdminService {
 
   auditFor(targetType: string, id: number): Promise<AuditLog[]> {
     return AuditLog.forTarget(targetType, id);
+  }
+
+  /** Points chats.last_message_id back at each chat's newest remaining message (0 when none is left). */
+  private async repointLastMessage(em: EntityManager, chatIds: number[]): Promise<void> {
+    if (!chatIds.length) return;
+    await em.query(
+      `UPDATE chats c SET last_message_id = COALESCE((SELECT max(m.id) FROM messages m WHERE m.chat_id = c.id), 0) WHERE c.id = ANY($1)`,
+      [chatIds],
+    );
   }
 
   private async usernameOf(em: EntityManager, id: number): Promise<string | null> {

@@ -55,8 +55,12 @@ async function makeMessage(chatId: number, userId: number, text = `message ${++s
     "INSERT INTO messages (chat_id, user_id, message) VALUES ($1, $2, $3) RETURNING id",
     [chatId, userId, text],
   );
+  // As the chat service does: the chat remembers its newest message.
+  await app.sql("UPDATE chats SET last_message_id = $2, last_message_at = now() WHERE id = $1", [chatId, row.id]);
   return row.id;
 }
+const lastMessageOf = async (chatId: number) =>
+  (await app.sql<{ last_message_id: number }>("SELECT last_message_id FROM chats WHERE id = $1", [chatId]))[0].last_message_id;
 
 const one = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await app.sql<T>(sql, params))[0];
 const count = async (sql: string, params: unknown[] = []) => Number((await one<{ n: string }>(sql, params)).n);
@@ -445,6 +449,7 @@ describe("deleting a user", () => {
     const group = await makeChat([friend.userId, u.userId], "Book club");
     const theirMessages = [await makeMessage(direct, u.userId), await makeMessage(group, u.userId)];
     const friendMessage = await makeMessage(group, friend.userId);
+    theirMessages.push(await makeMessage(group, u.userId)); // the group's newest message is theirs
     const images = [await makeImage(u.userId), await makeImage(u.userId)];
     await app.sql("UPDATE users SET profile_picture_id = $2 WHERE id = $1", [u.userId, images[0].id]);
     await app.sql("UPDATE chats SET profile_picture_id = $2 WHERE id = $1", [group, images[1].id]);
@@ -500,6 +505,8 @@ describe("deleting a user", () => {
     );
     assert.equal(group.profile_picture_id, null, "the chat picture they uploaded is gone");
     assert.equal((await app.sql("SELECT user_id FROM chat_members WHERE chat_id = $1", [d.group])).length, 1);
+    assert.equal(await lastMessageOf(d.group), d.friendMessage, "the group's newest message is the friend's again");
+    assert.equal(await lastMessageOf(d.direct), 0, "the direct chat has no messages left");
     assert.equal((await d.friend.agent.get("/")).status, 200);
 
     const entry = await lastAudit();
@@ -507,7 +514,7 @@ describe("deleting a user", () => {
     assert.equal(entry.target_id, String(id));
     assert.equal(entry.actor_username, staff.creds.username);
     assert.deepEqual(entry.details, {
-      username: d.u.creds.username, email: d.u.creds.email, wasStaff: false, notes: 2, messages: 2, chats: 2, images: 2,
+      username: d.u.creds.username, email: d.u.creds.email, wasStaff: false, notes: 2, messages: 3, chats: 2, images: 2,
     });
     const list = await staff.agent.get("/admin/users");
     assert.match(list.text, /and everything they owned have been deleted/);
@@ -634,21 +641,30 @@ describe("moderation deletes", () => {
     }
   });
 
-  it("deletes any user's chat message, audited", async () => {
+  it("deletes any user's chat message, audited, keeping the chat's newest-message pointer right", async () => {
     const a = await app.deps.auth.signup(newCredentials("msga"));
     const b = await app.deps.auth.signup(newCredentials("msgb"));
     const chat = await makeChat([a.id, b.id]);
-    const bad = await makeMessage(chat, a.id, "spam spam spam");
-    const fine = await makeMessage(chat, b.id, "a reply");
-    const res = await staffPost(`/admin/messages/${bad}/delete`);
+    const first = await makeMessage(chat, a.id, "hello");
+    const bad = await makeMessage(chat, b.id, "spam spam spam");
+    const newest = await makeMessage(chat, a.id, "a reply");
+    let res = await staffPost(`/admin/messages/${bad}/delete`);
     assert.equal(res.status, 303);
     assert.equal(res.headers.location, "/admin/messages");
     assert.equal(await count("SELECT count(*) AS n FROM messages WHERE id = $1", [bad]), 0);
-    assert.equal(await count("SELECT count(*) AS n FROM messages WHERE id = $1", [fine]), 1);
+    assert.equal(await count("SELECT count(*) AS n FROM messages WHERE chat_id = $1", [chat]), 2);
+    assert.equal(await lastMessageOf(chat), newest, "deleting an older message leaves the pointer alone");
     const entry = await lastAudit();
     assert.equal(entry.action, "message.delete");
-    assert.deepEqual(entry.details, { ownerId: a.id, owner: a.username, chatId: chat, excerpt: "spam spam spam" });
+    assert.deepEqual(entry.details, { ownerId: b.id, owner: b.username, chatId: chat, excerpt: "spam spam spam" });
     assert.match((await staff.agent.get("/admin/messages")).text, new RegExp(`Message #${bad} deleted`));
+
+    res = await staffPost(`/admin/messages/${newest}/delete`);
+    assert.equal(res.status, 303);
+    assert.equal(await lastMessageOf(chat), first, "deleting the newest points the chat at the one before");
+    res = await staffPost(`/admin/messages/${first}/delete`);
+    assert.equal(await lastMessageOf(chat), 0, "no messages left");
+    assert.equal((await staffPost(`/admin/messages/${first}/delete`)).status, 404, "already gone");
   });
 
   it("deletes any user's image with its files; an avatar or chat picture using it becomes empty", async () => {

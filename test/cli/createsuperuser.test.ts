@@ -5,6 +5,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import bcrypt from "bcrypt";
 import { Client } from "pg";
+import { migrations } from "../../migrations";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { runCli } from "./run-command";
 
@@ -228,19 +229,22 @@ describe("createsuperuser, interactive", () => {
 });
 
 describe("createsuperuser against an unmigrated database", () => {
-  it("says to run the migrations first", async () => {
+  it("says to run the migrations first, and creates nothing", async () => {
     const empty = await createTestDatabase();
     const c = new Client({ connectionString: empty.url });
     await c.connect();
-    await c.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-    await c.end();
     try {
+      await c.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
       const r = await runCli("createsuperuser", ["--no-input", "--username", "early", "--email", "e@example.test"], {
         env: { ...env({ DATABASE_URL: empty.url }), HROMADA_SUPERUSER_PASSWORD: "long enough pass" },
       });
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /unapplied migration\(s\) \(InitialSchema\d+\)\. Run `npm run migrate` first/);
+      const names = migrations.map((m) => (m as unknown as { name: string }).name).join(", ");
+      assert.ok(r.stderr.includes(`has ${migrations.length} unapplied migration(s) (${names}). Run \`npm run migrate\` first.`), r.stderr);
+      const tables = await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+      assert.equal(tables.rowCount, 0, "nothing was created");
     } finally {
+      await c.end();
       await empty.drop();
     }
   });
