@@ -37,20 +37,6 @@ export function mediaStatic(config: Config): RequestHandler {
   };
 }
 
-/**
- * express-session saves a changed session on res.end but lets the headers out first, so a browser can follow
- * the 303 and load the session before the flash message is stored (seen in Chromium under load). Save first.
- */
-function redirectSaved(req: Request, res: Response, to: string): Promise<void> {
-  return new Promise((resolve, reject) =>
-    req.session.save((err) => {
-      if (err) return reject(err);
-      res.redirect(303, to);
-      resolve();
-    }),
-  );
-}
-
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
 const errorsOf = (outcomes: UploadOutcome[]) => outcomes.flatMap((o) => (o.ok ? [] : [o.error]));
 const backTo = (body: unknown, fallback: string) => {
@@ -95,7 +81,7 @@ export function createGalleryRouter(deps: AppDeps, _io: Server): Router {
     const stored = outcomes.length - errors.length;
     flash(req, "success", errors.length ? `Uploaded ${stored} of ${plural(outcomes.length, "image")}.` : `Uploaded ${plural(stored, "image")}.`);
     for (const e of errors) flash(req, "danger", `Not stored: ${e}`);
-    await redirectSaved(req, res, "/gallery");
+    res.redirect(303, "/gallery");
   });
 
   const ownImage = async (req: Request) => {
@@ -120,13 +106,13 @@ export function createGalleryRouter(deps: AppDeps, _io: Server): Router {
     const wasAvatar = req.user!.profilePictureId === id;
     await images.destroyOwned(req.user!.id, id);
     flash(req, "success", wasAvatar ? "Photo deleted. Your avatar is back to your initials." : "Photo deleted.");
-    await redirectSaved(req, res, "/gallery");
+    res.redirect(303, "/gallery");
   });
 
   router.post("/gallery/:id/avatar", async (req, res) => {
     await images.setAvatar(req.user!.id, requireId(req.params.id));
     flash(req, "success", "Your avatar has been changed.");
-    await redirectSaved(req, res, backTo(req.body, "/gallery"));
+    res.redirect(303, backTo(req.body, "/gallery"));
   });
 
   // Straight from the profile page: stored in the gallery too, and made the avatar in the same transaction.
@@ -145,13 +131,13 @@ export function createGalleryRouter(deps: AppDeps, _io: Server): Router {
     const [outcome] = await images.storeUploads(req.user!.id, files, { user: true });
     if (!outcome.ok) return refuse(outcome.error);
     flash(req, "success", "Your new avatar is set. It is in your gallery too.");
-    await redirectSaved(req, res, "/profile");
+    res.redirect(303, "/profile");
   });
 
   router.post("/profile/avatar/remove", async (req, res) => {
     await images.clearAvatar(req.user!.id);
     flash(req, "success", "Your avatar has been removed. The photo is still in your gallery.");
-    await redirectSaved(req, res, "/profile");
+    res.redirect(303, "/profile");
   });
 
   // Group chats: the creator or a member may change the picture; anyone else gets a 404 before the upload is read.
@@ -177,14 +163,14 @@ export function createGalleryRouter(deps: AppDeps, _io: Server): Router {
     const outcome = await images.setChatAvatar(req.user!.id, chat.id, files[0]);
     if (!outcome.ok) return refuse(outcome.error);
     flash(req, "success", "The chat's picture has been changed.");
-    await redirectSaved(req, res, back);
+    res.redirect(303, back);
   });
 
   router.post("/chats/:id/avatar/remove", async (req, res) => {
     const chatId = requireId(req.params.id);
     await images.clearChatAvatar(req.user!.id, chatId);
     flash(req, "success", "The chat's picture has been removed.");
-    await redirectSaved(req, res, backTo(req.body, `/chats/${chatId}`));
+    res.redirect(303, backTo(req.body, `/chats/${chatId}`));
   });
 
   return router;
