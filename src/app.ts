@@ -77,7 +77,8 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use("/media", mediaStatic(config));
   app.use(createHealthRouter(deps, lifecycle));
 
-  app.use(express.urlencoded({ extended: false, limit: "100kb", parameterLimit: 100 }));
+  // 256kb: a 10,000-character note of emoji is ~120kb once URL-encoded.
+  app.use(express.urlencoded({ extended: false, limit: "256kb", parameterLimit: 100 }));
   app.use(express.json({ limit: "100kb" }));
   app.use(session.middleware);
   app.use(slidingExpiry);

@@ -23,17 +23,6 @@ async function renderHome(req: Request, res: Response, page: number, values: Rec
   res.render("notes/index.njk", { ...formView, ...list, values, errors });
 }
 
-/**
- * Flash, then redirect once the session is stored. express-session saves a changed session while the
- * response is already going out (headers first), and a browser can follow the 303 before the save lands,
- * losing the message; saving first closes that race and leaves nothing for express-session to save.
- */
-async function redirectWithFlash(req: Request, res: Response, message: string, to = "/") {
-  flash(req, "success", message);
-  await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
-  res.redirect(303, to);
-}
-
 function renderEdit(res: Response, note: Note, values: Record<string, string>, errors: FieldErrors = {}) {
   res.render("notes/edit.njk", { ...formView, note, values, errors });
 }
@@ -52,7 +41,8 @@ export function createNotesRouter(_deps: AppDeps): Router {
     const form = parseForm(noteSchema, req.body);
     if (!form.ok) return renderHome(req, res.status(422), 1, oldInput(req.body), form.errors);
     await addNote(req.user!.id, form.data.data);
-    await redirectWithFlash(req, res, "Note added.");
+    flash(req, "success", "Note added.");
+    res.redirect(303, "/");
   });
 
   router.get("/notes/search", async (req, res) => {
@@ -74,7 +64,8 @@ export function createNotesRouter(_deps: AppDeps): Router {
     // Someone else's note is a 404 even when the form is also wrong.
     if (!form.ok) return renderEdit(res.status(422), await ownedNote(req.user!.id, id), oldInput(req.body), form.errors);
     await updateNote(req.user!.id, id, form.data.data);
-    await redirectWithFlash(req, res, "Note saved.");
+    flash(req, "success", "Note saved.");
+    res.redirect(303, "/");
   });
 
   // The confirmation step, so deleting works without JavaScript (public/js/notes.js skips it with a confirm()).
@@ -85,7 +76,8 @@ export function createNotesRouter(_deps: AppDeps): Router {
 
   router.post("/notes/:id/delete", async (req, res) => {
     await deleteNote(req.user!.id, requireId(req.params.id));
-    await redirectWithFlash(req, res, "Note deleted.");
+    flash(req, "success", "Note deleted.");
+    res.redirect(303, "/");
   });
 
   return router;

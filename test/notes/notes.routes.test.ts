@@ -171,7 +171,7 @@ describe("adding a note", () => {
 
   it("accepts exactly 10,000 characters, counting an emoji or a Cyrillic letter as one", async () => {
     const { agent: a, userId } = await loggedInAgent(app);
-    const texts = ["x".repeat(10_000), "ї".repeat(10_000), "😀".repeat(2_500) + "y".repeat(7_500)];
+    const texts = ["x".repeat(10_000), "ї".repeat(10_000), "😀".repeat(10_000)];
     for (const data of texts) assert.equal((await post(a, "/notes", { data })).status, 303);
     const rows = await notesOf(app, userId);
     assert.deepEqual(rows.map((r) => r.data), texts);
