@@ -1,8 +1,13 @@
-// Graceful shutdown under load: SIGTERM arrives while real requests (logins hashing at bcrypt cost 10, and a
-// request whose body is still arriving, as an upload's would be) are in flight. None of them may fail.
+// Graceful shutdown under load: SIGTERM arrives while real requests (logins hashing at bcrypt cost 10, a login
+// and an image upload whose bodies are still arriving) are in flight. None of them may fail.
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import sharp from "sharp";
 import { after, before, describe, it } from "node:test";
 import request from "supertest";
 import { io as ioClient } from "socket.io-client";
@@ -11,17 +16,21 @@ import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { query, sessionCookie, sidOf, startServerProcess, type ServerProcess } from "./server-process";
 
 let db: TestDatabase;
+const mediaRoot = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-drain-media-"));
 const creds = { username: `drain_${process.pid}`, password: "correct horse battery" };
 let userId: number;
 
 before(async () => {
   db = await createTestDatabase();
 });
-after(() => db?.drop());
+after(async () => {
+  await db?.drop();
+  fs.rmSync(mediaRoot, { recursive: true, force: true });
+});
 
 function start(extra: Record<string, string> = {}) {
   return startServerProcess({
-    env: { NODE_ENV: "test", DATABASE_URL: db.url, BCRYPT_COST: "10", LOGIN_RATE_LIMIT: "1000", LOGIN_ACCOUNT_RATE_LIMIT: "1000", LOG_LEVEL: "info", ...extra },
+    env: { NODE_ENV: "test", DATABASE_URL: db.url, BCRYPT_COST: "10", LOGIN_RATE_LIMIT: "1000", LOGIN_ACCOUNT_RATE_LIMIT: "1000", LOG_LEVEL: "info", MEDIA_ROOT: mediaRoot, ...extra },
   });
 }
 
@@ -34,20 +43,47 @@ async function loginForm(server: ServerProcess) {
 }
 
 interface Sent {
-  /** Resolves once the request line, headers and the given part of the body have been handed to the kernel. */
+  /**
+   * Resolves once the server has accepted the connection and parsed the request (its "100 Continue" came back)
+   * and the first part of the body has been handed to the kernel.
+   */
   written: Promise<void>;
   /** Sends the rest of the body. */
   finish(): void;
   response: Promise<{ status: number; headers: http.IncomingHttpHeaders; at: number }>;
 }
 
-/** A raw POST on a connection of its own; with `hold`, only the first half of the body is sent until finish(). */
-function post(server: ServerProcess, path: string, form: { cookie: string; body: string }, hold = false): Sent {
+/** An image upload as the gallery form sends it: multipart, with the CSRF token in the action URL. */
+async function uploadForm(server: ServerProcess, cookie: string) {
+  const page = await request(server.url).get("/gallery").set("Cookie", cookie);
+  assert.equal(page.status, 200);
+  const action = /action="(\/gallery\?_csrf=[^"]+)"/.exec(page.text)?.[1].replace(/&amp;/g, "&");
+  assert.ok(action, "the upload form");
+  const png = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 30, g: 120, b: 200 } } }).png().toBuffer();
+  const boundary = `----hromada${crypto.randomBytes(8).toString("hex")}`;
+  const body = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="images"; filename="drain.png"\r\nContent-Type: image/png\r\n\r\n`),
+    png,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { cookie, body, path: action, contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+/**
+ * A raw POST on a connection of its own. It asks "Expect: 100-continue", which Node's server answers as soon
+ * as it has parsed the request: so `written` proves the server accepted it, not merely that the kernel queued
+ * it. With `hold`, only the first half of the body is sent until finish().
+ */
+function post(server: ServerProcess, path: string, form: { cookie: string; body: string | Buffer; contentType?: string }, hold = false): Sent {
+  const body = Buffer.from(form.body);
   const req = http.request({
     host: "127.0.0.1", port: server.port, path, method: "POST", agent: false,
-    headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(form.body), cookie: form.cookie },
+    headers: {
+      "content-type": form.contentType ?? "application/x-www-form-urlencoded", "content-length": body.length, cookie: form.cookie,
+      expect: "100-continue",
+    },
   });
-  const cut = hold ? Math.floor(form.body.length / 2) : form.body.length;
+  const cut = hold ? Math.floor(body.length / 2) : body.length;
   const response = new Promise<{ status: number; headers: http.IncomingHttpHeaders; at: number }>((resolve, reject) => {
     req.on("response", (res) => {
       res.resume();
@@ -55,14 +91,20 @@ function post(server: ServerProcess, path: string, form: { cookie: string; body:
     });
     req.on("error", reject);
   });
-  const written = new Promise<void>((resolve) => req.write(form.body.slice(0, cut), () => resolve()));
+  response.catch(() => {}); // awaited by the test; this only keeps an early failure from being "unhandled"
   let finished = false;
   const finish = () => {
     if (finished) return;
     finished = true;
-    req.end(form.body.slice(cut));
+    req.end(body.subarray(cut));
   };
-  if (!hold) finish();
+  const written = new Promise<void>((resolve) =>
+    req.once("continue", () => {
+      req.write(body.subarray(0, cut), () => resolve());
+      if (!hold) finish();
+    }),
+  );
+  req.flushHeaders();
   return { written, finish, response };
 }
 
@@ -116,14 +158,20 @@ describe("graceful shutdown", () => {
     const reason = new Promise<string>((resolve) => socket.once("disconnect", resolve));
 
     const slow = post(server, "/login", await loginForm(server), true); // its body is still arriving at SIGTERM
+    const image = await uploadForm(server, socketCookie);
+    const upload = post(server, image.path, image, true); // and so is this upload's
     const batch = forms.map((f) => post(server, "/login", f));
-    await Promise.all([slow.written, ...batch.map((s) => s.written)]);
+    await Promise.all([slow.written, upload.written, ...batch.map((s) => s.written)]);
     const signalledAt = Date.now();
     server.child.kill("SIGTERM");
 
     // The listener closes while the held request is still incomplete; only then does its body arrive.
     await until("the listener to close", async () => ((await refused(server.port)) ? true : undefined));
     slow.finish();
+    upload.finish();
+    const uploaded = await upload.response;
+    assert.equal(uploaded.status, 303, "the upload in progress at SIGTERM was stored");
+    assert.equal(uploaded.headers.location, "/gallery");
 
     const responses = await Promise.all([slow.response, ...batch.map((s) => s.response)]);
     for (const r of responses) {
@@ -142,6 +190,11 @@ describe("graceful shutdown", () => {
     // Each login's session was stored before its redirect went out.
     const stored = await sessionsOfUser();
     for (const r of responses) assert.ok(stored.includes(sidOf(r.headers["set-cookie"])), "the new session is in the database");
+    const images = await query<{ path: string; thumb_path: string; original_name: string }>(db.url,
+      "SELECT i.path, i.thumb_path, i.original_name FROM images i JOIN users u ON u.gallery_id = i.gallery_id WHERE u.id = $1", [userId]);
+    assert.equal(images.length, 1);
+    assert.equal(images[0].original_name, "drain.png");
+    for (const f of [images[0].path, images[0].thumb_path]) assert.ok(fs.statSync(path.join(mediaRoot, f)).size > 0, `${f} is on disk`);
     const [{ last_login }] = await query<{ last_login: Date | null }>(db.url, "SELECT last_login FROM users WHERE id = $1", [userId]);
     assert.ok(last_login, "recordLogin ran");
   });
