@@ -176,9 +176,9 @@ export class AdminService {
         [id],
       );
       // FOR UPDATE also holds off a concurrent upload or note for this user (their FK checks wait on this row).
-      const [user] = await rows<{ username: string; email: string; galleryId: number; isStaff: boolean }>(
+      const [user] = await rows<{ username: string; galleryId: number; isStaff: boolean }>(
         em,
-        `SELECT username, email, gallery_id AS "galleryId", is_staff AS "isStaff" FROM users WHERE id = $1 FOR UPDATE`,
+        `SELECT username, gallery_id AS "galleryId", is_staff AS "isStaff" FROM users WHERE id = $1 FOR UPDATE`,
         [id],
       );
       if (!user) throw notFound();
@@ -203,7 +203,8 @@ export class AdminService {
         action: "user.delete",
         targetType: "user",
         targetId: id,
-        details: { username: user.username, email: user.email, wasStaff: user.isStaff, ...counts, images: images.length },
+        // The name says who it was; the email address (personal data) goes with the account.
+        details: { username: user.username, wasStaff: user.isStaff, ...counts, images: images.length },
       });
       return { username: user.username, files: images.flatMap((i) => [i.path, i.thumbPath]) };
     });
