@@ -39,6 +39,18 @@ function setTotal(n) {
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dayFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
+const yearFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
+
+/** As the server labels a chat's last activity (a time today, a day this year, a date before), in local time. */
+function activityLabel(iso) {
+  const at = new Date(iso);
+  const now = new Date();
+  if (at.toDateString() === now.toDateString()) return timeFormat.format(at);
+  return at.getFullYear() === now.getFullYear() ? dayFormat.format(at) : yearFormat.format(at);
+}
+
+for (const t of document.querySelectorAll(".chat-row-time[datetime]")) t.textContent = activityLabel(t.dateTime);
 
 /** A chat's row in a chat list on this page (the /chats page, the chat page's sidebar), if there is one. */
 export function updateRow(chatId, { preview, unread, delta, at } = {}) {
@@ -57,7 +69,7 @@ export function updateRow(chatId, { preview, unread, delta, at } = {}) {
     const t = row.querySelector(".chat-row-time");
     if (t && at) {
       t.dateTime = at;
-      t.textContent = timeFormat.format(new Date(at));
+      t.textContent = activityLabel(at);
     }
     // Most recent activity first, as on the server.
     if (row.parentElement && row.parentElement.firstElementChild !== row) row.parentElement.prepend(row);
