@@ -349,6 +349,34 @@ describe("my chats, unread counts and the navbar badge", () => {
     assert.ok(big.length <= 3, `session, user (with the unread total), chat list:\n${big.join("\n")}`);
   });
 
+  it("pages through many chats, 50 at a time", async () => {
+    const f = await user();
+    await app.sql(
+      `WITH g AS (INSERT INTO chats (chat_name, is_group, creator_id, last_message_at)
+                  SELECT 'Group ' || i, true, $1, now() - i * interval '1 minute' FROM generate_series(1, 52) i RETURNING id)
+       INSERT INTO chat_members (chat_id, user_id) SELECT id, $1 FROM g`,
+      [f.userId],
+    );
+    const rows = (html: string) => [...html.matchAll(/data-chat-row="\d+"/g)].length;
+    const p1 = await f.agent.get("/chats");
+    assert.equal(rows(p1.text), 50);
+    assert.match(p1.text, /Group 1 <span/);
+    assert.match(p1.text, /href="\/chats\?page=2">Older chats/);
+    const p2 = await f.agent.get("/chats?page=2");
+    assert.equal(rows(p2.text), 2);
+    assert.match(p2.text, /Group 52 <span/);
+    assert.match(p2.text, /href="\/chats\?page=1">Newer/);
+    assert.equal((await f.agent.get("/chats?page=junk")).status, 200, "a bad page number is the first page");
+  });
+
+  it("offers the new-group form, prefilled from a profile's button", async () => {
+    const res = await a.agent.get(`/chats/new?with=${encodeURIComponent(b.creds.username)}`);
+    assert.equal(res.status, 200);
+    assert.match(res.text, new RegExp(`<textarea[^>]*name="members"[^>]*>${b.creds.username}</textarea>`));
+    assert.match(res.text, /<label class="form-label" for="f-name">Group name<\/label>/);
+    assert.match(res.text, /name="_csrf"/);
+  });
+
   it("keeps the home page at the same statements: the badge rides on the user query", async () => {
     const statements = await recordStatements(() => a.agent.get("/").expect(200));
     const userQueries = statements.filter((s) => /FROM "users"/.test(s));
