@@ -7,6 +7,8 @@ export const userSearchSchema = z.object({
     .string({ error: "Enter one search term." })
     .trim()
     .max(100, "Search for at most 100 characters.")
+    // Postgres text cannot hold NUL, and no username or email contains control characters.
+    .refine((q) => !/[\u0000-\u001f\u007f]/.test(q), "Remove the control characters from the search.")
     .default(""),
 });
 

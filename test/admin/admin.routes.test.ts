@@ -286,6 +286,11 @@ describe("users list", () => {
     res = await staff.agent.get("/admin/users?q=a&q=b");
     assert.equal(res.status, 422);
     assert.match(res.text, /Enter one search term/);
+    for (const q of ["%00", "a%00b", "x%0Ay", "%1B[31m"]) {
+      res = await staff.agent.get(`/admin/users?q=${q}`);
+      assert.equal(res.status, 422, q);
+      assert.match(res.text, /Remove the control characters from the search/);
+    }
   });
 });
 
