@@ -35,6 +35,15 @@ if (typeof process.send === "function") {
     // (commands: reset, stats, gc, profile-start, profile-stop {file})
     if (!msg || typeof msg !== "object" || msg.bench !== true) return;
     const reply = (data) => process.send({ bench: true, id: msg.id, data });
+    // The observer must never take the server down: a failing command is answered, not thrown.
+    try {
+      handle(msg, reply);
+    } catch (err) {
+      reply({ ok: false, error: String(err) });
+    }
+  });
+
+  function handle(msg, reply) {
     if (msg.cmd === "reset") {
       delay.reset();
       elu = performance.eventLoopUtilization();
@@ -46,8 +55,10 @@ if (typeof process.send === "function") {
     } else if (msg.cmd === "profile-start") {
       // The V8 sampling profiler behind --cpu-prof, driven through the inspector so one profile covers one
       // scenario and nothing of start-up. 1 ms sampling, as --cpu-prof uses by default.
-      session ??= new (require("node:inspector").Session)();
-      if (!session.connected) session.connect();
+      if (!session) {
+        session = new (require("node:inspector").Session)();
+        session.connect();
+      }
       session.post("Profiler.enable", () =>
         session.post("Profiler.setSamplingInterval", { interval: 1000 }, () => session.post("Profiler.start", () => reply({ ok: true }))),
       );
@@ -63,7 +74,7 @@ if (typeof process.send === "function") {
       if (typeof global.gc === "function") global.gc();
       setTimeout(() => reply(snapshot()), 200);
     }
-  });
+  }
   // The channel must not keep a server alive on its own; and if the benchmark dies, its servers go with it.
   process.channel?.unref();
   process.on("disconnect", () => process.kill(process.pid, "SIGTERM"));
