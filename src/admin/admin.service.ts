@@ -208,8 +208,9 @@ export class AdminService {
       });
       return { username: user.username, files: images.flatMap((i) => [i.path, i.thumbPath]) };
     });
-    await this.endSessions(id);
+    // File removal never throws (failures are logged), so the sessions are ended whatever happens to the files.
     await this.removeFiles(files);
+    await this.endSessions(id);
     return { username };
   }
 
