@@ -27,6 +27,27 @@ const chatPicture = async (chatId: number) =>
   (await app.sql<{ profile_picture_id: number | null }>("SELECT profile_picture_id FROM chats WHERE id = $1", [chatId]))[0].profile_picture_id;
 
 describe("group chat picture", () => {
+  it("the group's settings page offers the picture form, and the new picture shows there", async () => {
+    const creator = await loggedInAgent(app);
+    const chatId = await makeChat({ creatorId: creator.userId, members: [creator.userId] });
+    const settings = await creator.agent.get(`/chats/${chatId}/settings`);
+    assert.equal(settings.status, 200);
+    assert.match(settings.text, new RegExp(`action="/chats/${chatId}/avatar\\?_csrf=[^"]+" enctype="multipart/form-data"`));
+    assert.match(settings.text, new RegExp(`name="next" value="/chats/${chatId}/settings"`));
+    const token = await uploadToken(creator.agent, `/chats/${chatId}/settings`);
+    const res = await upload(creator.agent, `/chats/${chatId}/avatar`, token, [{ filename: "g.png", data: await png(), contentType: "image/png" }], {
+      field: "image",
+      fields: { next: `/chats/${chatId}/settings` },
+    });
+    assert.equal(res.status, 303);
+    const [row] = await imageRows(app, creator.userId);
+    assert.equal(await chatPicture(chatId), row.id);
+    const again = await creator.agent.get(`/chats/${chatId}/settings`);
+    assert.ok(again.text.includes(`src="/media/${row.thumb_path}"`), "settings shows the group picture");
+    assert.match(again.text, /Remove picture/);
+    await assertMediaConsistent(app);
+  });
+
   it("a member uploads a picture: stored in their gallery and set on the chat", async () => {
     const creator = await loggedInAgent(app);
     const member = await loggedInAgent(app);
