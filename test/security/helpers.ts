@@ -1,0 +1,326 @@
+// Shared by the security suite: the app's route table read from its own routers, a "world" of users and the
+// objects they own (made through the real pages), a snapshot of every table and of MEDIA_ROOT to prove that a
+// refused request changed nothing, and the exact URL and form of each route for a given owner.
+import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import http from "node:http";
+import type { Router } from "express";
+import { agent, csrfFrom, loggedInAgent, newCredentials, type Agent } from "../helpers/agent";
+import type { TestApp } from "../helpers/app";
+import { cookieOf, createGroup, openDirect, postMessage } from "../chat/helpers";
+import { imageRows, listFiles, png, upload, uploadToken } from "../gallery/helpers";
+
+export interface RouteInfo {
+  method: string;
+  path: string;
+}
+
+interface ListedRoute {
+  path: string | RegExp;
+  methods?: string[];
+  router?: Router & { listRoutes(): ListedRoute[] };
+}
+
+/**
+ * Every route the app answers, as "METHOD /path/:param", walked from Express's own router (mounted routers
+ * included), so a route added later shows up here without anyone editing a list. HEAD (automatic for GET)
+ * is left out; /static, /media and socket.io are middleware, not routes, and are tested on their own.
+ */
+export function listRoutes(app: TestApp): RouteInfo[] {
+  const join = (prefix: string, p: string) => (p === "/" ? prefix || "/" : prefix + p).replace(/\/{2,}/g, "/");
+  const walk = (router: { listRoutes(): ListedRoute[] }, prefix: string): RouteInfo[] =>
+    router.listRoutes().flatMap((r) => {
+      assert.equal(typeof r.path, "string", "routes are declared with string paths");
+      const p = join(prefix, r.path as string);
+      if (r.router) return walk(r.router, p === "/" ? "" : p);
+      return (r.methods ?? []).filter((m) => m !== "HEAD").map((method) => ({ method: method.toUpperCase(), path: p }));
+    });
+  const routes = walk((app.app as unknown as { router: { listRoutes(): ListedRoute[] } }).router, "");
+  const seen = new Set<string>();
+  return routes.filter((r) => {
+    const key = `${r.method} ${r.path}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export const routeKey = (r: RouteInfo) => `${r.method} ${r.path}`;
+
+export interface Person {
+  agent: Agent;
+  userId: number;
+  username: string;
+  password: string;
+  email: string;
+  galleryId: number;
+  /** The session cookie ("hromada.sid=..."), for sockets and raw requests. */
+  cookie: string;
+}
+
+export async function person(app: TestApp, prefix: string, opts: { isStaff?: boolean } = {}): Promise<Person> {
+  const creds = newCredentials(prefix);
+  const u = await loggedInAgent(app, creds, opts);
+  return {
+    agent: u.agent,
+    userId: u.userId,
+    username: creds.username,
+    password: creds.password,
+    email: creds.email,
+    galleryId: u.user.galleryId,
+    cookie: cookieOf(u.agent),
+  };
+}
+
+/** What one user owns, each made through the page a person would use. */
+export interface Owned {
+  noteId: number;
+  noteText: string;
+  /** A group this user created, with `member` in it. */
+  groupId: number;
+  groupName: string;
+  /** A direct chat with `member`. */
+  directId: number;
+  messageId: number;
+  messageText: string;
+  /** A gallery image, also the user's avatar and the group's picture. */
+  imageId: number;
+  imageName: string;
+  chatPictureId: number;
+}
+
+export interface World {
+  /** The owner of everything attacked. */
+  a: Person;
+  /** An outsider: a logged-in user who owns things of their own but none of a's. */
+  b: Person;
+  /** A member of a's group and direct chat, but not its creator. */
+  c: Person;
+  staff: Person;
+  owned: Owned;
+  /** b's own objects, for swapping ids between forms. */
+  bOwned: { noteId: number; imageId: number; directId: number };
+}
+
+/** Uploads a small PNG through a real upload form and returns the new image's id. */
+export async function uploadImage(app: TestApp, p: Person, name: string, url = "/gallery", field = "images", tokenPage = "/gallery"): Promise<number> {
+  const token = await uploadToken(p.agent, tokenPage);
+  const before = new Set((await imageRows(app, p.userId)).map((r) => r.id));
+  const res = await upload(p.agent, url, token, [{ filename: name, data: await png(48, 32), contentType: "image/png", field }], { field });
+  assert.equal(res.status, 303, `upload to ${url}: ${res.status} ${res.text.slice(0, 300)}`);
+  const added = (await imageRows(app, p.userId)).filter((r) => !before.has(r.id));
+  assert.equal(added.length, 1);
+  return added[0].id;
+}
+
+export async function buildWorld(app: TestApp, tag = "w"): Promise<World> {
+  const [a, b, c, staff] = await Promise.all([
+    person(app, `${tag}a`),
+    person(app, `${tag}b`),
+    person(app, `${tag}c`),
+    person(app, `${tag}s`, { isStaff: true }),
+  ]);
+  const noteText = `a's private note ${crypto.randomBytes(4).toString("hex")}`;
+  const home = await a.agent.get("/");
+  assert.equal((await a.agent.post("/notes").type("form").send({ data: noteText, _csrf: csrfFrom(home.text) })).status, 303);
+  const [{ id: noteId }] = await app.sql<{ id: number }>("SELECT id FROM notes WHERE user_id = $1", [a.userId]);
+  const groupName = `a's group ${crypto.randomBytes(3).toString("hex")}`;
+  const groupId = await createGroup(a.agent, groupName, [c.username]);
+  const directId = await openDirect(a.agent, c.userId);
+  const messageText = `a's secret message ${crypto.randomBytes(4).toString("hex")}`;
+  assert.equal((await postMessage(a.agent, groupId, messageText)).status, 303);
+  const [{ id: messageId }] = await app.sql<{ id: number }>("SELECT id FROM messages WHERE chat_id = $1", [groupId]);
+  assert.equal((await postMessage(a.agent, directId, `direct ${messageText}`)).status, 303);
+  const imageName = "a-holiday.png";
+  const imageId = await uploadImage(app, a, imageName);
+  assert.equal((await formPost(a, `/gallery/${imageId}/avatar`, {})).status, 303);
+  const chatPictureId = await uploadImage(app, a, "group.png", `/chats/${groupId}/avatar`, "image", `/chats/${groupId}/avatar`);
+
+  // b's own things.
+  const bHome = await b.agent.get("/");
+  await b.agent.post("/notes").type("form").send({ data: "b's note", _csrf: csrfFrom(bHome.text) });
+  const [{ id: bNoteId }] = await app.sql<{ id: number }>("SELECT id FROM notes WHERE user_id = $1", [b.userId]);
+  const bImageId = await uploadImage(app, b, "b.png");
+  const bDirectId = await openDirect(b.agent, staff.userId);
+  return {
+    a, b, c, staff,
+    owned: { noteId, noteText, groupId, groupName, directId, messageId, messageText, imageId, imageName, chatPictureId },
+    bOwned: { noteId: bNoteId, imageId: bImageId, directId: bDirectId },
+  };
+}
+
+/** A CSRF token of this person's session (any page with a form carries it). */
+export async function tokenOf(p: Person | Agent): Promise<string> {
+  const a = "agent" in p ? p.agent : p;
+  const res = await a.get("/profile");
+  assert.equal(res.status, 200, "the profile page (for a token)");
+  return csrfFrom(res.text);
+}
+
+/** POSTs a form with this person's own CSRF token. */
+export async function formPost(p: Person, url: string, form: Record<string, string | string[]>) {
+  return p.agent.post(url).type("form").send({ ...form, _csrf: await tokenOf(p) });
+}
+
+/**
+ * Every table the app keeps, row by row, and every file under MEDIA_ROOT. Two equal snapshots mean nothing was
+ * written. Left out: the session table (a CSRF token or returnTo is stored there by design) and users.last_login.
+ */
+export async function snapshot(app: TestApp): Promise<string> {
+  const tables = {
+    users: "SELECT id, username, email, password_hash, gallery_id, profile_picture_id, is_active, is_staff FROM users ORDER BY id",
+    galleries: "SELECT * FROM galleries ORDER BY id",
+    notes: "SELECT * FROM notes ORDER BY id",
+    chats: "SELECT * FROM chats ORDER BY id",
+    chat_members: "SELECT * FROM chat_members ORDER BY id",
+    messages: "SELECT * FROM messages ORDER BY id",
+    images: "SELECT * FROM images ORDER BY id",
+    audit_logs: "SELECT * FROM audit_logs ORDER BY id",
+  };
+  const out: Record<string, unknown> = {};
+  for (const [name, sql] of Object.entries(tables)) out[name] = await app.sql(sql);
+  out.media = listFiles(app.mediaRoot).sort();
+  return JSON.stringify(out);
+}
+
+/** Asserts that `fn` leaves every table and MEDIA_ROOT exactly as they were. */
+export async function unchanged<T>(app: TestApp, what: string, fn: () => Promise<T>): Promise<T> {
+  const before = await snapshot(app);
+  const result = await fn();
+  const after = await snapshot(app);
+  if (after !== before) assert.fail(`${what} changed the database or the media folder:\n${firstDifference(before, after)}`);
+  return result;
+}
+
+function firstDifference(a: string, b: string): string {
+  const x = JSON.parse(a) as Record<string, unknown[]>;
+  const y = JSON.parse(b) as Record<string, unknown[]>;
+  for (const k of Object.keys(x)) {
+    if (JSON.stringify(x[k]) !== JSON.stringify(y[k])) return `${k}:\n  before ${JSON.stringify(x[k]).slice(0, 600)}\n  after  ${JSON.stringify(y[k]).slice(0, 600)}`;
+  }
+  return "(no table differs?)";
+}
+
+/** How to aim a route at a's objects: the concrete URL and the form a browser would send. */
+export interface Aim {
+  url: string;
+  form?: Record<string, string>;
+  /** multipart upload routes: a file goes with the request. */
+  upload?: { field: string };
+}
+
+/** The URL and form for each route that takes an id, aimed at a's objects in `w`. */
+export function aimAt(w: World): Record<string, Aim> {
+  const o = w.owned;
+  return {
+    "GET /notes/:id/edit": { url: `/notes/${o.noteId}/edit` },
+    "POST /notes/:id/edit": { url: `/notes/${o.noteId}/edit`, form: { data: "overwritten by someone else" } },
+    "GET /notes/:id/delete": { url: `/notes/${o.noteId}/delete` },
+    "POST /notes/:id/delete": { url: `/notes/${o.noteId}/delete` },
+    "GET /chats/:id": { url: `/chats/${o.groupId}` },
+    "GET /chats/:id/messages": { url: `/chats/${o.groupId}/messages?before=2147483647` },
+    "POST /chats/:id/messages": { url: `/chats/${o.groupId}/messages`, form: { text: "let me in" } },
+    "GET /chats/:id/settings": { url: `/chats/${o.groupId}/settings` },
+    "POST /chats/:id/rename": { url: `/chats/${o.groupId}/rename`, form: { name: "hijacked" } },
+    "POST /chats/:id/members": { url: `/chats/${o.groupId}/members`, form: { members: w.b.username } },
+    "POST /chats/:id/members/:userId/remove": { url: `/chats/${o.groupId}/members/${w.c.userId}/remove` },
+    "POST /chats/:id/leave": { url: `/chats/${o.groupId}/leave` },
+    "GET /chats/:id/avatar": { url: `/chats/${o.groupId}/avatar` },
+    "POST /chats/:id/avatar": { url: `/chats/${o.groupId}/avatar`, upload: { field: "image" } },
+    "POST /chats/:id/avatar/remove": { url: `/chats/${o.groupId}/avatar/remove` },
+    "GET /gallery/:id": { url: `/gallery/${o.imageId}` },
+    "GET /gallery/:id/delete": { url: `/gallery/${o.imageId}/delete` },
+    "POST /gallery/:id/delete": { url: `/gallery/${o.imageId}/delete` },
+    "POST /gallery/:id/avatar": { url: `/gallery/${o.imageId}/avatar` },
+    "GET /admin/users/:id": { url: `/admin/users/${w.a.userId}` },
+    "POST /admin/users/:id/active": { url: `/admin/users/${w.a.userId}/active`, form: { active: "0" } },
+    "POST /admin/users/:id/staff": { url: `/admin/users/${w.a.userId}/staff`, form: { staff: "1" } },
+    "POST /admin/users/:id/delete": { url: `/admin/users/${w.a.userId}/delete`, form: { confirm: w.a.username } },
+    "POST /admin/notes/:id/delete": { url: `/admin/notes/${o.noteId}/delete` },
+    "POST /admin/messages/:id/delete": { url: `/admin/messages/${o.messageId}/delete` },
+    "POST /admin/images/:id/delete": { url: `/admin/images/${o.imageId}/delete` },
+  };
+}
+
+/**
+ * The URL and form of every state-changing route that takes no id (it acts on the requester's own account or
+ * creates something new), with valid input, so that only the refusal under test can stop it.
+ */
+export function ownRoutes(w: World): Record<string, Aim> {
+  return {
+    "POST /signup": { url: "/signup", form: { username: `csrf_${crypto.randomBytes(3).toString("hex")}`, email: `csrf${crypto.randomBytes(3).toString("hex")}@example.test`, password: "correct horse battery", password_confirm: "correct horse battery" } },
+    "POST /login": { url: "/login", form: { login: w.a.username, password: w.a.password } },
+    "POST /logout": { url: "/logout" },
+    "POST /profile": { url: "/profile", form: { username: `${w.a.username}x`, email: `x${w.a.email}` } },
+    "POST /profile/password": { url: "/profile/password", form: { current_password: w.a.password, new_password: "another long password", new_password_confirm: "another long password" } },
+    "POST /notes": { url: "/notes", form: { data: "a new note" } },
+    "POST /chats": { url: "/chats", form: { name: "a new group", members: w.c.username } },
+    "POST /chats/direct": { url: "/chats/direct", form: { user_id: String(w.b.userId) } },
+    "POST /gallery": { url: "/gallery", upload: { field: "images" } },
+    "POST /profile/avatar": { url: "/profile/avatar", upload: { field: "image" } },
+    "POST /profile/avatar/remove": { url: "/profile/avatar/remove" },
+  };
+}
+
+/** The concrete URL of each GET route, as the person who may see it (a for pages, staff for /admin). */
+export function pagesOf(w: World): Record<string, string> {
+  const o = w.owned;
+  return {
+    "GET /healthz": "/healthz",
+    "GET /readyz": "/readyz",
+    "GET /signup": "/signup",
+    "GET /login": "/login",
+    "GET /profile": "/profile",
+    "GET /": "/",
+    "GET /notes": "/notes",
+    "GET /notes/search": "/notes/search?q=private",
+    "GET /notes/:id/edit": `/notes/${o.noteId}/edit`,
+    "GET /notes/:id/delete": `/notes/${o.noteId}/delete`,
+    "GET /people": "/people",
+    "GET /people/:username": `/people/${w.c.username}`,
+    "GET /chats": "/chats",
+    "GET /chats/new": "/chats/new",
+    "GET /chats/:id": `/chats/${o.groupId}`,
+    "GET /chats/:id/messages": `/chats/${o.groupId}/messages?before=2147483647`,
+    "GET /chats/:id/settings": `/chats/${o.groupId}/settings`,
+    "GET /chats/:id/avatar": `/chats/${o.groupId}/avatar`,
+    "GET /gallery": "/gallery",
+    "GET /gallery/:id": `/gallery/${o.imageId}`,
+    "GET /gallery/:id/delete": `/gallery/${o.imageId}/delete`,
+    "GET /admin": "/admin/",
+    "GET /admin/users": "/admin/users?q=w",
+    "GET /admin/users/:id": `/admin/users/${w.a.userId}`,
+    "GET /admin/notes": `/admin/notes?user=${w.a.userId}`,
+    "GET /admin/messages": "/admin/messages",
+    "GET /admin/images": "/admin/images",
+    "GET /admin/audit": "/admin/audit",
+  };
+}
+
+/** Sends a route's request as `p` (or anonymously): its form with the given token, or a small PNG for upload routes. */
+export async function send(app: TestApp, who: Agent, method: string, aim: Aim, token: string | null, extra: Record<string, string> = {}) {
+  if (method === "GET") return who.get(aim.url);
+  if (aim.upload) {
+    const data = await png(24, 24);
+    return upload(who, aim.url, token, [{ filename: "x.png", data, contentType: "image/png", field: aim.upload.field }], { field: aim.upload.field, fields: extra });
+  }
+  const form: Record<string, string> = { ...aim.form, ...extra };
+  if (token !== null) form._csrf = token;
+  return who.post(aim.url).type("form").send(form);
+}
+
+export const anonymous = (app: TestApp) => agent(app);
+
+/** A raw HTTP request: headers and path exactly as written (no client-side normalisation). */
+export function raw(app: TestApp, method: string, rawPath: string, headers: Record<string, string> = {}, body?: Buffer | string) {
+  const { hostname, port } = new URL(app.url);
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
+    const req = http.request({ host: hostname, port, method, path: rawPath, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
