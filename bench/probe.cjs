@@ -32,7 +32,7 @@ if (typeof process.send === "function") {
   };
 
   process.on("message", (msg) => {
-    // (commands: reset, stats, gc, profile-start, profile-stop {file})
+    // (commands: reset, stats, gc, profile-start, profile-stop {file}, hash-time {hash, password, n})
     if (!msg || typeof msg !== "object" || msg.bench !== true) return;
     const reply = (data) => process.send({ bench: true, id: msg.id, data });
     // The observer must never take the server down: a failing command is answered, not thrown.
@@ -69,6 +69,20 @@ if (typeof process.send === "function") {
         require("node:fs").writeFileSync(msg.file, JSON.stringify(result.profile));
         reply({ ok: true, file: msg.file });
       });
+    } else if (msg.cmd === "hash-time") {
+      // One bcrypt comparison's time on the server's own CPU, one at a time (for S3's ideal login rate):
+      // the app's own bcrypt module, resolved from where the server was started.
+      const bcrypt = require(require.resolve("bcrypt", { paths: [process.cwd()] }));
+      const times = [];
+      const next = () => {
+        const t0 = performance.now();
+        bcrypt.compare(msg.password, msg.hash).then(() => {
+          times.push(performance.now() - t0);
+          if (times.length < msg.n) return next();
+          reply({ ok: true, times });
+        }, (err) => reply({ ok: false, error: String(err) }));
+      };
+      next();
     } else if (msg.cmd === "gc") {
       // A full collection before reading memory, so garbage not yet collected does not pass for growth.
       if (typeof global.gc === "function") global.gc();

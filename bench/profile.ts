@@ -65,6 +65,18 @@ export function summarizeProfile(file: string): ProfileSummary {
     }
     return n;
   };
+  // The observer's own work (bench/probe.cjs answering, and the profiler serialising itself at stop) is not
+  // the server's: samples with the probe on their stack are left out.
+  const probeMemo = new Map<number, boolean>();
+  const underProbe = (id: number): boolean => {
+    const known = probeMemo.get(id);
+    if (known !== undefined) return known;
+    const n = byId.get(id)!;
+    const v = n.callFrame.url.endsWith("probe.cjs") || (n.parent !== undefined && underProbe(n.parent));
+    probeMemo.set(id, v);
+    return v;
+  };
+  for (const id of [...selfUs.keys()]) if (underProbe(id)) selfUs.delete(id);
   const fnTotals = new Map<string, { name: string; where: string; us: number }>();
   const areaTotals = new Map<string, number>();
   let idleUs = 0;
@@ -85,7 +97,7 @@ export function summarizeProfile(file: string): ProfileSummary {
     const area = areaOf(o.callFrame.url, o.callFrame.functionName || name);
     areaTotals.set(area, (areaTotals.get(area) ?? 0) + us);
   }
-  const busyUs = Math.max(1, totalUs - idleUs);
+  const busyUs = Math.max(1, [...selfUs.values()].reduce((a, b) => a + b, 0) - idleUs);
 
   // Inclusive time: walk each sample's stack to the root, crediting every distinct function on it once.
   const keyOf = (n: ProfileNode) => {
@@ -94,6 +106,7 @@ export function summarizeProfile(file: string): ProfileSummary {
   };
   const inclusiveUs = new Map<string, number>();
   for (let i = 0; i < p.samples.length; i++) {
+    if (underProbe(p.samples[i])) continue;
     const seen = new Set<string>();
     for (let n = byId.get(p.samples[i]); n; n = n.parent === undefined ? undefined : byId.get(n.parent)) {
       const { functionName, url } = n.callFrame;

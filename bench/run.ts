@@ -7,6 +7,7 @@
 //   npm run bench -- --only S1,S3      some scenarios only (MEM needs a full round: it runs when S1-S5 all do)
 //   npm run bench -- --profile         V8 CPU profiles of the servers into bench/results/profiles/, summarised
 //   npm run bench -- --rounds 1        one round (no memory-growth check); default 2 (1 with --quick)
+//   npm run bench -- --app ../other     measure the app in another checkout (A/B of a change), same harness
 //   npm run bench -- --members 1000    chat members for S4 (default 1000; 200 with --quick)
 //   npm run bench -- --no-pin          no taskset pinning
 //   npm run bench -- --log-level info  the app's LOG_LEVEL (default: info, as in production; logs go to a file)
@@ -46,10 +47,12 @@ interface Args {
   pin: boolean;
   logLevel: string;
   members: number;
+  /** The checkout whose app is measured (default: this one). */
+  appRoot: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, only: new Set(SCENARIOS.map((s) => s.id)), profile: false, rounds: 0, pin: true, logLevel: "info", members: 0 };
+  const a: Args = { quick: false, only: new Set(SCENARIOS.map((s) => s.id)), profile: false, rounds: 0, pin: true, logLevel: "info", members: 0, appRoot: ROOT };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -67,6 +70,10 @@ function parseArgs(argv: string[]): Args {
       a.only = new Set(ids);
     } else if (arg.startsWith("--rounds")) a.rounds = Math.max(1, Math.min(5, Number(value()) || 1));
     else if (arg.startsWith("--log-level")) a.logLevel = value();
+    else if (arg.startsWith("--app")) {
+      a.appRoot = path.resolve(value());
+      if (!fs.existsSync(path.join(a.appRoot, "bin", "start.js"))) throw new Error(`--app: no bin/start.js in ${a.appRoot}`);
+    }
     else if (arg.startsWith("--members")) a.members = Math.max(10, Math.floor(Number(value()) / 5) * 5 || 1000);
     else if (arg === "--help" || arg === "-h") {
       console.log(fs.readFileSync(__filename, "utf8").split("\n").filter((l) => l.startsWith("//")).join("\n").replace(/^\/\/ ?/gm, ""));
@@ -80,29 +87,30 @@ function parseArgs(argv: string[]): Args {
 }
 
 /** dist/ is stale when any TypeScript source under src/ or migrations/ is newer than the compiled server. */
-function ensureBuild(log: (m: string) => void): string {
-  const compiled = path.join(ROOT, "dist", "src", "server.js");
+function ensureBuild(log: (m: string) => void, root: string): string {
+  const compiled = path.join(root, "dist", "src", "server.js");
   const newest = (dir: string): number =>
     fs.readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) return Math.max(max, newest(p));
       return e.name.endsWith(".ts") ? Math.max(max, fs.statSync(p).mtimeMs) : max;
     }, 0);
-  const sources = Math.max(newest(path.join(ROOT, "src")), newest(path.join(ROOT, "migrations")), fs.statSync(path.join(ROOT, "tsconfig.json")).mtimeMs);
+  const sources = Math.max(newest(path.join(root, "src")), newest(path.join(root, "migrations")), fs.statSync(path.join(root, "tsconfig.json")).mtimeMs);
   const built = fs.existsSync(compiled) ? fs.statSync(compiled).mtimeMs : 0;
   if (built >= sources) return "dist/ up to date";
   log(built ? "dist/ is older than the sources: npm run build" : "no dist/: npm run build");
   const t0 = Date.now();
-  const r = spawnSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: "inherit" });
+  const r = spawnSync("npm", ["run", "build", "--silent"], { cwd: root, stdio: "inherit" });
   if (r.status !== 0) throw new Error("npm run build failed");
   return `built dist/ (${((Date.now() - t0) / 1000).toFixed(1)} s)`;
 }
 
-function gitCommit(): string {
+function gitCommit(root: string): string {
   try {
-    const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "views", "migrations"], { cwd: ROOT, encoding: "utf8" }).trim();
-    return dirty ? `${sha} (+ uncommitted changes in src/views/migrations)` : sha;
+    const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "views", "migrations"], { cwd: root, encoding: "utf8" }).trim();
+    const where = root === ROOT ? "" : ` in ${root}`;
+    return dirty ? `${sha}${where} (+ uncommitted changes in src/views/migrations)` : `${sha}${where}`;
   } catch {
     return "unknown";
   }
@@ -118,7 +126,7 @@ async function main() {
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-bench-"));
   const profileDir = args.profile ? path.join(RESULTS, "profiles", new Date().toISOString().replace(/[:.]/g, "-")) : undefined;
 
-  const build = ensureBuild(log);
+  const build = ensureBuild(log, args.appRoot);
   log(build);
   // The database first: an embedded Postgres started now is not bound to the load generator's CPU.
   let db: BenchDatabase | undefined;
@@ -164,7 +172,8 @@ async function main() {
     log(`starting the app (NODE_ENV=production, node bin/start.js, BCRYPT_COST=12, LOG_LEVEL=${args.logLevel}) on port ${appPort}`);
     app = await startServer({
       name: "app",
-      script: [path.join(ROOT, "bin", "start.js")],
+      script: [path.join(args.appRoot, "bin", "start.js")],
+      cwd: args.appRoot,
       env: appEnv,
       port: appPort,
       pinning,
@@ -262,7 +271,7 @@ async function main() {
 
     await Promise.allSettled([app.stop(), baseline?.stop()]);
     console.log("");
-    console.log(`Hromada benchmark: ${new Date().toISOString()}, commit ${gitCommit()}, node ${process.version}, ${os.cpus()[0]?.model ?? "cpu"} x${os.cpus().length}`);
+    console.log(`Hromada benchmark: ${new Date().toISOString()}, commit ${gitCommit(args.appRoot)}, node ${process.version}, ${os.cpus()[0]?.model ?? "cpu"} x${os.cpus().length}`);
     console.log(`${pinning.description}`);
     console.log(`${db.description}; ${build}; ${args.quick ? "QUICK run (2 s phases: smoke test only, not a measurement)" : `${d.measureS} s phases after ${d.warmS} s warm-up`}`);
     for (const r of rounds) {
@@ -289,7 +298,7 @@ async function main() {
 
     const result = {
       date: new Date().toISOString(),
-      commit: gitCommit(),
+      commit: gitCommit(args.appRoot),
       node: process.version,
       cpu: `${os.cpus()[0]?.model ?? "?"} x${os.cpus().length}`,
       quick: args.quick,

@@ -91,6 +91,8 @@ export interface ServerProcess {
   profileStart(): Promise<void>;
   /** Stops it and writes the .cpuprofile to `file`. */
   profileStop(file: string): Promise<void>;
+  /** Times of `n` bcrypt comparisons run one after another inside the server (ms). */
+  hashTimes(hash: string, password: string, n: number): Promise<number[]>;
   stop(): Promise<void>;
   exited: Promise<number | null>;
 }
@@ -106,6 +108,8 @@ export interface StartOptions {
   /** Extra node flags (e.g. --require tsx/cjs for the TypeScript baseline). */
   nodeFlags?: string[];
   readyPath?: string;
+  /** Working directory (the app's checkout: modules resolve from there). */
+  cwd?: string;
   readyTimeoutMs?: number;
 }
 
@@ -125,6 +129,7 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
   const log = fs.openSync(opts.logFile, "w");
   const child: ChildProcess = spawn(cmd as string, args as string[], {
     env: opts.env,
+    cwd: opts.cwd,
     stdio: ["ignore", log, log, "ipc"],
   });
   fs.closeSync(log);
@@ -137,13 +142,13 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
       pending.delete(m.id);
     }
   });
-  const ask = <T>(cmdName: string, extra: Record<string, unknown> = {}): Promise<T> =>
+  const ask = <T>(cmdName: string, extra: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const id = ++seq;
       const timer = setTimeout(() => {
         pending.delete(id);
-        reject(new Error(`${opts.name}: no answer to "${cmdName}" from the probe within 10 s`));
-      }, 10_000);
+        reject(new Error(`${opts.name}: no answer to "${cmdName}" from the probe within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
       pending.set(id, (d) => {
         clearTimeout(timer);
         resolve(d as T);
@@ -183,9 +188,14 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
     stats: () => ask<ProbeStats>("stats"),
     gcStats: () => ask<ProbeStats>("gc"),
     profileStart: () => ask("profile-start"),
+    hashTimes: async (hash, password, n) => {
+      const r = await ask<{ ok: boolean; times?: number[]; error?: string }>("hash-time", { hash, password, n }, 120_000);
+      if (!r.ok || !r.times) throw new Error(`${opts.name}: hash timing failed (${r.error})`);
+      return r.times;
+    },
     profileStop: async (file) => {
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      const r = await ask<{ ok: boolean; error?: string }>("profile-stop", { file });
+      const r = await ask<{ ok: boolean; error?: string }>("profile-stop", { file }, 60_000);
       if (!r.ok) throw new Error(`${opts.name}: profile not written (${r.error ?? "profiler not started"})`);
     },
     stop: () =>

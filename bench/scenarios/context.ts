@@ -43,4 +43,4 @@ export interface Ctx {
 export const S1_CONNECTIONS = 32;
 export const PROBE_CONNECTIONS = 8;
 /** The probe's rate as a share of S1's measured throughput: leaves headroom for the work under test. */
-export const PROBE_SHARE = 0.25;
+export const PROBE_SHARE = 0.2;
