@@ -32,7 +32,13 @@ export const signupSchema = z
   .refine((d) => d.password === d.password_confirm, { path: ["password_confirm"], message: "The passwords do not match." });
 
 export const loginSchema = z.object({
-  login: z.string({ error: "Enter your username or email." }).trim().min(1, "Enter your username or email.").max(254),
+  login: z
+    .string({ error: "Enter your username or email." })
+    .trim()
+    .min(1, "Enter your username or email.")
+    .max(254)
+    // No username or email holds a NUL, and Postgres would refuse the lookup (a 500).
+    .refine((s) => !s.includes("\u0000"), "Usernames and emails cannot contain NUL characters."),
   password: z.string({ error: "Enter your password." }).min(1, "Enter your password.").max(1024),
 });
 

@@ -6,11 +6,15 @@ export const CHAT_NAME_MAX = 100;
 /** A single form may name at most this many people; bigger groups are built in several steps. */
 export const MEMBERS_PER_FORM = 50;
 
+// Postgres text cannot hold U+0000: a NUL that got this far failed in the database (a 500, or a "server" ack).
+const noNul = (s: string) => !s.includes("\u0000");
+
 export const messageText = z
   .string({ error: "Write a message." })
   .trim()
   .min(1, "Write a message.")
-  .max(MESSAGE_MAX, "A message can be at most 4,000 characters.");
+  .max(MESSAGE_MAX, "A message can be at most 4,000 characters.")
+  .refine(noNul, "A message cannot contain NUL characters.");
 
 /** Postgres int: anything else can only be a miss. */
 const dbId = z.number({ error: "Expected a chat id." }).int().min(1).max(2147483647);
@@ -25,7 +29,8 @@ const chatName = z
   .string({ error: "Give the group a name." })
   .trim()
   .min(1, "Give the group a name.")
-  .max(CHAT_NAME_MAX, "A group name can be at most 100 characters.");
+  .max(CHAT_NAME_MAX, "A group name can be at most 100 characters.")
+  .refine(noNul, "A group name cannot contain NUL characters.");
 
 /**
  * Usernames typed as a list ("olena, taras  ivan") or sent as repeated fields (a multi-select);
@@ -47,7 +52,7 @@ const usernameList = z
   })
   .pipe(
     z
-      .array(z.string().max(150, "That is not a username."))
+      .array(z.string().max(150, "That is not a username.").refine(noNul, "That is not a username."))
       .min(1, "Name at least one person.")
       .max(MEMBERS_PER_FORM, `Add at most ${MEMBERS_PER_FORM} people at a time.`),
   );
@@ -57,7 +62,8 @@ export const renameSchema = z.object({ name: chatName });
 export const addMembersSchema = z.object({ members: usernameList });
 
 export const peopleQuerySchema = z.object({
-  q: z.string().trim().max(100).catch(""),
+  // A NUL is dropped, as the notes search does (the directory query would fail on it).
+  q: z.string().transform((s) => s.replace(/\u0000/g, "")).pipe(z.string().trim().max(100)).catch(""),
   page: z.coerce.number().int().min(1).max(10_000).catch(1),
 });
 

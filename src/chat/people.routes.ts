@@ -14,6 +14,8 @@ export function createPeopleRouter(people: PeopleService): Router {
   });
 
   router.get("/people/:username", async (req, res) => {
+    // No username holds a NUL, and Postgres would refuse the lookup (a 500): simply not found.
+    if (req.params.username.includes("\u0000")) throw notFound();
     const profile = await people.profile(req.params.username, req.user!.id);
     if (!profile) throw notFound();
     res.render("people/show.njk", { ...profile, isMe: profile.person.id === req.user!.id });
