@@ -1,28 +1,20 @@
-// npm run migration:generate -- <name>: writes migrations/<timestamp>-<name>.ts with the SQL that
-// brings the database schema in line with the entities. Review it by hand before committing.
+// npm run migration:generate -- <name>: writes migrations/<timestamp>-<name>.ts with the SQL that brings the
+// database schema in line with the entities. Review it by hand, then list it in migrations/index.ts.
 import fs from "node:fs";
 import path from "node:path";
+import { parseArgs } from "node:util";
 import { loadConfig } from "../config";
 import { connectDatabase } from "../db/connect";
 import { pendingSchemaChanges } from "../db/schema-diff";
 
-async function main() {
-  const args = process.argv.slice(2);
-  if (args.includes("--help") || args.length !== 1 || !/^[a-z0-9-]+$/.test(args[0])) {
-    console.log("Usage: npm run migration:generate -- <kebab-case-name>\n\nCompares the entities with the migrated database and writes the difference as a new migration.");
-    process.exit(args.includes("--help") ? 0 : 2);
-  }
-  const db = await connectDatabase(loadConfig());
-  try {
-    const { up, down } = await pendingSchemaChanges(db.ds);
-    if (up.length === 0) {
-      console.log("No changes: the entities and the migrations agree.");
-      return;
-    }
-    const stamp = Date.now();
-    const className = args[0].replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase()) + stamp;
-    const q = (sql: string) => `    await queryRunner.query(${JSON.stringify(sql)});`;
-    const body = `import type { MigrationInterface, QueryRunner } from "typeorm";
+const USAGE = `Usage: npm run migration:generate -- <kebab-case-name> [--dir migrations]
+
+Compares the entities with the migrated database and writes the difference as a new migration
+file. Prints "No changes" (and writes nothing) when the entities and the migrations agree.`;
+
+export function migrationSource(className: string, up: string[], down: string[]): string {
+  const q = (sql: string) => `    await queryRunner.query(${JSON.stringify(sql)});`;
+  return `import type { MigrationInterface, QueryRunner } from "typeorm";
 
 export class ${className} implements MigrationInterface {
   name = "${className}";
@@ -36,9 +28,39 @@ ${down.map(q).join("\n")}
   }
 }
 `;
-    const file = path.join("migrations", `${stamp}-${args[0]}.ts`);
-    fs.writeFileSync(file, body);
-    console.log(`Wrote ${file}; add it to migrations/index.ts after reviewing it.`);
+}
+
+async function main() {
+  let parsed;
+  try {
+    parsed = parseArgs({ options: { dir: { type: "string", default: "migrations" }, help: { type: "boolean" } }, allowPositionals: true });
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (positionals.length !== 1 || !/^[a-z0-9-]+$/.test(positionals[0])) {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  const name = positionals[0];
+  const db = await connectDatabase(loadConfig());
+  try {
+    const { up, down } = await pendingSchemaChanges(db.ds);
+    if (up.length === 0) {
+      console.log("No changes: the entities and the migrations agree.");
+      return;
+    }
+    const stamp = Date.now();
+    const className = name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase()) + stamp;
+    fs.mkdirSync(values.dir!, { recursive: true });
+    const file = path.join(values.dir!, `${stamp}-${name}.ts`);
+    fs.writeFileSync(file, migrationSource(className, up, down));
+    console.log(`Wrote ${file} (${up.length} statements). Review it, then add it to migrations/index.ts.`);
   } finally {
     await db.close();
   }
