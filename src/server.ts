@@ -5,7 +5,7 @@ import { connectDatabase } from "./db/connect";
 import { createApp } from "./app";
 import { createLogger } from "./logger";
 import { resolveSessionSecret } from "./http/session";
-import { connectRedis } from "./realtime-adapter";
+import { connectRedis, type RedisClient } from "./realtime-adapter";
 
 /** Sent to every socket before it is closed on shutdown: reconnect (through the load balancer, to another process). */
 export const SHUTDOWN_EVENT = "server:shutdown";
@@ -31,7 +31,7 @@ async function main() {
     logger.warn("COOKIE_SECURE is on and TRUST_PROXY is off: if TLS ends at a proxy, set TRUST_PROXY or no session cookie will be set");
 
   const db = await connectDatabase(config, { log: (m) => logger.info(m) });
-  let redis;
+  let redis: RedisClient | undefined;
   try {
     redis = await connectRedis(config, logger);
   } catch (err) {

@@ -123,7 +123,8 @@ describe("docker-compose.yml", () => {
   it("gives a draining replica more time than its own shutdown timeout", () => {
     for (const [, app] of apps) {
       const grace = Number(/^(\d+)s$/.exec(app.stop_grace_period ?? "")?.[1] ?? 10);
-      assert.ok(grace > Number(app.environment!.SHUTDOWN_TIMEOUT_SECONDS ?? 25));
+      const drain = Number(app.environment!.SHUTDOWN_DELAY_SECONDS ?? 0) + Number(app.environment!.SHUTDOWN_TIMEOUT_SECONDS ?? 25);
+      assert.ok(grace > drain, `stop_grace_period ${grace}s > ${drain}s of delay and drain`);
     }
   });
 

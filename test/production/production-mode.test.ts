@@ -69,6 +69,20 @@ describe("production build and start", () => {
       assert.ok(fs.existsSync(path.join(tree, f)), `${f} was emitted`);
   });
 
+  it("bin/cli.js runs the compiled management commands in production", async () => {
+    const res = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn(process.execPath, [path.join(tree, "bin/cli.js"), "migrate", "--check"], {
+        cwd: tree, env: { PATH: process.env.PATH ?? "", ...startEnv() }, stdio: ["ignore", "pipe", "pipe"],
+      });
+      let output = "";
+      child.stdout.on("data", (c: Buffer) => (output += c));
+      child.stderr.on("data", (c: Buffer) => (output += c));
+      child.on("exit", (code) => resolve({ code, output }));
+    });
+    assert.equal(res.code, 0, res.output);
+    assert.match(res.output, /No pending migrations/);
+  });
+
   const refusals: [string, Record<string, string>, RegExp][] = [
     ["no SESSION_SECRET", { SESSION_SECRET: "" }, /SESSION_SECRET: required in production/],
     ["a short SESSION_SECRET", { SESSION_SECRET: "too-short" }, /SESSION_SECRET: must be at least 32 characters/],
