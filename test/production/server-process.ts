@@ -21,6 +21,12 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
+/** Servers still running when this test file's process exits (a failed assertion skipped their stop): killed then. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 /** Only what the server needs: the test runner's own variables (NODE_ENV=test, DATABASE_URL...) must not leak in. */
 function baseEnv(): Record<string, string> {
   const keep = ["PATH", "HOME", "TMPDIR", "LANG"];
@@ -49,9 +55,18 @@ export async function startServerProcess({ env, entry = "source", bootTimeoutMs 
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
-  const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? -1)));
+  running.add(child);
+  const exited = new Promise<number | string>((resolve) =>
+    child.once("exit", (code, signal) => {
+      running.delete(child);
+      resolve(code ?? signal ?? -1);
+    }),
+  );
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within ${bootTimeoutMs} ms:\n${out}`)), bootTimeoutMs);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`server did not start within ${bootTimeoutMs} ms:\n${out}`));
+    }, bootTimeoutMs);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const m = /Hromada is running at http:\/\/localhost:(\d+)/.exec(out);
