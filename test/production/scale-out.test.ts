@@ -71,7 +71,7 @@ function connect(url: string, cookie: string, opts: Partial<Parameters<typeof io
 
 test("two app processes behind one load balancer", async (t) => {
   if (redisDown) {
-    t.skip(`Redis is not reachable at ${REDIS_TEST_URL} (${redisDown}): the cross-process tests need it (see deploy/README-production.md)`);
+    t.skip(`Redis is not reachable at ${REDIS_TEST_URL} (${redisDown}): the cross-process tests need it (see "Several processes" in README.md)`);
     return;
   }
 
