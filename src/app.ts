@@ -66,7 +66,11 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
     logger,
     // Health probes every few seconds would drown the log.
     autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
-    serializers: { req: (req) => ({ method: req.method, url: String(req.url).replace(/_csrf=[^&]*/, "_csrf=[redacted]") }) },
+    // Method, URL (upload tokens redacted) and status are enough per line; headers would carry cookies and bloat every line.
+    serializers: {
+      req: (req) => ({ method: req.method, url: String(req.url).replace(/_csrf=[^&]*/, "_csrf=[redacted]") }),
+      res: (res) => ({ statusCode: res.statusCode }),
+    },
   }));
   app.use(securityHeaders(config));
   app.use(closeWhenDraining(lifecycle));
