@@ -49,6 +49,9 @@ export function createProfileRouter({ auth, pool, realtime }: AppDeps): Router {
       if (err instanceof FieldError) return res.status(422).render("auth/profile.njk", view(values, {}, { [err.field]: err.message }));
       throw err;
     }
+    // This session gets a new id too (req.login regenerates it, as at login): if the password is changed because
+    // a cookie was stolen, a copy of this very cookie must stop working as well.
+    await new Promise<void>((resolve, reject) => req.login(req.user!, (err) => (err ? reject(err) : resolve())));
     // Whoever else was logged in as this user (a stolen cookie, a forgotten laptop) is logged out now.
     const ended = await destroyUserSessions(pool, req.user!.id, req.sessionID);
     realtime.disconnectSessions(ended);
