@@ -11,10 +11,6 @@ export class FieldError extends HttpError {
   }
 }
 
-// Hashed once at start-up; comparing against it makes an unknown login cost the same time as a
-// wrong password, so response timing does not reveal which accounts exist.
-let dummyHash: Promise<string> | undefined;
-
 export interface SignupInput {
   username: string;
   email: string;
@@ -22,8 +18,15 @@ export interface SignupInput {
 }
 
 export class AuthService {
+  /**
+   * Hashed once at start-up; comparing against it makes an unknown login cost the same time as a wrong
+   * password, so response timing does not reveal which accounts exist. Per instance, at this instance's cost:
+   * a hash shared by the whole process took the cost of whichever AuthService came first.
+   */
+  private dummyHash: Promise<string>;
+
   constructor(private ds: DataSource, private bcryptCost: number) {
-    dummyHash ??= bcrypt.hash("not-a-real-password", bcryptCost);
+    this.dummyHash = bcrypt.hash("not-a-real-password", bcryptCost);
   }
 
   hashPassword(plain: string): Promise<string> {
@@ -68,7 +71,7 @@ export class AuthService {
   async verifyCredentials(login: string, password: string): Promise<User | null> {
     const user = await User.findByLogin(login, true);
     if (!user || Buffer.byteLength(password) > 72) {
-      await bcrypt.compare(password.slice(0, 72), await dummyHash!);
+      await bcrypt.compare(password.slice(0, 72), await this.dummyHash);
       return null;
     }
     const ok = await bcrypt.compare(password, user.passwordHash);
