@@ -1,0 +1,165 @@
+// Promise: "only you see your data" and "nothing acknowledged is lost", over the live chat's socket. The handshake
+// refuses sockets without a session, with another site's (or an opaque) Origin, over both transports; a 1 MB
+// payload closes the connection over WebSocket and over long-polling; a flood of any event is cut off; sender,
+// chat and time always come from the server. Each time nothing is stored and the server serves others on.
+// Also proven elsewhere: joining, reading and sending to a chat one is not in (test/security/access.test.ts and
+// test/chat/chat.socket.test.ts), expired, deleted and deactivated sessions (test/security/sessions.test.ts), a
+// message flood (test/chat/chat.flood.test.ts), logout and password changes ending sockets (test/chat).
+import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import type { Socket } from "socket.io-client";
+import { startTestApp, type TestApp } from "../helpers/app";
+import { ask, connect, connected, createGroup, socketFor, type MessageLike } from "../chat/helpers";
+import { person, raw, snapshot, unchanged, type Person } from "./helpers";
+
+let app: TestApp;
+let a: Person;
+let b: Person;
+let chatId: number;
+before(async () => {
+  // A low event budget, so a flood is cut off quickly: CHAT_MESSAGES_PER_10S=5 gives 5 messages and 200 other events.
+  app = await startTestApp({ CHAT_MESSAGES_PER_10S: "5" });
+  [a, b] = await Promise.all([person(app, "sa"), person(app, "sb")]);
+  chatId = await createGroup(a.agent, "sockets", [b.username]);
+});
+after(() => app.close());
+
+const disconnected = (s: Socket) => new Promise<string>((resolve) => s.once("disconnect", (reason) => resolve(reason)));
+const messages = async () => Number((await app.sql<{ n: string }>("SELECT count(*) AS n FROM messages"))[0].n);
+
+/** The server still answers: b (another user) joins and sends, and the message is stored. */
+async function serverAlive() {
+  const s = await connect(app, b.agent);
+  try {
+    assert.deepEqual(await ask(s, "chat:join", { chatId }), { ok: true });
+    const before = await messages();
+    assert.equal((await ask(s, "chat:message", { chatId, text: "still here", clientId: crypto.randomUUID() })).ok, true);
+    assert.equal(await messages(), before + 1);
+  } finally {
+    s.disconnect();
+  }
+}
+
+/** The long-polling handshake as a browser's first request: GET /socket.io/?EIO=4&transport=polling. */
+const pollingHandshake = (headers: Record<string, string>) => raw(app, "GET", "/socket.io/?EIO=4&transport=polling", headers);
+
+describe("the handshake", () => {
+  it("refuses a socket without a session cookie, over WebSocket and long-polling", async () => {
+    await assert.rejects(connected(socketFor(app)));
+    const res = await pollingHandshake({ origin: app.url });
+    assert.equal(res.status, 401);
+    assert.doesNotMatch(res.text, /"sid"/, "no engine session was opened");
+  });
+
+  it("refuses another site's Origin, an opaque one and a malformed one, even with a valid session", async () => {
+    // (The scheme is not compared: TLS ends at the proxy, and a plain-http page of this host could not send the
+    // Secure, SameSite=Lax session cookie with a cross-scheme handshake anyway.)
+    for (const origin of ["https://evil.example", "null", "not a url", `${app.url}.evil.example`, `http://evil.example@${new URL(app.url).host}x`, "http://127.0.0.1:1"]) {
+      await assert.rejects(connected(socketFor(app, { cookie: a.cookie, origin })), `WebSocket from ${origin}`);
+      const res = await pollingHandshake({ origin, cookie: a.cookie });
+      assert.equal(res.status, 403, `polling from ${origin}`);
+      assert.doesNotMatch(res.text, /"sid"/);
+    }
+    // This site's own pages (control), and clients that send no Origin at all (not browsers: nothing to forge).
+    assert.equal((await pollingHandshake({ origin: app.url, cookie: a.cookie })).status, 200);
+    const noOrigin = await connected(socketFor(app, { cookie: a.cookie, origin: null }));
+    noOrigin.disconnect();
+  });
+
+  it("a cookie for another path or a garbage cookie opens nothing", async () => {
+    for (const cookie of ["hromada.sid=garbage", "hromada.sid=", `other=${a.cookie.split("=")[1]}`, `${a.cookie}x`]) {
+      await assert.rejects(connected(socketFor(app, { cookie })), cookie.slice(0, 40));
+    }
+  });
+});
+
+describe("oversized payloads", () => {
+  it("a 1 MB message over WebSocket closes the connection, stores nothing, and the sender may come back", async () => {
+    const s = await connect(app, a.agent);
+    await ask(s, "chat:join", { chatId });
+    const before = await snapshot(app);
+    const gone = disconnected(s);
+    s.emit("chat:message", { chatId, text: "x".repeat(1024 * 1024), clientId: crypto.randomUUID() }, () => assert.fail("no ack for 1 MB"));
+    assert.match(await gone, /transport (close|error)/);
+    assert.equal(await snapshot(app), before, "nothing stored");
+    await serverAlive();
+    const again = await connect(app, a.agent);
+    assert.deepEqual(await ask(again, "chat:join", { chatId }), { ok: true });
+    again.disconnect();
+  });
+
+  it("a 1 MB body over long-polling is refused (413) before it is read, and stores nothing", async () => {
+    const hs = await pollingHandshake({ origin: app.url, cookie: a.cookie });
+    assert.equal(hs.status, 200);
+    const sid = JSON.parse(hs.text.slice(hs.text.indexOf("{"))).sid as string;
+    const payload = `42${JSON.stringify(["chat:message", { chatId, text: "y".repeat(1024 * 1024), clientId: crypto.randomUUID() }])}`;
+    const res = await unchanged(app, "a 1 MB polling body", () =>
+      raw(app, "POST", `/socket.io/?EIO=4&transport=polling&sid=${sid}`, { origin: app.url, cookie: a.cookie, "content-type": "text/plain;charset=UTF-8" }, payload));
+    assert.equal(res.status, 413);
+    await serverAlive();
+  });
+});
+
+describe("floods", () => {
+  it("a flood of typing events (no database writes, but work) is cut off once over budget", async () => {
+    const s = await connect(app, a.agent);
+    await ask(s, "chat:join", { chatId });
+    const gone = disconnected(s);
+    const answers: { ok: boolean; code?: string }[] = [];
+    await unchanged(app, "a typing flood", async () => {
+      for (let i = 0; i < 260 && s.connected; i++) {
+        answers.push((await s.timeout(5000).emitWithAck("chat:typing", { chatId, typing: true }).catch(() => ({ ok: false, code: "timeout" }))) as { ok: boolean; code?: string });
+      }
+      assert.equal(await gone, "io server disconnect");
+    });
+    const ok = answers.filter((x) => x.ok).length;
+    assert.ok(ok >= 190 && ok <= 200, `about the budget was served (${ok})`);
+    assert.ok(answers.some((x) => x.code === "rate_limited"), "the one over budget was told why");
+    await serverAlive();
+  });
+
+  it("a message flood from several sockets of one user: each socket is cut off on its own; what was acked is stored exactly once", async () => {
+    const sockets = await Promise.all([connect(app, a.agent), connect(app, a.agent)]);
+    const acked: MessageLike[] = [];
+    for (const s of sockets) {
+      for (let i = 0; i < 12 && s.connected; i++) {
+        const ack = await s.timeout(5000).emitWithAck("chat:message", { chatId, text: `flood ${i}`, clientId: crypto.randomUUID() }).catch(() => null);
+        if (ack?.ok) acked.push(ack.message);
+      }
+      assert.equal(s.connected, false, "a persistent flooder is disconnected");
+    }
+    assert.equal(acked.length, 10, "5 per socket (CHAT_MESSAGES_PER_10S)");
+    const stored = await app.sql<{ id: number }>("SELECT id FROM messages WHERE chat_id = $1 AND user_id = $2 AND message LIKE 'flood %'", [chatId, a.userId]);
+    assert.deepEqual(stored.map((r) => r.id).sort(), acked.map((m) => m.id).sort(), "every acknowledged message is stored, and nothing else");
+    await serverAlive();
+  });
+});
+
+describe("forged fields", () => {
+  it("the sender, chat, id and time of a stored message come from the server, whatever the payload claims", async () => {
+    const s = await connect(app, a.agent);
+    try {
+      const clientId = crypto.randomUUID();
+      const ack = await ask(s, "chat:message", {
+        chatId, text: "who sent this?", clientId,
+        userId: b.userId, user_id: b.userId, username: b.username, id: 1, createdAt: "2000-01-01T00:00:00Z", chat: { id: 1 }, avatar: "../../etc/passwd",
+      });
+      assert.equal(ack.ok, true);
+      const [row] = await app.sql<{ id: number; user_id: number; chat_id: number; created_at: Date }>("SELECT id, user_id, chat_id, created_at FROM messages WHERE client_id = $1", [clientId]);
+      assert.deepEqual([row.user_id, row.chat_id], [a.userId, chatId]);
+      assert.notEqual(row.id, 1);
+      assert.ok(row.created_at.getUTCFullYear() > 2000);
+      assert.deepEqual([ack.message!.userId, ack.message!.username, ack.message!.id], [a.userId, a.username, row.id]);
+      // Binary data where text belongs is refused.
+      const bin = await ask(s, "chat:message", { chatId, text: Buffer.from("binary"), clientId: crypto.randomUUID() });
+      assert.deepEqual([bin.ok, bin.code], [false, "invalid"]);
+      // Events the server does not know are ignored, and the socket goes on.
+      s.emit("admin:delete", { chatId });
+      s.emit("chat:message:raw", "x");
+      assert.deepEqual(await ask(s, "chat:join", { chatId }), { ok: true });
+    } finally {
+      s.disconnect();
+    }
+  });
+});
