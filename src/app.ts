@@ -22,7 +22,7 @@ import { closeWhenDraining, createHealthRouter, type Lifecycle } from "./http/he
 import { csrfProtection } from "./http/csrf";
 import { errorHandler, notFoundHandler } from "./http/errors";
 import { saveBeforeRedirect, templateLocals } from "./http/locals";
-import { securityHeaders } from "./http/security";
+import { noStore, securityHeaders } from "./http/security";
 import { createSessionMiddleware, slidingExpiry } from "./http/session";
 import { createNotesRouter } from "./notes/notes.routes";
 import { createIo } from "./realtime";
@@ -80,6 +80,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use("/static", express.static(path.join(ROOT, "public"), { maxAge: config.isProduction ? "1d" : 0, index: false }));
   app.use("/media", mediaStatic(config));
   app.use(createHealthRouter(deps, lifecycle));
+  app.use(noStore);
 
   // 256kb: a 10,000-character note of emoji is ~120kb once URL-encoded.
   app.use(express.urlencoded({ extended: false, limit: "256kb", parameterLimit: 100 }));

@@ -55,6 +55,12 @@ export function createIo({
       cb(null, true);
     },
   });
+  // Long-polling answers carry chat text as text/plain: no browser may sniff them into anything else.
+  const nosniff = (headers: Record<string, string>) => {
+    headers["X-Content-Type-Options"] = "nosniff";
+  };
+  io.engine.on("initial_headers", nosniff);
+  io.engine.on("headers", nosniff);
   io.engine.use(onlyForHandshake(sessionMiddleware as unknown as EngineMiddleware));
   if (slidingExpiry) io.engine.use(onlyForHandshake(slidingExpiry as unknown as EngineMiddleware));
   io.engine.use(onlyForHandshake(pp.session() as unknown as EngineMiddleware));

@@ -1,4 +1,5 @@
 // Browser-facing protection headers for every response.
+import type { RequestHandler } from "express";
 import helmet from "helmet";
 import type { Config } from "../config";
 
@@ -24,3 +25,13 @@ export function securityHeaders(config: Config) {
     strictTransportSecurity: config.isProduction ? undefined : false,
   });
 }
+
+/**
+ * Pages are made for one person (their notes and chats, their CSRF token): no cache may keep them, so a shared
+ * proxy never hands one to someone else, and after logging out the Back button cannot show them again. Mounted
+ * after /static and /media, which keep their long caching.
+ */
+export const noStore: RequestHandler = (_req, res, next) => {
+  res.set("Cache-Control", "no-store");
+  next();
+};

@@ -298,15 +298,15 @@ export function pagesOf(w: World): Record<string, string> {
 }
 
 /** Sends a route's request as `p` (or anonymously): its form with the given token, or a small PNG for upload routes. */
-export async function send(app: TestApp, who: Agent, method: string, aim: Aim, token: string | null, extra: Record<string, string> = {}) {
-  if (method === "GET") return who.get(aim.url);
+export async function send(app: TestApp, who: Agent, method: string, aim: Aim, token: string | null, extra: Record<string, string> = {}, headers: Record<string, string> = {}) {
+  if (method === "GET") return who.get(aim.url).set(headers);
   if (aim.upload) {
     const data = await png(24, 24);
-    return upload(who, aim.url, token, [{ filename: "x.png", data, contentType: "image/png", field: aim.upload.field }], { field: aim.upload.field, fields: extra });
+    return upload(who, aim.url, token, [{ filename: "x.png", data, contentType: "image/png", field: aim.upload.field }], { field: aim.upload.field, fields: extra }).set(headers);
   }
   const form: Record<string, string> = { ...aim.form, ...extra };
   if (token !== null) form._csrf = token;
-  return who.post(aim.url).type("form").send(form);
+  return who.post(aim.url).set(headers).type("form").send(form);
 }
 
 export const anonymous = (app: TestApp) => agent(app);
