@@ -1,8 +1,10 @@
 // Accounts: sign-up, credential checks, profile and password changes.
 import bcrypt from "bcrypt";
 import type { DataSource } from "typeorm";
+import { poolOf } from "../db/data-source";
 import { Gallery } from "../gallery/gallery.entity";
 import { HttpError } from "../http/errors";
+import { destroyUserSessions } from "../http/session";
 import { User } from "./user.entity";
 
 export class FieldError extends HttpError {
@@ -92,13 +94,33 @@ export class AuthService {
     }
   }
 
-  /** Checks the current password, then stores the new hash. Ending other sessions is the caller's job (it knows the session). */
-  async changePassword(userId: number, current: string, next: string): Promise<void> {
+  /** Throws a FieldError unless `current` is the user's password. */
+  async checkPassword(userId: number, current: string): Promise<void> {
     const user = await User.createQueryBuilder("u").addSelect("u.passwordHash").where("u.id = :id", { id: userId }).getOne();
     if (!user || !(await bcrypt.compare(current, user.passwordHash))) {
       throw new FieldError("current_password", "Your current password is not correct.");
     }
-    await User.update({ id: userId }, { passwordHash: await this.hashPassword(next) });
+  }
+
+  /**
+   * Stores the new hash and ends the user's other sessions (all but `keepSid`) in one transaction, returning the
+   * ended session ids: a failure in between must not leave a changed password with a stolen session still alive.
+   */
+  async setPassword(userId: number, next: string, keepSid: string): Promise<string[]> {
+    const hash = await this.hashPassword(next);
+    const client = await poolOf(this.ds).connect();
+    try {
+      await client.query("BEGIN");
+      await client.query("UPDATE users SET password_hash = $2 WHERE id = $1", [userId, hash]);
+      const ended = await destroyUserSessions(client, userId, keepSid);
+      await client.query("COMMIT");
+      return ended;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 }
 

@@ -3,12 +3,11 @@ import { Router } from "express";
 import type { AppDeps } from "../deps";
 import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
-import { destroyUserSessions } from "../http/session";
 import { oldInput, parseForm } from "../http/validate";
 import { passwordChangeSchema, PASSWORD_RULES, profileSchema, USERNAME_RULES } from "./auth.schemas";
 import { FieldError } from "./auth.service";
 
-export function createProfileRouter({ auth, pool, realtime }: AppDeps): Router {
+export function createProfileRouter({ auth, realtime }: AppDeps): Router {
   const router = Router();
   router.use("/profile", requireUser);
 
@@ -44,16 +43,16 @@ export function createProfileRouter({ auth, pool, realtime }: AppDeps): Router {
     const form = parseForm(passwordChangeSchema, req.body);
     if (!form.ok) return res.status(422).render("auth/profile.njk", view(values, {}, form.errors));
     try {
-      await auth.changePassword(req.user!.id, form.data.current_password, form.data.new_password);
+      await auth.checkPassword(req.user!.id, form.data.current_password);
     } catch (err) {
       if (err instanceof FieldError) return res.status(422).render("auth/profile.njk", view(values, {}, { [err.field]: err.message }));
       throw err;
     }
-    // This session gets a new id too (req.login regenerates it, as at login): if the password is changed because
-    // a cookie was stolen, a copy of this very cookie must stop working as well.
+    // This session gets a new id first (req.login regenerates it, as at login): if the password is changed because
+    // a cookie was stolen, a copy of this very cookie must stop working as well. Harmless if what follows fails.
     await new Promise<void>((resolve, reject) => req.login(req.user!, (err) => (err ? reject(err) : resolve())));
-    // Whoever else was logged in as this user (a stolen cookie, a forgotten laptop) is logged out now.
-    const ended = await destroyUserSessions(pool, req.user!.id, req.sessionID);
+    // The new password and the end of every other session (a stolen cookie, a forgotten laptop) commit together.
+    const ended = await auth.setPassword(req.user!.id, form.data.new_password, req.sessionID);
     realtime.disconnectSessions(ended);
     flash(req, "success", "Your password has been changed. Your other sessions have been logged out.");
     res.redirect(303, "/profile");

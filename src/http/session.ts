@@ -5,7 +5,7 @@ import crypto from "node:crypto";
 import connectPgSimple from "connect-pg-simple";
 import session from "express-session";
 import type { RequestHandler } from "express";
-import type { Pool } from "pg";
+import type { Pool, PoolClient } from "pg";
 import type { Config } from "../config";
 
 declare module "express-session" {
@@ -79,9 +79,9 @@ export const slidingExpiry: RequestHandler = (req, _res, next) => {
   next();
 };
 
-/** All sessions of a user except, optionally, the current one: used on password change, deactivation, deletion. */
-export async function destroyUserSessions(pool: Pool, userId: number, exceptSid?: string): Promise<string[]> {
-  const { rows } = await pool.query<{ sid: string }>(
+/** All sessions of a user except, optionally, the current one: used on password change, deactivation, deletion. A PoolClient runs it inside the caller's transaction. */
+export async function destroyUserSessions(db: Pool | PoolClient, userId: number, exceptSid?: string): Promise<string[]> {
+  const { rows } = await db.query<{ sid: string }>(
     `DELETE FROM session WHERE (sess -> 'passport' ->> 'user') = $1 AND sid <> $2 RETURNING sid`,
     [String(userId), exceptSid ?? ""],
   );
