@@ -46,11 +46,20 @@ const backTo = (body: unknown, fallback: string) => {
 
 export const UPLOAD_RULES = `${ACCEPTED}; up to ${MAX_FILES} files at once, ${MAX_FILE_BYTES / 1024 / 1024} MB each.`;
 
-export function createGalleryRouter(deps: AppDeps, _io: Server): Router {
+/** How often the temp dir is swept for a crashed upload's leftovers (they become sweepable an hour after the crash). */
+const TEMP_SWEEP_EVERY_MS = 15 * 60_000;
+
+export function createGalleryRouter(deps: AppDeps, io: Server): Router {
   const images = new ImagesService(deps);
   const upload = createUploader(deps.config);
   const router = Router();
-  images.sweepTemp().catch((err) => deps.logger.warn({ err }, "could not sweep upload temp files"));
+  const sweep = () => void images.sweepTemp().catch((err) => deps.logger.warn({ err }, "could not sweep upload temp files"));
+  sweep();
+  // At start-up, and again every so often: a crash's leftovers are swept only once surely dead, so a restart
+  // right after the crash is not their last chance (nor is one replica's restart the others').
+  const sweeper = setInterval(sweep, TEMP_SWEEP_EVERY_MS);
+  sweeper.unref();
+  io.httpServer?.once("close", () => clearInterval(sweeper));
 
   // Before any upload middleware: an anonymous upload is redirected without a byte written.
   router.use("/gallery", requireUser);

@@ -43,6 +43,9 @@ interface Prepared {
 const CAN_EDIT_CHAT = `c.is_group AND (c.creator_id = :userId OR EXISTS (
   SELECT 1 FROM chat_members m WHERE m.chat_id = c.id AND m.user_id = :userId))`;
 
+/** The temp dir's journals of files placed in MEDIA_ROOT before their rows commit (see storeUploads, sweepTemp). */
+const JOURNAL_EXT = ".placing";
+
 const isFkViolation = (err: unknown) =>
   ((err as { driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code) === "23503";
 
@@ -67,6 +70,7 @@ export class ImagesService {
   async storeUploads(userId: number, files: UploadFile[], avatarFor?: AvatarTarget): Promise<UploadOutcome[]> {
     const scratch = files.map((f) => f.path);
     const placed: string[] = [];
+    let journal: string | undefined;
     let committed = false;
     try {
       // allSettled, not all: a failing file must not leave the others still writing after the cleanup below.
@@ -77,6 +81,9 @@ export class ImagesService {
       const good = results.filter((r): r is Prepared => "web" in r);
       if (!good.length) return results.map((r) => ({ name: r.name, ok: false, error: (r as { error: string }).error }));
 
+      // Written before anything is placed: should this process die before the rows commit (a SIGKILL, a power
+      // cut), sweepTemp reads it and removes the files that no row names.
+      journal = await this.writeJournal(good);
       for (const p of good) await this.place(p, placed);
       const images = await this.ds.transaction((em) => this.insert(em, userId, good, avatarFor));
       committed = true;
@@ -87,8 +94,37 @@ export class ImagesService {
       );
     } finally {
       await Promise.all(scratch.map((f) => fs.rm(f, { force: true }).catch(() => {})));
-      if (!committed && placed.length) await this.removeFiles(placed);
+      const leftover = !committed && placed.length ? await removeMediaFiles(this.mediaRoot, placed) : [];
+      if (leftover.length) this.logger.warn({ files: leftover }, "could not remove media files; the temp sweep will retry");
+      else if (journal) await fs.rm(journal, { force: true }).catch(() => {});
     }
+  }
+
+  /** Lists the files about to be placed in MEDIA_ROOT, in the temp dir, until their rows have committed. */
+  private async writeJournal(good: Prepared[]): Promise<string> {
+    const file = path.join(this.tmpDir, `${crypto.randomBytes(16).toString("hex")}${JOURNAL_EXT}`);
+    await fs.mkdir(this.tmpDir, { recursive: true });
+    await fs.writeFile(file, JSON.stringify(good.flatMap((p) => [p.web, p.thumb])), { flag: "wx" });
+    return file;
+  }
+
+  /** A dead upload's journal: removes the files it lists that no image row names (the rows never committed). */
+  private async settleJournal(file: string): Promise<void> {
+    let listed: unknown;
+    try {
+      listed = JSON.parse(await fs.readFile(file, "utf8"));
+    } catch {
+      return; // cut short while being written: nothing was placed yet
+    }
+    const rels = Array.isArray(listed) ? listed.filter((p): p is string => typeof p === "string") : [];
+    if (!rels.length) return;
+    const rows: { path: string }[] = await this.ds.query(
+      `SELECT path FROM images WHERE path = ANY($1) UNION SELECT thumb_path FROM images WHERE thumb_path = ANY($1)`,
+      [rels],
+    );
+    const named = new Set(rows.map((r) => r.path));
+    const failed = await removeMediaFiles(this.mediaRoot, rels.filter((r) => !named.has(r)));
+    if (failed.length) throw new Error(`could not remove orphaned media files: ${failed.join(", ")}`);
   }
 
   /** Validates and re-encodes one upload into scratch files; a refusal is a result, not an exception. */
@@ -239,7 +275,11 @@ export class ImagesService {
     if (failed.length) this.logger.warn({ files: failed }, "could not remove media files");
   }
 
-  /** Temp files a crashed process left behind (a live upload never takes this long). */
+  /**
+   * Temp files a crashed process left behind (a live upload never takes this long; a younger file may be another
+   * replica's upload in progress, as MEDIA_ROOT is shared). A journal among them also removes the files its
+   * upload had placed in MEDIA_ROOT whose rows never committed.
+   */
   async sweepTemp(olderThanMs = 3600_000): Promise<number> {
     let names: string[];
     try {
@@ -252,6 +292,8 @@ export class ImagesService {
       const full = path.join(this.tmpDir, name);
       const st = await fs.stat(full).catch(() => null);
       if (st?.isFile() && Date.now() - st.mtimeMs > olderThanMs) {
+        // A journal goes only once its orphans are gone (a failure here leaves it for the next sweep).
+        if (name.endsWith(JOURNAL_EXT)) await this.settleJournal(full);
         await fs.rm(full, { force: true });
         removed++;
       }
