@@ -21,6 +21,8 @@ export class Browser {
       redirect: "manual",
       headers: { ...(this.cookies.size ? { cookie: this.cookieHeader } : {}), ...opts.headers },
       body: typeof opts.body === "string" || opts.body === undefined ? opts.body : new Uint8Array(opts.body),
+      // A stuck request fails the step in a minute rather than undici's five.
+      signal: AbortSignal.timeout(60_000),
     });
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(";");

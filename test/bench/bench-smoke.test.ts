@@ -26,8 +26,13 @@ let user: LoggedIn;
 const noteBodies = (html: string) => [...html.matchAll(/<div class="note-body">([\s\S]*?)<\/div>/g)].map((m) => m[1]);
 
 async function get(url: string, cookie?: string) {
-  const res = await fetch(url, { headers: cookie ? { cookie } : {}, redirect: "manual" });
-  return { status: res.status, location: res.headers.get("location"), text: await res.text() };
+  // A hang fails fast and says where, instead of waiting out undici's five-minute timeout.
+  try {
+    const res = await fetch(url, { headers: cookie ? { cookie } : {}, redirect: "manual", signal: AbortSignal.timeout(20_000) });
+    return { status: res.status, location: res.headers.get("location"), text: await res.text() };
+  } catch (err) {
+    throw new Error(`GET ${url} with ${cookie ? cookie.slice(0, 40) + "…" : "no cookie"}: ${String(err)}`);
+  }
 }
 
 before(async () => {
