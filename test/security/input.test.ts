@@ -28,9 +28,9 @@ const ALL_BAD_IDS = [
   "2147483648", "99999999999999999999", "%20", "%201", "1%20", "%00", "1%00", "%EF%BC%91" /* fullwidth 1 */,
   "1%3BDROP%20TABLE%20notes", "%5B1%5D", "%7B%22id%22%3A1%7D", "..", "%2e%2e", "1%2F2",
 ];
-/** A sample of every kind above, for each route (every id goes through the same parseId); the full list on one route per feature. */
-const SAMPLE_BAD_IDS = ["abc", "-1", "0", "01", "1.5", "1e3", "2147483648", "99999999999999999999", "%00", "1%00", "%5B1%5D", "%7B%22id%22%3A1%7D", "%EF%BC%91", ".."];
-const FULL_LIST_ON = new Set(["GET /notes/:id/edit", "POST /chats/:id/members/:userId/remove", "GET /gallery/:id", "POST /admin/users/:id/delete"]);
+/** A sample of the kinds above, for each route (every id goes through the same parseId); the full list on one GET and one POST route. */
+const SAMPLE_BAD_IDS = ["abc", "-1", "0", "1.5", "2147483648", "%00", "%5B1%5D", "%7B%22id%22%3A1%7D", ".."];
+const FULL_LIST_ON = new Set(["GET /notes/:id/edit", "POST /chats/:id/members/:userId/remove"]);
 
 /** The value each path parameter takes in the aim at a's objects, read off the aimed URL. */
 function paramsOf(pattern: string, url: string): Record<string, string> {
@@ -164,12 +164,10 @@ describe("form fields of the wrong type", () => {
     ["an object", { $gt: "" }],
     ["an array of objects", [{ a: 1 }, { b: 2 }]],
     ["a number", 1],
-    ["a huge number", 1e308],
     ["null", null],
     ["a boolean", true],
     ["a nested array", deep(500)],
     ["a NUL character", "a\u0000b"],
-    ["an empty string", ""],
   ];
 
   /** POST routes that read a form body and change nothing when it is wrong. */
