@@ -271,6 +271,7 @@ if (require.main === module) {
     process.exit(78);
   }
   const pool = new Pool({ connectionString: url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+  pool.on("error", (err) => console.error("baseline: idle database connection failed:", err.message));
   const server = http.createServer(createBaselineHandler(pool, secret));
   server.keepAliveTimeout = 5000;
   server.listen(Number(process.env.PORT ?? 3100), process.env.HOST ?? "127.0.0.1", () => {

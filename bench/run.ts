@@ -51,13 +51,15 @@ interface Args {
   appRoot: string;
 }
 
+class UsageError extends Error {}
+
 function parseArgs(argv: string[]): Args {
   const a: Args = { quick: false, only: new Set(SCENARIOS.map((s) => s.id)), profile: false, rounds: 0, pin: true, logLevel: "info", members: 0, appRoot: ROOT };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
       const v = arg.includes("=") ? arg.split("=").slice(1).join("=") : argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value`);
+      if (v === undefined) throw new UsageError(`${arg} needs a value`);
       return v;
     };
     if (arg === "--quick") a.quick = true;
@@ -66,19 +68,19 @@ function parseArgs(argv: string[]): Args {
     else if (arg.startsWith("--only")) {
       const ids = value().toUpperCase().split(",").map((s) => s.trim()).filter(Boolean);
       const unknown = ids.filter((id) => !SCENARIOS.some((s) => s.id === id));
-      if (unknown.length) throw new Error(`--only: unknown scenario ${unknown.join(", ")} (known: ${SCENARIOS.map((s) => s.id).join(", ")})`);
+      if (unknown.length) throw new UsageError(`--only: unknown scenario ${unknown.join(", ")} (known: ${SCENARIOS.map((s) => s.id).join(", ")})`);
       a.only = new Set(ids);
     } else if (arg.startsWith("--rounds")) a.rounds = Math.max(1, Math.min(5, Number(value()) || 1));
     else if (arg.startsWith("--log-level")) a.logLevel = value();
     else if (arg.startsWith("--app")) {
       a.appRoot = path.resolve(value());
-      if (!fs.existsSync(path.join(a.appRoot, "bin", "start.js"))) throw new Error(`--app: no bin/start.js in ${a.appRoot}`);
+      if (!fs.existsSync(path.join(a.appRoot, "bin", "start.js"))) throw new UsageError(`--app: no bin/start.js in ${a.appRoot}`);
     }
     else if (arg.startsWith("--members")) a.members = Math.max(10, Math.floor(Number(value()) / 5) * 5 || 1000);
     else if (arg === "--help" || arg === "-h") {
       console.log(fs.readFileSync(__filename, "utf8").split("\n").filter((l) => l.startsWith("//")).join("\n").replace(/^\/\/ ?/gm, ""));
       process.exit(0);
-    } else throw new Error(`unknown argument ${arg} (try --help)`);
+    } else throw new UsageError(`unknown argument ${arg} (try --help)`);
   }
   // A quick run is a smoke test of the harness: one round, 200 chat members, unless asked otherwise.
   a.rounds ||= a.quick ? 1 : 2;
@@ -332,6 +334,10 @@ async function main() {
 main().then(
   () => process.exit(0),
   (err) => {
+    if (err instanceof UsageError) {
+      console.error(`npm run bench: ${err.message}`);
+      process.exit(2);
+    }
     console.error(err);
     process.exit(1);
   },

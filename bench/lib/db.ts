@@ -41,6 +41,8 @@ export async function createBenchDatabase(log: (m: string) => void): Promise<Ben
   await admin.end();
   const url = withDatabase(adminUrl, name);
   const pool = new Pool({ connectionString: url, max: 4 });
+  // Dropping the database WITH (FORCE) at the end can reach a connection that is still closing.
+  pool.on("error", () => {});
   let dropped = false;
   return {
     url,

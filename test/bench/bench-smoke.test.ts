@@ -25,19 +25,27 @@ let user: LoggedIn;
 
 const noteBodies = (html: string) => [...html.matchAll(/<div class="note-body">([\s\S]*?)<\/div>/g)].map((m) => m[1]);
 
-async function get(url: string, cookie?: string) {
-  // A hang fails fast and says where, instead of waiting out undici's five-minute timeout.
-  try {
-    const res = await fetch(url, { headers: cookie ? { cookie } : {}, redirect: "manual", signal: AbortSignal.timeout(20_000) });
-    return { status: res.status, location: res.headers.get("location"), text: await res.text() };
-  } catch (err) {
-    throw new Error(`GET ${url} with ${cookie ? cookie.slice(0, 40) + "…" : "no cookie"}: ${String(err)}`);
-  }
+/** One GET on a fresh connection (no keep-alive reuse between the two servers), failing fast if it hangs. */
+function get(url: string, cookie?: string): Promise<{ status: number; location: string | null; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, headers: cookie ? { cookie } : {}, timeout: 20_000 }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, location: res.headers.location ?? null, text }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${url} with ${cookie ? "a cookie" : "no cookie"}: no answer in 20 s`)));
+    req.on("error", reject);
+  });
 }
 
 before(async () => {
   app = await startTestApp();
   pool = new Pool({ connectionString: app.db.url, max: 2 });
+  // The database is dropped (WITH FORCE) at the end: a connection still closing then gets "terminating
+  // connection due to administrator command", which an unheard pool would raise as an uncaught error.
+  pool.on("error", () => {});
   baseline = http.createServer(createBaselineHandler(pool, SECRET));
   await new Promise<void>((resolve) => baseline.listen(0, "127.0.0.1", resolve));
   baselineUrl = `http://127.0.0.1:${(baseline.address() as AddressInfo).port}`;
@@ -58,7 +66,10 @@ before(async () => {
 });
 
 after(async () => {
-  await new Promise((resolve) => baseline.close(resolve));
+  await new Promise((resolve) => {
+    baseline.close(resolve);
+    baseline.closeAllConnections();
+  });
   await pool.end();
   await app.close();
 });
