@@ -58,7 +58,15 @@ function sessionId(cookieHeader: string | undefined, secret: string): string | n
   if (start < 0) return null;
   const end = cookieHeader.indexOf(";", start);
   let raw = cookieHeader.slice(start + COOKIE.length + 1, end < 0 ? undefined : end).trim();
-  if (raw.includes("%")) raw = decodeURIComponent(raw);
+  if (raw.includes("%")) {
+    // As the cookie package does: a value that is not valid percent-encoding is taken as it is (and then
+    // fails the signature check), never an exception.
+    try {
+      raw = decodeURIComponent(raw);
+    } catch {
+      return null;
+    }
+  }
   if (!raw.startsWith("s:")) return null;
   return unsign(raw.slice(2), secret);
 }

@@ -90,11 +90,15 @@ describe("bench/baseline.ts", () => {
     assert.ok(fromBaseline.text.includes(`name="_csrf" value="${token}"`), "the baseline prints the session's own CSRF token");
   });
 
-  it("refuses what the app refuses: no cookie, a forged signature, an unknown session", async () => {
-    const value = user.cookie.slice(SESSION_COOKIE.length + 1);
-    const forged = `${SESSION_COOKIE}=${value.slice(0, -3)}${value.endsWith("AAA") ? "BBB" : "AAA"}`;
+  it("refuses what the app refuses: no cookie, a forged signature, an unknown session, a malformed cookie", async () => {
+    // The real session id with a signature that is not the server's.
+    const signed = decodeURIComponent(user.cookie.slice(SESSION_COOKIE.length + 1));
+    const sid = signed.slice(2, signed.lastIndexOf("."));
+    const forged = `${SESSION_COOKIE}=${signedCookieValue(sid, "not-the-secret-0123456789abcdef0123")}`;
     const unknown = `${SESSION_COOKIE}=${signedCookieValue("no-such-session-id-000000000000", SECRET)}`;
-    for (const cookie of [undefined, forged, unknown]) {
+    // Not valid percent-encoding: must be a plain refusal, never an exception.
+    const malformed = `${SESSION_COOKIE}=s%3A${sid}.%E0%A4%A`;
+    for (const cookie of [undefined, forged, unknown, malformed]) {
       for (const base of [app.url, baselineUrl]) {
         const res = await get(base + "/", cookie);
         assert.equal(res.status, 303, `${base} with ${cookie ?? "no cookie"}`);
