@@ -343,10 +343,11 @@ export class AdminService {
   }
 
   private async endSessions(userId: number): Promise<void> {
+    // Sockets first, by the user's room (every socket of theirs, whatever became of its session row): they need no
+    // database, so a failure to delete the sessions below cannot leave a deactivated user chatting live.
+    this.deps.realtime.disconnectUser(userId);
     const sids = await destroyUserSessions(this.deps.pool, userId);
     this.deps.realtime.disconnectSessions(sids);
-    // Sockets whose session row was already gone (expired, logged out elsewhere) are still in the user's room.
-    this.deps.realtime.disconnectUser(userId);
   }
 
   private async removeFiles(files: string[]): Promise<void> {

@@ -8,7 +8,7 @@ import crypto from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { agent, csrfFrom, newCredentials, postForm } from "../helpers/agent";
-import { ask, collect, connect, createGroup, type MessageLike } from "../chat/helpers";
+import { ask, collect, connect, connected, createGroup, socketFor, type MessageLike } from "../chat/helpers";
 import { imageRows, listFiles, png, upload, uploadToken } from "../gallery/helpers";
 import { anonymous, formPost, person, raw, snapshot, tokenOf, unchanged, uploadImage, type Person } from "../security/helpers";
 
@@ -152,6 +152,24 @@ describe("accounts", () => {
     const ok = await postForm(again, "/profile/password", { current_password: p.password, new_password: "brand new password", new_password_confirm: "brand new password" }, "/profile");
     assert.equal(ok.status, 303);
     assert.equal((await raw(app, "GET", "/", { cookie: other })).status, 303);
+  });
+});
+
+describe("ending a user's access", () => {
+  it("deactivating a user whose sessions cannot be deleted: their open sockets are cut off all the same", async () => {
+    const u = await person(app, "fdeact");
+    const chatId = await createGroup(a.agent, "with the deactivated", [u.username]);
+    const s = await connect(app, u.agent);
+    assert.deepEqual(await ask(s, "chat:join", { chatId }), { ok: true });
+    let reason = "";
+    s.once("disconnect", (r) => (reason = r));
+    const res = await withFault({ table: "session", op: "DELETE" }, () => formPost(staff, `/admin/users/${u.userId}/active`, { active: "0" }));
+    assert.equal(res.status, 500, "the session delete failed after the deactivation committed");
+    assert.equal((await app.sql<{ is_active: boolean }>("SELECT is_active FROM users WHERE id = $1", [u.userId]))[0].is_active, false);
+    for (let i = 0; i < 200 && !reason; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(reason, "io server disconnect", "the live socket ended anyway");
+    assert.equal((await raw(app, "GET", "/", { cookie: u.cookie })).status, 303, "and the session, still in the table, logs nothing in");
+    await assert.rejects(connected(socketFor(app, { cookie: u.cookie })));
   });
 });
 
