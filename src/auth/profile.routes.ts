@@ -3,12 +3,14 @@ import { Router } from "express";
 import type { AppDeps } from "../deps";
 import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
+import { createPasswordChangeLimit } from "../http/rate-limit";
 import { oldInput, parseForm } from "../http/validate";
 import { passwordChangeSchema, PASSWORD_RULES, profileSchema, USERNAME_RULES } from "./auth.schemas";
 import { FieldError } from "./auth.service";
 
-export function createProfileRouter({ auth, realtime }: AppDeps): Router {
+export function createProfileRouter({ auth, realtime, config, redis }: AppDeps): Router {
   const router = Router();
+  const passwordChangeLimit = createPasswordChangeLimit(config, redis);
   router.use("/profile", requireUser);
 
   const view = (values: Record<string, string>, errors: Record<string, string> = {}, pwErrors: Record<string, string> = {}) => ({
@@ -38,7 +40,7 @@ export function createProfileRouter({ auth, realtime }: AppDeps): Router {
     res.redirect(303, "/profile");
   });
 
-  router.post("/profile/password", async (req, res) => {
+  router.post("/profile/password", passwordChangeLimit, async (req, res) => {
     const values = { username: req.user!.username, email: req.user!.email };
     const form = parseForm(passwordChangeSchema, req.body);
     if (!form.ok) return res.status(422).render("auth/profile.njk", view(values, {}, form.errors));

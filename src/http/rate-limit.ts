@@ -49,3 +49,21 @@ export function createRateLimits(config: Config, redis?: RedisClient) {
     signup: rateLimit({ ...base, ...sharedStore(config, redis, "signup"), limit: config.rateLimits.signup, skipFailedRequests: true }),
   };
 }
+
+/**
+ * The current-password check of the password-change form is a password guess too, by whoever holds a session (a
+ * stolen one included): limited per account, as logins are. Failed changes count (a wrong current password, a
+ * mistyped confirmation); successful ones do not.
+ */
+export function createPasswordChangeLimit(config: Config, redis?: RedisClient) {
+  return rateLimit({
+    windowMs: config.rateLimits.windowMs,
+    standardHeaders: "draft-7",
+    legacyHeaders: false,
+    handler: tooMany,
+    ...sharedStore(config, redis, "password-change"),
+    limit: config.rateLimits.loginAccount,
+    skipSuccessfulRequests: true,
+    keyGenerator: (req) => `user:${req.user?.id ?? 0}`,
+  });
+}

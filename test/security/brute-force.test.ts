@@ -77,6 +77,27 @@ describe("per account", () => {
   });
 });
 
+describe("guessing with a stolen session", () => {
+  it("the password-change form's current-password check is limited per account as well (LOGIN_ACCOUNT_RATE_LIMIT)", async () => {
+    const p = await person(app, "pwguess");
+    const other = await person(app, "pwother");
+    const [{ password_hash: before }] = await app.sql<{ password_hash: string }>("SELECT password_hash FROM users WHERE id = $1", [p.userId]);
+    const change = (who: typeof p, current: string) =>
+      formPost(who, "/profile/password", { current_password: current, new_password: "guessed new password", new_password_confirm: "guessed new password" });
+    for (let i = 0; i < 3; i++) {
+      const res = await change(p, `guess number ${i}`);
+      assert.equal(res.status, 422);
+      assert.match(res.text, /current password is not correct/);
+    }
+    const blocked = await change(p, p.password);
+    assert.equal(blocked.status, 429, "the right password, once the guesses are used up: refused");
+    assert.match(blocked.text, /Too many attempts/);
+    const [{ password_hash: after }] = await app.sql<{ password_hash: string }>("SELECT password_hash FROM users WHERE id = $1", [p.userId]);
+    assert.equal(after, before, "the password is unchanged");
+    assert.equal((await change(other, other.password)).status, 303, "another account is not limited by it");
+  });
+});
+
 describe("bcrypt's 72-byte limit", () => {
   it("a password that only starts with the real 72 bytes does not log in (bcrypt alone would accept it)", async () => {
     const creds = { ...newCredentials("b72"), password: "p".repeat(71) + "q" };
