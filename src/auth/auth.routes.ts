@@ -40,7 +40,10 @@ export function createAuthRouter(deps: AppDeps, pp: passport.PassportStatic): Ro
       flash(req, "success", `Welcome to Hromada, ${user.username}!`);
       res.redirect(303, to);
     } catch (err) {
-      if (err instanceof FieldError) return rerender({ [err.field]: err.message });
+      if (err instanceof FieldError) {
+        res.locals.taken = true; // counted by the sign-up rate limit (a probe for who has an account)
+        return rerender({ [err.field]: err.message });
+      }
       throw err;
     }
   });

@@ -3,7 +3,7 @@ import { Router } from "express";
 import type { AppDeps } from "../deps";
 import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
-import { createPasswordChangeLimit } from "../http/rate-limit";
+import { createPasswordChangeLimit, createProfileLimit } from "../http/rate-limit";
 import { oldInput, parseForm } from "../http/validate";
 import { passwordChangeSchema, PASSWORD_RULES, profileSchema, USERNAME_RULES } from "./auth.schemas";
 import { FieldError } from "./auth.service";
@@ -11,6 +11,7 @@ import { FieldError } from "./auth.service";
 export function createProfileRouter({ auth, realtime, config, redis }: AppDeps): Router {
   const router = Router();
   const passwordChangeLimit = createPasswordChangeLimit(config, redis);
+  const profileLimit = createProfileLimit(config, redis);
   router.use("/profile", requireUser);
 
   const view = (values: Record<string, string>, errors: Record<string, string> = {}, pwErrors: Record<string, string> = {}) => ({
@@ -25,13 +26,14 @@ export function createProfileRouter({ auth, realtime, config, redis }: AppDeps):
     res.render("auth/profile.njk", view({ username: req.user!.username, email: req.user!.email }));
   });
 
-  router.post("/profile", async (req, res) => {
+  router.post("/profile", profileLimit, async (req, res) => {
     const form = parseForm(profileSchema, req.body);
     if (!form.ok) return res.status(422).render("auth/profile.njk", view(oldInput(req.body), form.errors));
     try {
       await auth.updateProfile(req.user!.id, form.data);
     } catch (err) {
       if (err instanceof FieldError) {
+        res.locals.taken = true; // counted by profileLimit (a probe for who has an account)
         return res.status(422).render("auth/profile.njk", view(oldInput(req.body), { [err.field]: err.message }));
       }
       throw err;

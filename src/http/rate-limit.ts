@@ -46,7 +46,15 @@ export function createRateLimits(config: Config, redis?: RedisClient) {
       skipSuccessfulRequests: true,
       keyGenerator: (req) => `acct:${String((req.body as { login?: unknown })?.login ?? "").trim().toLowerCase().slice(0, 254)}`,
     }),
-    signup: rateLimit({ ...base, ...sharedStore(config, redis, "signup"), limit: config.rateLimits.signup, skipFailedRequests: true }),
+    // Typos in the form do not count; accounts made do, and so do refusals that say a username or email is
+    // taken (res.locals.taken, set by the sign-up route): those answer "does this person have an account?".
+    signup: rateLimit({
+      ...base,
+      ...sharedStore(config, redis, "signup"),
+      limit: config.rateLimits.signup,
+      skipFailedRequests: true,
+      requestWasSuccessful: (_req, res) => res.statusCode < 400 || res.locals.taken === true,
+    }),
   };
 }
 
@@ -64,6 +72,24 @@ export function createPasswordChangeLimit(config: Config, redis?: RedisClient) {
     ...sharedStore(config, redis, "password-change"),
     limit: config.rateLimits.loginAccount,
     skipSuccessfulRequests: true,
+    keyGenerator: (req) => `user:${req.user?.id ?? 0}`,
+  });
+}
+
+/**
+ * "That email is taken" on the profile form tells a logged-in user who else has an account, as sign-up would:
+ * those refusals are limited per account (SIGNUP_RATE_LIMIT per window); saved changes and typos do not count.
+ */
+export function createProfileLimit(config: Config, redis?: RedisClient) {
+  return rateLimit({
+    windowMs: config.rateLimits.windowMs,
+    standardHeaders: "draft-7",
+    legacyHeaders: false,
+    handler: tooMany,
+    ...sharedStore(config, redis, "profile-taken"),
+    limit: config.rateLimits.signup,
+    skipSuccessfulRequests: true,
+    requestWasSuccessful: (_req, res) => res.locals.taken !== true,
     keyGenerator: (req) => `user:${req.user?.id ?? 0}`,
   });
 }

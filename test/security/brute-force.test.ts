@@ -162,3 +162,45 @@ describe("timing", () => {
     assert.ok(ratio > 0.5 && ratio < 2, `unknown ${median(unknown).toFixed(1)} ms vs wrong password ${median(wrong).toFixed(1)} ms (ratio ${ratio.toFixed(2)})`);
   });
 });
+
+// Last (a later app takes over the entities' database binding, see BaseEntity.useDataSource).
+describe("asking who has an account", () => {
+  let probe: TestApp;
+  before(async () => {
+    probe = await startTestApp({ SIGNUP_RATE_LIMIT: "2", TRUST_PROXY: "1" });
+  });
+  after(() => probe.close());
+
+  const signup = async (fields: Record<string, string>, ip: string) => {
+    const a = agent(probe);
+    const page = await a.get("/signup").set("X-Forwarded-For", ip);
+    return a.post("/signup").set("X-Forwarded-For", ip).type("form").send({ password: "correct horse battery", password_confirm: "correct horse battery", ...fields, _csrf: csrfFrom(page.text) });
+  };
+
+  it("sign-up answers \"that email has an account\" only SIGNUP_RATE_LIMIT times per address; typos do not count", async () => {
+    const known = newCredentials("known");
+    await probe.deps.auth.signup(known);
+    for (let i = 0; i < 4; i++) assert.equal((await signup({ username: `typo${i}`, email: "not an email" }, "10.8.0.1")).status, 422, "typos are not limited");
+    for (let i = 0; i < 2; i++) {
+      const res = await signup({ username: `probe${i}_${process.pid}`, email: known.email }, "10.8.0.1");
+      assert.equal(res.status, 422);
+      assert.match(res.text, /An account with that email already exists/);
+    }
+    const third = await signup({ username: `probe9_${process.pid}`, email: `someone.else.${process.pid}@example.test` }, "10.8.0.1");
+    assert.equal(third.status, 429, "the next question from that address is refused, whatever it asks");
+    assert.equal((await signup({ username: `fresh_${process.pid}`, email: `fresh.${process.pid}@example.test` }, "10.8.0.2")).status, 303, "other addresses sign up");
+  });
+
+  it("the profile form answers it only SIGNUP_RATE_LIMIT times per account; saved changes and typos do not count", async () => {
+    const known = newCredentials("known2");
+    await probe.deps.auth.signup(known);
+    const p = await person(probe, "prober");
+    const save = (email: string, username = p.username) => formPost(p, "/profile", { username, email });
+    for (let i = 0; i < 3; i++) assert.equal((await save(`me${i}.${p.email}`)).status, 303, "saving one's own changes is not limited");
+    assert.equal((await save("not an email")).status, 422);
+    for (let i = 0; i < 2; i++) assert.equal((await save(known.email)).status, 422);
+    assert.equal((await save(`another.${known.email}`)).status, 429);
+    const [{ email }] = await probe.sql<{ email: string }>("SELECT email FROM users WHERE id = $1", [p.userId]);
+    assert.equal(email, `me2.${p.email}`);
+  });
+});
