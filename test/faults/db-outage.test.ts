@@ -11,7 +11,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, it } from "node:test";
-import { Client } from "pg";
 import { freePort, startEmbeddedPostgres, type EmbeddedServer } from "../../src/db/embedded";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { ask, collect, connect, connected, cookieOf, createGroup, socketFor, type MessageLike } from "../chat/helpers";
@@ -71,18 +70,14 @@ it("work in flight when Postgres stops fails cleanly, and the app picks up where
   const uploadAction = await uploadToken(a.agent);
   const notesBefore = (await app.sql("SELECT id FROM notes")).length;
 
-  // An upload held inside its transaction (its INSERT waits for a's row, locked here), with its files placed.
-  const lock = new Client({ connectionString: app.db.url });
-  lock.on("error", () => {}); // it dies with the server, on purpose
-  await lock.connect();
-  await lock.query("BEGIN");
-  await lock.query("SELECT id FROM users WHERE id = $1 FOR UPDATE", [a.userId]);
+  // An upload held inside its transaction, its files already placed: a trigger in this database makes its INSERT
+  // sleep, until the shutdown ends that very backend. (A lock held by another session would not do: the shutdown
+  // might end the lock holder first and let the INSERT commit.)
+  await app.sql(`CREATE FUNCTION outage_sleep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(60); RETURN NEW; END $$`);
+  await app.sql("CREATE TRIGGER outage_sleep BEFORE INSERT ON images FOR EACH ROW EXECUTE FUNCTION outage_sleep()");
   const held = upload(a.agent, "/gallery", uploadAction, [{ filename: "in-flight.png", data: await png(40, 40), contentType: "image/png" }]).then((r) => r);
-  const watcher = new Client({ connectionString: app.db.url });
-  await watcher.connect();
-  await until("the upload's INSERT to wait", async () =>
-    (await watcher.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%INSERT INTO \"images\"%'")).rowCount ? true : undefined);
-  await watcher.end();
+  await until("the upload's INSERT to be inside the database", async () =>
+    (await app.sql("SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND query ILIKE '%INSERT INTO \"images\"%'")).length ? true : undefined);
   assert.equal(listFiles(app.mediaRoot).filter((f) => !f.startsWith(".tmp/")).length, 2, "its files are in place, its row not yet");
 
   await pg!.stop();
@@ -103,6 +98,7 @@ it("work in flight when Postgres stops fails cleanly, and the app picks up where
 
   pg = await startPostgres();
   await until("pages to serve again", async () => ((await a.agent.get("/")).status === 200 ? true : undefined));
+  await app.sql("DROP TRIGGER outage_sleep ON images");
 
   // The client retries what was not acknowledged, with the same client id: stored once, seen once.
   const retry = await ask(sa, "chat:message", { chatId, text: "sent during the outage", clientId });
