@@ -47,6 +47,7 @@ async function main() {
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.port;
   logger.info({ port, pid: process.pid, redis: Boolean(redis) }, `Hromada is running at http://localhost:${port}`);
+  // Plain text for the person who just typed `npm start` (the JSON log line is for machines).
   if (process.stdout.isTTY || config.env !== "production") console.log(`\n  Hromada is running at http://localhost:${port}\n`);
 
   let stopping = false;
