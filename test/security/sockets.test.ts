@@ -108,9 +108,8 @@ describe("floods", () => {
     const gone = disconnected(s);
     const answers: { ok: boolean; code?: string }[] = [];
     await unchanged(app, "a typing flood", async () => {
-      for (let i = 0; i < 260 && s.connected; i++) {
-        answers.push((await s.timeout(5000).emitWithAck("chat:typing", { chatId, typing: true }).catch(() => ({ ok: false, code: "timeout" }))) as { ok: boolean; code?: string });
-      }
+      // Sent all at once (well inside one 10-second window, however slow the machine), answered one by one.
+      for (let i = 0; i < 260; i++) s.emit("chat:typing", { chatId, typing: true }, (ack: { ok: boolean; code?: string }) => answers.push(ack));
       assert.equal(await gone, "io server disconnect");
     });
     const ok = answers.filter((x) => x.ok).length;
@@ -119,19 +118,28 @@ describe("floods", () => {
     await serverAlive();
   });
 
-  it("a message flood from several sockets of one user: each socket is cut off on its own; what was acked is stored exactly once", async () => {
+  it("a message flood from several sockets of one user: each socket is cut off on its own; only what was within budget is stored, once", async () => {
     const sockets = await Promise.all([connect(app, a.agent), connect(app, a.agent)]);
+    const sent: string[][] = [];
     const acked: MessageLike[] = [];
     for (const s of sockets) {
-      for (let i = 0; i < 12 && s.connected; i++) {
-        const ack = await s.timeout(5000).emitWithAck("chat:message", { chatId, text: `flood ${i}`, clientId: crypto.randomUUID() }).catch(() => null);
-        if (ack?.ok) acked.push(ack.message);
+      const gone = disconnected(s);
+      const ids = Array.from({ length: 12 }, () => crypto.randomUUID());
+      sent.push(ids);
+      for (const [i, clientId] of ids.entries()) {
+        s.emit("chat:message", { chatId, text: `flood ${i}`, clientId }, (ack: { ok: boolean; message?: MessageLike }) => {
+          if (ack.ok) acked.push(ack.message!);
+        });
       }
-      assert.equal(s.connected, false, "a persistent flooder is disconnected");
+      assert.equal(await gone, "io server disconnect", "a persistent flooder is disconnected");
     }
-    assert.equal(acked.length, 10, "5 per socket (CHAT_MESSAGES_PER_10S)");
-    const stored = await app.sql<{ id: number }>("SELECT id FROM messages WHERE chat_id = $1 AND user_id = $2 AND message LIKE 'flood %'", [chatId, a.userId]);
-    assert.deepEqual(stored.map((r) => r.id).sort(), acked.map((m) => m.id).sort(), "every acknowledged message is stored, and nothing else");
+    // The first 5 of each socket (CHAT_MESSAGES_PER_10S) are stored, even if the disconnect beat their acks
+    // (a retry with the same client ids would be answered with them); the rest never are.
+    const within = sent.flatMap((ids) => ids.slice(0, 5)).sort();
+    const stored = async () => (await app.sql<{ client_id: string }>("SELECT client_id FROM messages WHERE chat_id = $1 AND message LIKE 'flood %'", [chatId])).map((r) => r.client_id).sort();
+    for (let i = 0; i < 500 && (await stored()).length < within.length; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(await stored(), within);
+    assert.ok(acked.every((m) => within.includes(m.clientId!)), "anything acknowledged is among them");
     await serverAlive();
   });
 });
