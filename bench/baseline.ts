@@ -12,6 +12,7 @@
 import crypto from "node:crypto";
 import http from "node:http";
 import { Pool } from "pg";
+import { formatDateTime } from "../src/views";
 
 const COOKIE = "hromada.sid";
 
@@ -35,8 +36,8 @@ const HEADERS: Record<string, string> = {
 const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 const esc = (v: unknown) => String(v ?? "").replace(/[&<>"']/g, (c) => ESC[c]);
 
-const dateFmt = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
-const datetime = (d: Date) => dateFmt.format(d) + " UTC";
+// The app's own date formatting: the floor must not pay for Intl where the app does not.
+const datetime = formatDateTime;
 const initials = (name: string) => {
   const parts = name.split(/[\s._-]+/).filter(Boolean);
   return ((parts[0]?.[0] ?? "?") + (parts[1]?.[0] ?? "")).toUpperCase();

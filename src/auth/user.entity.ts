@@ -6,6 +6,17 @@ import {
 import { Gallery } from "../gallery/gallery.entity";
 import { Image } from "../gallery/image.entity";
 import { unreadTotalSql } from "../chat/unread";
+import { hydrate, sqlOnce } from "../db/hot-query";
+
+// A query builder rather than findOne({ relations }): findOne adds a LIMIT, and TypeORM turns LIMIT + JOIN into
+// two statements; this is exactly one. The unread chat total rides along as a subselect, so the navbar badge costs
+// no extra statement per page. Built once (src/db/hot-query.ts): this runs on every authenticated request.
+const findActiveSql = sqlOnce(() =>
+  User.createQueryBuilder("u")
+    .leftJoinAndSelect("u.profilePicture", "pp")
+    .addSelect(unreadTotalSql("u.id"), "unread_total")
+    .where("u.id = :id AND u.isActive = true", { id: 0 }),
+);
 
 @Entity("users")
 // TypeORM cannot express indexes on lower(...); synchronize:false keeps the schema diff from touching them.
@@ -61,17 +72,11 @@ export class User extends BaseEntity {
 
   /** The user a session points at, if still allowed in. One indexed query: it runs on every authenticated request. */
   static async findActive(id: number): Promise<User | null> {
-    // A query builder rather than findOne({ relations }): findOne adds a LIMIT, and TypeORM turns
-    // LIMIT + JOIN into two statements; getRawAndEntities() here is exactly one.
-    // The unread chat total rides along as a subselect, so the navbar badge costs no extra statement per page.
-    const { entities, raw } = await User.createQueryBuilder("u")
-      .leftJoinAndSelect("u.profilePicture", "pp")
-      .addSelect(unreadTotalSql("u.id"), "unread_total")
-      .where("u.id = :id AND u.isActive = true", { id })
-      .getRawAndEntities<{ unread_total: number }>();
-    const user = entities[0];
+    const [row] = (await User.query(findActiveSql(), [id])) as Record<string, unknown>[];
+    const user = row ? hydrate(User, row, "u") : null;
     if (!user) return null;
-    user.unreadTotal = Number(raw[0]?.unread_total ?? 0);
+    user.profilePicture = hydrate(Image, row, "pp");
+    user.unreadTotal = Number(row.unread_total ?? 0);
     return user;
   }
 

@@ -5,6 +5,7 @@ import {
 } from "typeorm";
 import type { User } from "../auth/user.entity";
 import { escapeLike, type SearchPlan } from "./search";
+import { hydrate, sqlOnce } from "../db/hot-query";
 
 export const NOTES_PER_PAGE = 20;
 
@@ -45,9 +46,9 @@ export class Note extends BaseEntity {
    * only query. Newest first is id order (ids are handed out in creation order), which walks
    * notes_user_id_id_idx backwards instead of sorting. A page past the end comes back empty (total 0).
    */
-  static pageFor(userId: number, page: number): Promise<NotePage> {
-    const qb = Note.createQueryBuilder("n").where("n.user_id = :userId", { userId });
-    return Note.paged(qb, page);
+  static async pageFor(userId: number, page: number): Promise<NotePage> {
+    const rows = (await Note.query(pageForSql(), [userId, (page - 1) * NOTES_PER_PAGE])) as Record<string, unknown>[];
+    return { notes: rows.map((row) => hydrate(Note, row, "n")!), page, total: rows.length ? Number(rows[0].total) : 0 };
   }
 
   /**
@@ -99,3 +100,14 @@ export class Note extends BaseEntity {
     return { notes: entities, page, total: raw.length ? Number(raw[0].total) : 0 };
   }
 }
+
+// Note.pageFor's statement, the same as paged() would build, made once: the home page is the hottest page
+// (src/db/hot-query.ts). TypeORM writes OFFSET as a literal, so the offset is appended as the second parameter.
+const pageForSql = sqlOnce(() =>
+  Note.createQueryBuilder("n")
+    .where("n.user_id = :userId", { userId: 0 })
+    .addSelect("count(*) OVER ()", "total")
+    .orderBy("n.id", "DESC")
+    .limit(NOTES_PER_PAGE),
+  " OFFSET $2",
+);
