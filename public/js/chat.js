@@ -2,7 +2,7 @@
 // catches up after a reconnect (chat:sync), loads older history on scroll, typing and presence.
 // Without JavaScript the page still works: the form posts and the page shows the history.
 // Every piece of user text goes in with textContent, never as HTML.
-import { getSocket, setOpenChat, updateRow } from "./notify.js";
+import { countUnread, getSocket, setOpenChat, updateRow } from "./notify.js";
 
 const MAX = 4000;
 const TYPING_EVERY_MS = 2500;
@@ -403,7 +403,13 @@ function start(root) {
     renderStatus();
   });
 
-  socket.on("chat:message", receive);
+  socket.on("chat:message", (m) => {
+    // This socket is in the chat's room, so the server sends it no chat:unread for this chat: a message from
+    // someone else counts as unread here (only while the tab is hidden), once per broadcast as chat:unread did.
+    // Messages fetched by chat:sync are not counted: the total sent on (re)connect already includes them.
+    if (m.chatId === chatId && m.userId !== me) countUnread(chatId, 1);
+    receive(m);
+  });
   socket.on("chat:renamed", (e) => {
     if (e.chatId !== chatId) return;
     titleEl.textContent = e.name;

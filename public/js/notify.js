@@ -76,16 +76,25 @@ export function updateRow(chatId, { preview, unread, delta, at } = {}) {
   }
 }
 
+/**
+ * New messages from someone else raise the badge and the chat's row, unless the chat is open in a visible tab
+ * (chat.js then marks them read). Pages without the chat open learn of them from chat:unread; the server sends
+ * no chat:unread to a socket that has joined the chat (it already gets every message), so chat.js counts those.
+ */
+export function countUnread(chatId, delta) {
+  if (!badge || (chatId === openChatId && document.visibilityState === "visible")) return;
+  setTotal(total + delta);
+  updateRow(chatId, { delta });
+}
+
 if (badge) {
   const s = getSocket();
   s.on("chat:unread", (e) => {
     if (typeof e.total === "number") setTotal(e.total);
     if (typeof e.unread === "number" && e.chatId) updateRow(e.chatId, { unread: e.unread });
     if (e.delta && e.chatId) {
-      const preview = e.group ? `${e.from}: ${e.text}` : e.text;
-      const reading = e.chatId === openChatId && document.visibilityState === "visible";
-      if (!reading) setTotal(total + e.delta);
-      updateRow(e.chatId, { preview, delta: reading ? 0 : e.delta, at: new Date().toISOString() });
+      countUnread(e.chatId, e.delta);
+      updateRow(e.chatId, { preview: e.group ? `${e.from}: ${e.text}` : e.text, at: new Date().toISOString() });
     }
   });
 }

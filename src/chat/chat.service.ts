@@ -251,7 +251,8 @@ export class ChatService {
 
   /**
    * Stores a message from a member, then (after onStored) broadcasts it to the chat's room and raises the
-   * other members' unread badges. Non-members get a 404 and nothing is stored.
+   * unread badges of the other members' sockets that are not in that room. Non-members get a 404 and nothing
+   * is stored.
    *
    * One statement checks membership, locks the chat row, inserts, and moves the chat's activity, newest
    * message and the sender's read position:
@@ -335,7 +336,10 @@ export class ChatService {
     this.io.to(chatRoom(chatId)).emit("chat:message", message);
     const others = row.others ?? [];
     if (others.length) {
-      this.io.to(others.map(userRoom)).emit("chat:unread", {
+      // A socket in the chat room already has the message, and chat.js counts it as unread there (when the tab
+      // is hidden): sending it chat:unread too would double the packets of every message to a big chat. The
+      // exception is per socket, so the same person's tabs on other pages still get it.
+      this.io.to(others.map(userRoom)).except(chatRoom(chatId)).emit("chat:unread", {
         chatId,
         messageId: message.id,
         delta: 1,

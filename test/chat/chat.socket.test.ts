@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import type { Socket } from "socket.io-client";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { agent, loggedInAgent, newCredentials, postForm, tokenFor } from "../helpers/agent";
+import { unreadTotalSql } from "../../src/chat/unread";
 import {
   ask, closeAll, collect, connect, connected, cookieOf, createGroup, next, openDirect, postMessage, socketFor,
   type MessageLike,
@@ -280,6 +281,75 @@ describe("two members chatting", () => {
     assert.equal(row.last_read_message_id, newest, "clamped to the newest message");
     const again = await ask(sb, "chat:read", { chatId, messageId: 1 });
     assert.equal(again.total, null, "never moves back");
+  });
+});
+
+describe("one packet per member socket for each message", () => {
+  type Unread = { chatId?: number; messageId?: number; delta?: number; group?: boolean; from?: string; text?: string; unread?: number; total?: number };
+
+  it("sends chat:message to the sockets that have the chat open, and chat:unread only to the members' other sockets", async () => {
+    const a = await user();
+    const b = await user(); // the chat open in one tab, another page in a second tab
+    const c = await user(); // on another page only
+    const d = await user(); // the chat open only
+    const group = await createGroup(a.agent, "One packet each", [b.creds.username, c.creds.username, d.creds.username]);
+    const [sa, bOpen, bElsewhere, cElsewhere, dOpen] = await Promise.all([a, b, b, c, d].map((u) => connect(app, u.agent)));
+    for (const s of [sa, bOpen, dOpen]) assert.deepEqual(await ask(s, "chat:join", { chatId: group }), { ok: true });
+    const sockets = { sa, bOpen, bElsewhere, cElsewhere, dOpen };
+    const got = Object.fromEntries(
+      Object.entries(sockets).map(([name, s]) => {
+        const messages = collect<MessageLike>(s, "chat:message");
+        const unread = collect<Unread>(s, "chat:unread");
+        // Only this chat's events: a new socket is also told its total (no chatId) right after connecting.
+        return [name, { messages: () => messages.filter((m) => m.chatId === group), unread: () => unread.filter((e) => e.chatId === group) }];
+      }),
+    ) as Record<keyof typeof sockets, { messages: () => MessageLike[]; unread: () => Unread[] }>;
+
+    const texts = ["first", "second", "third, by the form"];
+    const lastDelta = (s: Socket) => next<Unread>(s, "chat:unread", (e) => e.chatId === group && e.text === texts.at(-1));
+    const arrived = Promise.all([
+      ...[sa, bOpen, dOpen].map((s) => receivedUntil(s, group, texts.at(-1)!)),
+      ...[bElsewhere, cElsewhere].map(lastDelta),
+    ]);
+    assert.equal((await send(sa, group, texts[0])).ok, true);
+    assert.equal((await send(sa, group, texts[1])).ok, true);
+    assert.equal((await postMessage(a.agent, group, texts[2])).status, 303);
+    await arrived;
+    const stored = await app.sql<{ id: number; message: string }>("SELECT id, message FROM messages WHERE chat_id = $1 ORDER BY id", [group]);
+    assert.deepEqual(stored.map((r) => r.message), texts);
+    const ids = stored.map((r) => r.id);
+
+    // What the database says is unread did not change: it is the read positions, and only the sender's moved.
+    const positions = await app.sql<{ user_id: number; last_read_message_id: number; total: number }>(
+      `SELECT cm.user_id, cm.last_read_message_id, ${unreadTotalSql("cm.user_id")} AS total FROM chat_members cm WHERE cm.chat_id = $1 ORDER BY cm.user_id`,
+      [group],
+    );
+    assert.deepEqual(
+      positions,
+      [a, b, c, d].map((u) => ({ user_id: u.userId, last_read_message_id: u === a ? ids.at(-1) : 0, total: u === a ? 0 : 3 })),
+    );
+
+    // Reading is the fence: its chat:unread goes to the reader's user room after every broadcast above, so
+    // once it has arrived at a socket, any chat:unread of the messages would have arrived before it.
+    for (const [reader, ...tabs] of [[bElsewhere, bOpen], [cElsewhere], [dOpen]]) {
+      const cleared = [reader, ...tabs].map((s) => next<Unread>(s, "chat:unread", (e) => e.chatId === group && e.unread === 0));
+      assert.equal((await ask(reader, "chat:read", { chatId: group, messageId: ids.at(-1) })).total, 0);
+      await Promise.all(cleared);
+    }
+    const cleared = { chatId: group, unread: 0, total: 0 };
+    const deltas = ids.map((messageId, i) => ({ chatId: group, messageId, delta: 1, group: true, from: a.creds.username, text: texts[i] }));
+
+    for (const name of ["bOpen", "dOpen"] as const) {
+      assert.deepEqual(got[name].messages().map((m) => m.id), ids, `${name}: every message once`);
+      assert.deepEqual(got[name].unread(), [cleared], `${name}: no chat:unread for a message it received, only the read`);
+    }
+    for (const name of ["bElsewhere", "cElsewhere"] as const) {
+      assert.deepEqual(got[name].messages(), [], `${name}: not in the room`);
+      assert.deepEqual(got[name].unread(), [...deltas, cleared], `${name}: one chat:unread per message, then the read`);
+    }
+    assert.deepEqual(got.sa.messages().map((m) => m.id), ids, "the sender's open tab gets its messages");
+    assert.deepEqual(got.sa.unread(), [], "and never an unread for them");
+    closeAll(...Object.values(sockets));
   });
 });
 

@@ -1,6 +1,7 @@
 // Two people chat live in two real Chromium contexts: the Message button, sending with Enter, live
-// delivery both ways, typing, presence, the navbar badge raised live and cleared on reading, older
-// history on scroll, and the pages at desktop and phone widths (screenshots in test-results/).
+// delivery both ways, typing, presence, the navbar badge raised live and cleared on reading (also with the
+// chat open in a hidden tab), older history on scroll, and the pages at desktop and phone widths
+// (screenshots in test-results/).
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
@@ -240,4 +241,89 @@ it("loads older history when scrolled to the top, and works with JavaScript off"
   const stored = await app.sql<{ user_id: number }>("SELECT user_id FROM messages WHERE chat_id = $1 AND message = 'Sent without JavaScript'", [chatId]);
   assert.deepEqual(stored, [{ user_id: egor }]);
   await context.close();
+});
+
+it("counts a message as unread while its chat is open in a hidden tab, and clears it once the tab is shown", { timeout: 120_000 }, async () => {
+  const frank = await signup("frank");
+  const gina = await signup("gina");
+  const [{ id: chatId }] = await app.sql<{ id: number }>(
+    "INSERT INTO chats (is_group, direct_key, creator_id, last_message_at) VALUES (false, $1, $2, now()) RETURNING id",
+    [`${Math.min(frank, gina)}:${Math.max(frank, gina)}`, frank],
+  );
+  await app.sql("INSERT INTO chat_members (chat_id, user_id) VALUES ($1, $2), ($1, $3)", [chatId, frank, gina]);
+  const readPosition = async () =>
+    (await app.sql<{ id: number }>("SELECT last_read_message_id AS id FROM chat_members WHERE chat_id = $1 AND user_id = $2", [chatId, gina]))[0].id;
+  const newest = async () => (await app.sql<{ id: number }>("SELECT max(id) AS id FROM messages WHERE chat_id = $1", [chatId]))[0].id;
+
+  const f = await newPage(browser, app.url);
+  const g = await newPage(browser, app.url);
+  // Headless Chromium never hides a tab; chat.js and notify.js only read document.visibilityState and listen
+  // for visibilitychange, so the test drives exactly those (through the DevTools protocol: the CSP still holds).
+  // (Strings: tsx compiles a named inner function to a call of a helper the page does not have.)
+  await g.context.addInitScript({
+    content: `{
+      let state = "visible";
+      Object.defineProperty(Document.prototype, "visibilityState", { configurable: true, get() { return state; } });
+      Object.defineProperty(Document.prototype, "hidden", { configurable: true, get() { return state !== "visible"; } });
+      window.setVisibility = function (s) { state = s; document.dispatchEvent(new Event("visibilitychange")); };
+    }`,
+  });
+  const setVisibility = (page: Page, s: "visible" | "hidden") => page.evaluate(`window.setVisibility(${JSON.stringify(s)})`);
+  await logIn(f.page, "frank");
+  await logIn(g.page, "gina");
+  await f.page.goto(`/chats/${chatId}`);
+  await g.page.goto(`/chats/${chatId}`);
+  const elsewhere = await g.context.newPage(); // gina's second tab, on her chat list
+  await elsewhere.goto("/chats");
+  await Promise.all([f.page, g.page].map((p) => p.locator("#chat-status.chat-online").waitFor())); // both joined the room
+  // Every number a tab's badge shows from now on, not just the last one ("" when hidden).
+  const watchBadge = (page: Page) =>
+    page.evaluate(`{
+      const b = document.getElementById("nav-unread");
+      const now = function () { return b.firstChild && b.firstChild.nodeType === Node.TEXT_NODE ? b.firstChild.nodeValue : ""; };
+      const seen = [now()];
+      window.badgeSeen = seen;
+      new MutationObserver(function () { if (now() !== seen.at(-1)) seen.push(now()); })
+        .observe(b, { childList: true, characterData: true, subtree: true });
+    }`);
+  const badgeSeen = (page: Page) => page.evaluate<string[]>("window.badgeSeen");
+  const badgeWent = (page: Page, values: string[]) =>
+    page.waitForFunction((v) => JSON.stringify((window as unknown as { badgeSeen: string[] }).badgeSeen) === v, JSON.stringify(values));
+  await Promise.all([watchBadge(g.page), watchBadge(elsewhere)]);
+  const pill = (page: Page) => page.locator(`[data-chat-row="${chatId}"] .chat-row-unread`);
+  const send = async (text: string) => {
+    const box = f.page.getByLabel("Message", { exact: true });
+    await box.fill(text);
+    await box.press("Enter");
+    await g.page.locator("#messages .chat-text", { hasText: text }).waitFor();
+  };
+
+  // Open and visible: read at once. The open tab's badge never rises; the other tab's rises, then clears.
+  await send("Are you there?");
+  await badgeWent(elsewhere, ["", "1", ""]);
+  assert.equal(await readPosition(), await newest());
+  assert.deepEqual(await badgeSeen(g.page), [""], "the open, visible tab never counted it");
+
+  // Open but hidden: it counts in both tabs and in the open tab's chat list, and is not read.
+  await setVisibility(g.page, "hidden");
+  await send("Call me when you see this");
+  await badgeWent(g.page, ["", "1"]);
+  await pill(g.page).getByText("1", { exact: false }).waitFor();
+  await send("And this one");
+  await badgeWent(g.page, ["", "1", "2"]);
+  await badgeWent(elsewhere, ["", "1", "", "1", "2"]);
+  assert.match(await pill(g.page).innerText(), /^2/);
+  assert.match(await pill(elsewhere).innerText(), /^2/);
+  assert.ok((await readPosition()) < (await newest()), "not read while hidden");
+
+  // Shown again: read, and both badges and the row clear.
+  await setVisibility(g.page, "visible");
+  await badgeWent(g.page, ["", "1", "2", ""]);
+  await badgeWent(elsewhere, ["", "1", "", "1", "2", ""]);
+  assert.equal(await pill(g.page).isHidden(), true);
+  assert.equal(await badge(g.page).isHidden(), true);
+  assert.equal(await readPosition(), await newest());
+
+  for (const p of [f, g]) assert.deepEqual(p.errors, [], "no console errors or CSP violations");
+  await Promise.all([f.context.close(), g.context.close()]);
 });
