@@ -3,6 +3,7 @@
 import { loadConfig, ConfigError, type Config } from "./config";
 import { connectDatabase } from "./db/connect";
 import { createApp } from "./app";
+import { closeImageWorkers } from "./gallery/image-pipeline";
 import { createLogger } from "./logger";
 import { resolveSessionSecret } from "./http/session";
 import { connectRedis, type RedisClient } from "./realtime-adapter";
@@ -56,7 +57,8 @@ async function main() {
    * load balancer polling it can move away); the listener closes; every socket gets SHUTDOWN_EVENT and a
    * transport close, which socket.io clients answer by reconnecting (a server-side disconnect would tell
    * them not to) with their connection state kept for recovery; requests already accepted, uploads
-   * included, run to completion; then Redis, the pool and the embedded Postgres close, and we exit 0.
+   * included, run to completion; then the image workers, Redis, the pool and the embedded Postgres close,
+   * and we exit 0.
    */
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -81,6 +83,7 @@ async function main() {
     await new Promise<void>((resolve) => io.close(() => resolve()));
     await httpClosed;
     clearInterval(sweep);
+    await closeImageWorkers();
     if (redis?.isOpen) await redis.close().catch(() => {});
     await db.close();
     logger.info("bye");

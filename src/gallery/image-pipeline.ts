@@ -1,8 +1,12 @@
 // The image pipeline: recognise an upload by its bytes, refuse anything but a plain raster image, and
 // re-encode what is accepted (auto-oriented, metadata stripped) into a web-size picture and a square thumbnail.
+// The first kilobyte is checked here; reading the whole file and encoding happen in worker processes (the pool
+// below, image-worker.ts, image-encoding.ts), so this module, like the web process, never loads sharp.
 import fs from "node:fs";
 import os from "node:os";
-import sharp, { type Metadata, type OutputInfo, type SharpOptions } from "sharp";
+import path from "node:path";
+import type { Logger } from "pino";
+import { ProcessPool, WorkerLost, type PoolStats, type ProcessPoolOptions } from "./process-pool";
 
 export const ACCEPTED = "JPEG, PNG, WebP or GIF";
 /** About 40 megapixels: a 10 MB file can declare far more (a "pixel bomb"); past this we refuse before decoding. */
@@ -10,54 +14,10 @@ export const MAX_PIXELS = 40_000_000;
 export const WEB_MAX = 1600;
 export const THUMB_SIZE = 256;
 
-type Format = "jpeg" | "png" | "webp" | "gif";
+export type Format = "jpeg" | "png" | "webp" | "gif";
 
 /** The upload is not an image we store; the message completes "“name” ...". */
 export class ImageRejected extends Error {}
-
-// Every input option matters for untrusted files: the pixel limit is checked against the header before any
-// pixel is decoded, and failOn "warning" refuses truncated or corrupt data instead of storing half a picture.
-const INPUT: SharpOptions = { limitInputPixels: MAX_PIXELS, failOn: "warning", sequentialRead: true };
-// metadata() only parses the header, never pixels; without the limit it can report the declared size, so the
-// refusal of a pixel bomb can say what it declared.
-const HEADER_ONLY: SharpOptions = { limitInputPixels: false, failOn: "warning" };
-
-let configured = false;
-/**
- * sharp runs every pipeline on a libuv pool thread, so the event loop never waits for pixels. Two settings
- * keep uploads from starving everything else:
- * - concurrency(1): libvips threads per pipeline. Parallelism comes from running several pipelines (see
- *   `slots` below), and extra threads per image on a 2-4 core box would only fight the event loop for CPU.
- * - cache(false): each input is a one-off temp file; libvips' operation cache would only hold memory and
- *   open descriptors of files we have already deleted.
- */
-export function configureSharp(): void {
-  if (configured) return;
-  configured = true;
-  sharp.concurrency(1);
-  sharp.cache(false);
-}
-
-/** A tiny semaphore: at most `max` image jobs at once across all requests. */
-function limiter(max: number) {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(job: () => Promise<T>): Promise<T> => {
-    if (active < max) active++;
-    else await new Promise<void>((resolve) => waiting.push(resolve)); // the finishing job hands its slot over
-    try {
-      return await job();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else active--;
-    }
-  };
-}
-
-// One core stays for the event loop; and the libuv pool (4 threads by default) always keeps two threads
-// free for static files, session-store I/O and bcrypt however many people upload at once.
-const slots = limiter(Math.max(1, Math.min(2, os.availableParallelism() - 1)));
 
 const startsWith = (head: Buffer, sig: string | number[], at = 0) => {
   const bytes = typeof sig === "string" ? Buffer.from(sig, "latin1") : Buffer.from(sig);
@@ -87,58 +47,10 @@ function describeForeign(head: Buffer): string {
 
 // Markup, script or a document hidden inside something that also parses as an image: a polyglot made to be
 // served as HTML/PDF somewhere. Re-encoding would drop it anyway; refusing says plainly what happened.
-// Compressed image data is close to random bytes, so the patterns are chosen to (practically) never match by
-// chance: short ones only in the first 1 KB, where browsers sniff for HTML and PDF readers look for "%PDF-";
-// over the whole file only ones long enough that a chance match is about one in a million 10 MB photos.
+// Compressed image data is close to random bytes, so short patterns are looked for only in the first 1 KB,
+// where browsers sniff for HTML and PDF readers look for "%PDF-"; the worker looks for longer ones over the
+// whole file (image-encoding.ts).
 const HEADER_MARKUP = /<svg|<\?php|%PDF-|<script|<html|<body|<iframe|<!doctype/i;
-// After a "<": the word, and what must follow it (whitespace or ">" for tags that are words in ordinary text too).
-const BODY_TAGS: [string, RegExp | null][] = [
-  ["script", null],
-  ["iframe", null],
-  ["html", /[\s>]/],
-  ["body", /[\s>]/],
-  ["!doctype", /\s/],
-  ["?php", /\s/],
-];
-const LONGEST = 10;
-
-/** Case-insensitive (ASCII) comparison of the bytes at `at` with `word`, without making strings. */
-function bytesMatch(buf: Buffer, at: number, word: string): boolean {
-  if (at + word.length > buf.length) return false;
-  for (let k = 0; k < word.length; k++) {
-    const c = word.charCodeAt(k);
-    const b = buf[at + k];
-    if (c >= 0x61 && c <= 0x7a ? (b | 0x20) !== c : b !== c) return false;
-  }
-  return true;
-}
-
-/** Is there a markup tag in buf? memchr (Buffer.indexOf) finds each "<"; a few byte compares check what follows. */
-function hasMarkup(buf: Buffer): boolean {
-  for (let i = buf.indexOf(0x3c); i !== -1; i = buf.indexOf(0x3c, i + 1)) {
-    for (const [word, after] of BODY_TAGS) {
-      if (!bytesMatch(buf, i + 1, word)) continue;
-      const next = buf[i + 1 + word.length];
-      if (!after || (next !== undefined && after.test(String.fromCharCode(next)))) return true;
-    }
-  }
-  return false;
-}
-
-/**
- * Looks for embedded markup: short patterns in the first 1 KB, tags over the whole file. Read in chunks
- * (the event loop gets a turn between them); a 2 MB photo costs about a millisecond of main-thread time.
- */
-async function containsForeignContent(file: string, head: Buffer): Promise<boolean> {
-  if (HEADER_MARKUP.test(head.subarray(0, 1024).toString("latin1"))) return true;
-  let tail: Buffer = Buffer.alloc(0);
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 256 * 1024 })) {
-    const buf = tail.length ? Buffer.concat([tail, chunk as Buffer]) : (chunk as Buffer);
-    if (hasMarkup(buf)) return true;
-    tail = buf.subarray(Math.max(0, buf.length - LONGEST));
-  }
-  return false;
-}
 
 async function readHead(file: string, n = 1024): Promise<Buffer> {
   const fh = await fs.promises.open(file, "r");
@@ -161,57 +73,108 @@ export interface Encoded {
 /** Output is WebP: smaller than JPEG at the same quality and keeps PNG/GIF transparency. */
 export const OUTPUT_EXT = ".webp";
 
+type WorkerRequest = { file: string; format: Format };
+type WorkerReply = { encoded: Encoded } | { rejected: string } | { error: string };
+
+// Under tsx (development, tests) this module is TypeScript, and the worker is loaded through tsx's require hook
+// (resolved here, as the worker's working directory need not be the project's); compiled to dist/, both are .js.
+const ext = path.extname(__filename);
+const WORKER_ENTRY = path.join(__dirname, `image-worker${ext}`);
+const WORKER_EXEC_ARGV = ext === ".ts" ? ["--require", require.resolve("tsx/cjs")] : [];
+
+const POOL_DEFAULTS: Omit<ProcessPoolOptions, "warn"> = {
+  entry: WORKER_ENTRY,
+  execArgv: WORKER_EXEC_ARGV,
+  // Image jobs at once across all requests. A 40-megapixel decode holds a few hundred MB, which bounds how many
+  // may run together; and one core stays for the event loop (the workers' lower priority gives it the core
+  // first, but two encodes on a two-core box would still leave the database and bcrypt nothing).
+  size: Math.max(1, Math.min(2, os.availableParallelism() - 1)),
+  // Uploads come in bursts (several files in one form, a few forms in a row): a worker kept for 30 s serves a
+  // burst without paying its start (about a quarter of a second of CPU, mostly loading libvips) per file, and
+  // its memory goes back soon after.
+  idleMs: 30_000,
+  // glibc's malloc fragments in a long-lived multi-threaded process (sharp's docs warn of it): RSS creeps up
+  // with every large decode. A fresh process every 100 jobs returns all of it, for one start per 100 uploads.
+  maxJobs: 100,
+  // A backstop behind sharp's own timeouts (60 s + 30 s for the two pipelines): a decoder stuck in native
+  // code, or a scan that never ends, would hold its slot forever.
+  timeoutMs: 90_000,
+  // Nice 10 against the web process's 0: when both want the same core the event loop gets about 90% of it (the
+  // kernel weighs them 1024 to 110), yet encoding runs at full speed whenever the core is otherwise free.
+  niceness: 10,
+};
+
+let logger: Pick<Logger, "warn"> | undefined;
+/** Where the pool reports a worker lost during a job, or a priority it could not lower. */
+export function setImagePipelineLogger(l: Pick<Logger, "warn">): void {
+  logger = l;
+}
+
+/** What the uploader is told when the worker died under their image (it may well be the image's fault). */
+const LOST_MESSAGES: Record<WorkerLost["reason"], string> = {
+  crashed: "could not be processed: the image processor stopped while working on it (try again, or save it smaller or as JPEG first)",
+  timeout: "could not be processed in time (try a smaller image)",
+  closed: "could not be processed: the server was restarting (please try again)",
+};
+
+export interface ImagePool {
+  /** See processImage. */
+  process(file: string): Promise<Encoded>;
+  stats(): PoolStats<WorkerRequest>;
+  /** Ends the worker processes (a later job starts new ones). */
+  close(): Promise<void>;
+}
+
+/** A pool of image worker processes; options override POOL_DEFAULTS (tests use small limits). */
+export function createImagePool(options: Partial<ProcessPoolOptions> = {}): ImagePool {
+  const pool = new ProcessPool<WorkerRequest, WorkerReply>({
+    ...POOL_DEFAULTS,
+    warn: (detail, message) => logger?.warn(detail, message),
+    ...options,
+  });
+  return {
+    async process(file) {
+      // The first kilobyte says what most refusals need to: those are answered at once, without a worker.
+      const head = await readHead(file);
+      const format = sniff(head);
+      if (!format) throw new ImageRejected(describeForeign(head));
+      if (HEADER_MARKUP.test(head.toString("latin1"))) {
+        throw new ImageRejected("contains HTML, script or document data besides the image, so it was refused");
+      }
+      let reply: WorkerReply;
+      try {
+        reply = await pool.run({ file, format });
+      } catch (err) {
+        // A per-file refusal, not an error: the other files of the same upload are still stored.
+        if (err instanceof WorkerLost) throw new ImageRejected(LOST_MESSAGES[err.reason]);
+        throw err;
+      }
+      if ("rejected" in reply) throw new ImageRejected(reply.rejected);
+      if ("error" in reply) throw new Error(`image worker: ${reply.error}`);
+      return reply.encoded;
+    },
+    stats: () => pool.stats(),
+    close: () => pool.close(),
+  };
+}
+
+const shared = createImagePool();
+
 /**
- * Checks an uploaded file and re-encodes it. Throws ImageRejected (with a message for the uploader) for
- * anything that is not a JPEG/PNG/WebP/GIF of sane dimensions; other errors are ours.
+ * Checks an uploaded file and re-encodes it, in a worker process of lower priority (at most POOL_DEFAULTS.size
+ * at once; further jobs wait). Throws ImageRejected (with a message for the uploader) for anything that is not
+ * a JPEG/PNG/WebP/GIF of sane dimensions, or whose worker died or ran out of time; other errors are ours.
  */
 export function processImage(file: string): Promise<Encoded> {
-  return slots(async () => {
-    const head = await readHead(file);
-    const format = sniff(head);
-    if (!format) throw new ImageRejected(describeForeign(head));
-    if (await containsForeignContent(file, head)) {
-      throw new ImageRejected("contains HTML, script or document data besides the image, so it was refused");
-    }
+  return shared.process(file);
+}
 
-    let meta: Metadata;
-    try {
-      meta = await sharp(file, HEADER_ONLY).metadata();
-    } catch {
-      throw new ImageRejected("could not be read as an image (it may be damaged or incomplete)");
-    }
-    // The header and the decoder must agree: a file dressed up as one format and parsed as another is refused.
-    if (meta.format !== format) throw new ImageRejected(`is not a ${ACCEPTED} image`);
-    const { width = 0, height = 0 } = meta;
-    if (width * height > MAX_PIXELS || width < 1 || height < 1) {
-      throw new ImageRejected(
-        `is too large: ${width} × ${height} pixels (at most ${MAX_PIXELS / 1_000_000} megapixels)`,
-      );
-    }
+/** The shared pool's worker processes (pids, jobs done, busy), for tests and diagnostics. */
+export function imageWorkerStats(): PoolStats<WorkerRequest> {
+  return shared.stats();
+}
 
-    let web: { data: Buffer; info: OutputInfo };
-    let thumb: Buffer;
-    try {
-      // No keepMetadata()/withMetadata(): sharp writes none of the input's EXIF, GPS, XMP or comments.
-      // autoOrient first, so the stored pixels are upright once the Orientation tag is gone.
-      web = await sharp(file, INPUT)
-        .autoOrient()
-        .resize({ width: WEB_MAX, height: WEB_MAX, fit: "inside", withoutEnlargement: true })
-        .webp({ quality: 82 })
-        .timeout({ seconds: 60 })
-        .toBuffer({ resolveWithObject: true });
-      // From the web-size copy: the full-size decode happens once per upload.
-      thumb = await sharp(web.data, INPUT)
-        .resize(THUMB_SIZE, THUMB_SIZE, { fit: "cover", position: "centre" })
-        .webp({ quality: 78 })
-        .timeout({ seconds: 30 })
-        .toBuffer();
-    } catch (err) {
-      if (/pixel limit/i.test(String((err as Error)?.message))) {
-        throw new ImageRejected(`is too large (more than ${MAX_PIXELS / 1_000_000} megapixels)`);
-      }
-      throw new ImageRejected("could not be read as an image (it may be damaged or incomplete)");
-    }
-    return { web: web.data, thumb, width: web.info.width, height: web.info.height };
-  });
+/** Ends the shared pool's workers: the last step of a graceful shutdown, once no request is in flight. */
+export function closeImageWorkers(): Promise<void> {
+  return shared.close();
 }

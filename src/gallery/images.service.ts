@@ -12,7 +12,7 @@ import type { AppDeps } from "../deps";
 import { notFound } from "../http/errors";
 import { cleanFileName, uploadTempDir } from "../http/upload";
 import { Image } from "./image.entity";
-import { configureSharp, ImageRejected, OUTPUT_EXT, processImage } from "./image-pipeline";
+import { ImageRejected, OUTPUT_EXT, processImage, setImagePipelineLogger } from "./image-pipeline";
 import { mediaPath, removeMediaFiles } from "./media-files";
 
 /** What the upload middleware hands over: a temp file and the name the client gave it. */
@@ -60,7 +60,7 @@ export class ImagesService {
     this.logger = logger;
     this.mediaRoot = config.mediaRoot;
     this.tmpDir = uploadTempDir(config.mediaRoot);
-    configureSharp();
+    setImagePipelineLogger(logger);
   }
 
   /**
