@@ -4,8 +4,9 @@
 const fs = require("node:fs");
 const path = require("node:path");
 
-// bcrypt and sharp share libuv's thread pool. Size it to the machine before anything uses it:
-// at least one thread per core for hashing, plus room for file I/O and DNS.
+// bcrypt hashes on libuv's thread pool, next to file I/O (uploads, static files, the async log writes) and DNS.
+// Size it to the machine before anything uses it: one thread per core for hashing plus two that a login storm
+// cannot take. (Image encoding runs in its own worker processes: src/gallery/process-pool.ts.)
 if (!process.env.UV_THREADPOOL_SIZE) {
   const cores = require("node:os").availableParallelism();
   process.env.UV_THREADPOOL_SIZE = String(Math.max(4, cores + 2));

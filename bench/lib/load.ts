@@ -1,5 +1,6 @@
 // HTTP load through autocannon in this process, with our own latency record (sub-millisecond, every response)
 // and the server's side of the story from its probe: CPU per request, event-loop utilisation and delay.
+import http from "node:http";
 import autocannon from "autocannon";
 import type { ProbeStats, ServerProcess } from "./proc";
 
@@ -108,6 +109,88 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     durationS: res.duration,
     server,
     serverCpuUsPerReq: server && requests ? (server.cpuMs * 1000) / requests : undefined,
+    loadGenCpu: (cpu.user + cpu.system) / 1e6 / wall,
+  };
+}
+
+export interface PacedOptions {
+  server: ServerProcess;
+  path: string;
+  headers?: Record<string, string>;
+  /** Requests per second, started at evenly spaced times whatever the server does (open loop). */
+  rate: number;
+  /** Keep-alive connections at most; a request due while all are busy waits for one (and that wait counts). */
+  connections: number;
+  durationS: number;
+  expectStatus: number;
+  expectText?: string;
+}
+
+/**
+ * The probe: GET at evenly spaced times (every 1/rate s), each request's latency counted from the time it
+ * was due, so a stalled server cannot hide its stall by slowing the sender (no coordinated omission).
+ * autocannon's own rate limit is not used for this: it sends each second's quota back to back at the top of
+ * the second, so a "rate" run measures bursts queueing behind each other, not the latency of a steady trickle.
+ */
+export async function runPaced(o: PacedOptions): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: o.connections });
+  const target = new URL(o.server.url + o.path);
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  let errors = 0;
+  let mismatches = 0;
+  const one = (due: number) =>
+    new Promise<void>((resolve) => {
+      const req = http.get(target, { agent, headers: o.headers, timeout: 20_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          latencies.push(performance.now() - due);
+          statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
+          if (o.expectText && !Buffer.concat(chunks).toString("utf8").includes(o.expectText)) mismatches++;
+          resolve();
+        });
+        res.on("error", () => (errors++, resolve()));
+      });
+      req.on("timeout", () => req.destroy(new Error("timeout")));
+      req.on("error", () => (errors++, resolve()));
+    });
+
+  await o.server.reset();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now() + 20;
+  const count = Math.round(o.rate * o.durationS);
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = t0 + (i * 1000) / o.rate;
+    const wait = due - performance.now();
+    if (wait > 0.5) await new Promise((r) => setTimeout(r, wait));
+    pending.push(one(due));
+  }
+  await Promise.all(pending);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const server = await o.server.stats();
+  agent.destroy();
+  const requests = latencies.length;
+  const unexpected = requests - (statuses[o.expectStatus] ?? 0);
+  const detail: string[] = [];
+  if (errors) detail.push(`${errors} connection errors/timeouts`);
+  if (unexpected) detail.push(`statuses ${JSON.stringify(statuses)} (expected ${o.expectStatus})`);
+  if (mismatches) detail.push(`${mismatches} bodies without "${o.expectText}"`);
+  const latency = percentiles(latencies);
+  return {
+    requests,
+    rps: requests / wall,
+    latency,
+    autocannonLatency: { p50: latency.p50, p99: latency.p99 },
+    errors: errors + unexpected + mismatches,
+    errorDetail: detail.join("; "),
+    statuses,
+    byStatus: { [o.expectStatus]: latency },
+    durationS: wall,
+    server,
+    serverCpuUsPerReq: requests ? (server.cpuMs * 1000) / requests : undefined,
     loadGenCpu: (cpu.user + cpu.system) / 1e6 / wall,
   };
 }

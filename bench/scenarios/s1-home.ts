@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { htmlDifference } from "../lib/html";
-import { runLoad, type LoadResult } from "../lib/load";
+import { runLoad, runPaced, type LoadResult } from "../lib/load";
 import { fmt, type Outcome, type Row, type Target } from "../lib/report";
 import { sidOf, SESSION_COOKIE } from "../lib/seed";
 import { PROBE_CONNECTIONS, PROBE_SHARE, S1_CONNECTIONS, type Ctx } from "./context";
@@ -107,16 +107,14 @@ export async function ensureProbeReference(ctx: Ctx): Promise<LoadResult> {
     const sat = await runLoad({ server: ctx.app, path: "/", headers, connections: S1_CONNECTIONS, durationS: Math.min(3, ctx.d.measureS), expectStatus: 200 });
     ctx.probe.rate = Math.max(10, Math.round((sat.rps * PROBE_SHARE) / 10) * 10);
   }
-  ctx.probe.unloaded = await runLoad({
-    server: ctx.app, path: "/", headers, connections: PROBE_CONNECTIONS, overallRate: ctx.probe.rate, durationS: ctx.d.measureS, expectStatus: 200,
-  });
+  ctx.probe.unloaded = await runProbe(ctx, ctx.d.measureS);
   return ctx.probe.unloaded;
 }
 
 /** The probe while something else loads the server; compared with the unloaded reference. */
 export function runProbe(ctx: Ctx, durationS: number) {
-  return runLoad({
-    server: ctx.app, path: "/", headers: { cookie: ctx.s1.cookie }, connections: PROBE_CONNECTIONS, overallRate: ctx.probe.rate,
+  return runPaced({
+    server: ctx.app, path: "/", headers: { cookie: ctx.s1.cookie }, connections: PROBE_CONNECTIONS, rate: ctx.probe.rate,
     durationS, expectStatus: 200, expectText: ctx.s1.username,
   });
 }

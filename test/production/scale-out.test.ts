@@ -133,6 +133,8 @@ test("two app processes behind one load balancer", async (t) => {
     const bob = await signUp(b);
     const chatId = await openDirectChat(a, alice, bob.userId);
     const aliceSocket = await connect(a.url, alice.cookie);
+    // Alice's other tab, on another page (not in the chat room): the one that gets the unread badge update.
+    const aliceElsewhere = await connect(a.url, alice.cookie);
     const bobSocket = await connect(b.url, bob.cookie);
     try {
       const bothPresent = waitFor(aliceSocket, "chat:presence", (p: { chatId: number; users: { id: number }[] }) =>
@@ -147,7 +149,7 @@ test("two app processes behind one load balancer", async (t) => {
 
       const text = `hello from B ${crypto.randomUUID()}`;
       const received = waitFor(aliceSocket, "chat:message", (m: { text: string }) => m.text === text);
-      const unread = waitFor(aliceSocket, "chat:unread", (u: { chatId?: number; delta?: number }) => u.chatId === chatId && u.delta === 1);
+      const unread = waitFor(aliceElsewhere, "chat:unread", (u: { chatId?: number; delta?: number }) => u.chatId === chatId && u.delta === 1);
       const ack = await bobSocket.emitWithAck("chat:message", { chatId, text, clientId: crypto.randomUUID() });
       assert.equal(ack.ok, true, JSON.stringify(ack));
       const message = await received;
@@ -164,6 +166,7 @@ test("two app processes behind one load balancer", async (t) => {
       await bobGone;
     } finally {
       aliceSocket.close();
+      aliceElsewhere.close();
       bobSocket.close();
     }
   });
@@ -239,9 +242,15 @@ async function openDirectChat(server: ServerProcess, who: { cookie: string }, ot
 /** The next event of this name whose payload passes the check. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function waitFor<T = any>(socket: Socket, event: string, check: (payload: T) => boolean = () => true): Promise<T> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    // A missing event fails the test instead of hanging the suite.
+    const timer = setTimeout(() => {
+      socket.off(event, listener);
+      reject(new Error(`no matching "${event}" within 10 s`));
+    }, 10_000);
     const listener = (payload: T) => {
       if (!check(payload)) return;
+      clearTimeout(timer);
       socket.off(event, listener);
       resolve(payload);
     };
