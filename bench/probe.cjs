@@ -14,6 +14,51 @@ if (typeof process.send === "function") {
   let session;
 
   const ms = (ns) => Math.round(ns / 1e4) / 100;
+
+  // The server's child processes (the app's image workers): their CPU time and memory belong to the server's
+  // bill. Read from /proc (Linux): CPU of live children per pid, plus what exited children left in the
+  // server's own cutime/cstime once reaped. Clock ticks are 10 ms (USER_HZ 100).
+  const fs = require("node:fs");
+  const TICK_MS = 10;
+  const statFields = (pid) => {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return text.slice(text.lastIndexOf(")") + 2).split(" "); // fields from the 3rd (state) on
+  };
+  const childPids = () => {
+    const pids = [];
+    for (const tid of fs.readdirSync("/proc/self/task")) {
+      const list = fs.readFileSync(`/proc/self/task/${tid}/children`, "utf8").trim();
+      if (list) pids.push(...list.split(" ").map(Number));
+    }
+    return pids;
+  };
+  const readChildren = () => {
+    const live = new Map();
+    let rss = 0;
+    for (const pid of childPids()) {
+      try {
+        const f = statFields(pid);
+        live.set(pid, (Number(f[11]) + Number(f[12])) * TICK_MS); // utime + stime
+        rss += Number(fs.readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]) * 4096;
+      } catch {
+        // exited between the listing and the read: its time shows up in reaped
+      }
+    }
+    const own = statFields("self");
+    return { live, rss, reapedMs: (Number(own[13]) + Number(own[14])) * TICK_MS }; // cutime + cstime
+  };
+  let childBase = null;
+  const childSince = () => {
+    const now = readChildren();
+    const base = childBase ?? { live: new Map(), reapedMs: now.reapedMs };
+    let cpuMs = now.reapedMs - base.reapedMs;
+    for (const [pid, t] of now.live) cpuMs += t - (base.live.get(pid) ?? 0);
+    for (const [pid, t] of base.live) if (!now.live.has(pid)) cpuMs -= t; // counted in reapedMs whole
+    return { count: now.live.size, rss: now.rss, cpuMs: Math.max(0, cpuMs) };
+  };
+  const childrenSupported = fs.existsSync("/proc/self/task");
+  if (childrenSupported) childBase = readChildren();
+
   const snapshot = () => {
     const m = process.memoryUsage();
     const u = performance.eventLoopUtilization(elu);
@@ -28,6 +73,7 @@ if (typeof process.send === "function") {
       heapUsed: m.heapUsed,
       external: m.external,
       arrayBuffers: m.arrayBuffers,
+      children: childrenSupported ? childSince() : null,
     };
   };
 
@@ -49,6 +95,7 @@ if (typeof process.send === "function") {
       elu = performance.eventLoopUtilization();
       cpu = process.cpuUsage();
       since = performance.now();
+      if (childrenSupported) childBase = readChildren();
       reply({ ok: true });
     } else if (msg.cmd === "stats") {
       reply(snapshot());

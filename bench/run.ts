@@ -18,7 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import { createBenchDatabase, type BenchDatabase } from "./lib/db";
 import { freePort } from "../src/db/embedded";
-import { pinLoadGenerator, startServer, tail, type ServerProcess } from "./lib/proc";
+import { pinLoadGenerator, startServer, tail, type ProbeStats, type ServerProcess } from "./lib/proc";
 import { fmt, rowsTable, table, targetsTable, type Outcome, type Target } from "./lib/report";
 import { logInAs, mintSessions, seedRows } from "./lib/seed";
 import { summarizeProfile } from "./profile";
@@ -256,7 +256,7 @@ async function main() {
         }
       }
       const memory = await app.gcStats();
-      log(`round ${round} done: app RSS ${fmt.mb(memory.rss)} (heap ${fmt.mb(memory.heapUsed)}) after a full GC`);
+      log(`round ${round} done: ${memoryText(memory)}`);
       rounds.push({ round, outcomes, memory });
     }
 
@@ -266,7 +266,7 @@ async function main() {
     if (rounds.length >= 2 && fullRound) {
       // Two rounds: round 1 against round 2 (warm-up included, the strict reading). Three or more: the last
       // two, so the first round's warm-up (JIT, pools, caches filling) is not counted as growth.
-      const rss = rounds.map((r) => r.memory!.rss);
+      const rss = rounds.map((r) => appRss(r.memory!));
       const [ia, ib] = rounds.length >= 3 ? [rss.length - 2, rss.length - 1] : [0, 1];
       memoryGrowth = (rss[ib] - rss[ia]) / rss[ia];
       targets.push({
@@ -286,7 +286,7 @@ async function main() {
     for (const r of rounds) {
       console.log(`\nRound ${r.round}${r.round > 1 ? " (identical repeat: spread and memory growth)" : ""}`);
       console.log(rowsTable(r.outcomes));
-      if (r.memory) console.log(`app RSS after round ${r.round}: ${fmt.mb(r.memory.rss)} (heap used ${fmt.mb(r.memory.heapUsed)}), after a full GC`);
+      if (r.memory) console.log(`after round ${r.round}: ${memoryText(r.memory)}`);
     }
     console.log("\nTargets (issue #8), evaluated on round 1:");
     console.log(targetsTable(targets));
@@ -342,3 +342,13 @@ main().then(
     process.exit(1);
   },
 );
+
+/** The app's memory: the server process plus its child processes (image workers), which exist for its uploads. */
+function appRss(m: ProbeStats): number {
+  return m.rss + (m.children?.rss ?? 0);
+}
+
+function memoryText(m: ProbeStats): string {
+  const kids = m.children?.count ? ` + ${m.children.count} image worker(s) ${fmt.mb(m.children.rss)}` : "";
+  return `app RSS ${fmt.mb(appRss(m))} (server ${fmt.mb(m.rss)}, heap used ${fmt.mb(m.heapUsed)}, after a full GC${kids})`;
+}

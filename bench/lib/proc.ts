@@ -76,6 +76,8 @@ export interface ProbeStats {
   heapUsed: number;
   external: number;
   arrayBuffers: number;
+  /** The server's child processes (image workers): how many are alive, their RSS, CPU since the last reset. Null off Linux. */
+  children: { count: number; rss: number; cpuMs: number } | null;
 }
 
 export interface ServerProcess {

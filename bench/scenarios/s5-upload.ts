@@ -71,18 +71,24 @@ export async function runS5(ctx: Ctx): Promise<Outcome> {
   const stored = (await count()) - before;
   const acked = up.statuses[303] ?? 0;
   // The probe's requests cost what they cost unloaded; the rest of the server's CPU time went to uploads.
+  // The encoding itself runs in the server's child processes (image workers): their CPU is counted apart.
   const uploadCpuMs = probe.server
     ? (probe.server.cpuMs - ((probeRef.serverCpuUsPerReq ?? 0) * probe.requests) / 1000) / Math.max(1, acked)
     : undefined;
+  const workers = probe.server?.children;
+  const workerCpuMs = workers ? workers.cpuMs / Math.max(1, acked) : undefined;
   out.data.uploads = up;
   out.data.uploadCpuMs = uploadCpuMs;
+  out.data.workerCpuMs = workerCpuMs;
+  out.data.workers = workers;
   out.data.probe = probe;
   out.data.stored = stored;
   out.rows.push({
     ...loadRow("S5", `POST ${form.action.replace(/_csrf=[^&]*/, "_csrf=…")} 5 MP JPEG, ${uploaders} conn`, up, "uploads/s"),
     errors: up.errors + Math.max(0, acked - stored),
     note: `${fmt.n(jpeg.length / 1024 / 1024, 1)} MB each; ${stored} images stored for ${acked} acknowledged; ` +
-      `server ≈${fmt.n(uploadCpuMs, 0)} ms CPU per upload (the probe's share taken out)` +
+      `CPU per upload: server ≈${fmt.n(uploadCpuMs, 0)} ms (the probe's share taken out)` +
+      (workers ? ` + child processes ${fmt.n(workerCpuMs, 0)} ms (${workers.count} alive, RSS ${fmt.mb(workers.rss)})` : "") +
       (up.errorDetail ? `; ${up.errorDetail}` : ""),
   });
   const ratio = probe.latency.p99 / probeRef.latency.p99;

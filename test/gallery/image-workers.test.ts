@@ -62,6 +62,9 @@ describe("image worker processes", () => {
       if (process.platform === "linux") {
         const nices = threadNices(pid);
         assert.ok(nices.every((n) => n >= 10), `thread nice values ${nices}`);
+        // Two malloc arenas, so decoded pictures do not leave one fragmented arena per thread behind.
+        const environ = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+        assert.ok(environ.includes("MALLOC_ARENA_MAX=2"), "the worker runs with MALLOC_ARENA_MAX=2");
       }
       const out = await job;
       assert.deepEqual([out.width, out.height], [1600, 1600]);
