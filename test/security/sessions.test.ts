@@ -95,9 +95,12 @@ describe("forged cookies", () => {
       `${name}=${encodeURIComponent(`s:${sid}`)}`, // no signature
       signed(sid, "another-secret-of-the-same-length-000000"), // signed with a guessed secret
       `${name}=${value.slice(0, -3)}abc`, // signature altered
-      `${name}=${value.replace(/^s%3A./, "s%3AX")}`, // id altered under the same signature
+      // id altered under the same signature (its first character changed: to "Y" if it already is "X")
+      `${name}=${value.replace(/^s%3A(.)/, (_m, c: string) => `s%3A${c === "X" ? "Y" : "X"}`)}`,
       `${name}=${encodeURIComponent(`s:${sid}.`)}`, // empty signature
     ];
+    assert.equal(new Set(forged).size, forged.length, "six different forgeries");
+    assert.ok(!forged.includes(a.cookie), "none of them is the real cookie");
     for (const cookie of forged) assert.equal(await loggedIn(cookie), false, cookie);
     assert.equal(await loggedIn(a.cookie), true, "the real session is unharmed");
   });
