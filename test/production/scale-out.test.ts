@@ -196,7 +196,12 @@ test("two app processes behind one load balancer", async (t) => {
     try {
       socket = await connect(proxyUrl, alice.cookie, { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 200 });
       const firstId = socket.id;
+      // Recovery resumes from the offset of the last broadcast the client received; until the first one (the
+      // presence list that follows a join) it has none, and a reconnect is a fresh connection. Under load that
+      // broadcast can still be on its way when A stops: wait for it, as a real session would have had it.
+      const present = waitFor(socket, "chat:presence", (p: { chatId: number }) => p.chatId === chatId);
       assert.deepEqual(await socket.emitWithAck("chat:join", { chatId }), { ok: true });
+      await present;
       const seen: string[] = [];
       socket.on("chat:message", (m: { text: string }) => seen.push(m.text));
       const hint = new Promise<unknown>((resolve) => socket.once("server:shutdown", resolve));
