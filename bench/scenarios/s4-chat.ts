@@ -4,6 +4,7 @@
 // Client API (src/chat/chat.socket.ts): emit "chat:join" {chatId} and "chat:message" {chatId, text, clientId},
 // both with an ack; the server emits "chat:message" (a DTO carrying our clientId) to the room chat:<id>.
 import crypto from "node:crypto";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { io, type Socket } from "socket.io-client";
 import { percentiles } from "../lib/load";
 import type { ProbeStats } from "../lib/proc";
@@ -55,6 +56,8 @@ class Tracker {
   ackMs: number[] = [];
   ackErrors: string[] = [];
   deliveries: number[] = [];
+  /** Per message: the latency of its first and of its last copy to arrive here. */
+  firstLast = new Map<string, [number, number]>();
   duplicates = 0;
   received = new Map<string, Set<number>>();
   /** receiver index -> the clientIds it must get (its chat's acknowledged messages). */
@@ -72,7 +75,11 @@ class Tracker {
       return;
     }
     got.add(receiver);
-    this.deliveries.push(performance.now() - at);
+    const ms = performance.now() - at;
+    this.deliveries.push(ms);
+    const fl = this.firstLast.get(id);
+    if (fl) fl[1] = ms;
+    else this.firstLast.set(id, [ms, ms]);
   }
 
   async send(socket: Socket, chatId: number, text: string): Promise<void> {
@@ -233,6 +240,12 @@ export async function runS4(ctx: Ctx): Promise<Outcome> {
     if (!idle) notes.push("the server was still busy from the joins when the fan-out measurement started");
 
     await ctx.app.reset();
+    // The load generator receives every copy on its one core: its CPU and event-loop delay say how much of the
+    // delivery latency is its own queue rather than the server's.
+    const genDelay = monitorEventLoopDelay({ resolution: 1 });
+    genDelay.enable();
+    const genCpu0 = process.cpuUsage();
+    const genT0 = performance.now();
     await steady(SEND_RATE, ctx.d.chatS, (i) => fan.send(sender, seed.fanoutChatId, `bench round ${ctx.round} message ${i}`));
     const deliveredTo = (id: string) => {
       let n = 0;
@@ -242,12 +255,17 @@ export async function runS4(ctx: Ctx): Promise<Outcome> {
     const expected = fan.acked.size * joined;
     await until(() => [...fan.acked].every((id) => deliveredTo(id) >= joined), 5_000);
     const server: ProbeStats = await ctx.app.stats();
+    const genCpu = process.cpuUsage(genCpu0);
+    const loadGen = { cpu: (genCpu.user + genCpu.system) / 1000 / (performance.now() - genT0), delayP99: genDelay.percentile(99) / 1e6 };
+    genDelay.disable();
+    const firstCopy = percentiles([...fan.firstLast.values()].map(([f]) => f));
+    const lastCopy = percentiles([...fan.firstLast.values()].map(([, l]) => l));
     let delivered = 0;
     for (const id of fan.acked) delivered += deliveredTo(id);
     const lost = expected - delivered;
     const lat = percentiles(fan.deliveries);
     const ack = percentiles(fan.ackMs);
-    out.data.fanout = { receivers: joined, rate: SEND_RATE, sent: fan.sentAt.size, acked: fan.acked.size, ackErrors: fan.ackErrors.slice(0, 10), expected, delivered, lost, duplicates: fan.duplicates, latency: lat, ack, server };
+    out.data.fanout = { receivers: joined, rate: SEND_RATE, sent: fan.sentAt.size, acked: fan.acked.size, ackErrors: fan.ackErrors.slice(0, 10), expected, delivered, lost, duplicates: fan.duplicates, latency: lat, ack, server, firstCopy, lastCopy, loadGen };
     out.rows.push({
       scenario: "S4",
       name: `1 sender at ${SEND_RATE}/s -> ${joined} sockets`,
@@ -257,7 +275,9 @@ export async function runS4(ctx: Ctx): Promise<Outcome> {
       p99: lat.p99,
       errors: lost + fan.ackErrors.length,
       note: `${fan.acked.size}/${fan.sentAt.size} acked (ack p99 ${fmt.ms(ack.p99)} ms), ${fmt.n(delivered)}/${fmt.n(expected)} delivered, lost ${lost}, duplicates ${fan.duplicates}; ` +
-        `server ELU ${fmt.pct(server.elu)}, ${fmt.n((server.cpuMs * 1000) / Math.max(1, fan.acked.size))} µs CPU/message, loop delay p99 ${fmt.ms(server.eld.p99)} ms`,
+        `server ELU ${fmt.pct(server.elu)}, ${fmt.n((server.cpuMs * 1000) / Math.max(1, fan.acked.size))} µs CPU/message, loop delay p99 ${fmt.ms(server.eld.p99)} ms; ` +
+        `per message, first copy p50/p99 ${fmt.ms(firstCopy.p50)}/${fmt.ms(firstCopy.p99)} ms, last copy ${fmt.ms(lastCopy.p50)}/${fmt.ms(lastCopy.p99)} ms; ` +
+        `loadgen CPU ${fmt.pct(loadGen.cpu)}, its loop delay p99 ${fmt.ms(loadGen.delayP99)} ms`,
     });
     const all = joined === members.length;
     // The targets are for 1,000 sockets; a smaller (quick) run reports its numbers without a verdict.
