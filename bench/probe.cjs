@@ -2,7 +2,7 @@
 // the child's IPC channel: event-loop delay, event-loop utilisation, CPU time and memory. This keeps the app's
 // own code free of benchmark hooks: the production server runs unchanged, with only this observer attached.
 "use strict";
-const { monitorEventLoopDelay, performance } = require("node:perf_hooks");
+const { monitorEventLoopDelay, performance, PerformanceObserver } = require("node:perf_hooks");
 
 if (typeof process.send === "function") {
   // 5 ms timer resolution: fine enough for a p99 target of a few ms, cheap enough not to disturb the server.
@@ -14,6 +14,21 @@ if (typeof process.send === "function") {
   let session;
 
   const ms = (ns) => Math.round(ns / 1e4) / 100;
+
+  // Garbage-collection pauses, to tell a GC stall from other work blocking the event loop.
+  const GC_KINDS = { 1: "scavenge", 2: "minor-ms", 4: "mark-compact", 8: "incremental", 16: "weak-callbacks" };
+  let gc = { count: 0, totalMs: 0, maxMs: 0, maxKind: "", over20: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.totalMs += e.duration;
+      if (e.duration >= 20) gc.over20++;
+      if (e.duration > gc.maxMs) {
+        gc.maxMs = e.duration;
+        gc.maxKind = GC_KINDS[e.detail?.kind] ?? String(e.detail?.kind);
+      }
+    }
+  }).observe({ entryTypes: ["gc"] });
 
   // The server's child processes (the app's image workers): their CPU time and memory belong to the server's
   // bill. Read from /proc (Linux): CPU of live children per pid, plus what exited children left in the
@@ -74,6 +89,7 @@ if (typeof process.send === "function") {
       external: m.external,
       arrayBuffers: m.arrayBuffers,
       children: childrenSupported ? childSince() : null,
+      gc: { ...gc, totalMs: Math.round(gc.totalMs), maxMs: Math.round(gc.maxMs * 10) / 10 },
     };
   };
 
@@ -95,6 +111,7 @@ if (typeof process.send === "function") {
       elu = performance.eventLoopUtilization();
       cpu = process.cpuUsage();
       since = performance.now();
+      gc = { count: 0, totalMs: 0, maxMs: 0, maxKind: "", over20: 0 };
       if (childrenSupported) childBase = readChildren();
       reply({ ok: true });
     } else if (msg.cmd === "stats") {

@@ -78,6 +78,8 @@ export interface ProbeStats {
   arrayBuffers: number;
   /** The server's child processes (image workers): how many are alive, their RSS, CPU since the last reset. Null off Linux. */
   children: { count: number; rss: number; cpuMs: number } | null;
+  /** GC pauses since the last reset: how many, their total, the longest (and its kind), how many took >= 20 ms. */
+  gc: { count: number; totalMs: number; maxMs: number; maxKind: string; over20: number };
 }
 
 export interface ServerProcess {

@@ -16,7 +16,11 @@ export function escapeHtml(s: string): string {
 export function serverNote(r: LoadResult, extra: string[] = [], cpuPerReq = true): string {
   const parts = [...extra];
   if (cpuPerReq && r.serverCpuUsPerReq !== undefined) parts.push(`server ${fmt.n(r.serverCpuUsPerReq)} µs CPU/req`);
-  if (r.server) parts.push(`ELU ${fmt.pct(r.server.elu)}`, `loop delay p99 ${fmt.ms(r.server.eld.p99)} ms`);
+  if (r.server) {
+    parts.push(`ELU ${fmt.pct(r.server.elu)}`, `loop delay p99 ${fmt.ms(r.server.eld.p99)} ms (max ${fmt.ms(r.server.eld.max)})`);
+    const gc = r.server.gc;
+    if (gc) parts.push(`GC ${gc.count} pauses, ${fmt.n(gc.totalMs)} ms, longest ${fmt.ms(gc.maxMs)} ms ${gc.maxKind}, ${gc.over20} >= 20 ms`);
+  }
   parts.push(`loadgen CPU ${fmt.pct(r.loadGenCpu)}`);
   if (r.errorDetail) parts.push(r.errorDetail);
   return parts.join(", ");
