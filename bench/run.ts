@@ -10,13 +10,14 @@
 //   npm run bench -- --app ../other     measure the app in another checkout (A/B of a change), same harness
 //   npm run bench -- --members 1000    chat members for S4 (default 1000; 200 with --quick)
 //   npm run bench -- --no-pin          no taskset pinning
+//   npm run bench -- --pin-postgres    the embedded Postgres on the load generator's CPU too (the server's CPU is its own)
 //   npm run bench -- --log-level info  the app's LOG_LEVEL (default: info, as in production; logs go to a file)
 import { execFileSync, spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createBenchDatabase, type BenchDatabase } from "./lib/db";
+import { createBenchDatabase, postgresPids, type BenchDatabase } from "./lib/db";
 import { freePort } from "../src/db/embedded";
 import { pinLoadGenerator, startServer, tail, type ProbeStats, type ServerProcess } from "./lib/proc";
 import { fmt, rowsTable, table, targetsTable, type Outcome, type Target } from "./lib/report";
@@ -45,6 +46,8 @@ interface Args {
   profile: boolean;
   rounds: number;
   pin: boolean;
+  /** Also pin the embedded Postgres to the load generator's CPU, leaving the server's CPU to the server. */
+  pinPostgres: boolean;
   logLevel: string;
   members: number;
   /** The checkout whose app is measured (default: this one). */
@@ -54,7 +57,7 @@ interface Args {
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, only: new Set(SCENARIOS.map((s) => s.id)), profile: false, rounds: 0, pin: true, logLevel: "info", members: 0, appRoot: ROOT };
+  const a: Args = { quick: false, only: new Set(SCENARIOS.map((s) => s.id)), profile: false, rounds: 0, pin: true, pinPostgres: false, logLevel: "info", members: 0, appRoot: ROOT };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -65,6 +68,7 @@ function parseArgs(argv: string[]): Args {
     if (arg === "--quick") a.quick = true;
     else if (arg === "--profile") a.profile = true;
     else if (arg === "--no-pin") a.pin = false;
+    else if (arg === "--pin-postgres") a.pinPostgres = true;
     else if (arg.startsWith("--only")) {
       const ids = value().toUpperCase().split(",").map((s) => s.trim()).filter(Boolean);
       const unknown = ids.filter((id) => !SCENARIOS.some((s) => s.id === id));
@@ -148,6 +152,17 @@ async function main() {
     db = await createBenchDatabase(log);
     log(db.description);
     const pinning = pinLoadGenerator(!args.pin);
+    if (args.pinPostgres) {
+      // Backends are forked by the postmaster later and inherit its CPU list.
+      if (!pinning.enabled || !db.dataDir) {
+        pinning.description += "; --pin-postgres ignored (it needs taskset pinning and the embedded PostgreSQL)";
+      } else {
+        const pids = postgresPids(db.dataDir);
+        for (const pid of pids) execFileSync("taskset", ["-a", "-p", "-c", String(pinning.loadCpu), String(pid)], { stdio: "ignore" });
+        pinning.description = pinning.description.replace(/; Postgres unpinned.*$/, "") +
+          `; Postgres (embedded, ${pids.length} processes and the backends they fork) pinned to CPU ${pinning.loadCpu} with the load generator (--pin-postgres)`;
+      }
+    }
     log(pinning.description);
 
     const secret = crypto.randomBytes(32).toString("hex");

@@ -11,6 +11,8 @@ export interface BenchDatabase {
   /** A small pool for seeding and for checks between scenarios. */
   pool: Pool;
   serverVersion: string;
+  /** The embedded cluster's data directory (none on DATABASE_URL's server). */
+  dataDir?: string;
   drop(): Promise<void>;
 }
 
@@ -24,12 +26,14 @@ export async function createBenchDatabase(log: (m: string) => void): Promise<Ben
   let embedded: EmbeddedServer | undefined;
   let adminUrl = process.env.DATABASE_URL;
   let where: string;
+  let dataDir: string | undefined;
   if (adminUrl) {
     where = `DATABASE_URL's server (${new URL(adminUrl).host})`;
   } else {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-bench-pg-"));
     log(`No DATABASE_URL: starting a throwaway embedded PostgreSQL in ${dir}`);
     embedded = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), persistent: false });
+    dataDir = path.join(dir, "pg"); // the cluster lives in pg/ under the folder given (src/db/embedded.ts)
     adminUrl = embedded.adminUrl;
     where = "embedded PostgreSQL (throwaway cluster)";
   }
@@ -48,6 +52,7 @@ export async function createBenchDatabase(log: (m: string) => void): Promise<Ben
     url,
     pool,
     serverVersion: String(rows[0].server_version),
+    dataDir,
     description: `PostgreSQL ${rows[0].server_version} on ${where}, database ${name}`,
     drop: async () => {
       if (dropped) return;
@@ -60,4 +65,15 @@ export async function createBenchDatabase(log: (m: string) => void): Promise<Ben
       await embedded?.stop();
     },
   };
+}
+
+/** The embedded cluster's processes: the postmaster (first line of postmaster.pid) and its children. */
+export function postgresPids(dataDir: string): number[] {
+  const postmaster = Number(fs.readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+  const pids = [postmaster];
+  for (const tid of fs.readdirSync(`/proc/${postmaster}/task`)) {
+    const list = fs.readFileSync(`/proc/${postmaster}/task/${tid}/children`, "utf8").trim();
+    if (list) pids.push(...list.split(" ").map(Number));
+  }
+  return pids;
 }
