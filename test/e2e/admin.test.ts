@@ -3,22 +3,17 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import sharp from "sharp";
 import type { Browser } from "playwright-core";
-import { startTestApp, type TestApp } from "../helpers/app";
-import { launchBrowser, newPage, screenshot } from "../helpers/browser";
+import type { TestApp } from "../helpers/app";
+import { useAppAndBrowser, newPage, screenshot } from "../helpers/browser";
 
 let app: TestApp;
 let browser: Browser;
-let closeBrowser: () => Promise<void>;
-before(async () => {
-  app = await startTestApp();
-  ({ browser, close: closeBrowser } = await launchBrowser());
-});
-after(async () => {
-  await closeBrowser?.();
-  await app?.close();
+useAppAndBrowser((a, b) => {
+  app = a;
+  browser = b;
 });
 
 async function seed() {

@@ -1,20 +1,15 @@
 // A person signs up, logs out and logs in again through the pages, in real Chromium.
 import assert from "node:assert/strict";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import type { Browser } from "playwright-core";
-import { startTestApp, type TestApp } from "../helpers/app";
-import { launchBrowser, newPage, screenshot } from "../helpers/browser";
+import type { TestApp } from "../helpers/app";
+import { useAppAndBrowser, newPage, screenshot } from "../helpers/browser";
 
 let app: TestApp;
 let browser: Browser;
-let closeBrowser: () => Promise<void>;
-before(async () => {
-  app = await startTestApp();
-  ({ browser, close: closeBrowser } = await launchBrowser());
-});
-after(async () => {
-  await closeBrowser?.();
-  await app?.close();
+useAppAndBrowser((a, b) => {
+  app = a;
+  browser = b;
 });
 
 it("signs up, logs out and logs in again through the pages", { timeout: 60_000 }, async () => {

@@ -3,21 +3,16 @@
 // chat open in a hidden tab), older history on scroll, and the pages at desktop and phone widths
 // (screenshots in test-results/).
 import assert from "node:assert/strict";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { startTestApp, type TestApp } from "../helpers/app";
-import { launchBrowser, newPage, screenshot } from "../helpers/browser";
+import type { TestApp } from "../helpers/app";
+import { useAppAndBrowser, newPage, screenshot } from "../helpers/browser";
 
 let app: TestApp;
 let browser: Browser;
-let closeBrowser: () => Promise<void>;
-before(async () => {
-  app = await startTestApp();
-  ({ browser, close: closeBrowser } = await launchBrowser());
-});
-after(async () => {
-  await closeBrowser?.();
-  await app?.close();
+useAppAndBrowser((a, b) => {
+  app = a;
+  browser = b;
 });
 
 const PASSWORD = "correct horse battery";
@@ -37,6 +32,17 @@ async function logIn(page: Page, username: string) {
 
 const badge = (page: Page) => page.locator("#nav-unread");
 const messages = (page: Page) => page.locator("#messages .chat-msg[data-id] .chat-text");
+
+
+/** A direct chat between two users, made in the database (as the "Message" button would); returns its id. */
+async function directChat(creator: number, other: number): Promise<number> {
+  const [{ id }] = await app.sql<{ id: number }>(
+    "INSERT INTO chats (is_group, direct_key, creator_id, last_message_at) VALUES (false, $1, $2, now()) RETURNING id",
+    [`${Math.min(creator, other)}:${Math.max(creator, other)}`, creator],
+  );
+  await app.sql("INSERT INTO chat_members (chat_id, user_id) VALUES ($1, $2), ($1, $3)", [id, creator, other]);
+  return id;
+}
 
 it("two people exchange messages live, with typing, presence and the unread badge", { timeout: 120_000 }, async () => {
   const aliceId = await signup("alice");
@@ -194,11 +200,7 @@ it("two people exchange messages live, with typing, presence and the unread badg
 it("loads older history when scrolled to the top, and works with JavaScript off", { timeout: 120_000 }, async () => {
   const daria = await signup("daria");
   const egor = await signup("egor");
-  const [{ id: chatId }] = await app.sql<{ id: number }>(
-    "INSERT INTO chats (is_group, direct_key, creator_id, last_message_at) VALUES (false, $1, $2, now()) RETURNING id",
-    [`${Math.min(daria, egor)}:${Math.max(daria, egor)}`, daria],
-  );
-  await app.sql("INSERT INTO chat_members (chat_id, user_id) VALUES ($1, $2), ($1, $3)", [chatId, daria, egor]);
+  const chatId = await directChat(daria, egor);
   await app.sql(
     "INSERT INTO messages (chat_id, user_id, message) SELECT $1, CASE WHEN i % 3 = 0 THEN $2::int ELSE $3::int END, 'line ' || i FROM generate_series(1, 130) i ORDER BY i",
     [chatId, daria, egor],
@@ -246,11 +248,7 @@ it("loads older history when scrolled to the top, and works with JavaScript off"
 it("counts a message as unread while its chat is open in a hidden tab, and clears it once the tab is shown", { timeout: 120_000 }, async () => {
   const frank = await signup("frank");
   const gina = await signup("gina");
-  const [{ id: chatId }] = await app.sql<{ id: number }>(
-    "INSERT INTO chats (is_group, direct_key, creator_id, last_message_at) VALUES (false, $1, $2, now()) RETURNING id",
-    [`${Math.min(frank, gina)}:${Math.max(frank, gina)}`, frank],
-  );
-  await app.sql("INSERT INTO chat_members (chat_id, user_id) VALUES ($1, $2), ($1, $3)", [chatId, frank, gina]);
+  const chatId = await directChat(frank, gina);
   const readPosition = async () =>
     (await app.sql<{ id: number }>("SELECT last_read_message_id AS id FROM chat_members WHERE chat_id = $1 AND user_id = $2", [chatId, gina]))[0].id;
   const newest = async () => (await app.sql<{ id: number }>("SELECT max(id) AS id FROM messages WHERE chat_id = $1", [chatId]))[0].id;

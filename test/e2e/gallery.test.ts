@@ -1,22 +1,17 @@
 // A person uploads photos through the gallery page, makes one their avatar and sees it in the navbar, in real Chromium.
 import assert from "node:assert/strict";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import sharp from "sharp";
-import { startTestApp, type TestApp } from "../helpers/app";
-import { launchBrowser, newPage, screenshot } from "../helpers/browser";
+import type { TestApp } from "../helpers/app";
+import { useAppAndBrowser, newPage, screenshot } from "../helpers/browser";
 import { assertMediaConsistent, imageRows } from "../gallery/helpers";
 
 let app: TestApp;
 let browser: Browser;
-let closeBrowser: () => Promise<void>;
-before(async () => {
-  app = await startTestApp();
-  ({ browser, close: closeBrowser } = await launchBrowser());
-});
-after(async () => {
-  await closeBrowser?.();
-  await app?.close();
+useAppAndBrowser((a, b) => {
+  app = a;
+  browser = b;
 });
 
 /** A photo-like JPEG: a sky gradient with a sun (drawn by sharp from an SVG made here, not uploaded as one). */

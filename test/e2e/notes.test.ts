@@ -1,21 +1,16 @@
 // A person keeps notes through the pages in real Chromium: add, edit, search and delete, with JavaScript
 // on (the delete confirm()) and off (the confirmation page).
 import assert from "node:assert/strict";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { startTestApp, type TestApp } from "../helpers/app";
-import { launchBrowser, newPage, screenshot } from "../helpers/browser";
+import type { TestApp } from "../helpers/app";
+import { useAppAndBrowser, newPage, screenshot } from "../helpers/browser";
 
 let app: TestApp;
 let browser: Browser;
-let closeBrowser: () => Promise<void>;
-before(async () => {
-  app = await startTestApp();
-  ({ browser, close: closeBrowser } = await launchBrowser());
-});
-after(async () => {
-  await closeBrowser?.();
-  await app?.close();
+useAppAndBrowser((a, b) => {
+  app = a;
+  browser = b;
 });
 
 async function signUp(page: Page, username: string) {

@@ -1,7 +1,9 @@
 // Real Chromium (Debian's package) driven by playwright-core, against a test app.
 import fs from "node:fs";
 import path from "node:path";
+import { after, before } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { startTestApp, type TestApp } from "./app";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -22,6 +24,25 @@ export async function launchBrowser(): Promise<{ browser: Browser; close(): Prom
       await browser.close();
     },
   };
+}
+
+/**
+ * A browser test file's app and Chromium: both started before its tests and closed after them. The callback
+ * hands them to the file's own variables once they exist.
+ */
+export function useAppAndBrowser(ready: (app: TestApp, browser: Browser) => void): void {
+  let app: TestApp | undefined;
+  let close: (() => Promise<void>) | undefined;
+  before(async () => {
+    app = await startTestApp();
+    const launched = await launchBrowser();
+    close = launched.close;
+    ready(app, launched.browser);
+  });
+  after(async () => {
+    await close?.();
+    await app?.close();
+  });
 }
 
 /** A fresh context (its own cookies) with console errors and CSP violations collected. */

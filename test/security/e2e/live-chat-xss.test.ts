@@ -5,24 +5,19 @@
 // because the CSP would block it: the DOM itself holds no injected element.
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { startTestApp, type TestApp } from "../../helpers/app";
+import type { TestApp } from "../../helpers/app";
 import { loggedInAgent, newCredentials, tokenFor } from "../../helpers/agent";
-import { launchBrowser, newPage, screenshot } from "../../helpers/browser";
+import { useAppAndBrowser, newPage, screenshot } from "../../helpers/browser";
 import { ask, connect, createGroup } from "../../chat/helpers";
 import { PAYLOADS } from "../markup";
 
 let app: TestApp;
 let browser: Browser;
-let closeBrowser: () => Promise<void>;
-before(async () => {
-  app = await startTestApp();
-  ({ browser, close: closeBrowser } = await launchBrowser());
-});
-after(async () => {
-  await closeBrowser?.();
-  await app?.close();
+useAppAndBrowser((a, b) => {
+  app = a;
+  browser = b;
 });
 
 /** Payloads that would leave a mark on window if they ever ran. */
