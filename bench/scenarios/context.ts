@@ -18,7 +18,7 @@ export interface Ctx {
   round: number;
   d: Durations;
   app: ServerProcess;
-  /** Started by S1 in round 1 (null when it could not start). */
+  /** Started by S1 in its first round, measured in every round. */
   baseline?: ServerProcess | null;
   startBaseline: () => Promise<ServerProcess>;
   db: BenchDatabase;
