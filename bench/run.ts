@@ -18,7 +18,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createBenchDatabase, postgresPids, type BenchDatabase } from "./lib/db";
+import { createBenchDatabase, postgresPids, settle, type BenchDatabase } from "./lib/db";
 import { freePort } from "../src/db/embedded";
 import { pinLoadGenerator, startServer, tail, type ProbeStats, type ServerProcess } from "./lib/proc";
 import { combineRounds, fmt, rowsTable, table, targetsTable, type Outcome, type Target } from "./lib/report";
@@ -266,6 +266,7 @@ async function main() {
         }
         o.elapsedS = (Date.now() - t0) / 1000;
         outcomes.push(o);
+        log(await settle(db!.pool));
         if (o.status !== "ok") log(`${s.id} ${o.status}: ${o.reason}`);
         if (app.pid && (await Promise.race([app.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 10))]))) {
           throw new Error(`the app exited during ${s.id}; last log lines:\n${tail(app.logFile)}`);
