@@ -16,7 +16,7 @@ import { formatDateTime } from "../src/views";
 
 const COOKIE = "hromada.sid";
 
-const HEADERS: Record<string, string> = {
+export const HEADERS: Record<string, string> = {
   "Content-Security-Policy":
     "default-src 'self';base-uri 'self';font-src 'self' data:;form-action 'self';frame-ancestors 'none';img-src 'self' data: blob:;object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self';connect-src 'self'",
   "Cross-Origin-Opener-Policy": "same-origin",
@@ -72,19 +72,19 @@ function sessionId(cookieHeader: string | undefined, secret: string): string | n
   return unsign(raw.slice(2), secret);
 }
 
-const SESSION_SQL = 'SELECT sess FROM "session" WHERE sid = $1 AND expire >= to_timestamp($2)';
+export const SESSION_SQL = 'SELECT sess FROM "session" WHERE sid = $1 AND expire >= to_timestamp($2)';
 const UNREAD_SQL =
   "(SELECT coalesce(sum((SELECT count(*)::int FROM (SELECT 1 FROM messages um WHERE um.chat_id = utm.chat_id AND um.id > utm.last_read_message_id LIMIT 100) unread_rows)), 0)::int FROM chat_members utm WHERE utm.user_id = u.id)";
-const USER_SQL =
+export const USER_SQL =
   "SELECT u.id, u.username, u.email, u.gallery_id, u.profile_picture_id, u.is_active, u.is_staff, u.created_at, u.last_login, " +
   "pp.id AS pp_id, pp.gallery_id AS pp_gallery_id, pp.owner_id AS pp_owner_id, pp.path AS pp_path, pp.thumb_path AS pp_thumb_path, " +
   "pp.width AS pp_width, pp.height AS pp_height, pp.bytes AS pp_bytes, pp.original_name AS pp_original_name, pp.created_at AS pp_created_at, " +
   `${UNREAD_SQL} AS unread_total ` +
   "FROM users u LEFT JOIN images pp ON pp.id = u.profile_picture_id WHERE u.id = $1 AND u.is_active = true";
-const NOTES_SQL =
+export const NOTES_SQL =
   "SELECT n.id, n.data, n.date, n.updated_at, n.user_id, count(*) OVER () AS total FROM notes n WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT 20 OFFSET 0";
 
-interface UserRow {
+export interface UserRow {
   id: number;
   username: string;
   is_staff: boolean;
@@ -92,7 +92,7 @@ interface UserRow {
   unread_total: number;
 }
 
-interface NoteRow {
+export interface NoteRow {
   id: number;
   data: string;
   date: Date;

@@ -11,6 +11,7 @@
 //   npm run bench -- --app ../other     measure the app in another checkout (A/B of a change), same harness
 //   npm run bench -- --members 1000    chat members for S4 (default 1000; 200 with --quick)
 //   npm run bench -- --no-pin          no taskset pinning
+//   npm run bench -- --floor           S1 also measures the stack floor (bench/stack-floor.ts): the fixed stack, none of our code
 //   npm run bench -- --pin-postgres    the embedded Postgres on the load generator's CPU too (the server's CPU is its own)
 //   npm run bench -- --log-level info  the app's LOG_LEVEL (default: info, as in production; logs go to a file)
 import { execFileSync, spawnSync } from "node:child_process";
@@ -53,12 +54,14 @@ interface Args {
   members: number;
   /** The checkout whose app is measured (default: this one). */
   appRoot: string;
+  /** S1 also measures the stack floor (bench/stack-floor.ts). */
+  floor: boolean;
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, only: new Set(SCENARIOS.map((s) => s.id)), profile: false, rounds: 0, pin: true, pinPostgres: false, logLevel: "info", members: 0, appRoot: ROOT };
+  const a: Args = { quick: false, only: new Set(SCENARIOS.map((s) => s.id)), profile: false, rounds: 0, pin: true, pinPostgres: false, logLevel: "info", members: 0, appRoot: ROOT, floor: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -70,6 +73,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === "--profile") a.profile = true;
     else if (arg === "--no-pin") a.pin = false;
     else if (arg === "--pin-postgres") a.pinPostgres = true;
+    else if (arg === "--floor") a.floor = true;
     else if (arg.startsWith("--only")) {
       const ids = value().toUpperCase().split(",").map((s) => s.trim()).filter(Boolean);
       const unknown = ids.filter((id) => !SCENARIOS.some((s) => s.id === id));
@@ -139,8 +143,9 @@ async function main() {
   let db: BenchDatabase | undefined;
   let app: ServerProcess | undefined;
   let baseline: ServerProcess | undefined;
+  let floor: ServerProcess | undefined;
   const cleanup = async () => {
-    await Promise.allSettled([app?.stop(), baseline?.stop()]);
+    await Promise.allSettled([app?.stop(), baseline?.stop(), floor?.stop()]);
     await db?.drop().catch(() => {});
     fs.rmSync(tmpDir, { recursive: true, force: true });
   };
@@ -210,25 +215,27 @@ async function main() {
     if (check.status !== 200) throw new Error(`a copied session is not accepted by the app (GET / answered ${check.status})`);
     log(`seeded ${seed.members.length + 5} users, ${seed.smallChats.length + 1} chats, ${memberCookies.size + 4} sessions`);
 
+    /** A comparison server for S1 (bench/<script>.ts), pinned like the app, on the same database and secret. */
+    const startReference = async (script: string, what: string) => {
+      const port = await freePort();
+      log(`starting ${what} (bench/${script}.ts) on port ${port}`);
+      return startServer({
+        name: script,
+        script: [path.join(__dirname, `${script}.ts`)],
+        nodeFlags: ["--require", "tsx/cjs"],
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", PORT: String(port), DATABASE_URL: db!.url, SESSION_SECRET: secret },
+        port,
+        pinning,
+        logFile: path.join(RESULTS, `${script}.log`),
+      });
+    };
     const ctx: Ctx = {
       quick: args.quick,
       round: 1,
       d,
       app,
-      startBaseline: async () => {
-        const port = await freePort();
-        log(`starting the raw baseline (bench/baseline.ts) on port ${port}`);
-        baseline = await startServer({
-          name: "baseline",
-          script: [path.join(__dirname, "baseline.ts")],
-          nodeFlags: ["--require", "tsx/cjs"],
-          env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", PORT: String(port), DATABASE_URL: db!.url, SESSION_SECRET: secret },
-          port,
-          pinning,
-          logFile: path.join(RESULTS, "baseline.log"),
-        });
-        return baseline;
-      },
+      startBaseline: async () => (baseline = await startReference("baseline", "the raw baseline")),
+      startFloor: args.floor ? async () => (floor = await startReference("stack-floor", "the stack floor")) : undefined,
       db,
       seed,
       secret,
@@ -294,7 +301,7 @@ async function main() {
       targets.push({ scenario: "MEM", what: "RSS growth between rounds", target: "< 10%", actual: fullRound ? "one round only (--rounds 1)" : "needs all of S1-S5 (--only given)", met: null });
     }
 
-    await Promise.allSettled([app.stop(), baseline?.stop()]);
+    await Promise.allSettled([app.stop(), baseline?.stop(), floor?.stop()]);
     console.log("");
     console.log(`Hromada benchmark: ${new Date().toISOString()}, commit ${gitCommit(args.appRoot)}, node ${process.version}, ${os.cpus()[0]?.model ?? "cpu"} x${os.cpus().length}`);
     console.log(`${pinning.description}`);

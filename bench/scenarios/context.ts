@@ -21,6 +21,9 @@ export interface Ctx {
   /** Started by S1 in its first round, measured in every round. */
   baseline?: ServerProcess | null;
   startBaseline: () => Promise<ServerProcess>;
+  /** With --floor: the stack floor (bench/stack-floor.ts), started by S1 in its first round. */
+  startFloor?: () => Promise<ServerProcess>;
+  floor?: ServerProcess | null;
   db: BenchDatabase;
   seed: Seed;
   secret: string;

@@ -96,6 +96,29 @@ export async function runS1(ctx: Ctx): Promise<Outcome> {
     }
   }
 
+  // --floor: the same page from the fixed stack with none of our code (bench/stack-floor.ts), measured the
+  // same way: how close to the baseline any app on this stack can get.
+  if (ctx.startFloor && ctx.floor !== null) {
+    try {
+      ctx.floor ??= await ctx.startFloor();
+      const fpage = await fetch(ctx.floor.url + "/", { headers }).then(async (r) => ({ status: r.status, text: await r.text() }));
+      const diff = fpage.status === 200 ? htmlDifference(page.text, fpage.text) : `stack floor answered ${fpage.status}`;
+      if (diff && ctx.round === 1) ctx.log(`WARNING: the stack floor's page differs from the app's:\n${diff}`);
+      if (ctx.d.warmS) await load(ctx.floor, ctx.d.warmS);
+      const floor = await load(ctx.floor);
+      out.data.floor = floor;
+      const base = out.data.baseline as LoadResult | undefined;
+      out.rows.push(loadRow("S1", `GET / stack floor, ${S1_CONNECTIONS} conn`, floor, "req/s", [
+        diff ? "HTML DIFFERS" : "same HTML",
+        ...(base ? [`floor / baseline ${fmt.pct(floor.rps / base.rps)}`] : []),
+        `app / floor ${fmt.pct(app.rps / floor.rps)}`,
+      ]));
+    } catch (err) {
+      ctx.floor = null;
+      ctx.log(`stack floor failed: ${String(err)}`);
+    }
+  }
+
   // The probe: GET / at a fixed rate. Its rate is fixed in round 1 so both rounds do the same work.
   if (!ctx.probe.rate) ctx.probe.rate = Math.max(10, Math.round((app.rps * PROBE_SHARE) / 10) * 10);
   const probe = await runProbe(ctx, ctx.d.measureS);

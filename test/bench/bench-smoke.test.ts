@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { Pool } from "pg";
 import { createBaselineHandler } from "../../bench/baseline";
+import { createFloorApp } from "../../bench/stack-floor";
 import { htmlDifference } from "../../bench/lib/html";
 import { Browser, logIn } from "../../bench/lib/http";
 import { mintSessions, noteTexts, SESSION_COOKIE, signedCookieValue, type LoggedIn } from "../../bench/lib/seed";
@@ -21,6 +22,8 @@ let app: TestApp;
 let pool: Pool;
 let baseline: http.Server;
 let baselineUrl: string;
+let floor: http.Server;
+let floorUrl: string;
 let user: LoggedIn;
 
 const noteBodies = (html: string) => [...html.matchAll(/<div class="note-body">([\s\S]*?)<\/div>/g)].map((m) => m[1]);
@@ -49,6 +52,9 @@ before(async () => {
   baseline = http.createServer(createBaselineHandler(pool, SECRET));
   await new Promise<void>((resolve) => baseline.listen(0, "127.0.0.1", resolve));
   baselineUrl = `http://127.0.0.1:${(baseline.address() as AddressInfo).port}`;
+  floor = http.createServer(createFloorApp(pool, SECRET));
+  await new Promise<void>((resolve) => floor.listen(0, "127.0.0.1", resolve));
+  floorUrl = `http://127.0.0.1:${(floor.address() as AddressInfo).port}`;
 
   const creds = newCredentials("bench");
   const created = await app.deps.auth.signup(creds);
@@ -66,10 +72,12 @@ before(async () => {
 });
 
 after(async () => {
-  await new Promise((resolve) => {
-    baseline.close(resolve);
-    baseline.closeAllConnections();
-  });
+  for (const server of [baseline, floor]) {
+    await new Promise((resolve) => {
+      server.close(resolve);
+      server.closeAllConnections();
+    });
+  }
   await pool.end();
   await app.close();
 });
@@ -105,6 +113,30 @@ describe("bench/baseline.ts", () => {
         assert.equal(res.location, "/login");
       }
     }
+  });
+});
+
+describe("bench/stack-floor.ts", () => {
+  it("serves the same home page as the app from the same session, through the fixed stack", async () => {
+    const fromApp = await get(app.url + "/", user.cookie);
+    const fromFloor = await get(floorUrl + "/", user.cookie);
+    assert.equal(fromFloor.status, 200);
+    assert.equal(htmlDifference(fromApp.text, fromFloor.text), null, "update bench/stack-floor.ts's context to match the app's");
+    assert.deepEqual(noteBodies(fromFloor.text), noteBodies(fromApp.text));
+    const token = (await app.sql<{ t: string }>("SELECT sess::json ->> 'csrfToken' AS t FROM session WHERE (sess::json -> 'passport' ->> 'user') = $1", [String(user.id)]))[0].t;
+    assert.ok(fromFloor.text.includes(`name="_csrf" value="${token}"`), "the session's own CSRF token");
+  });
+
+  it("sends a visitor without a valid session to the login page, and writes no session", async () => {
+    const before = await app.sql("SELECT sid, sess::text AS sess, expire FROM session ORDER BY sid");
+    const forged = `${SESSION_COOKIE}=${signedCookieValue("no-such-session-id-000000000000", SECRET)}`;
+    for (const cookie of [undefined, forged]) {
+      const res = await get(floorUrl + "/", cookie);
+      assert.equal(res.status, 303);
+      assert.equal(res.location, "/login");
+    }
+    assert.equal((await get(floorUrl + "/", user.cookie)).status, 200);
+    assert.deepEqual(await app.sql("SELECT sid, sess::text AS sess, expire FROM session ORDER BY sid"), before);
   });
 });
 

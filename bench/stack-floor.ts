@@ -1,0 +1,95 @@
+// The stack floor for S1 (`npm run bench -- --floor`): what the issue's fixed stack costs for the home page
+// with none of Hromada's own code. Express 5, express-session with connect-pg-simple (the app's options: same
+// cookie, secret and table, no touch), passport's session strategy with a deserializeUser that runs the
+// baseline's user query through pg, and nunjucks rendering the app's own templates (views/, compiled once)
+// from the baseline's notes query. Left out on purpose, because they are the app's choices rather than the
+// stack's: request logging (pino-http), helmet (the same headers are set from a constant, as the baseline
+// does), CSRF middleware (the token is read from the session), body parsers, TypeORM.
+// If this server is itself far below 50% of the raw baseline, no app built on the stack can reach it.
+import http from "node:http";
+import path from "node:path";
+import connectPgSimple from "connect-pg-simple";
+import express from "express";
+import session from "express-session";
+import nunjucks from "nunjucks";
+import passport from "passport";
+import { Pool } from "pg";
+import { NOTE_MAX_CHARS, NOTE_RULES, SEARCH_MAX_CHARS } from "../src/notes/notes.schemas";
+import { registerFilters } from "../src/views";
+import { HEADERS, NOTES_SQL, USER_SQL, type NoteRow, type UserRow } from "./baseline";
+
+const COOKIE = "hromada.sid";
+const VIEWS = path.join(__dirname, "..", "views");
+
+interface FloorUser {
+  id: number;
+  username: string;
+  isStaff: boolean;
+  unreadTotal: number;
+  profilePicture: { thumbPath: string } | null;
+}
+
+export function createFloorApp(pool: Pool, secret: string): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  const env = nunjucks.configure(VIEWS, { autoescape: true, express: app, noCache: false });
+  registerFilters(env);
+
+  const PgStore = connectPgSimple(session);
+  const store = new PgStore({ pool, tableName: "session", createTableIfMissing: false, disableTouch: true, pruneSessionInterval: false });
+  const pp = new passport.Passport();
+  pp.serializeUser((user, done) => done(null, (user as FloorUser).id));
+  pp.deserializeUser((id: number, done) => {
+    pool.query<UserRow>(USER_SQL, [id]).then(
+      ({ rows: [u] }) =>
+        // The few fields the templates read (the app's User entity is the declared type of req.user).
+        done(null, (u ? { id: u.id, username: u.username, isStaff: u.is_staff, unreadTotal: u.unread_total, profilePicture: u.pp_thumb_path ? { thumbPath: u.pp_thumb_path } : null } : false) as never),
+      done,
+    );
+  });
+
+  app.get("/healthz", (_req, res) => void res.send("ok"));
+  app.use(session({
+    name: COOKIE, secret, store, resave: false, saveUninitialized: false, rolling: false,
+    cookie: { httpOnly: true, sameSite: "lax", secure: false, maxAge: 14 * 24 * 3600 * 1000 },
+  }));
+  app.use(pp.initialize());
+  app.use(pp.session());
+  app.get("/", (req, res, next) => {
+    const user = req.user as FloorUser | undefined;
+    if (!user) return res.redirect(303, "/login");
+    pool.query<NoteRow>(NOTES_SQL, [user.id]).then(({ rows }) => {
+      const token = (req.session as unknown as { csrfToken?: string }).csrfToken ?? "";
+      res.set(HEADERS);
+      res.render("notes/index.njk", {
+        currentUser: user, currentPath: req.path, csrfToken: () => token, takeFlashes: () => [],
+        notes: rows.map((r) => ({ id: r.id, data: r.data, date: r.date, updatedAt: r.updated_at })),
+        total: rows.length ? Number(rows[0].total) : 0,
+        pagination: { page: 1, pages: 1, links: [] },
+        values: {}, errors: {},
+        noteRules: NOTE_RULES, noteMaxChars: NOTE_MAX_CHARS, searchMaxChars: SEARCH_MAX_CHARS,
+      });
+    }, next);
+  });
+  return app;
+}
+
+if (require.main === module) {
+  const url = process.env.DATABASE_URL;
+  const secret = process.env.SESSION_SECRET;
+  if (!url || !secret) {
+    console.error("stack floor: DATABASE_URL and SESSION_SECRET are required");
+    process.exit(78);
+  }
+  const pool = new Pool({ connectionString: url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+  pool.on("error", (err) => console.error("stack floor: idle database connection failed:", err.message));
+  const server = http.createServer(createFloorApp(pool, secret));
+  server.keepAliveTimeout = 5000;
+  server.listen(Number(process.env.PORT ?? 3101), process.env.HOST ?? "127.0.0.1", () => console.log(`stack floor listening on ${process.env.PORT}`));
+  const stop = () => {
+    server.close(() => void pool.end().then(() => process.exit(0)));
+    server.closeAllConnections();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
