@@ -105,7 +105,10 @@ export async function runS1(ctx: Ctx): Promise<Outcome> {
       const diff = fpage.status === 200 ? htmlDifference(page.text, fpage.text) : `stack floor answered ${fpage.status}`;
       if (diff && ctx.round === 1) ctx.log(`WARNING: the stack floor's page differs from the app's:\n${diff}`);
       if (ctx.d.warmS) await load(ctx.floor, ctx.d.warmS);
+      const profiling = ctx.profileDir && ctx.round === 1;
+      if (profiling) await ctx.floor.profileStart();
       const floor = await load(ctx.floor);
+      if (profiling) await ctx.floor.profileStop(path.join(ctx.profileDir!, "stack-floor-S1.cpuprofile"));
       out.data.floor = floor;
       const base = out.data.baseline as LoadResult | undefined;
       out.rows.push(loadRow("S1", `GET / stack floor, ${S1_CONNECTIONS} conn`, floor, "req/s", [

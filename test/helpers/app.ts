@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
 import { createApp, type HromadaApp } from "../../src/app";
 import { loadConfig, type Config } from "../../src/config";
 import { createDataSource, openDatabase, poolOf } from "../../src/db/data-source";
@@ -19,8 +20,8 @@ export interface TestApp extends HromadaApp {
   close(): Promise<void>;
 }
 
-/** env: extra environment variables, as strings, e.g. { LOGIN_RATE_LIMIT: "3" }. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/** env: extra environment variables, as strings, e.g. { LOGIN_RATE_LIMIT: "3" }; logger: instead of the app's own (to read what it logs). */
+export async function startTestApp(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-test-"));
   const config = loadConfig({
@@ -41,7 +42,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   fs.mkdirSync(config.mediaRoot, { recursive: true });
   const ds = createDataSource({ url: db.url, poolSize: config.databasePoolSize });
   await openDatabase(ds, { migrate: false });
-  const logger = createLogger(config);
+  const logger = options.logger ?? createLogger(config);
   const built = createApp({ config, logger, ds, sessionSecret: "test-secret-0123456789abcdef0123456789" });
   await new Promise<void>((resolve) => built.server.listen(0, "127.0.0.1", resolve));
   const { port } = built.server.address() as AddressInfo;
