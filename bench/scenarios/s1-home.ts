@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { htmlDifference } from "../lib/html";
 import { runLoad, runPaced, type LoadResult } from "../lib/load";
+import type { ServerProcess } from "../lib/proc";
 import { fmt, type Outcome, type Row, type Target } from "../lib/report";
 import { sidOf, SESSION_COOKIE } from "../lib/seed";
 import { PROBE_CONNECTIONS, PROBE_SHARE, S1_CONNECTIONS, type Ctx } from "./context";
@@ -63,37 +64,39 @@ export async function runS1(ctx: Ctx): Promise<Outcome> {
     { scenario: "S1", what: "no session write on page views", target: "row unchanged", actual: sessionUntouched ? "unchanged" : "CHANGED", met: sessionUntouched },
   ];
 
+  /** A comparison server, measured like the app: its page compared with the app's, warm-up, (profile,) load. */
+  const measure = async (server: ServerProcess, name: string) => {
+    const other = await fetch(server.url + "/", { headers }).then(async (r) => ({ status: r.status, text: await r.text() }));
+    const diff = other.status === 200 ? htmlDifference(page.text, other.text) : `${name} answered ${other.status}`;
+    // Both pages side by side for `diff` when they drift apart.
+    fs.writeFileSync(path.join(__dirname, "..", "results", "home-app.html"), page.text);
+    fs.writeFileSync(path.join(__dirname, "..", "results", `home-${name}.html`), other.text);
+    if (diff && ctx.round === 1) ctx.log(`WARNING: the ${name}'s page differs from the app's, so the ratio compares different work:\n${diff}`);
+    if (ctx.d.warmS) await load(server, ctx.d.warmS);
+    const profiling = ctx.profileDir && ctx.round === 1;
+    if (profiling) await server.profileStart();
+    const result = await load(server);
+    if (profiling) await server.profileStop(path.join(ctx.profileDir!, `${name}-S1.cpuprofile`));
+    return { result, diff };
+  };
+
   // The raw baseline, on the same CPU, database and session, right after the app in every round: the two
   // numbers of a ratio come from the same minutes of this VM (whose speed drifts by up to ~1.5x), and in
   // later rounds both are warm (the app, with far more code to compile, gains more from it than the baseline).
-  {
-    try {
-      ctx.baseline ??= await ctx.startBaseline();
-      const bpage = await fetch(ctx.baseline.url + "/", { headers }).then(async (r) => ({ status: r.status, text: await r.text() }));
-      const diff = bpage.status === 200 ? htmlDifference(page.text, bpage.text) : `baseline answered ${bpage.status}`;
-      out.data.baselineHtmlMatches = diff === null;
-      // Both pages side by side for `diff` when they drift apart.
-      fs.writeFileSync(path.join(__dirname, "..", "results", "home-app.html"), page.text);
-      fs.writeFileSync(path.join(__dirname, "..", "results", "home-baseline.html"), bpage.text);
-      if (diff) {
-        out.data.baselineHtmlDifference = diff;
-        if (ctx.round === 1) ctx.log(`WARNING: the baseline's page differs from the app's, so the ratio compares different work:\n${diff}`);
-      }
-      if (ctx.d.warmS) await load(ctx.baseline, ctx.d.warmS);
-      const profiling = ctx.profileDir && ctx.round === 1;
-      if (profiling) await ctx.baseline.profileStart();
-      const base = await load(ctx.baseline);
-      if (profiling) await ctx.baseline.profileStop(path.join(ctx.profileDir!, "baseline-S1.cpuprofile"));
-      out.data.baseline = base;
-      out.rows.push(loadRow("S1", `GET / raw baseline, ${S1_CONNECTIONS} conn`, base, "req/s", [diff ? "HTML DIFFERS" : "same HTML"]));
-      const ratio = app.rps / base.rps;
-      out.data.ratio = ratio;
-      targets.unshift({ scenario: "S1", what: "app / raw baseline req/s", target: ">= 50%", actual: `${fmt.pct(ratio)} (${fmt.n(app.rps)} / ${fmt.n(base.rps)})`, met: diff === null && app.errors === 0 && ratio >= 0.5 });
-    } catch (err) {
-      out.data.baselineError = String(err);
-      ctx.log(`baseline failed: ${String(err)}`);
-      targets.unshift({ scenario: "S1", what: "app / raw baseline req/s", target: ">= 50%", actual: `baseline failed: ${String(err).slice(0, 80)}`, met: null });
-    }
+  try {
+    ctx.baseline ??= await ctx.startBaseline();
+    const { result: base, diff } = await measure(ctx.baseline, "baseline");
+    out.data.baselineHtmlMatches = diff === null;
+    if (diff) out.data.baselineHtmlDifference = diff;
+    out.data.baseline = base;
+    out.rows.push(loadRow("S1", `GET / raw baseline, ${S1_CONNECTIONS} conn`, base, "req/s", [diff ? "HTML DIFFERS" : "same HTML"]));
+    const ratio = app.rps / base.rps;
+    out.data.ratio = ratio;
+    targets.unshift({ scenario: "S1", what: "app / raw baseline req/s", target: ">= 50%", actual: `${fmt.pct(ratio)} (${fmt.n(app.rps)} / ${fmt.n(base.rps)})`, met: diff === null && app.errors === 0 && ratio >= 0.5 });
+  } catch (err) {
+    out.data.baselineError = String(err);
+    ctx.log(`baseline failed: ${String(err)}`);
+    targets.unshift({ scenario: "S1", what: "app / raw baseline req/s", target: ">= 50%", actual: `baseline failed: ${String(err).slice(0, 80)}`, met: null });
   }
 
   // --floor: the same page from the fixed stack with none of our code (bench/stack-floor.ts), measured the
@@ -101,14 +104,7 @@ export async function runS1(ctx: Ctx): Promise<Outcome> {
   if (ctx.startFloor && ctx.floor !== null) {
     try {
       ctx.floor ??= await ctx.startFloor();
-      const fpage = await fetch(ctx.floor.url + "/", { headers }).then(async (r) => ({ status: r.status, text: await r.text() }));
-      const diff = fpage.status === 200 ? htmlDifference(page.text, fpage.text) : `stack floor answered ${fpage.status}`;
-      if (diff && ctx.round === 1) ctx.log(`WARNING: the stack floor's page differs from the app's:\n${diff}`);
-      if (ctx.d.warmS) await load(ctx.floor, ctx.d.warmS);
-      const profiling = ctx.profileDir && ctx.round === 1;
-      if (profiling) await ctx.floor.profileStart();
-      const floor = await load(ctx.floor);
-      if (profiling) await ctx.floor.profileStop(path.join(ctx.profileDir!, "stack-floor-S1.cpuprofile"));
+      const { result: floor, diff } = await measure(ctx.floor, "stack-floor");
       out.data.floor = floor;
       const base = out.data.baseline as LoadResult | undefined;
       out.rows.push(loadRow("S1", `GET / stack floor, ${S1_CONNECTIONS} conn`, floor, "req/s", [
