@@ -11,7 +11,8 @@
 // It only renders page 1 (no pager) and ignores flash messages: the S1 user has 20 notes and no flashes.
 import crypto from "node:crypto";
 import http from "node:http";
-import { Pool } from "pg";
+import type { Pool } from "pg";
+import { serveFromEnv } from "./lib/serve";
 import { formatDateTime } from "../src/views";
 
 const COOKIE = "hromada.sid";
@@ -272,24 +273,4 @@ export function createBaselineHandler(pool: Pool, secret: string): http.RequestL
   };
 }
 
-if (require.main === module) {
-  const url = process.env.DATABASE_URL;
-  const secret = process.env.SESSION_SECRET;
-  if (!url || !secret) {
-    console.error("baseline: DATABASE_URL and SESSION_SECRET are required");
-    process.exit(78);
-  }
-  const pool = new Pool({ connectionString: url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
-  pool.on("error", (err) => console.error("baseline: idle database connection failed:", err.message));
-  const server = http.createServer(createBaselineHandler(pool, secret));
-  server.keepAliveTimeout = 5000;
-  server.listen(Number(process.env.PORT ?? 3100), process.env.HOST ?? "127.0.0.1", () => {
-    console.log(`baseline listening on ${process.env.PORT}`);
-  });
-  const stop = () => {
-    server.close(() => void pool.end().then(() => process.exit(0)));
-    server.closeAllConnections();
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
-}
+if (require.main === module) serveFromEnv("baseline", createBaselineHandler);

@@ -6,14 +6,14 @@
 // stack's: request logging (pino-http), helmet (the same headers are set from a constant, as the baseline
 // does), CSRF middleware (the token is read from the session), body parsers, TypeORM.
 // If this server is itself far below 50% of the raw baseline, no app built on the stack can reach it.
-import http from "node:http";
 import path from "node:path";
 import connectPgSimple from "connect-pg-simple";
 import express from "express";
 import session from "express-session";
 import nunjucks from "nunjucks";
 import passport from "passport";
-import { Pool } from "pg";
+import type { Pool } from "pg";
+import { serveFromEnv } from "./lib/serve";
 import { NOTE_MAX_CHARS, NOTE_RULES, SEARCH_MAX_CHARS } from "../src/notes/notes.schemas";
 import { registerFilters } from "../src/views";
 import { HEADERS, NOTES_SQL, USER_SQL, type NoteRow, type UserRow } from "./baseline";
@@ -74,22 +74,4 @@ export function createFloorApp(pool: Pool, secret: string): express.Express {
   return app;
 }
 
-if (require.main === module) {
-  const url = process.env.DATABASE_URL;
-  const secret = process.env.SESSION_SECRET;
-  if (!url || !secret) {
-    console.error("stack floor: DATABASE_URL and SESSION_SECRET are required");
-    process.exit(78);
-  }
-  const pool = new Pool({ connectionString: url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
-  pool.on("error", (err) => console.error("stack floor: idle database connection failed:", err.message));
-  const server = http.createServer(createFloorApp(pool, secret));
-  server.keepAliveTimeout = 5000;
-  server.listen(Number(process.env.PORT ?? 3101), process.env.HOST ?? "127.0.0.1", () => console.log(`stack floor listening on ${process.env.PORT}`));
-  const stop = () => {
-    server.close(() => void pool.end().then(() => process.exit(0)));
-    server.closeAllConnections();
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
-}
+if (require.main === module) serveFromEnv("stack floor", createFloorApp);
