@@ -99,19 +99,16 @@ export function targetsTable(targets: Target[]): string {
 export function combineRounds(perRound: Target[][]): Target[] {
   if (perRound.length <= 1) return perRound[0] ?? [];
   const key = (t: Target) => `${t.scenario}\u0000${t.what}`;
-  const order: string[] = [];
+  // A Map keeps first-seen order: the table lists targets as the scenarios produced them.
   const byKey = new Map<string, (Target | undefined)[]>();
   perRound.forEach((targets, i) => {
     for (const t of targets) {
-      if (!byKey.has(key(t))) {
-        order.push(key(t));
-        byKey.set(key(t), Array(perRound.length).fill(undefined));
-      }
-      byKey.get(key(t))![i] = t;
+      let each = byKey.get(key(t));
+      if (!each) byKey.set(key(t), (each = Array(perRound.length).fill(undefined)));
+      each[i] = t;
     }
   });
-  return order.map((k) => {
-    const each = byKey.get(k)!;
+  return [...byKey.values()].map((each) => {
     const first = each.find((t) => t)!;
     const judged = each.filter((t): t is Target => t !== undefined && t.met !== null);
     const met = judged.length === 0 ? null : judged.filter((t) => t.met).length * 2 > judged.length;

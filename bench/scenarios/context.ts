@@ -19,9 +19,9 @@ export interface Ctx {
   d: Durations;
   app: ServerProcess;
   /** Started by S1 in its first round, measured in every round. */
-  baseline?: ServerProcess | null;
+  baseline?: ServerProcess;
   startBaseline: () => Promise<ServerProcess>;
-  /** With --floor: the stack floor (bench/stack-floor.ts), started by S1 in its first round. */
+  /** With --floor: the stack floor (bench/stack-floor.ts), started by S1 in its first round; null once it failed. */
   startFloor?: () => Promise<ServerProcess>;
   floor?: ServerProcess | null;
   db: BenchDatabase;
