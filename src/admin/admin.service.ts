@@ -4,7 +4,7 @@ import type { EntityManager } from "typeorm";
 import type { AppDeps } from "../deps";
 import { removeMediaFiles } from "../gallery/media-files";
 import { HttpError, notFound } from "../http/errors";
-import { destroyUserSessions } from "../http/session";
+import { Session } from "../auth/session.entity";
 import { AuditLog } from "./audit-log.entity";
 
 export const PAGE_SIZE = 25;
@@ -346,7 +346,7 @@ export class AdminService {
     // Sockets first, by the user's room (every socket of theirs, whatever became of its session row): they need no
     // database, so a failure to delete the sessions below cannot leave a deactivated user chatting live.
     this.deps.realtime.disconnectUser(userId);
-    const sids = await destroyUserSessions(this.deps.pool, userId);
+    const sids = await Session.destroyForUser(userId);
     this.deps.realtime.disconnectSessions(sids);
   }
 

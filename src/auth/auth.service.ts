@@ -1,10 +1,9 @@
 // Accounts: sign-up, credential checks, profile and password changes.
 import bcrypt from "bcrypt";
 import type { DataSource } from "typeorm";
-import { poolOf } from "../db/data-source";
 import { Gallery } from "../gallery/gallery.entity";
 import { HttpError } from "../http/errors";
-import { destroyUserSessions } from "../http/session";
+import { Session } from "./session.entity";
 import { User } from "./user.entity";
 
 export class FieldError extends HttpError {
@@ -108,19 +107,10 @@ export class AuthService {
    */
   async setPassword(userId: number, next: string, keepSid: string): Promise<string[]> {
     const hash = await this.hashPassword(next);
-    const client = await poolOf(this.ds).connect();
-    try {
-      await client.query("BEGIN");
-      await client.query("UPDATE users SET password_hash = $2 WHERE id = $1", [userId, hash]);
-      const ended = await destroyUserSessions(client, userId, keepSid);
-      await client.query("COMMIT");
-      return ended;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    return this.ds.transaction(async (em) => {
+      await em.update(User, { id: userId }, { passwordHash: hash });
+      return Session.destroyForUser(userId, keepSid, em);
+    });
   }
 }
 

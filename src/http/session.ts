@@ -5,7 +5,7 @@ import crypto from "node:crypto";
 import connectPgSimple from "connect-pg-simple";
 import session from "express-session";
 import type { RequestHandler } from "express";
-import type { Pool, PoolClient } from "pg";
+import type { Pool } from "pg";
 import type { Config } from "../config";
 
 declare module "express-session" {
@@ -78,12 +78,3 @@ export const slidingExpiry: RequestHandler = (req, _res, next) => {
   }
   next();
 };
-
-/** All sessions of a user except, optionally, the current one: used on password change, deactivation, deletion. A PoolClient runs it inside the caller's transaction. */
-export async function destroyUserSessions(db: Pool | PoolClient, userId: number, exceptSid?: string): Promise<string[]> {
-  const { rows } = await db.query<{ sid: string }>(
-    `DELETE FROM session WHERE (sess -> 'passport' ->> 'user') = $1 AND sid <> $2 RETURNING sid`,
-    [String(userId), exceptSid ?? ""],
-  );
-  return rows.map((r) => r.sid);
-}
