@@ -43,7 +43,7 @@ export interface CreateAppOptions {
 export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAppOptions) {
   const pool = poolOf(ds);
   const auth = new AuthService(ds, config.bcryptCost);
-  const pp = configurePassport(auth);
+  const pp = configurePassport();
   const session = createSessionMiddleware({ config, pool, secret: sessionSecret });
   const app = express();
   const server = http.createServer(app);
@@ -93,7 +93,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(templateLocals);
   app.use(saveBeforeRedirect);
 
-  app.use(createAuthRouter(deps, pp));
+  app.use(createAuthRouter(deps));
   app.use(createProfileRouter(deps));
   app.use(createNotesRouter(deps));
   app.use(createChatRouter(deps, io));

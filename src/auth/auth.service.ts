@@ -3,6 +3,7 @@ import bcrypt from "bcrypt";
 import type { DataSource } from "typeorm";
 import { Gallery } from "../gallery/gallery.entity";
 import { HttpError } from "../http/errors";
+import type { LoginLimits } from "../http/rate-limit";
 import { Session } from "./session.entity";
 import { User } from "./user.entity";
 
@@ -17,6 +18,8 @@ export interface SignupInput {
   email: string;
   password: string;
 }
+
+export type LoginOutcome = { user: User } | { user: null; limited: boolean };
 
 export class AuthService {
   /**
@@ -70,7 +73,30 @@ export class AuthService {
 
   /** The user for these credentials, or null. Same work whether or not the account exists. */
   async verifyCredentials(login: string, password: string): Promise<User | null> {
-    const user = await User.findByLogin(login, true);
+    return this.matchPassword(await User.findByLogin(login, true), password);
+  }
+
+  /**
+   * A login under the failure limits. The per-account counter belongs to the account, whichever of its names was
+   * typed; a name that matches no account gets a counter of its own (keyed by the name as typed, normalised), so
+   * both kinds of name take the same steps and get the same answers. Only failures count (see FailureLimit).
+   */
+  async attemptLogin(login: string, password: string, ip: string, limits: LoginLimits): Promise<LoginOutcome> {
+    const found = await User.findByLogin(login, true);
+    const keys = { ip, account: found ? `user:${found.id}` : `name:${login.trim().toLowerCase()}` };
+    if (await limits.reached(keys)) return { user: null, limited: true };
+    const user = await this.matchPassword(found, password);
+    if (!user) return { user: null, limited: await limits.fail(keys) };
+    // Guesses sent at once all pass the check above before any has failed. Only those answered while the limits
+    // still allow it tell the sender anything: a right one answered after the others used the limit up is refused
+    // like them, so sending many at once buys no more guesses than sending them one by one.
+    if (await limits.reached(keys)) return { user: null, limited: true };
+    await limits.succeeded(keys);
+    return { user };
+  }
+
+  /** Same work (one bcrypt comparison) whether or not there is a user. */
+  private async matchPassword(user: User | null, password: string): Promise<User | null> {
     if (!user || Buffer.byteLength(password) > 72) {
       await bcrypt.compare(password.slice(0, 72), await this.dummyHash);
       return null;

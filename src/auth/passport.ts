@@ -1,7 +1,6 @@
-// Passport wiring: the session stores only the user id; each request loads the active user once.
+// Passport wiring: the session stores only the user id; each request loads the active user once. Credentials are
+// checked by AuthService.attemptLogin (under the login limits), not by a passport strategy.
 import passport from "passport";
-import { Strategy as LocalStrategy } from "passport-local";
-import type { AuthService } from "./auth.service";
 import { User } from "./user.entity";
 
 type AppUser = User;
@@ -13,13 +12,8 @@ declare global {
   }
 }
 
-export function configurePassport(auth: AuthService): passport.PassportStatic {
+export function configurePassport(): passport.PassportStatic {
   const instance = new passport.Passport() as unknown as passport.PassportStatic;
-  instance.use(
-    new LocalStrategy({ usernameField: "login", passwordField: "password" }, (login, password, done) => {
-      auth.verifyCredentials(login, password).then((user) => done(null, user ?? false), done);
-    }),
-  );
   instance.serializeUser((user, done) => done(null, (user as User).id));
   instance.deserializeUser((id: unknown, done) => {
     if (typeof id !== "number") return done(null, false);

@@ -1,12 +1,14 @@
 // Rate limits for the endpoints a brute-forcer or spammer hits: login (per IP and per account) and sign-up.
 // With REDIS_URL the counters live in Redis, so the limits hold across all app processes; otherwise in memory.
 import { rateLimit, type Options } from "express-rate-limit";
+import type { Logger } from "pino";
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { RedisStore } from "rate-limit-redis";
 import type { Request, Response } from "express";
 import type { Config } from "../config";
 import { redisKeys, type RedisClient } from "../realtime-adapter";
 
-function tooMany(_req: Request, res: Response) {
+export function tooMany(_req: Request, res: Response) {
   res.status(429).render("errors/error.njk", {
     status: 429,
     title: "Too many attempts",
@@ -28,6 +30,102 @@ function sharedStore(config: Config, redis: RedisClient | undefined, name: strin
   };
 }
 
+/**
+ * Failed attempts per key within the window, counted only once an attempt has failed: attempts still in flight
+ * never count, so many correct logins at once all get in (counting at the start and forgiving on success, as
+ * express-rate-limit does, refused them while bcrypt ran). The caller asks `reached` before the expensive check and
+ * calls `fail` after a wrong one. A store error lets the attempt through and is logged (see createLoginLimits).
+ */
+export class FailureLimit {
+  constructor(
+    private limiter: RateLimiterAbstract,
+    private limit: number,
+    private onStoreError: (err: unknown) => void,
+  ) {}
+
+  /** True when the key has used up its failures for this window. */
+  async reached(key: string): Promise<boolean> {
+    try {
+      return ((await this.limiter.get(key))?.consumedPoints ?? 0) >= this.limit;
+    } catch (err) {
+      this.onStoreError(err);
+      return false;
+    }
+  }
+
+  /** Counts one failure; true when it went past the limit (it was in flight while the last allowed ones failed). */
+  async fail(key: string): Promise<boolean> {
+    try {
+      return (await this.limiter.penalty(key, 1)).consumedPoints > this.limit;
+    } catch (err) {
+      this.onStoreError(err);
+      return false;
+    }
+  }
+
+  async forget(key: string): Promise<void> {
+    try {
+      await this.limiter.delete(key);
+    } catch (err) {
+      this.onStoreError(err);
+    }
+  }
+}
+
+function failureLimit(config: Config, redis: RedisClient | undefined, logger: Logger, name: string, limit: number) {
+  const options = {
+    keyPrefix: redisKeys(config.redisKeyPrefix).rateLimit(name).replace(/:$/, ""),
+    points: limit,
+    duration: Math.ceil(config.rateLimits.windowMs / 1000),
+  };
+  const limiter = redis
+    ? // rejectIfRedisNotReady: while Redis is away a login must not wait on its counter.
+      new RateLimiterRedis({ ...options, storeClient: redis, useRedisPackage: true, rejectIfRedisNotReady: true })
+    : new RateLimiterMemory(options);
+  // If Redis is briefly away, let the attempt through rather than lock everyone out: bcrypt's cost still slows
+  // guessing, and the counters resume when Redis does.
+  return new FailureLimit(limiter, limit, (err) =>
+    logger.error({ err: err instanceof Error ? err.message : String(err), limiter: name }, "rate-limit store unavailable; attempt let through"),
+  );
+}
+
+/** Who a login attempt counts against: the client's address and the account (or, for unknown names, the name). */
+export interface LoginKeys {
+  ip: string;
+  account: string;
+}
+
+/** Failed logins per client IP (LOGIN_RATE_LIMIT) and per account (LOGIN_ACCOUNT_RATE_LIMIT). */
+export class LoginLimits {
+  constructor(private perIp: FailureLimit, private perAccount: FailureLimit) {}
+
+  async reached(keys: LoginKeys): Promise<boolean> {
+    const [ip, account] = await Promise.all([this.perIp.reached(keys.ip), this.perAccount.reached(keys.account)]);
+    return ip || account;
+  }
+
+  /** Counts a failed attempt against both; true when either went past its limit. */
+  async fail(keys: LoginKeys): Promise<boolean> {
+    const [ip, account] = await Promise.all([this.perIp.fail(keys.ip), this.perAccount.fail(keys.account)]);
+    return ip || account;
+  }
+
+  /**
+   * The account's owner got in: their failures are forgiven (only the password opens this door). The address's are
+   * not, or an attacker could wipe their address's count by logging in to an account of their own between guesses.
+   */
+  succeeded(keys: LoginKeys): Promise<void> {
+    return this.perAccount.forget(keys.account);
+  }
+}
+
+export function createLoginLimits(config: Config, logger: Logger, redis?: RedisClient): LoginLimits {
+  return new LoginLimits(
+    failureLimit(config, redis, logger, "login-ip", config.rateLimits.login),
+    failureLimit(config, redis, logger, "login-account", config.rateLimits.loginAccount),
+  );
+}
+
 export function createRateLimits(config: Config, redis?: RedisClient) {
   const base: Partial<Options> = {
     windowMs: config.rateLimits.windowMs,
@@ -36,16 +134,6 @@ export function createRateLimits(config: Config, redis?: RedisClient) {
     handler: tooMany,
   };
   return {
-    loginPerIp: rateLimit({ ...base, ...sharedStore(config, redis, "login-ip"), limit: config.rateLimits.login, skipSuccessfulRequests: true }),
-    // Keyed by the account named in the form, so a botnet spreading over many IPs still gets a handful
-    // of guesses per account. Unknown names count the same, so the limit reveals nothing.
-    loginPerAccount: rateLimit({
-      ...base,
-      ...sharedStore(config, redis, "login-account"),
-      limit: config.rateLimits.loginAccount,
-      skipSuccessfulRequests: true,
-      keyGenerator: (req) => `acct:${String((req.body as { login?: unknown })?.login ?? "").trim().toLowerCase().slice(0, 254)}`,
-    }),
     // Typos in the form do not count; accounts made do, and so do refusals that say a username or email is
     // taken (res.locals.taken, set by the sign-up route): those answer "does this person have an account?".
     signup: rateLimit({

@@ -8,6 +8,7 @@ import { createApp, type HromadaApp } from "../../src/app";
 import { loadConfig, type Config } from "../../src/config";
 import { createDataSource, openDatabase, poolOf } from "../../src/db/data-source";
 import { createLogger } from "../../src/logger";
+import type { RedisClient } from "../../src/realtime-adapter";
 import { createTestDatabase, type TestDatabase } from "./db";
 
 export interface TestApp extends HromadaApp {
@@ -20,9 +21,16 @@ export interface TestApp extends HromadaApp {
   close(): Promise<void>;
 }
 
-/** env: extra environment variables, as strings, e.g. { LOGIN_RATE_LIMIT: "3" }; logger: instead of the app's own (to read what it logs). */
-export async function startTestApp(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
+/**
+ * env: extra environment variables, as strings, e.g. { LOGIN_RATE_LIMIT: "3" }; logger: instead of the app's own (to
+ * read what it logs); db and redis: shared with another test app, as two app processes would share them (a db
+ * passed in is left for its owner to drop).
+ */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: { logger?: Logger; db?: TestDatabase; redis?: RedisClient } = {},
+): Promise<TestApp> {
+  const db = options.db ?? (await createTestDatabase());
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-test-"));
   const config = loadConfig({
     NODE_ENV: "test",
@@ -43,7 +51,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   const ds = createDataSource({ url: db.url, poolSize: config.databasePoolSize });
   await openDatabase(ds, { migrate: false });
   const logger = options.logger ?? createLogger(config);
-  const built = createApp({ config, logger, ds, sessionSecret: "test-secret-0123456789abcdef0123456789" });
+  const built = createApp({ config, logger, ds, sessionSecret: "test-secret-0123456789abcdef0123456789", redis: options.redis });
   await new Promise<void>((resolve) => built.server.listen(0, "127.0.0.1", resolve));
   const { port } = built.server.address() as AddressInfo;
   let closed = false;
@@ -61,7 +69,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       await new Promise<void>((resolve) => built.io.close(() => resolve()));
       built.server.closeAllConnections();
       if (ds.isInitialized) await ds.destroy();
-      await db.drop();
+      if (!options.db) await db.drop();
       fs.rmSync(tmp, { recursive: true, force: true });
     },
   };
