@@ -259,6 +259,10 @@ function start(root) {
     li.classList.add("failed");
     const text = li.querySelector(".chat-text").textContent;
     const note = el("div", "chat-msg-error", `Not sent: ${message} `);
+    if (removed) {
+      li.querySelector(".chat-bubble").append(note);
+      return relayout();
+    }
     const retry = el("button", "btn btn-link btn-sm p-0 align-baseline", "Retry");
     retry.type = "button";
     retry.addEventListener("click", () => {
@@ -276,7 +280,7 @@ function start(root) {
 
   function send(clientId) {
     const text = pending.get(clientId);
-    if (text === undefined || !socket.connected) return; // sent again on reconnect, with the same client id
+    if (text === undefined || !socket.connected || removed) return; // sent again on reconnect, with the same client id
     socket.timeout(ACK_TIMEOUT_MS).emit("chat:message", { chatId, text, clientId }, (err, ack) => {
       if (!pending.has(clientId)) return;
       if (err) {
@@ -285,6 +289,7 @@ function start(root) {
         return;
       }
       if (ack.ok) receive(ack.message);
+      else if (ack.code === "not_found") endMembership();
       else fail(clientId, ack.error || "please try again.");
     });
   }
@@ -376,6 +381,10 @@ function start(root) {
   let hereCount = 0;
   function renderStatus() {
     statusBox.classList.remove("chat-online");
+    if (removed) {
+      statusBox.textContent = "You are no longer a member";
+      return;
+    }
     if (!connected) {
       statusBox.textContent = "Connecting… messages are sent when the connection is back";
       return;
@@ -416,10 +425,36 @@ function start(root) {
     document.title = `${e.name} · Hromada`;
   });
 
+  // No longer a member (removed by the creator, left in another tab, or found out on reconnecting): the
+  // server sends nothing more for this chat and refuses everything, so say so instead of failing silently.
+  const removedBox = document.getElementById("chat-removed");
+  let removed = false;
+  function endMembership(reason) {
+    if (removed) return;
+    removed = true;
+    removedBox.textContent =
+      reason === "left" ? "You left this group, so you can no longer send or receive its messages." :
+      reason === "removed" ? "You were removed from this group, so you can no longer send or receive its messages." :
+      "You are no longer a member of this chat, so you can no longer send or receive its messages.";
+    removedBox.hidden = false;
+    root.querySelector(`a[href="/chats/${chatId}/settings"]`)?.remove(); // its settings are not theirs any more
+    stopTyping();
+    input.disabled = true;
+    form.querySelector("button[type=submit]").disabled = true;
+    for (const clientId of [...pending.keys()]) fail(clientId, "you are no longer a member of this chat.");
+    typers.forEach((_, id) => dropTyper(id));
+    here = [];
+    renderStatus();
+  }
+  socket.on("chat:removed", (e) => {
+    if (e.chatId === chatId) endMembership(e.reason);
+  });
+
   // (Re)joining: membership is checked by the server; then everything after the last id we saw, then
   // whatever is still waiting to be sent.
   async function join() {
     const ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck("chat:join", { chatId }).catch(() => null);
+    if (ack?.code === "not_found") endMembership();
     if (!ack?.ok) return;
     if (live) await sync();
     for (const clientId of pending.keys()) send(clientId);

@@ -87,6 +87,11 @@ export function countUnread(chatId, delta) {
   updateRow(chatId, { delta });
 }
 
+// A chat this person is no longer in (removed, or left in another tab) leaves every list on the page.
+if (document.querySelector("[data-chat-row]")) {
+  getSocket().on("chat:removed", (e) => document.querySelector(`[data-chat-row="${Number(e.chatId)}"]`)?.remove());
+}
+
 if (badge) {
   const s = getSocket();
   s.on("chat:unread", (e) => {

@@ -1,6 +1,6 @@
 // Membership of a user in a chat, with their read position for unread counts.
 import {
-  BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique,
+  BaseEntity, Column, CreateDateColumn, Entity, In, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique,
   type Relation,
 } from "typeorm";
 import type { User } from "../auth/user.entity";
@@ -33,4 +33,15 @@ export class ChatMember extends BaseEntity {
 
   @CreateDateColumn({ name: "joined_at", type: "timestamptz" })
   joinedAt: Date;
+
+  static isMember(userId: number, chatId: number): Promise<boolean> {
+    return ChatMember.existsBy({ chatId, userId });
+  }
+
+  /** Which of `chatIds` the user is a member of now: one query for all of a socket's chat rooms. */
+  static async memberChatIds(userId: number, chatIds: number[]): Promise<Set<number>> {
+    if (!chatIds.length) return new Set();
+    const rows = await ChatMember.find({ select: { chatId: true }, where: { userId, chatId: In(chatIds) } });
+    return new Set(rows.map((r) => r.chatId));
+  }
 }

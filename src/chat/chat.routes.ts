@@ -11,6 +11,7 @@ import { flash } from "../http/locals";
 import { oldInput, parseForm, type FieldErrors } from "../http/validate";
 import { addMembersSchema, CHAT_NAME_MAX, createGroupSchema, MESSAGE_MAX, renameSchema, sendMessageSchema } from "./chat.schemas";
 import { chatServiceFor, type ChatView, type MessageDto } from "./chat.service";
+import { TooFast } from "./message-budget";
 import { createPeopleRouter } from "./people.routes";
 import { PeopleService } from "./people.service";
 
@@ -34,7 +35,7 @@ function layoutMessages(messages: MessageDto[], lastReadId: number, me: number) 
 }
 
 export function createChatRouter(deps: AppDeps, io: Server): Router {
-  const chats = chatServiceFor(deps.pool, io);
+  const chats = chatServiceFor(deps, io);
   const router = Router();
   router.use(["/chats", "/people"], requireUser);
   router.use(createPeopleRouter(new PeopleService(deps.pool)));
@@ -82,12 +83,12 @@ export function createChatRouter(deps: AppDeps, io: Server): Router {
     }
   });
 
-  async function renderChat(req: Request, res: Response, values: Record<string, string> = {}, errors: FieldErrors = {}) {
+  async function renderChat(req: Request, res: Response, values: Record<string, string> = {}, errors: FieldErrors = {}, status = 422) {
     const chatId = requireId(req.params.id);
     const before = req.query.before === undefined ? null : requireId(req.query.before);
     const page = await chats.openChat(req.user!, chatId, before);
     const list = await chats.listChats(req.user!.id);
-    res.status(Object.keys(errors).length ? 422 : 200).render("chat/show.njk", {
+    res.status(Object.keys(errors).length ? status : 200).render("chat/show.njk", {
       chat: page.chat,
       messages: layoutMessages(page.messages, page.chat.lastReadMessageId, req.user!.id),
       hasOlder: page.hasOlder,
@@ -119,6 +120,8 @@ export function createChatRouter(deps: AppDeps, io: Server): Router {
       await chats.postMessage(req.user!.id, chatId, form.data.text, form.data.client_id || null);
     } catch (err) {
       if (err instanceof FieldError) return renderChat(req, res, oldInput(req.body), { text: err.message });
+      // Over the message budget: the page comes back with the text still in the composer, to send in a moment.
+      if (err instanceof TooFast) return renderChat(req, res, oldInput(req.body), { text: err.message }, 429);
       throw err;
     }
     res.redirect(303, `/chats/${chatId}`);

@@ -3,9 +3,12 @@
 import type { Pool, PoolClient } from "pg";
 import type { Server } from "socket.io";
 import { FieldError } from "../auth/auth.service";
+import type { AppDeps } from "../deps";
 import { notFound } from "../http/errors";
 import { userRoom } from "../realtime";
+import { ChatMember } from "./chat-member.entity";
 import { Chat, type ChatListRow, type ChatMemberView } from "./chat.entity";
+import { messageBudget, type MessageBudget } from "./message-budget";
 import { Message, MESSAGE_COLUMNS, MESSAGE_JOINS, type MessageRow } from "./message.entity";
 import { UNREAD_CAP, unreadTotalSql } from "./unread";
 
@@ -130,20 +133,27 @@ export interface PostOptions {
 
 const services = new WeakMap<Server, ChatService>();
 
-/** The one ChatService of an app (routes and sockets share it, and with it the per-chat storing order). */
-export function chatServiceFor(pool: Pool, io: Server): ChatService {
+/**
+ * The one ChatService of an app: routes and sockets share it, and with it the per-chat storing order and (without
+ * Redis) the in-memory message budget.
+ */
+export function chatServiceFor(deps: AppDeps, io: Server): ChatService {
   let service = services.get(io);
   if (!service) {
-    service = new ChatService(pool, io);
+    service = new ChatService(deps.pool, io, messageBudget(deps.config, deps.redis));
     services.set(io, service);
   }
   return service;
 }
 
+/** Why a member's sockets are told they lost a chat: the creator removed them, or they left (in another tab). */
+export type Removal = "removed" | "left";
+
 export class ChatService {
   constructor(
     private pool: Pool,
     private io: Server,
+    private budget: MessageBudget,
   ) {}
 
   async listChats(userId: number, page = 1): Promise<{ items: ChatListItem[]; hasMore: boolean }> {
@@ -221,13 +231,8 @@ export class ChatService {
     return { chat, messages, hasOlder, unreadTotal };
   }
 
-  async isMember(userId: number, chatId: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query(`SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2`, [chatId, userId]);
-    return rowCount === 1;
-  }
-
-  private async assertMember(userId: number, chatId: number): Promise<void> {
-    if (!(await this.isMember(userId, chatId))) throw notFound();
+  async assertMember(userId: number, chatId: number): Promise<void> {
+    if (!(await ChatMember.isMember(userId, chatId))) throw notFound();
   }
 
   /** "Load older": the page of history before a message id (keyset, so new messages never shift it). */
@@ -252,7 +257,7 @@ export class ChatService {
   /**
    * Stores a message from a member, then (after onStored) broadcasts it to the chat's room and raises the
    * unread badges of the other members' sockets that are not in that room. Non-members get a 404 and nothing
-   * is stored.
+   * is stored; a sender past their message budget (every socket, form and process together) gets TooFast.
    *
    * One statement checks membership, locks the chat row, inserts, and moves the chat's activity, newest
    * message and the sender's read position:
@@ -265,13 +270,14 @@ export class ChatService {
    * Within this process one chat's messages are stored one at a time (they would queue on the row lock
    * anyway), so this process broadcasts them in id order.
    */
-  postMessage(
+  async postMessage(
     senderId: number,
     chatId: number,
     text: string,
     clientId: string | null,
     options: PostOptions = {},
   ): Promise<{ message: LiveMessage; created: boolean }> {
+    await this.budget.spend(senderId);
     const run = (this.storing.get(chatId) ?? Promise.resolve()).then(() => this.store(senderId, chatId, text, clientId, options));
     const tail = run.catch(() => {});
     this.storing.set(chatId, tail);
@@ -479,7 +485,7 @@ export class ChatService {
       if (!rows[0]) throw notFound();
       return rows[0].username;
     });
-    this.evict(memberId, chatId);
+    this.evict(memberId, chatId, "removed");
     return username;
   }
 
@@ -512,13 +518,18 @@ export class ChatService {
       }
       return { title: chat.chat_name, deleted: false };
     });
-    this.evict(userId, chatId);
+    this.evict(userId, chatId, "left");
     return result;
   }
 
-  /** Someone is no longer a member: their sockets stop receiving the chat, and the others see them go. */
-  private evict(userId: number, chatId: number): void {
+  /**
+   * Someone is no longer a member: their connected sockets (on every process) leave the room and are told, so an
+   * open chat page disables its composer; the others see them go. Sockets that are disconnected right now are not
+   * reached here: when they come back, their recovered rooms are checked against the database (chat.socket.ts).
+   */
+  private evict(userId: number, chatId: number, reason: Removal): void {
     this.io.in(userRoom(userId)).socketsLeave(chatRoom(chatId));
+    this.io.to(userRoom(userId)).emit("chat:removed", { chatId, reason });
     this.broadcastPresence(chatId);
   }
 

@@ -6,107 +6,135 @@ import type { Server, Socket } from "socket.io";
 import type { z } from "zod";
 import type { User } from "../auth/user.entity";
 import type { AppDeps } from "../deps";
+import { RateLimiterMemory } from "rate-limiter-flexible";
 import { HttpError, notFound } from "../http/errors";
+import { vetRecoveredSessions, type RecoveredSession } from "../realtime";
+import { ChatMember } from "./chat-member.entity";
 import { joinPayload, messagePayload, readPayload, syncPayload, typingPayload } from "./chat.schemas";
 import { chatRoom, chatServiceFor } from "./chat.service";
-
-const WINDOW_MS = 10_000;
+import { TooFast } from "./message-budget";
 
 export type Ack = (answer: { ok: boolean; error?: string; code?: string; [k: string]: unknown }) => void;
 
-/**
- * A fixed ten-second window per socket. Up to `perWindow` messages pass; more get an error ack; a client
- * that keeps going to twice the limit is flooding and is disconnected. Other events (typing, sync, join)
- * share a generous budget of their own, so they cannot be used to hammer the database either.
- */
-export class FloodBudget {
-  private windowStart = 0;
-  private messages = 0;
-  private events = 0;
-  constructor(
-    private perWindow: number,
-    private eventsPerWindow = Math.max(200, perWindow * 10),
-  ) {}
+const CHAT_ROOM = /^chat:(\d+)$/;
+const chatIdOf = (room: string) => Number(CHAT_ROOM.exec(room)?.[1] ?? NaN);
+const chatRoomsOf = (rooms: Iterable<string>) => [...rooms].filter((r) => CHAT_ROOM.test(r));
 
-  private roll(now: number) {
-    if (now - this.windowStart >= WINDOW_MS) {
-      this.windowStart = now;
-      this.messages = 0;
-      this.events = 0;
-    }
-  }
-
-  message(now = Date.now()): "ok" | "limited" | "flooding" {
-    this.roll(now);
-    this.messages += 1;
-    if (this.messages <= this.perWindow) return "ok";
-    return this.messages > 2 * this.perWindow ? "flooding" : "limited";
-  }
-
-  event(now = Date.now()): boolean {
-    this.roll(now);
-    this.events += 1;
-    return this.events <= this.eventsPerWindow;
-  }
+/** The chats among `rooms` that `userId` is no longer a member of (one query, however many rooms). */
+async function lostChats(userId: number | undefined, rooms: Iterable<string>): Promise<number[]> {
+  const chatIds = chatRoomsOf(rooms).map(chatIdOf);
+  if (!chatIds.length) return [];
+  const kept = typeof userId === "number" ? await ChatMember.memberChatIds(userId, chatIds) : new Set<number>();
+  return chatIds.filter((id) => !kept.has(id));
 }
+
+/**
+ * A recovered session gets back only the chat rooms its user is still a member of, and of the other chats none of
+ * the events sent while it was away, only the notice that it lost them (added when the removal's own notice is
+ * not among them). Removal, leaving, a deleted chat or user: whatever ended the membership while this socket was
+ * disconnected, the database says so now.
+ */
+async function vetRecovered(session: RecoveredSession): Promise<void> {
+  const lost = new Set(await lostChats((session.data as SocketData).userId, session.rooms));
+  if (!lost.size) return;
+  session.rooms = session.rooms.filter((room) => !lost.has(chatIdOf(room)));
+  const told = new Set<number>();
+  session.missedPackets = session.missedPackets.filter((packet) => {
+    const [event, payload] = packet as [string, { chatId?: unknown } | undefined];
+    const chatId = Number(payload?.chatId);
+    if (!lost.has(chatId)) return true;
+    if (event === "chat:removed") told.add(chatId);
+    return event === "chat:removed";
+  });
+  for (const chatId of lost) if (!told.has(chatId)) session.missedPackets.push(["chat:removed", { chatId }]);
+}
+
+interface SocketData {
+  userId?: number;
+  username?: string;
+}
+
+/** Any socket event beyond this per connection and window is refused and the socket dropped: the database's guard. */
+const EVENTS_PER_10S_MIN = 200;
 
 function refusal(err: unknown): { ok: false; error: string; code: string } | null {
   if (!(err instanceof HttpError) || err.status >= 500) return null;
   if (err.status === 404) return { ok: false, error: "Chat not found.", code: "not_found" };
+  if (err.status === 429) return { ok: false, error: err.message, code: "rate_limited" };
   return { ok: false, error: err.message, code: "invalid" };
 }
 
 export function registerChatSocket(io: Server, deps: AppDeps): void {
-  const chats = chatServiceFor(deps.pool, io);
-  const perWindow = deps.config.rateLimits.chatPer10s;
+  const chats = chatServiceFor(deps, io);
+  const events = new RateLimiterMemory({ points: Math.max(EVENTS_PER_10S_MIN, deps.config.rateLimits.chatPer10s * 10), duration: 10 });
+  vetRecoveredSessions(io, vetRecovered);
 
   io.on("connection", (socket: Socket) => {
     const user = (socket.request as IncomingMessage & { user?: User }).user;
     if (!user) return; // src/realtime.ts has already disconnected it
     const userId = user.id;
     socket.data.username = user.username;
-    const budget = new FloodBudget(perWindow);
+
+    /** This socket is in a chat's room though its user is no longer a member: out, and the page is told. */
+    const drop = (chatId: number) => {
+      socket.leave(chatRoom(chatId));
+      socket.emit("chat:removed", { chatId });
+    };
+
+    // The rooms were vetted when the session was restored; a removal that committed in between (its eviction
+    // found no socket to reach yet) is caught here, once the socket is connected and reachable.
+    if (socket.recovered) {
+      lostChats(userId, socket.rooms)
+        .then((lost) => lost.forEach(drop))
+        .catch((err: unknown) => {
+          deps.logger.error({ err, userId }, "could not check a recovered socket's chats");
+          socket.disconnect(true);
+        });
+    }
 
     // The handshake loaded the user row with its unread total, so the badge is fresh after every (re)connect
     // without a query of its own.
     socket.emit("chat:unread", { total: user.unreadTotal ?? 0 });
 
+    const inflight = new Set<Promise<void>>();
+
     /** Validates the payload, runs the handler, and turns refusals into error acks (never an unhandled rejection). */
-    function on<S extends z.ZodType>(event: string, schema: S, handler: (data: z.output<S>, reply: Ack) => Promise<void>, counts?: "message") {
-      socket.on(event, (payload: unknown, ack?: unknown) => {
+    function on<S extends z.ZodType>(event: string, schema: S, handler: (data: z.output<S>, reply: Ack) => Promise<void>) {
+      socket.on(event, async (payload: unknown, ack?: unknown) => {
         const reply: Ack = typeof ack === "function" ? (ack as Ack) : () => {};
-        if (!budget.event()) {
+        if (!(await events.consume(socket.id).then(() => true, () => false))) {
           reply({ ok: false, error: "Too many requests.", code: "rate_limited" });
-          socket.disconnect(true);
+          // What was accepted within the budget is still answered; then the connection ends.
+          void Promise.allSettled([...inflight]).then(() => socket.disconnect(true));
           return;
-        }
-        if (counts === "message") {
-          const verdict = budget.message();
-          if (verdict !== "ok") {
-            reply({ ok: false, error: "You are sending messages too fast. Wait a few seconds.", code: "rate_limited" });
-            if (verdict === "flooding") {
-              deps.logger.warn({ userId }, "chat socket disconnected for flooding");
-              socket.disconnect(true);
-            }
-            return;
-          }
         }
         const parsed = schema.safeParse(payload);
         if (!parsed.success) {
           reply({ ok: false, error: parsed.error.issues[0]?.message ?? "Bad request.", code: "invalid" });
           return;
         }
-        handler(parsed.data, reply).catch((err: unknown) => {
+        const done = handler(parsed.data, reply).catch((err: unknown) => {
           const refused = refusal(err);
+          if (err instanceof TooFast && err.flooding) {
+            deps.logger.warn({ userId }, "chat socket disconnected for flooding");
+            reply(refused!);
+            socket.disconnect(true);
+            return;
+          }
+          // Every chat event checks membership: a socket still in a room it has no right to leaves it.
+          const { chatId } = parsed.data as { chatId?: number };
+          if (err instanceof HttpError && err.status === 404 && chatId && socket.rooms.has(chatRoom(chatId))) drop(chatId);
           if (refused) return reply(refused);
           deps.logger.error({ err, event, userId }, "chat socket handler failed");
           reply({ ok: false, error: "Something went wrong. Please try again.", code: "server" });
         });
+        inflight.add(done);
+        void done.finally(() => inflight.delete(done));
       });
     }
 
     on("chat:join", joinPayload, async ({ chatId }, reply) => {
-      if (!(await chats.isMember(userId, chatId))) throw notFound();
+      await chats.assertMember(userId, chatId);
       await socket.join(chatRoom(chatId));
       reply({ ok: true });
       chats.broadcastPresence(chatId);
@@ -120,18 +148,13 @@ export function registerChatSocket(io: Server, deps: AppDeps): void {
 
     // One socket's messages are stored one after another, so a fast sender's messages keep their order.
     let queue: Promise<unknown> = Promise.resolve();
-    on(
-      "chat:message",
-      messagePayload,
-      ({ chatId, text, clientId }, reply) => {
-        const next = queue.then(() =>
-          chats.postMessage(userId, chatId, text, clientId, { onStored: (message) => reply({ ok: true, message }) }),
-        );
-        queue = next.catch(() => {});
-        return next.then(() => {});
-      },
-      "message",
-    );
+    on("chat:message", messagePayload, ({ chatId, text, clientId }, reply) => {
+      const next = queue.then(() =>
+        chats.postMessage(userId, chatId, text, clientId, { onStored: (message) => reply({ ok: true, message }) }),
+      );
+      queue = next.catch(() => {});
+      return next.then(() => {});
+    });
 
     on("chat:sync", syncPayload, async ({ chatId, afterId }, reply) => {
       reply({ ok: true, ...(await chats.messagesAfter(userId, chatId, afterId)) });
@@ -141,9 +164,11 @@ export function registerChatSocket(io: Server, deps: AppDeps): void {
       reply({ ok: true, total: await chats.markRead(userId, chatId, messageId) });
     });
 
-    // Typing goes only to a chat this socket joined (membership was checked then; removal leaves the room).
+    // Typing goes only to a chat this socket joined, from a member: the room alone is not proof, as a removal
+    // cannot reach a socket that is reconnecting at that moment.
     on("chat:typing", typingPayload, async ({ chatId, typing }, reply) => {
       if (!socket.rooms.has(chatRoom(chatId))) throw notFound();
+      await chats.assertMember(userId, chatId);
       socket.to(chatRoom(chatId)).emit("chat:typing", { chatId, userId, username: user.username, typing });
       reply({ ok: true });
     });

@@ -1,88 +1,21 @@
 // Unread events across app processes (the Redis streams adapter, as with REDIS_URL): a message's chat:unread
 // skips every socket in the chat's room, on whichever process that socket is connected, and still reaches the
-// members' sockets outside it. Two apps in this one process stand for two servers: they share only the
-// database and Redis. Skipped when no Redis answers.
+// members' sockets outside it. Skipped when no Redis answers.
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import type { AddressInfo } from "node:net";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import type { Socket } from "socket.io-client";
-import { createApp } from "../../src/app";
-import { loadConfig } from "../../src/config";
-import { createDataSource, openDatabase } from "../../src/db/data-source";
-import { createLogger } from "../../src/logger";
-import { connectRedis, type RedisClient } from "../../src/realtime-adapter";
-import type { TestApp } from "../helpers/app";
 import { loggedInAgent, newCredentials } from "../helpers/agent";
-import { createTestDatabase, type TestDatabase } from "../helpers/db";
-import { dropRedisKeys, redisUnavailable, REDIS_TEST_URL } from "../production/server-process";
+import { useCluster } from "./cluster";
 import { ask, closeAll, collect, connect, createGroup, next, type MessageLike } from "./helpers";
 
-const prefix = `hromada-test-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
-let redisDown: string | null = null;
-let db: TestDatabase;
-let tmp: string;
-const nodes: { app: TestApp; redis: RedisClient; stop(): Promise<void> }[] = [];
-
-/** One app on the shared database and Redis, listening on its own port: what the helpers expect of a TestApp. */
-async function startNode() {
-  const config = loadConfig({
-    NODE_ENV: "test", LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent", BCRYPT_COST: "4",
-    DATABASE_URL: db.url, DATABASE_POOL_SIZE: "3",
-    DATA_DIR: path.join(tmp, "data"), MEDIA_ROOT: path.join(tmp, "media"),
-    REDIS_URL: REDIS_TEST_URL, REDIS_KEY_PREFIX: prefix,
-    LOGIN_RATE_LIMIT: "10000", LOGIN_ACCOUNT_RATE_LIMIT: "10000", SIGNUP_RATE_LIMIT: "10000", CHAT_MESSAGES_PER_10S: "10000",
-    HOST: "127.0.0.1",
-  });
-  const logger = createLogger(config);
-  const redis = (await connectRedis(config, logger))!;
-  const ds = createDataSource({ url: db.url, poolSize: config.databasePoolSize });
-  await openDatabase(ds, { migrate: false });
-  const built = createApp({ config, logger, ds, sessionSecret: "test-secret-0123456789abcdef0123456789", redis });
-  await new Promise<void>((resolve) => built.server.listen(0, "127.0.0.1", resolve));
-  const { port } = built.server.address() as AddressInfo;
-  const app = {
-    ...built, url: `http://127.0.0.1:${port}`, config, db, mediaRoot: config.mediaRoot,
-    sql: async (text: string, params?: unknown[]) => (await built.deps.pool.query(text, params)).rows,
-    close: async () => {},
-  } as unknown as TestApp;
-  const node = {
-    app,
-    redis,
-    stop: async () => {
-      built.io.disconnectSockets(true);
-      await new Promise<void>((resolve) => built.io.close(() => resolve()));
-      built.server.closeAllConnections();
-      await redis.close().catch(() => {});
-      if (ds.isInitialized) await ds.destroy();
-    },
-  };
-  nodes.push(node);
-  return node;
-}
-
-before(async () => {
-  redisDown = await redisUnavailable();
-  if (redisDown) return;
-  db = await createTestDatabase();
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-test-"));
-});
-
-after(async () => {
-  if (redisDown) return;
-  for (const n of nodes) await n.stop();
-  await db?.drop();
-  await dropRedisKeys(prefix);
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
+const cluster = useCluster();
+const { startNode } = cluster;
 
 type Unread = { chatId?: number; messageId?: number; delta?: number; unread?: number; total?: number; text?: string };
 
 it("sends chat:unread only to member sockets outside the chat room, on both processes", async (t) => {
-  if (redisDown) return t.skip(`no Redis at ${REDIS_TEST_URL}: ${redisDown}`);
+  if (cluster.redisDown()) return t.skip(cluster.skipMessage());
   const { app: A } = await startNode();
   const { app: B } = await startNode();
   const a = await loggedInAgent(A, newCredentials("clu"));

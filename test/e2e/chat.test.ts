@@ -325,3 +325,40 @@ it("counts a message as unread while its chat is open in a hidden tab, and clear
   for (const p of [f, g]) assert.deepEqual(p.errors, [], "no console errors or CSP violations");
   await Promise.all([f.context.close(), g.context.close()]);
 });
+
+it("tells a member whose group page is open that they were removed: the composer disables, the chat leaves the list", { timeout: 120_000 }, async () => {
+  const danaId = await signup("dana");
+  const erikId = await signup("erik");
+  const [{ id: groupId }] = await app.sql<{ id: number }>(
+    "INSERT INTO chats (chat_name, is_group, creator_id, last_message_at) VALUES ('Book club', true, $1, now()) RETURNING id",
+    [danaId],
+  );
+  await app.sql("INSERT INTO chat_members (chat_id, user_id) VALUES ($1, $2), ($1, $3)", [groupId, danaId, erikId]);
+  await app.sql("INSERT INTO messages (chat_id, user_id, message) VALUES ($1, $2, 'Next book: Shadows of Forgotten Ancestors')", [groupId, danaId]);
+  const dana = await newPage(browser, app.url);
+  const erik = await newPage(browser, app.url);
+  await logIn(dana.page, "dana");
+  await logIn(erik.page, "erik");
+  await erik.page.goto(`/chats/${groupId}`);
+  await erik.page.locator("#chat-status").getByText(/online|member/).waitFor();
+  await erik.page.getByLabel("Message", { exact: true }).fill("I have started reading");
+  const row = erik.page.locator(`[data-chat-row="${groupId}"]`);
+  assert.equal(await row.count(), 1, "the group is in erik's sidebar");
+
+  await dana.page.goto(`/chats/${groupId}/settings`);
+  await dana.page.getByRole("button", { name: /Remove erik/ }).click();
+  await dana.page.waitForURL(`${app.url}/chats/${groupId}/settings`);
+
+  const notice = erik.page.getByRole("status").filter({ hasText: "You were removed from this group" });
+  await notice.waitFor();
+  assert.equal(await erik.page.getByLabel("Message", { exact: true }).isDisabled(), true, "the composer is disabled");
+  assert.equal(await erik.page.getByRole("button", { name: "Send" }).isDisabled(), true);
+  await row.waitFor({ state: "detached" });
+  assert.equal(await erik.page.locator("#chat-status").textContent(), "You are no longer a member");
+  await screenshot(erik.page, "chat-removed-1280");
+  const members = await app.sql("SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2", [groupId, erikId]);
+  assert.deepEqual(members, []);
+  assert.deepEqual([...dana.errors, ...erik.errors], []);
+  await dana.context.close();
+  await erik.context.close();
+});
