@@ -3,7 +3,7 @@ import bcrypt from "bcrypt";
 import type { DataSource } from "typeorm";
 import { Gallery } from "../gallery/gallery.entity";
 import { HttpError } from "../http/errors";
-import type { LoginLimits } from "../http/rate-limit";
+import type { FailureLimit, LoginLimits } from "../http/rate-limit";
 import { Session } from "./session.entity";
 import { User } from "./user.entity";
 
@@ -17,6 +17,13 @@ export interface SignupInput {
   username: string;
   email: string;
   password: string;
+}
+
+/** The failures allowed for this account are used up: answered with the 429 page. */
+export class TooManyAttempts extends HttpError {
+  constructor() {
+    super(429, "Too many attempts. Please wait a few minutes and try again.");
+  }
 }
 
 export type LoginOutcome = { user: User } | { user: null; limited: boolean };
@@ -119,12 +126,19 @@ export class AuthService {
     }
   }
 
-  /** Throws a FieldError unless `current` is the user's password. */
-  async checkPassword(userId: number, current: string): Promise<void> {
+  /**
+   * Throws a FieldError unless `current` is the user's password, and TooManyAttempts once the account's failed
+   * checks reach `limit` (counted and answered as logins are: see attemptLogin).
+   */
+  async checkPassword(userId: number, current: string, limit: FailureLimit): Promise<void> {
+    const key = `user:${userId}`;
+    if (await limit.reached(key)) throw new TooManyAttempts();
     const user = await User.createQueryBuilder("u").addSelect("u.passwordHash").where("u.id = :id", { id: userId }).getOne();
     if (!user || !(await bcrypt.compare(current, user.passwordHash))) {
+      if (await limit.fail(key)) throw new TooManyAttempts();
       throw new FieldError("current_password", "Your current password is not correct.");
     }
+    if (await limit.reached(key)) throw new TooManyAttempts();
   }
 
   /**

@@ -3,14 +3,14 @@ import { Router } from "express";
 import type { AppDeps } from "../deps";
 import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
-import { createPasswordChangeLimit, createProfileLimit } from "../http/rate-limit";
+import { createPasswordChangeLimit, createProfileLimit, tooMany } from "../http/rate-limit";
 import { oldInput, parseForm } from "../http/validate";
 import { passwordChangeSchema, PASSWORD_RULES, profileSchema, USERNAME_RULES } from "./auth.schemas";
-import { FieldError } from "./auth.service";
+import { FieldError, TooManyAttempts } from "./auth.service";
 
-export function createProfileRouter({ auth, realtime, config, redis }: AppDeps): Router {
+export function createProfileRouter({ auth, realtime, config, redis, logger }: AppDeps): Router {
   const router = Router();
-  const passwordChangeLimit = createPasswordChangeLimit(config, redis);
+  const passwordChangeLimit = createPasswordChangeLimit(config, logger, redis);
   const profileLimit = createProfileLimit(config, redis);
   router.use("/profile", requireUser);
 
@@ -42,13 +42,14 @@ export function createProfileRouter({ auth, realtime, config, redis }: AppDeps):
     res.redirect(303, "/profile");
   });
 
-  router.post("/profile/password", passwordChangeLimit, async (req, res) => {
+  router.post("/profile/password", async (req, res) => {
     const values = { username: req.user!.username, email: req.user!.email };
-    const form = parseForm(passwordChangeSchema, req.body);
+    const form = parseForm(passwordChangeSchema(req.user!), req.body);
     if (!form.ok) return res.status(422).render("auth/profile.njk", view(values, {}, form.errors));
     try {
-      await auth.checkPassword(req.user!.id, form.data.current_password);
+      await auth.checkPassword(req.user!.id, form.data.current_password, passwordChangeLimit);
     } catch (err) {
+      if (err instanceof TooManyAttempts) return tooMany(req, res);
       if (err instanceof FieldError) return res.status(422).render("auth/profile.njk", view(values, {}, { [err.field]: err.message }));
       throw err;
     }

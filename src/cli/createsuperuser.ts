@@ -4,6 +4,7 @@ import readline from "node:readline";
 import { AuditLog } from "../admin/audit-log.entity";
 import { password as passwordSchema, profileSchema, signupSchema, PASSWORD_RULES, USERNAME_RULES } from "../auth/auth.schemas";
 import { AuthService, FieldError } from "../auth/auth.service";
+import { passwordProblem } from "../auth/password-policy";
 import { commandEnvironment } from "../config";
 import type { DataSource } from "typeorm";
 import { CommandError, commandConfig, describeDatabase, EXIT_USAGE, openCommandDatabase, parseCommandArgs, runCommand } from "./command";
@@ -171,7 +172,7 @@ async function interactive(
     for (;;) {
       if (password === undefined) {
         password = await p.ask("Password: ", { hidden: true });
-        const bad = problem(passwordSchema, password);
+        const bad = problem(passwordSchema, password) ?? passwordProblem(password, { username, email: email! });
         if (bad) {
           console.error(`  ${bad} (${PASSWORD_RULES})`);
           password = undefined;
@@ -184,7 +185,7 @@ async function interactive(
           continue;
         }
       } else {
-        const bad = problem(passwordSchema, password);
+        const bad = problem(passwordSchema, password) ?? passwordProblem(password, { username, email: email! });
         if (bad) throw new CommandError(`password: ${bad}`);
       }
       break;

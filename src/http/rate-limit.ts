@@ -148,20 +148,12 @@ export function createRateLimits(config: Config, redis?: RedisClient) {
 
 /**
  * The current-password check of the password-change form is a password guess too, by whoever holds a session (a
- * stolen one included): limited per account, as logins are. Failed changes count (a wrong current password, a
- * mistyped confirmation); successful ones do not.
+ * stolen one included): failed checks are limited per account (LOGIN_ACCOUNT_RATE_LIMIT), counted as failed logins
+ * are. A form refused before the check (a weak new password, a mistyped confirmation) guesses nothing and does not
+ * count.
  */
-export function createPasswordChangeLimit(config: Config, redis?: RedisClient) {
-  return rateLimit({
-    windowMs: config.rateLimits.windowMs,
-    standardHeaders: "draft-7",
-    legacyHeaders: false,
-    handler: tooMany,
-    ...sharedStore(config, redis, "password-change"),
-    limit: config.rateLimits.loginAccount,
-    skipSuccessfulRequests: true,
-    keyGenerator: (req) => `user:${req.user?.id ?? 0}`,
-  });
+export function createPasswordChangeLimit(config: Config, logger: Logger, redis?: RedisClient): FailureLimit {
+  return failureLimit(config, redis, logger, "password-change", config.rateLimits.loginAccount);
 }
 
 /**

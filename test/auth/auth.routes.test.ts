@@ -36,13 +36,13 @@ describe("sign up", () => {
     const before = await countUsers();
     const a = agent(app);
     let res = await postForm(a, "/signup", {
-      username: creds.username.toUpperCase(), email: "other@example.test", password: "password123", password_confirm: "password123",
+      username: creds.username.toUpperCase(), email: "other@example.test", password: "plum orbit lantern", password_confirm: "plum orbit lantern",
     }, "/signup");
     assert.equal(res.status, 422);
     assert.match(res.text, /That username is taken/);
     assert.match(res.text, /value="other@example.test"/, "keeps what was typed");
     res = await postForm(a, "/signup", {
-      username: "someone_else", email: creds.email.toUpperCase(), password: "password123", password_confirm: "password123",
+      username: "someone_else", email: creds.email.toUpperCase(), password: "plum orbit lantern", password_confirm: "plum orbit lantern",
     }, "/signup");
     assert.equal(res.status, 422);
     assert.match(res.text, /An account with that email already exists/);
@@ -51,15 +51,15 @@ describe("sign up", () => {
 
   const bad: [string, Record<string, string>, RegExp][] = [
     ["empty form", { username: "", email: "", password: "", password_confirm: "" }, /Username must be at least 3 characters/],
-    ["short username", { username: "ab", email: "a@b.test", password: "password123", password_confirm: "password123" }, /at least 3/],
-    ["long username", { username: "a".repeat(31), email: "a@b.test", password: "password123", password_confirm: "password123" }, /at most 30/],
-    ["HTML in username", { username: "<script>x", email: "a@b.test", password: "password123", password_confirm: "password123" }, /Use only letters/],
-    ["SQL in username", { username: "x' OR '1'='1", email: "a@b.test", password: "password123", password_confirm: "password123" }, /Use only letters/],
-    ["bad email", { username: "validname", email: "not-an-email", password: "password123", password_confirm: "password123" }, /valid email/],
+    ["short username", { username: "ab", email: "a@b.test", password: "plum orbit lantern", password_confirm: "plum orbit lantern" }, /at least 3/],
+    ["long username", { username: "a".repeat(31), email: "a@b.test", password: "plum orbit lantern", password_confirm: "plum orbit lantern" }, /at most 30/],
+    ["HTML in username", { username: "<script>x", email: "a@b.test", password: "plum orbit lantern", password_confirm: "plum orbit lantern" }, /Use only letters/],
+    ["SQL in username", { username: "x' OR '1'='1", email: "a@b.test", password: "plum orbit lantern", password_confirm: "plum orbit lantern" }, /Use only letters/],
+    ["bad email", { username: "validname", email: "not-an-email", password: "plum orbit lantern", password_confirm: "plum orbit lantern" }, /valid email/],
     ["short password", { username: "validname", email: "a@b.test", password: "short", password_confirm: "short" }, /at least 8/],
     ["73-byte password", { username: "validname", email: "a@b.test", password: "x".repeat(73), password_confirm: "x".repeat(73) }, /too long: at most 72 bytes/],
     ["multibyte password over 72 bytes", { username: "validname", email: "a@b.test", password: "ї".repeat(37), password_confirm: "ї".repeat(37) }, /too long/],
-    ["mismatched confirmation", { username: "validname", email: "a@b.test", password: "password123", password_confirm: "password124" }, /do not match/],
+    ["mismatched confirmation", { username: "validname", email: "a@b.test", password: "plum orbit lantern", password_confirm: "plum orbit lanterns" }, /do not match/],
   ];
   for (const [name, form, message] of bad) {
     it(`re-renders with 422 for ${name}, never echoing the password`, async () => {
@@ -75,7 +75,8 @@ describe("sign up", () => {
   }
 
   it("accepts unicode usernames and exactly 72-byte passwords", async () => {
-    const creds = { username: `Олена_${process.pid}`, email: `olena${process.pid}@example.test`, password: "y".repeat(72) };
+    const creds = { username: `Олена_${process.pid}`, email: `olena${process.pid}@example.test`, password: "river stone ".repeat(7).slice(0, 72) };
+    assert.equal(Buffer.byteLength(creds.password), 72);
     const res = await postForm(agent(app), "/signup", { ...creds, password_confirm: creds.password }, "/signup");
     assert.equal(res.status, 303);
     const rows = await app.sql("SELECT id FROM users WHERE username = $1", [creds.username]);

@@ -30,6 +30,14 @@ it("signs up, logs out and logs in again through the pages", { timeout: 60_000 }
   assert.equal(await page.getByLabel("Password", { exact: true }).inputValue(), "");
   await screenshot(page, "auth-signup-error");
 
+  // A weak password: refused with the reason under the field.
+  await page.getByLabel("Password", { exact: true }).fill("olena2024");
+  await page.getByLabel("Repeat password").fill("olena2024");
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await page.getByText("This password is too similar to your username or email.").waitFor();
+  assert.equal(await page.getByLabel("Password", { exact: true }).getAttribute("aria-invalid"), "true");
+  await screenshot(page, "auth-signup-weak-password");
+
   await page.getByLabel("Password", { exact: true }).fill("a good long password");
   await page.getByLabel("Repeat password").fill("a good long password");
   await page.getByRole("button", { name: "Sign up" }).click();
