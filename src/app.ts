@@ -10,6 +10,7 @@ import type { DataSource } from "typeorm";
 import { createAuthRouter } from "./auth/auth.routes";
 import { AuthService } from "./auth/auth.service";
 import { configurePassport } from "./auth/passport";
+import { createLoginLimits } from "./http/rate-limit";
 import { createProfileRouter } from "./auth/profile.routes";
 import { createAdminRouter } from "./admin/admin.routes";
 import { createChatRouter } from "./chat/chat.routes";
@@ -43,7 +44,7 @@ export interface CreateAppOptions {
 export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAppOptions) {
   const pool = poolOf(ds);
   const auth = new AuthService(ds, config.bcryptCost);
-  const pp = configurePassport();
+  const pp = configurePassport(auth, createLoginLimits(config, logger, redis));
   const session = createSessionMiddleware({ config, pool, secret: sessionSecret });
   const app = express();
   const server = http.createServer(app);
@@ -93,7 +94,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(templateLocals);
   app.use(saveBeforeRedirect);
 
-  app.use(createAuthRouter(deps));
+  app.use(createAuthRouter(deps, pp));
   app.use(createProfileRouter(deps));
   app.use(createNotesRouter(deps));
   app.use(createChatRouter(deps, io));

@@ -1,12 +1,14 @@
 // Sign-up, login, logout.
-import { Router, type Request } from "express";
+import { Router, type NextFunction, type Request, type Response } from "express";
+import type passport from "passport";
 import type { AppDeps } from "../deps";
 import { safeReturnPath } from "../http/guards";
 import { flash } from "../http/locals";
-import { createLoginLimits, createRateLimits, tooMany } from "../http/rate-limit";
+import { createRateLimits, tooMany } from "../http/rate-limit";
 import { oldInput, parseForm } from "../http/validate";
 import { loginSchema, PASSWORD_RULES, signupSchema, USERNAME_RULES } from "./auth.schemas";
 import { FieldError } from "./auth.service";
+import type { LoginRefusal } from "./passport";
 import type { User } from "./user.entity";
 
 const BAD_CREDENTIALS = "Wrong username/email or password.";
@@ -17,10 +19,9 @@ function logIn(req: Request, user: User): Promise<string> {
   return new Promise((resolve, reject) => req.login(user, (err) => (err ? reject(err) : resolve(returnTo))));
 }
 
-export function createAuthRouter(deps: AppDeps): Router {
+export function createAuthRouter(deps: AppDeps, pp: passport.PassportStatic): Router {
   const { auth, realtime } = deps;
   const limits = createRateLimits(deps.config, deps.redis);
-  const loginLimits = createLoginLimits(deps.config, deps.logger, deps.redis);
   const router = Router();
   const signupView = { usernameRules: USERNAME_RULES, passwordRules: PASSWORD_RULES };
 
@@ -55,20 +56,27 @@ export function createAuthRouter(deps: AppDeps): Router {
     res.render("auth/login.njk", { values: {}, errors: {} });
   });
 
-  router.post("/login", async (req, res) => {
+  router.post("/login", (req: Request, res: Response, next: NextFunction) => {
     const form = parseForm(loginSchema, req.body);
     const refuse = (errors: Record<string, string>) =>
       res.status(422).render("auth/login.njk", { values: oldInput(req.body), errors });
     if (!form.ok) return refuse(form.errors);
-    const outcome = await auth.attemptLogin(form.data.login, form.data.password, req.ip ?? "", loginLimits);
-    if (!outcome.user) {
-      if (outcome.limited) return tooMany(req, res);
-      // One message for unknown users, wrong passwords and deactivated accounts: nothing to enumerate.
-      return refuse({ _form: BAD_CREDENTIALS });
-    }
-    const to = await logIn(req, outcome.user);
-    await auth.recordLogin(outcome.user.id);
-    res.redirect(303, to);
+    req.body = { ...req.body, ...form.data };
+    // The strategy counts only failed attempts, per address and per account (AuthService.attemptLogin).
+    pp.authenticate("local", { session: false }, (err: unknown, user: User | false, refusal?: LoginRefusal) => {
+      if (err) return next(err);
+      if (!user) {
+        if (refusal?.limited) return tooMany(req, res);
+        // One message for unknown users, wrong passwords and deactivated accounts: nothing to enumerate.
+        return refuse({ _form: BAD_CREDENTIALS });
+      }
+      logIn(req, user)
+        .then(async (to) => {
+          await auth.recordLogin(user.id);
+          res.redirect(303, to);
+        })
+        .catch(next);
+    })(req, res, next);
   });
 
   router.post("/logout", (req, res, next) => {

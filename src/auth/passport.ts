@@ -1,7 +1,19 @@
-// Passport wiring: the session stores only the user id; each request loads the active user once. Credentials are
-// checked by AuthService.attemptLogin (under the login limits), not by a passport strategy.
+// Passport wiring: the local strategy checks credentials under the login limits; the session stores only the user
+// id; each request loads the active user once.
 import passport from "passport";
+import { Strategy as LocalStrategy, type IVerifyOptions } from "passport-local";
+import type { LoginLimits } from "../http/rate-limit";
+import type { AuthService } from "./auth.service";
 import { User } from "./user.entity";
+
+/** Why the local strategy said no: `limited` means the failure limits answered, not the password. */
+export interface LoginRefusal extends IVerifyOptions {
+  limited: boolean;
+}
+
+function refusal(limited: boolean): LoginRefusal {
+  return { message: limited ? "limited" : "bad_credentials", limited };
+}
 
 type AppUser = User;
 declare global {
@@ -12,8 +24,15 @@ declare global {
   }
 }
 
-export function configurePassport(): passport.PassportStatic {
+export function configurePassport(auth: AuthService, limits: LoginLimits): passport.PassportStatic {
   const instance = new passport.Passport() as unknown as passport.PassportStatic;
+  instance.use(
+    new LocalStrategy({ usernameField: "login", passwordField: "password", passReqToCallback: true }, (req, login, password, done) => {
+      auth
+        .attemptLogin(login, password, req.ip ?? "", limits)
+        .then((outcome) => (outcome.user ? done(null, outcome.user) : done(null, false, refusal(outcome.limited))), done);
+    }),
+  );
   instance.serializeUser((user, done) => done(null, (user as User).id));
   instance.deserializeUser((id: unknown, done) => {
     if (typeof id !== "number") return done(null, false);
