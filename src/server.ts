@@ -32,6 +32,7 @@ async function main() {
     logger.warn("COOKIE_SECURE is on and TRUST_PROXY is off: if TLS ends at a proxy, set TRUST_PROXY or no session cookie will be set");
 
   const db = await connectDatabase(config, { log: (m) => logger.info(m) });
+  if (db.localeProblem) logger.error(db.localeProblem);
   let redis: RedisClient | undefined;
   try {
     redis = await connectRedis(config, logger);

@@ -8,6 +8,7 @@ import path from "node:path";
 import { Client } from "pg";
 import { createDataSource, openDatabase } from "../src/db/data-source";
 import { freePort, startEmbeddedPostgres, type EmbeddedServer } from "../src/db/embedded";
+import { createUnicodeDatabase, withDatabase } from "../src/db/locale";
 
 function findTests(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -44,7 +45,8 @@ async function main() {
   await admin.connect();
   const { rows } = await admin.query("SHOW server_version");
   console.log(`PostgreSQL ${rows[0].server_version}`);
-  await admin.query(`CREATE DATABASE "${template}"`);
+  // Unicode-aware whatever the server's template1 is, so the Cyrillic tests test the app, not the machine's locale.
+  await createUnicodeDatabase(adminUrl, template);
   const ds = createDataSource({ url: withDatabase(adminUrl, template), poolSize: 1 });
   await openDatabase(ds, { migrate: true });
   await ds.destroy();
@@ -77,12 +79,6 @@ async function main() {
   await admin.end();
   await embedded?.stop();
   process.exit(code);
-}
-
-export function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
 }
 
 main().catch((err) => {

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { Client, Pool } from "pg";
 import { freePort, startEmbeddedPostgres, type EmbeddedServer } from "../../src/db/embedded";
+import { createUnicodeDatabase, withDatabase } from "../../src/db/locale";
 
 export interface BenchDatabase {
   url: string;
@@ -36,12 +37,6 @@ export async function settle(pool: Pool): Promise<string> {
   return `database settled (vacuum, analyze, ${checkpoint}) in ${Date.now() - t0} ms`;
 }
 
-function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
-}
-
 export async function createBenchDatabase(log: (m: string) => void): Promise<BenchDatabase> {
   let embedded: EmbeddedServer | undefined;
   let adminUrl = process.env.DATABASE_URL;
@@ -53,7 +48,7 @@ export async function createBenchDatabase(log: (m: string) => void): Promise<Ben
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-bench-pg-"));
     log(`No DATABASE_URL: starting a throwaway embedded PostgreSQL in ${dir}`);
     embedded = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), persistent: false });
-    dataDir = path.join(dir, "pg"); // the cluster lives in pg/ under the folder given (src/db/embedded.ts)
+    dataDir = embedded.dataDir;
     adminUrl = embedded.adminUrl;
     where = "embedded PostgreSQL (throwaway cluster)";
   }
@@ -61,8 +56,8 @@ export async function createBenchDatabase(log: (m: string) => void): Promise<Ben
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   const { rows } = await admin.query("SHOW server_version");
-  await admin.query(`CREATE DATABASE "${name}"`);
   await admin.end();
+  await createUnicodeDatabase(adminUrl, name);
   const url = withDatabase(adminUrl, name);
   const pool = new Pool({ connectionString: url, max: 4 });
   // Dropping the database WITH (FORCE) at the end can reach a connection that is still closing.

@@ -3,13 +3,14 @@
 import path from "node:path";
 import { commandEnvironment } from "../config";
 import { parseCommandArgs, runCommand } from "./command";
-import { checkDeploy } from "./deploy-checks";
+import { checkDatabase, checkDeploy } from "./deploy-checks";
 
 const USAGE = `Usage: npm run check:deploy [-- --strict]
 
 Reviews the configuration in the environment (the variables the server reads, see .env.example) for a
 production deployment: the session secret, cookies, proxy settings, the database, password hashing,
-the media folder and logging. It does not connect to anything.
+the media folder and logging. It connects to nothing but DATABASE_URL's database, to check that it
+answers and that its locale folds case for non-ASCII text (lower('ҐЄЇ') = 'ґєї').
 
 Exit status: 1 if there are errors, 0 if there are only warnings (or nothing to report).
 
@@ -22,7 +23,7 @@ const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.s
 runCommand(async () => {
   const args = parseCommandArgs(USAGE, { strict: { type: "boolean" } });
   const env = commandEnvironment();
-  const findings = checkDeploy(env, { root: ROOT });
+  const findings = [...checkDeploy(env, { root: ROOT }), ...(await checkDatabase(env))];
   console.log(`Checking the deployment settings (NODE_ENV=${env.NODE_ENV || "development"})`);
   const width = Math.max(0, ...findings.map((f) => f.variable.length));
   // Errors first; one stream, so the report reads in order however it is captured.

@@ -1,9 +1,12 @@
 // The findings of `npm run check:deploy`: what in an environment would be unsafe or fragile in production.
-// A pure function of the environment (plus the file system for MEDIA_ROOT), so it is easy to test.
+// checkDeploy is a pure function of the environment (plus the file system for MEDIA_ROOT), so it is easy to
+// test; checkDatabase is the one part that connects (to DATABASE_URL's database).
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { Client } from "pg";
 import { ConfigError, EXAMPLE_SESSION_SECRET, loadConfig, type Config } from "../config";
+import { checkUnicode, unicodeProblemMessage } from "../db/locale";
 
 export type Level = "error" | "warning";
 
@@ -168,4 +171,32 @@ export function checkDeploy(env: Env, { root }: { root: string }): Finding[] {
   }
 
   return findings;
+}
+
+/**
+ * What only the database itself can tell: that DATABASE_URL answers, and that its locale folds case for
+ * non-ASCII text (the server only logs the latter at start, and keeps running). Nothing to check without
+ * DATABASE_URL: the embedded cluster is checked when the app starts it.
+ */
+export async function checkDatabase(env: Env): Promise<Finding[]> {
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch {
+    return []; // a bad configuration is reported by checkDeploy
+  }
+  if (!config.databaseUrl) return [];
+  const client = new Client({ connectionString: config.databaseUrl, connectionTimeoutMillis: 5000 });
+  client.on("error", () => {}); // a connection dropped after the check has nothing left to report
+  try {
+    await client.connect();
+  } catch (err) {
+    return [{ level: "error", variable: "DATABASE_URL", message: `cannot connect (${(err as Error).message}): the server would not start` }];
+  }
+  try {
+    const unicode = await checkUnicode(client);
+    return unicode.ok ? [] : [{ level: "error", variable: "DATABASE_URL", message: unicodeProblemMessage(unicode) }];
+  } finally {
+    await client.end().catch(() => {});
+  }
 }

@@ -2,12 +2,19 @@
 import { Client } from "pg";
 import type { DataSource } from "typeorm";
 import type { Config } from "../config";
-import { createDataSource, openDatabase } from "./data-source";
+import { createDataSource, openDatabase, poolOf } from "./data-source";
 import { startEmbeddedPostgres, type EmbeddedServer } from "./embedded";
+import { checkUnicode, unicodeProblemMessage } from "./locale";
 
 export interface Database {
   ds: DataSource;
   embedded?: EmbeddedServer;
+  /**
+   * Why the database cannot fold case for non-ASCII text, with the fix, or undefined when it can. The app still
+   * starts (the data is intact and readable; only case-insensitive matching of non-Latin text is wrong): the
+   * caller reports it.
+   */
+  localeProblem?: string;
   close(): Promise<void>;
 }
 
@@ -22,8 +29,11 @@ export async function connectDatabase(
     url = embedded.url;
   }
   const ds = createDataSource({ url, poolSize: config.databasePoolSize });
+  let localeProblem: string | undefined;
   try {
     await withMigrationLock(url, migrate, () => openDatabase(ds, { migrate }));
+    const unicode = await checkUnicode(poolOf(ds));
+    if (!unicode.ok) localeProblem = unicodeProblemMessage(unicode, { embeddedDir: embedded?.dataDir });
   } catch (err) {
     if (ds.isInitialized) await ds.destroy();
     await embedded?.stop();
@@ -32,6 +42,7 @@ export async function connectDatabase(
   return {
     ds,
     embedded,
+    localeProblem,
     close: async () => {
       if (ds.isInitialized) await ds.destroy();
       await embedded?.stop();

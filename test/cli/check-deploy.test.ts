@@ -6,7 +6,13 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { EXAMPLE_SESSION_SECRET } from "../../src/config";
 import { estimatedBits, knownExampleSecrets, secretWeakness, checkDeploy } from "../../src/cli/deploy-checks";
+import { freePort } from "../../src/db/embedded";
+import { withDatabase } from "../../src/db/locale";
+import { query } from "../production/server-process";
 import { runCli } from "./run-command";
+
+/** check:deploy connects to DATABASE_URL: the run's server (its maintenance database folds case). */
+const adminUrl = process.env.TEST_ADMIN_URL ?? process.env.DATABASE_URL!;
 
 let tmp: string;
 before(() => {
@@ -20,7 +26,7 @@ const good = (extra: Record<string, string> = {}) => ({
   NODE_ENV: "production",
   SESSION_SECRET: goodSecret(),
   TRUST_PROXY: "1",
-  DATABASE_URL: "postgres://app:pw@db.internal:5432/hromada",
+  DATABASE_URL: adminUrl,
   MEDIA_ROOT: path.join(tmp, "media"),
   DATA_DIR: path.join(tmp, "data"),
   ...extra,
@@ -127,6 +133,26 @@ describe("npm run check:deploy", () => {
     assert.match(r.stdout, /^ERROR +PORT /m);
     assert.match(r.stdout, /^ERROR +BCRYPT_COST +at least 10 in production/m);
     assert.doesNotMatch(r.stdout, /WARNING +BCRYPT_COST/, "reported once");
+  });
+});
+
+describe("npm run check:deploy and the database", () => {
+  const cDatabase = `hromada_t_deploy${process.pid}_c`;
+  after(() => query(adminUrl, `DROP DATABASE IF EXISTS "${cDatabase}" WITH (FORCE)`));
+
+  it("calls a database whose locale does not fold non-ASCII case an error, with the SQL that fixes it", async () => {
+    await query(adminUrl, `CREATE DATABASE "${cDatabase}" TEMPLATE template0 LOCALE 'C'`);
+    const r = await run(good({ DATABASE_URL: withDatabase(adminUrl, cDatabase) }));
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`^ERROR +DATABASE_URL +Database "${cDatabase}" uses the (libc|builtin) "C" locale, so lower\\(\\), ILIKE and full-text search ignore case`, "m"));
+    assert.match(r.stdout, new RegExp(`CREATE DATABASE "${cDatabase}_utf8" TEMPLATE template0 ENCODING 'UTF8'`));
+    assert.match(r.stdout, /1 error, 0 warnings\./);
+  });
+
+  it("calls a database it cannot reach an error", async () => {
+    const r = await run(good({ DATABASE_URL: `postgres://nobody@127.0.0.1:${await freePort()}/hromada` }));
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /^ERROR +DATABASE_URL +cannot connect \(.*ECONNREFUSED.*\): the server would not start$/m);
   });
 });
 
