@@ -12,6 +12,22 @@ if (!process.env.UV_THREADPOOL_SIZE) {
   process.env.UV_THREADPOOL_SIZE = String(Math.max(4, cores + 2));
 }
 
+// Under `npm start` the script is `exec node bin/start.js`, so this process is npm's own child and receives the
+// SIGTERM/SIGINT that npm forwards (through a shell left in between, the signal would end only the shell and
+// leave us, and the embedded Postgres, running as orphans). If npm itself dies without forwarding anything
+// (SIGKILL, a crash), we are re-parented: treat that as SIGTERM, so the app drains and its Postgres stops
+// instead of holding the ports for good. Only under npm: run directly (Docker, systemd, nohup), a parent
+// going away is no reason to stop.
+if (process.env.npm_lifecycle_event === "start") {
+  const launcher = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === launcher) return;
+    clearInterval(watch);
+    process.kill(process.pid, "SIGTERM");
+  }, 250);
+  watch.unref();
+}
+
 const compiled = path.join(__dirname, "..", "dist", "src", "server.js");
 if (process.env.NODE_ENV === "production") {
   if (!fs.existsSync(compiled)) {

@@ -1,6 +1,8 @@
 // Runs the real server as a child process (src/server.ts through tsx, or the compiled bin/start.js) and
 // talks to it over HTTP, as a load balancer or a browser would.
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { Client } from "pg";
 import { createClient } from "redis";
@@ -166,4 +168,46 @@ export async function dropRedisKeys(prefix: string, url = REDIS_TEST_URL): Promi
   await client.connect();
   await client.del(keys);
   await client.close();
+}
+
+/** Polls `probe` until it returns something other than undefined; fails after `deadlineMs` naming what it waited for. */
+export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, deadlineMs = 30_000): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`gave up waiting for ${what} after ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** True once nothing accepts TCP connections on 127.0.0.1:port. */
+export function portRefuses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1");
+    s.once("connect", () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once("error", () => resolve(true));
+  });
+}
+
+/** True once the process has exited (a zombie not yet reaped by its new parent counts: it holds nothing). */
+export function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] === "Z";
+  } catch {
+    return true;
+  }
+}
+
+/** The pid of an embedded cluster's postmaster, from its data directory (the first line of postmaster.pid). */
+export function postmasterPid(clusterDir: string): number {
+  return Number(fs.readFileSync(path.join(clusterDir, "postmaster.pid"), "utf8").split("\n")[0]);
 }
