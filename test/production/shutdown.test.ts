@@ -4,7 +4,6 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import sharp from "sharp";
@@ -13,7 +12,7 @@ import request from "supertest";
 import { io as ioClient } from "socket.io-client";
 import { csrfFrom } from "../helpers/agent";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
-import { query, sessionCookie, sidOf, startServerProcess, type ServerProcess } from "./server-process";
+import { portRefuses, query, sessionCookie, sidOf, startServerProcess, type ServerProcess } from "./server-process";
 
 let db: TestDatabase;
 const mediaRoot = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-drain-media-"));
@@ -108,15 +107,6 @@ function post(server: ServerProcess, path: string, form: { cookie: string; body:
   return { written, finish, response };
 }
 
-/** Whether a new TCP connection to the port is refused (the listener is closed). */
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1");
-    s.once("connect", () => { s.destroy(); resolve(false); });
-    s.once("error", () => resolve(true));
-  });
-}
-
 async function until<T>(what: string, probe: () => Promise<T | undefined>, attempts = 300): Promise<T> {
   for (let i = 0; i < attempts; i++) {
     const v = await probe();
@@ -166,7 +156,7 @@ describe("graceful shutdown", () => {
     server.child.kill("SIGTERM");
 
     // The listener closes while the held request is still incomplete; only then does its body arrive.
-    await until("the listener to close", async () => ((await refused(server.port)) ? true : undefined));
+    await until("the listener to close", async () => ((await portRefuses(server.port)) ? true : undefined));
     slow.finish();
     upload.finish();
     const uploaded = await upload.response;
@@ -186,7 +176,7 @@ describe("graceful shutdown", () => {
 
     assert.equal(await server.exited, 0, server.output().slice(-3000));
     assert.match(server.output(), /"msg":"bye"/);
-    assert.equal(await refused(server.port), true);
+    assert.equal(await portRefuses(server.port), true);
     // Each login's session was stored before its redirect went out.
     const stored = await sessionsOfUser();
     for (const r of responses) assert.ok(stored.includes(sidOf(r.headers["set-cookie"])), "the new session is in the database");
@@ -215,7 +205,7 @@ describe("graceful shutdown", () => {
     assert.equal(page.status, 200, "still serving while the load balancer moves away");
     assert.equal(page.headers.connection, "close", "and asks clients not to keep the connection");
 
-    await until("the listener to close", async () => ((await refused(server.port)) ? true : undefined), 1000);
+    await until("the listener to close", async () => ((await portRefuses(server.port)) ? true : undefined), 1000);
     held.finish();
     const res = await held.response;
     assert.equal(res.status, 303);
