@@ -95,6 +95,20 @@ describe("removal from a group", () => {
     closeAll(sa, sb);
   });
 
+  it("does not recover the connection of a member deactivated while disconnected", async () => {
+    const { a, b, group } = await setUp();
+    const staff = await loggedInAgent(app, newCredentials("rmstaff"), { isStaff: true });
+    const sa = await connect(app, a.agent);
+    const sb = await joinedWithOffset(app.url, b.agent, group);
+    await dropTransport(sb);
+    const res = await postForm(staff.agent, `/admin/users/${b.userId}/active`, { active: "0" }, `/admin/users/${b.userId}`);
+    assert.equal(res.status, 303);
+    assert.equal((await send(sa, group, "posted after the deactivation")).ok, true);
+    await assert.rejects(reconnect(sb), "the handshake refuses a deactivated user's session");
+    assert.equal(sb.connected, false);
+    closeAll(sa, sb);
+  });
+
   it("tells the other tabs of a member who leaves the group", async () => {
     const { b, group } = await setUp();
     const tab = await connect(app, b.agent);
