@@ -2,7 +2,8 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { RequestHandler } from "express";
 import type passport from "passport";
-import { type Namespace, Server, type ServerOptions } from "socket.io";
+import { Server, type ServerOptions } from "socket.io";
+import { type AppServer, sessionRoom, userRoom } from "./chat/chat.events";
 import type { Realtime } from "./deps";
 
 type Next = (err?: unknown) => void;
@@ -28,7 +29,7 @@ export function sameOrigin(origin: string | undefined, host: string | undefined)
 }
 
 /** A session socket.io is about to restore: its rooms, its data, and the events it missed as [event, ...args, offset]. */
-export type RecoveredSession = NonNullable<Awaited<ReturnType<Namespace["adapter"]["restoreSession"]>>>;
+export type RecoveredSession = NonNullable<Awaited<ReturnType<AppServer["sockets"]["adapter"]["restoreSession"]>>>;
 
 /**
  * Lets a feature vet every recovered session before socket.io rejoins its rooms and replays what it missed.
@@ -37,7 +38,7 @@ export type RecoveredSession = NonNullable<Awaited<ReturnType<Namespace["adapter
  * streams one, whose sessions come back on whichever process the client reaches). If vetting fails (the database
  * is away) the recovery fails too and the client gets a fresh connection, with nothing restored.
  */
-export function vetRecoveredSessions(io: Server, vet: (session: RecoveredSession) => Promise<void>): void {
+export function vetRecoveredSessions(io: AppServer, vet: (session: RecoveredSession) => Promise<void>): void {
   const adapter = io.of("/").adapter;
   const restore = adapter.restoreSession.bind(adapter);
   adapter.restoreSession = async (pid, offset) => {
@@ -46,9 +47,6 @@ export function vetRecoveredSessions(io: Server, vet: (session: RecoveredSession
     return session;
   };
 }
-
-export const userRoom = (userId: number) => `user:${userId}`;
-export const sessionRoom = (sid: string) => `session:${sid}`;
 
 export function createIo({
   server,
@@ -63,8 +61,8 @@ export function createIo({
   slidingExpiry?: RequestHandler;
   /** Cross-process broadcasting (see realtime-adapter.ts); socket.io's in-memory adapter when absent. */
   adapter?: ServerOptions["adapter"];
-}): { io: Server; realtime: Realtime } {
-  const io = new Server(server, {
+}): { io: AppServer; realtime: Realtime } {
+  const io: AppServer = new Server(server, {
     ...(adapter ? { adapter } : {}),
     // Chat messages are at most 4,000 characters; anything far bigger is refused by the transport.
     maxHttpBufferSize: 64 * 1024,
@@ -95,7 +93,7 @@ export function createIo({
     const req = socket.request as IncomingMessage & { user?: { id: number }; sessionID?: string };
     if (!req.user) return socket.disconnect(true);
     socket.data.userId = req.user.id;
-    socket.data.sid = req.sessionID;
+    if (req.sessionID) socket.data.sid = req.sessionID;
     socket.join(userRoom(req.user.id));
     if (req.sessionID) socket.join(sessionRoom(req.sessionID));
   });

@@ -1,7 +1,7 @@
 // A person with an account. Usernames and emails are unique case-insensitively (expression indexes in the migration).
 import {
   BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToOne, PrimaryGeneratedColumn,
-  type Relation,
+  type EntityManager, type Relation,
 } from "typeorm";
 import { Gallery } from "../gallery/gallery.entity";
 import { Image } from "../gallery/image.entity";
@@ -78,6 +78,15 @@ export class User extends BaseEntity {
     user.profilePicture = hydrate(Image, row, "pp");
     user.unreadTotal = Number(row.unread_total ?? 0);
     return user;
+  }
+
+  /** Active users named (case-insensitively) among `names`: the people a form lists, e.g. a chat group's members. */
+  static activeByUsernames(names: string[], em: EntityManager = User.getRepository().manager): Promise<Pick<User, "id" | "username">[]> {
+    return em
+      .createQueryBuilder(User, "u")
+      .select(["u.id", "u.username"])
+      .where("lower(u.username) = ANY(:names) AND u.isActive = true", { names: names.map((n) => n.toLowerCase()) })
+      .getMany();
   }
 
   /** Unread chat messages over all the user's chats; filled by findActive only (the navbar badge). Not a column. */

@@ -1,10 +1,11 @@
 // Membership of a user in a chat, with their read position for unread counts.
 import {
   BaseEntity, Column, CreateDateColumn, Entity, In, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique,
-  type Relation,
+  type EntityManager, type Relation,
 } from "typeorm";
 import type { User } from "../auth/user.entity";
 import type { Chat } from "./chat.entity";
+import { unreadTotalSql } from "./unread";
 
 @Entity("chat_members")
 @Unique("chat_members_chat_id_user_id_key", ["chatId", "userId"])
@@ -43,5 +44,63 @@ export class ChatMember extends BaseEntity {
     if (!chatIds.length) return new Set();
     const rows = await ChatMember.find({ select: { chatId: true }, where: { userId, chatId: In(chatIds) } });
     return new Set(rows.map((r) => r.chatId));
+  }
+
+  /**
+   * Adds people to a chat (inside the caller's transaction); returns those who were not members yet. They start
+   * with everything before them already read: they can scroll through the history, but it does not light up
+   * their badge.
+   */
+  static async addAll(em: EntityManager, chatId: number, userIds: number[]): Promise<Set<number>> {
+    const rows: { user_id: number }[] = await em.query(
+      `INSERT INTO chat_members (chat_id, user_id, last_read_message_id)
+       SELECT $1, unnest($2::int[]), (SELECT coalesce(max(id), 0) FROM messages WHERE chat_id = $1)
+       ON CONFLICT (chat_id, user_id) DO NOTHING RETURNING user_id`,
+      [chatId, userIds],
+    );
+    return new Set(rows.map((r) => r.user_id));
+  }
+
+  /** Ends a membership (inside the caller's transaction); the member's username, or null if there was none. */
+  static async removeOne(em: EntityManager, chatId: number, userId: number): Promise<string | null> {
+    const [rows]: [{ username: string }[], number] = await em.query(
+      `DELETE FROM chat_members cm USING users u WHERE cm.chat_id = $1 AND cm.user_id = $2 AND u.id = cm.user_id RETURNING u.username`,
+      [chatId, userId],
+    );
+    return rows[0]?.username ?? null;
+  }
+
+  /** The member who joined first (the next creator of a group its creator leaves), or null if nobody is left. */
+  static async longestStanding(em: EntityManager, chatId: number): Promise<number | null> {
+    const first = await em.findOne(ChatMember, { select: { userId: true }, where: { chatId }, order: { joinedAt: "ASC", id: "ASC" } });
+    return first?.userId ?? null;
+  }
+
+  /** The member has seen everything up to `messageId` (shown to them): their position moves forward only. */
+  static async readThrough(chatId: number, userId: number, messageId: number): Promise<void> {
+    await ChatMember.createQueryBuilder()
+      .update()
+      .set({ lastReadMessageId: messageId })
+      .where("chat_id = :chatId AND user_id = :userId AND last_read_message_id < :messageId", { chatId, userId, messageId })
+      .execute();
+  }
+
+  /**
+   * A reader's "read up to here" from the client: forward only and never past the chat's newest message. False
+   * when nothing moved (already read, or not a member).
+   */
+  static async markRead(chatId: number, userId: number, messageId: number): Promise<boolean> {
+    const [, moved]: [unknown, number] = await ChatMember.query(
+      `UPDATE chat_members SET last_read_message_id = LEAST($3, (SELECT coalesce(max(id), 0) FROM messages WHERE chat_id = $1))
+        WHERE chat_id = $1 AND user_id = $2 AND last_read_message_id < LEAST($3, (SELECT coalesce(max(id), 0) FROM messages WHERE chat_id = $1))`,
+      [chatId, userId, messageId],
+    );
+    return moved > 0;
+  }
+
+  /** The user's unread messages over all their chats (the navbar badge). */
+  static async unreadTotal(userId: number): Promise<number> {
+    const [row]: { total: number }[] = await ChatMember.query(`SELECT ${unreadTotalSql("$1::int")} AS total`, [userId]);
+    return row.total;
   }
 }

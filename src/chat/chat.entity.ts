@@ -1,6 +1,7 @@
 // A conversation: either a direct chat between two users (directKey set) or a named group chat.
 import {
-  BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation,
+  BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type EntityManager,
+  type Relation,
 } from "typeorm";
 import type { User } from "../auth/user.entity";
 import type { Image } from "../gallery/image.entity";
@@ -98,6 +99,62 @@ export class Chat extends BaseEntity {
       [chatId, userId],
     );
     return rows[0] ?? null;
+  }
+
+  /**
+   * The direct chat between two people, created on first use; null when the other person is not an active user.
+   * The unique direct_key ("<min>:<max>") settles a race: of two simultaneous first messages, one INSERT wins and
+   * the other waits for it, does nothing and reads the winner's chat.
+   */
+  static async openDirect(userId: number, otherId: number): Promise<number | null> {
+    const key = `${Math.min(userId, otherId)}:${Math.max(userId, otherId)}`;
+    const [row]: { created_id: number | null; other_ok: boolean }[] = await Chat.query(
+      `WITH other AS (SELECT id FROM users WHERE id = $2 AND is_active),
+            c AS (
+              INSERT INTO chats (is_group, direct_key, creator_id) SELECT false, $3, $1 FROM other
+              ON CONFLICT (direct_key) DO NOTHING RETURNING id
+            ),
+            m AS (INSERT INTO chat_members (chat_id, user_id) SELECT c.id, u FROM c, unnest(ARRAY[$1::int, $2::int]) u)
+       SELECT (SELECT id FROM c) AS created_id, EXISTS (SELECT 1 FROM other) AS other_ok`,
+      [userId, otherId, key],
+    );
+    if (!row.other_ok) return null;
+    if (row.created_id) return row.created_id;
+    const existing = await Chat.findOneOrFail({ select: { id: true }, where: { directKey: key } });
+    return existing.id;
+  }
+
+  /** A new group (inside the caller's transaction, which adds its members); its id. */
+  static async createGroup(em: EntityManager, name: string, creatorId: number): Promise<number> {
+    const { identifiers } = await em.insert(Chat, { chatName: name, isGroup: true, creatorId });
+    return identifiers[0].id as number;
+  }
+
+  /** Only a group's creator renames it: false for anyone else and for direct chats. */
+  static async renameAsCreator(chatId: number, creatorId: number, name: string): Promise<boolean> {
+    const { affected } = await Chat.createQueryBuilder()
+      .update()
+      .set({ chatName: name })
+      .where("id = :chatId AND is_group AND creator_id = :creatorId", { chatId, creatorId })
+      .execute();
+    return affected === 1;
+  }
+
+  /** Locks a group for its creator until the caller's transaction ends; false when it is not their group. */
+  static async lockAsCreator(em: EntityManager, chatId: number, creatorId: number): Promise<boolean> {
+    const rows: unknown[] = await em.query(`SELECT 1 FROM chats WHERE id = $1 AND is_group AND creator_id = $2 FOR UPDATE`, [chatId, creatorId]);
+    return rows.length === 1;
+  }
+
+  /** Locks a group one of its members is leaving until the caller's transaction ends; null when it is not theirs. */
+  static async lockForMember(em: EntityManager, chatId: number, userId: number): Promise<Pick<Chat, "chatName" | "creatorId"> | null> {
+    const [row]: { chat_name: string; creator_id: number | null }[] = await em.query(
+      `SELECT c.chat_name, c.creator_id FROM chats c
+        WHERE c.id = $1 AND c.is_group AND EXISTS (SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2)
+        FOR UPDATE`,
+      [chatId, userId],
+    );
+    return row ? { chatName: row.chat_name, creatorId: row.creator_id } : null;
   }
 }
 

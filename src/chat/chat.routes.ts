@@ -2,7 +2,6 @@
 // management, and the people directory where direct chats start. Everything works without JavaScript.
 import crypto from "node:crypto";
 import { Router, type Request, type Response } from "express";
-import type { Server } from "socket.io";
 import { FieldError } from "../auth/auth.service";
 import type { AppDeps } from "../deps";
 import { notFound, requireId } from "../http/errors";
@@ -10,8 +9,12 @@ import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
 import { oldInput, parseForm, type FieldErrors } from "../http/validate";
 import { addMembersSchema, CHAT_NAME_MAX, createGroupSchema, MESSAGE_MAX, renameSchema, sendMessageSchema } from "./chat.schemas";
-import { chatServiceFor, type ChatView, type MessageDto } from "./chat.service";
+import type { AppServer } from "./chat.events";
+import { type ChatView, layoutMessages } from "./chat.presenter";
+import type { GroupService } from "./groups.service";
+import type { MessageService } from "./messages.service";
 import { TooFast } from "./message-budget";
+import { chatServicesFor } from "./services";
 import { createPeopleRouter } from "./people.routes";
 import { PeopleService } from "./people.service";
 
@@ -20,26 +23,19 @@ const pageParam = (raw: unknown) => {
   return n;
 };
 
-/** Consecutive messages of one author within five minutes are drawn as one block; days get a divider. */
-function layoutMessages(messages: MessageDto[], lastReadId: number, me: number) {
-  let unreadShown = false;
-  return messages.map((m, i) => {
-    const prev = messages[i - 1];
-    const dayBreak = !prev || prev.day !== m.day;
-    const unreadBreak = !unreadShown && m.id > lastReadId && m.userId !== me;
-    if (unreadBreak) unreadShown = true;
-    const continued =
-      !dayBreak && !unreadBreak && !!prev && prev.userId === m.userId && Date.parse(m.createdAt) - Date.parse(prev.createdAt) < 5 * 60_000;
-    return { ...m, mine: m.userId === me, dayBreak, unreadBreak, continued };
-  });
-}
-
-export function createChatRouter(deps: AppDeps, io: Server): Router {
-  const chats = chatServiceFor(deps, io);
+export function createChatRouter(deps: AppDeps, io: AppServer): Router {
+  const { messages, groups } = chatServicesFor(deps, io);
   const router = Router();
   router.use(["/chats", "/people"], requireUser);
   router.use(createPeopleRouter(new PeopleService(deps.pool)));
+  chatRoutes(router, groups);
+  messageRoutes(router, messages, groups);
+  groupRoutes(router, groups);
+  return router;
+}
 
+/** My chats, a new group, and the direct chat with someone. */
+function chatRoutes(router: Router, chats: GroupService): void {
   router.get("/chats", async (req, res) => {
     const page = pageParam(req.query.page);
     const { items, hasMore } = await chats.listChats(req.user!.id, page);
@@ -83,10 +79,14 @@ export function createChatRouter(deps: AppDeps, io: Server): Router {
     }
   });
 
+}
+
+/** One chat's page, its older history, and sending with the plain form. */
+function messageRoutes(router: Router, messages: MessageService, chats: GroupService): void {
   async function renderChat(req: Request, res: Response, values: Record<string, string> = {}, errors: FieldErrors = {}, status = 422) {
     const chatId = requireId(req.params.id);
     const before = req.query.before === undefined ? null : requireId(req.query.before);
-    const page = await chats.openChat(req.user!, chatId, before);
+    const page = await messages.openChat(req.user!, chatId, before);
     const list = await chats.listChats(req.user!.id);
     res.status(Object.keys(errors).length ? status : 200).render("chat/show.njk", {
       chat: page.chat,
@@ -109,7 +109,7 @@ export function createChatRouter(deps: AppDeps, io: Server): Router {
   router.get("/chats/:id/messages", async (req, res) => {
     const chatId = requireId(req.params.id);
     const before = requireId(req.query.before);
-    res.json(await chats.olderMessages(req.user!.id, chatId, before));
+    res.json(await messages.olderMessages(req.user!.id, chatId, before));
   });
 
   router.post("/chats/:id/messages", async (req, res) => {
@@ -117,7 +117,7 @@ export function createChatRouter(deps: AppDeps, io: Server): Router {
     const form = parseForm(sendMessageSchema, req.body);
     if (!form.ok) return renderChat(req, res, oldInput(req.body), form.errors);
     try {
-      await chats.postMessage(req.user!.id, chatId, form.data.text, form.data.client_id || null);
+      await messages.postMessage(req.user!.id, chatId, form.data.text, form.data.client_id || null);
     } catch (err) {
       if (err instanceof FieldError) return renderChat(req, res, oldInput(req.body), { text: err.message });
       // Over the message budget: the page comes back with the text still in the composer, to send in a moment.
@@ -127,6 +127,10 @@ export function createChatRouter(deps: AppDeps, io: Server): Router {
     res.redirect(303, `/chats/${chatId}`);
   });
 
+}
+
+/** Group settings: rename, add and remove members, leave. */
+function groupRoutes(router: Router, chats: GroupService): void {
   /** A group as its member sees it, or 404; `creatorOnly` makes it 404 for everyone but the creator as well. */
   async function groupFor(req: Request, creatorOnly: boolean): Promise<ChatView> {
     const chat = await chats.getChat(req.user!.id, requireId(req.params.id));
@@ -183,6 +187,4 @@ export function createChatRouter(deps: AppDeps, io: Server): Router {
     flash(req, "info", deleted ? `You left "${title}", its last member: the group is deleted.` : `You left "${title}".`);
     res.redirect(303, "/chats");
   });
-
-  return router;
 }

@@ -1,28 +1,30 @@
-// Chat over socket.io. The handshake already proved who the socket is (src/realtime.ts); here every join,
-// sync and message is checked against chat membership in the database, and messages are stored through
-// the same ChatService.postMessage as the HTML form. Sender, chat and time always come from the server.
+// Chat over socket.io. The handshake already proved who the socket is (src/realtime.ts); here every event is
+// checked against chat membership in the database, and messages are stored through the same
+// MessageService.postMessage as the HTML form. Sender, chat and time always come from the server.
+// The events and their payloads are declared in chat.events.ts.
 import type { IncomingMessage } from "node:http";
-import type { Server, Socket } from "socket.io";
+import { RateLimiterMemory } from "rate-limiter-flexible";
 import type { z } from "zod";
 import type { User } from "../auth/user.entity";
 import type { AppDeps } from "../deps";
-import { RateLimiterMemory } from "rate-limiter-flexible";
 import { HttpError, notFound } from "../http/errors";
 import { vetRecoveredSessions, type RecoveredSession } from "../realtime";
 import { ChatMember } from "./chat-member.entity";
+import { type AppServer, type AppSocket, chatRoom, type ClientToServerEvents, type Refusal } from "./chat.events";
 import { joinPayload, messagePayload, readPayload, syncPayload, typingPayload } from "./chat.schemas";
-import { chatRoom, chatServiceFor } from "./chat.service";
 import { TooFast } from "./message-budget";
+import { type ChatServices, chatServicesFor } from "./services";
 
-export type Ack = (answer: { ok: boolean; error?: string; code?: string; [k: string]: unknown }) => void;
+/** Any socket event beyond this per connection and window is refused and the socket dropped: the database's guard. */
+const EVENTS_PER_10S_MIN = 200;
 
 const CHAT_ROOM = /^chat:(\d+)$/;
 const chatIdOf = (room: string) => Number(CHAT_ROOM.exec(room)?.[1] ?? NaN);
-const chatRoomsOf = (rooms: Iterable<string>) => [...rooms].filter((r) => CHAT_ROOM.test(r));
+const chatIdsIn = (rooms: Iterable<string>) => [...rooms].filter((r) => CHAT_ROOM.test(r)).map(chatIdOf);
 
 /** The chats among `rooms` that `userId` is no longer a member of (one query, however many rooms). */
 async function lostChats(userId: number | undefined, rooms: Iterable<string>): Promise<number[]> {
-  const chatIds = chatRoomsOf(rooms).map(chatIdOf);
+  const chatIds = chatIdsIn(rooms);
   if (!chatIds.length) return [];
   const kept = typeof userId === "number" ? await ChatMember.memberChatIds(userId, chatIds) : new Set<number>();
   return chatIds.filter((id) => !kept.has(id));
@@ -35,7 +37,7 @@ async function lostChats(userId: number | undefined, rooms: Iterable<string>): P
  * disconnected, the database says so now.
  */
 async function vetRecovered(session: RecoveredSession): Promise<void> {
-  const lost = new Set(await lostChats((session.data as SocketData).userId, session.rooms));
+  const lost = new Set(await lostChats((session.data as { userId?: number }).userId, session.rooms));
   if (!lost.size) return;
   session.rooms = session.rooms.filter((room) => !lost.has(chatIdOf(room)));
   const told = new Set<number>();
@@ -49,136 +51,145 @@ async function vetRecovered(session: RecoveredSession): Promise<void> {
   for (const chatId of lost) if (!told.has(chatId)) session.missedPackets.push(["chat:removed", { chatId }]);
 }
 
-interface SocketData {
-  userId?: number;
-  username?: string;
-}
-
-/** Any socket event beyond this per connection and window is refused and the socket dropped: the database's guard. */
-const EVENTS_PER_10S_MIN = 200;
-
-function refusal(err: unknown): { ok: false; error: string; code: string } | null {
+function refusal(err: unknown): Refusal | null {
   if (!(err instanceof HttpError) || err.status >= 500) return null;
   if (err.status === 404) return { ok: false, error: "Chat not found.", code: "not_found" };
   if (err.status === 429) return { ok: false, error: err.message, code: "rate_limited" };
   return { ok: false, error: err.message, code: "invalid" };
 }
 
-export function registerChatSocket(io: Server, deps: AppDeps): void {
-  const chats = chatServiceFor(deps, io);
-  const events = new RateLimiterMemory({ points: Math.max(EVENTS_PER_10S_MIN, deps.config.rateLimits.chatPer10s * 10), duration: 10 });
-  vetRecoveredSessions(io, vetRecovered);
+type Event = keyof ClientToServerEvents;
+/** The acknowledgement of an event, typed by its declaration in chat.events.ts. */
+type AckOf<E extends Event> = Parameters<ClientToServerEvents[E]>[1];
+type Reply = (answer: Refusal) => void;
+type On = <E extends Event, S extends z.ZodType>(event: E, schema: S, handler: (data: z.output<S>, reply: AckOf<E>) => Promise<void>) => void;
 
-  io.on("connection", (socket: Socket) => {
+interface Context {
+  deps: AppDeps;
+  chats: ChatServices;
+  /** Per connection: every event counts, whatever it is. */
+  events: RateLimiterMemory;
+}
+
+export function registerChatSocket(io: AppServer, deps: AppDeps): void {
+  const ctx: Context = {
+    deps,
+    chats: chatServicesFor(deps, io),
+    events: new RateLimiterMemory({ points: Math.max(EVENTS_PER_10S_MIN, deps.config.rateLimits.chatPer10s * 10), duration: 10 }),
+  };
+  vetRecoveredSessions(io, vetRecovered);
+  io.on("connection", (socket) => {
     const user = (socket.request as IncomingMessage & { user?: User }).user;
     if (!user) return; // src/realtime.ts has already disconnected it
-    const userId = user.id;
-    socket.data.username = user.username;
+    connected(socket, user, ctx);
+  });
+}
 
-    /** This socket is in a chat's room though its user is no longer a member: out, and the page is told. */
-    const drop = (chatId: number) => {
-      socket.leave(chatRoom(chatId));
-      socket.emit("chat:removed", { chatId });
-    };
+function connected(socket: AppSocket, user: User, ctx: Context): void {
+  socket.data.username = user.username;
+  // The rooms were vetted when the session was restored; a removal that committed in between (its eviction
+  // found no socket to reach yet) is caught here, once the socket is connected and reachable.
+  if (socket.recovered) {
+    lostChats(user.id, socket.rooms)
+      .then((lost) => lost.forEach((chatId) => dropChat(socket, chatId)))
+      .catch((err: unknown) => {
+        ctx.deps.logger.error({ err, userId: user.id }, "could not check a recovered socket's chats");
+        socket.disconnect(true);
+      });
+  }
+  // The handshake loaded the user row with its unread total, so the badge is fresh after every (re)connect
+  // without a query of its own.
+  socket.emit("chat:unread", { total: user.unreadTotal ?? 0 });
+  handleEvents(socket, user, ctx.chats, guarded(socket, user.id, ctx));
+  socket.on("disconnecting", () => {
+    const chatIds = chatIdsIn(socket.rooms);
+    if (chatIds.length) socket.once("disconnect", () => chatIds.forEach((id) => ctx.chats.presence.changed(id)));
+  });
+}
 
-    // The rooms were vetted when the session was restored; a removal that committed in between (its eviction
-    // found no socket to reach yet) is caught here, once the socket is connected and reachable.
-    if (socket.recovered) {
-      lostChats(userId, socket.rooms)
-        .then((lost) => lost.forEach(drop))
-        .catch((err: unknown) => {
-          deps.logger.error({ err, userId }, "could not check a recovered socket's chats");
+/** This socket is in a chat's room though its user is no longer a member: out, and the page is told. */
+function dropChat(socket: AppSocket, chatId: number): void {
+  void socket.leave(chatRoom(chatId));
+  socket.emit("chat:removed", { chatId });
+}
+
+/**
+ * The `on` of one socket: counts the event against the connection's budget, validates the payload, runs the
+ * handler, and turns refusals into error acks (never an unhandled rejection).
+ */
+function guarded(socket: AppSocket, userId: number, { deps, events }: Context): On {
+  const inflight = new Set<Promise<void>>();
+  return (event, schema, handler) => {
+    // Payloads are whatever a client sent: typed `unknown` here, and only the zod schema's output reaches the handler.
+    const listen = socket.on.bind(socket) as (event: Event, listener: (payload: unknown, ack?: unknown) => void) => void;
+    listen(event, async (payload, ack) => {
+      const reply: Reply = typeof ack === "function" ? (ack as Reply) : () => {};
+      if (!(await events.consume(socket.id).then(() => true, () => false))) {
+        reply({ ok: false, error: "Too many requests.", code: "rate_limited" });
+        // What was accepted within the budget is still answered; then the connection ends.
+        void Promise.allSettled([...inflight]).then(() => socket.disconnect(true));
+        return;
+      }
+      const parsed = schema.safeParse(payload);
+      if (!parsed.success) return reply({ ok: false, error: parsed.error.issues[0]?.message ?? "Bad request.", code: "invalid" });
+      const done = handler(parsed.data, reply as AckOf<typeof event>).catch((err: unknown) => {
+        const refused = refusal(err);
+        if (err instanceof TooFast && err.flooding) {
+          deps.logger.warn({ userId }, "chat socket disconnected for flooding");
+          reply(refused!);
           socket.disconnect(true);
-        });
-    }
-
-    // The handshake loaded the user row with its unread total, so the badge is fresh after every (re)connect
-    // without a query of its own.
-    socket.emit("chat:unread", { total: user.unreadTotal ?? 0 });
-
-    const inflight = new Set<Promise<void>>();
-
-    /** Validates the payload, runs the handler, and turns refusals into error acks (never an unhandled rejection). */
-    function on<S extends z.ZodType>(event: string, schema: S, handler: (data: z.output<S>, reply: Ack) => Promise<void>) {
-      socket.on(event, async (payload: unknown, ack?: unknown) => {
-        const reply: Ack = typeof ack === "function" ? (ack as Ack) : () => {};
-        if (!(await events.consume(socket.id).then(() => true, () => false))) {
-          reply({ ok: false, error: "Too many requests.", code: "rate_limited" });
-          // What was accepted within the budget is still answered; then the connection ends.
-          void Promise.allSettled([...inflight]).then(() => socket.disconnect(true));
           return;
         }
-        const parsed = schema.safeParse(payload);
-        if (!parsed.success) {
-          reply({ ok: false, error: parsed.error.issues[0]?.message ?? "Bad request.", code: "invalid" });
-          return;
-        }
-        const done = handler(parsed.data, reply).catch((err: unknown) => {
-          const refused = refusal(err);
-          if (err instanceof TooFast && err.flooding) {
-            deps.logger.warn({ userId }, "chat socket disconnected for flooding");
-            reply(refused!);
-            socket.disconnect(true);
-            return;
-          }
-          // Every chat event checks membership: a socket still in a room it has no right to leaves it.
-          const { chatId } = parsed.data as { chatId?: number };
-          if (err instanceof HttpError && err.status === 404 && chatId && socket.rooms.has(chatRoom(chatId))) drop(chatId);
-          if (refused) return reply(refused);
-          deps.logger.error({ err, event, userId }, "chat socket handler failed");
-          reply({ ok: false, error: "Something went wrong. Please try again.", code: "server" });
-        });
-        inflight.add(done);
-        void done.finally(() => inflight.delete(done));
+        // Every chat event checks membership: a socket still in a room it has no right to leaves it.
+        const { chatId } = parsed.data as { chatId?: number };
+        if (err instanceof HttpError && err.status === 404 && chatId && socket.rooms.has(chatRoom(chatId))) dropChat(socket, chatId);
+        if (refused) return reply(refused);
+        deps.logger.error({ err, event, userId }, "chat socket handler failed");
+        reply({ ok: false, error: "Something went wrong. Please try again.", code: "server" });
       });
-    }
-
-    on("chat:join", joinPayload, async ({ chatId }, reply) => {
-      await chats.assertMember(userId, chatId);
-      await socket.join(chatRoom(chatId));
-      reply({ ok: true });
-      chats.broadcastPresence(chatId);
+      inflight.add(done);
+      void done.finally(() => inflight.delete(done));
     });
+  };
+}
 
-    on("chat:leave", joinPayload, async ({ chatId }, reply) => {
-      await socket.leave(chatRoom(chatId));
-      reply({ ok: true });
-      chats.broadcastPresence(chatId);
-    });
+function handleEvents(socket: AppSocket, user: User, { messages, presence }: ChatServices, on: On): void {
+  const userId = user.id;
+  on("chat:join", joinPayload, async ({ chatId }, reply) => {
+    await messages.assertMember(userId, chatId);
+    await socket.join(chatRoom(chatId));
+    reply({ ok: true });
+    presence.changed(chatId);
+  });
 
-    // One socket's messages are stored one after another, so a fast sender's messages keep their order.
-    let queue: Promise<unknown> = Promise.resolve();
-    on("chat:message", messagePayload, ({ chatId, text, clientId }, reply) => {
-      const next = queue.then(() =>
-        chats.postMessage(userId, chatId, text, clientId, { onStored: (message) => reply({ ok: true, message }) }),
-      );
-      queue = next.catch(() => {});
-      return next.then(() => {});
-    });
+  on("chat:leave", joinPayload, async ({ chatId }, reply) => {
+    await socket.leave(chatRoom(chatId));
+    reply({ ok: true });
+    presence.changed(chatId);
+  });
 
-    on("chat:sync", syncPayload, async ({ chatId, afterId }, reply) => {
-      reply({ ok: true, ...(await chats.messagesAfter(userId, chatId, afterId)) });
-    });
+  // One socket's messages are stored one after another, so a fast sender's messages keep their order.
+  let queue: Promise<unknown> = Promise.resolve();
+  on("chat:message", messagePayload, ({ chatId, text, clientId }, reply) => {
+    const next = queue.then(() => messages.postMessage(userId, chatId, text, clientId, { onStored: (message) => reply({ ok: true, message }) }));
+    queue = next.catch(() => {});
+    return next.then(() => {});
+  });
 
-    on("chat:read", readPayload, async ({ chatId, messageId }, reply) => {
-      reply({ ok: true, total: await chats.markRead(userId, chatId, messageId) });
-    });
+  on("chat:sync", syncPayload, async ({ chatId, afterId }, reply) => {
+    reply({ ok: true, ...(await messages.messagesAfter(userId, chatId, afterId)) });
+  });
 
-    // Typing goes only to a chat this socket joined, from a member: the room alone is not proof, as a removal
-    // cannot reach a socket that is reconnecting at that moment.
-    on("chat:typing", typingPayload, async ({ chatId, typing }, reply) => {
-      if (!socket.rooms.has(chatRoom(chatId))) throw notFound();
-      await chats.assertMember(userId, chatId);
-      socket.to(chatRoom(chatId)).emit("chat:typing", { chatId, userId, username: user.username, typing });
-      reply({ ok: true });
-    });
+  on("chat:read", readPayload, async ({ chatId, messageId }, reply) => {
+    reply({ ok: true, total: await messages.markRead(userId, chatId, messageId) });
+  });
 
-    socket.on("disconnecting", () => {
-      const rooms = [...socket.rooms].filter((r) => r.startsWith("chat:"));
-      if (!rooms.length) return;
-      socket.once("disconnect", () => {
-        for (const room of rooms) chats.broadcastPresence(Number(room.slice("chat:".length)));
-      });
-    });
+  // Typing goes only to a chat this socket joined, from a member: the room alone is not proof, as a removal
+  // cannot reach a socket that is reconnecting at that moment.
+  on("chat:typing", typingPayload, async ({ chatId, typing }, reply) => {
+    if (!socket.rooms.has(chatRoom(chatId))) throw notFound();
+    await messages.assertMember(userId, chatId);
+    socket.to(chatRoom(chatId)).emit("chat:typing", { chatId, userId, username: user.username, typing });
+    reply({ ok: true });
   });
 }

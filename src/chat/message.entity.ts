@@ -55,6 +55,56 @@ export class Message extends BaseEntity {
       [chatId, afterId, limit],
     );
   }
+
+  /**
+   * Stores a member's message in one statement that checks membership, locks the chat row, inserts, and moves the
+   * chat's activity, newest message and the sender's read position:
+   * - the chat row is locked before the INSERT takes its id and stays locked until commit, so within a chat ids
+   *   are handed out in commit order, and the locked row's last_message_id is exactly the previous message
+   *   (prev_id): a client can tell a gap from a reordering, and a chat:sync "after N" never skips a late commit;
+   * - a retried clientId hits the (user_id, client_id) unique index and inserts nothing (ON CONFLICT DO NOTHING):
+   *   id is then null.
+   * allowed is false for a non-member; others lists the chat's other members (whose badges go up).
+   */
+  static async store(chatId: number, senderId: number, text: string, clientId: string | null): Promise<StoredMessageRow> {
+    const [row]: StoredMessageRow[] = await Message.query(
+      `WITH chat AS (
+         SELECT c.id, c.is_group, c.last_message_id FROM chats c
+          WHERE c.id = $1 AND EXISTS (SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2)
+          FOR UPDATE OF c
+       ), ins AS (
+         INSERT INTO messages (chat_id, user_id, message, client_id)
+         SELECT id, $2, $3, $4 FROM chat
+         ON CONFLICT (user_id, client_id) DO NOTHING
+         RETURNING id, chat_id, user_id, message, client_id, created_at
+       ), bump AS (
+         UPDATE chats c SET last_message_id = ins.id, last_message_at = GREATEST(c.last_message_at, ins.created_at)
+           FROM ins WHERE c.id = ins.chat_id
+       ), seen AS (
+         UPDATE chat_members cm SET last_read_message_id = ins.id FROM ins
+          WHERE cm.chat_id = ins.chat_id AND cm.user_id = ins.user_id AND cm.last_read_message_id < ins.id
+       )
+       SELECT EXISTS (SELECT 1 FROM chat) AS allowed, (SELECT is_group FROM chat) AS is_group,
+              (SELECT last_message_id FROM chat) AS prev_id,
+              m.id, m.chat_id, m.user_id, m.message, m.client_id, m.created_at, u.username, i.thumb_path AS avatar,
+              (SELECT array_agg(user_id) FROM chat_members WHERE chat_id = $1 AND user_id <> $2) AS others
+         FROM (SELECT 1) one
+         LEFT JOIN ins m ON true
+         LEFT JOIN users u ON u.id = m.user_id
+         LEFT JOIN images i ON i.id = u.profile_picture_id`,
+      [chatId, senderId, text, clientId],
+    );
+    return row;
+  }
+
+  /** The message a user sent with this client id (a retry finds the first attempt's message). */
+  static async byClientId(userId: number, clientId: string): Promise<MessageRow | null> {
+    const [row]: MessageRow[] = await Message.query(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m ${MESSAGE_JOINS} WHERE m.user_id = $1 AND m.client_id = $2`,
+      [userId, clientId],
+    );
+    return row ?? null;
+  }
 }
 
 /** A message with what a chat page shows next to it: its author's name and avatar thumbnail. */
@@ -69,6 +119,9 @@ export interface MessageRow {
   avatar: string | null;
 }
 
-export const MESSAGE_COLUMNS =
+/** What Message.store answers: the stored message (all null on a retry), and what the broadcast needs to know. */
+export type StoredMessageRow = MessageRow & { allowed: boolean; is_group: boolean | null; prev_id: number | null; others: number[] | null };
+
+const MESSAGE_COLUMNS =
   "m.id, m.chat_id, m.user_id, m.message, m.client_id, m.created_at, u.username, i.thumb_path AS avatar";
-export const MESSAGE_JOINS = "JOIN users u ON u.id = m.user_id LEFT JOIN images i ON i.id = u.profile_picture_id";
+const MESSAGE_JOINS = "JOIN users u ON u.id = m.user_id LEFT JOIN images i ON i.id = u.profile_picture_id";

@@ -3,7 +3,7 @@
 // person's message budget is one over every process. Skipped when no Redis answers.
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { chatRoom } from "../../src/chat/chat.service";
+import { chatRoom } from "../../src/chat/chat.events";
 import { loggedInAgent, newCredentials } from "../helpers/agent";
 import { redisKeysMatching } from "../production/server-process";
 import { ask, closeAll, connect, createGroup, next, openDirect } from "./helpers";

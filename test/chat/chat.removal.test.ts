@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Socket } from "socket.io-client";
-import { chatRoom } from "../../src/chat/chat.service";
+import { chatRoom } from "../../src/chat/chat.events";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { loggedInAgent, newCredentials, postForm, type Agent } from "../helpers/agent";
 import { ask, closeAll, connect, createGroup, next, openDirect } from "./helpers";

@@ -1,12 +1,12 @@
-// ChatService.postMessage under real concurrency. Two service instances stand in for two app processes
+// MessageService.postMessage under real concurrency. Two service instances stand in for two app processes
 // (each stores one chat's messages one at a time, but the two race each other in Postgres).
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { after, before, it } from "node:test";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { loggedInAgent, newCredentials } from "../helpers/agent";
-import { ChatService } from "../../src/chat/chat.service";
 import { messageBudget } from "../../src/chat/message-budget";
+import { MessageService } from "../../src/chat/messages.service";
 import { openDirect } from "./helpers";
 
 let app: TestApp;
@@ -19,8 +19,8 @@ it("hands out ids in commit order, each message naming its exact predecessor, wh
   const a = await loggedInAgent(app, newCredentials("race"));
   const b = await loggedInAgent(app, newCredentials("race"));
   const chatId = await openDirect(a.agent, b.userId);
-  const one = new ChatService(app.deps.pool, app.io, messageBudget(app.config));
-  const two = new ChatService(app.deps.pool, app.io, messageBudget(app.config));
+  const one = new MessageService(app.io, messageBudget(app.config));
+  const two = new MessageService(app.io, messageBudget(app.config));
   const sends = [];
   for (let i = 0; i < 40; i++) {
     const [svc, who] = i % 2 ? [one, a.userId] : [two, b.userId];
@@ -51,7 +51,7 @@ it("stores a message retried through another process once", async () => {
   const chatId = await openDirect(a.agent, b.userId);
   const clientId = crypto.randomUUID();
   const results = await Promise.all(
-    [0, 1, 2, 3].map((i) => new ChatService(app.deps.pool, app.io, messageBudget(app.config)).postMessage(a.userId, chatId, `try ${i}`, clientId)),
+    [0, 1, 2, 3].map((i) => new MessageService(app.io, messageBudget(app.config)).postMessage(a.userId, chatId, `try ${i}`, clientId)),
   );
   assert.equal(new Set(results.map((r) => r.message.id)).size, 1);
   assert.equal(results.filter((r) => r.created).length, 1, "one of them stored it");

@@ -1,0 +1,80 @@
+// Every socket.io event of the app with its payload, in one place: the server is typed with these through
+// socket.io's Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>, so an event name
+// or payload that is not declared here does not compile. The browser modules import the same names from
+// public/js/chat/events.js (test/chat/chat.events.test.ts keeps the two lists equal).
+//
+// Rooms: `user:<id>` (every socket of a person), `session:<sid>` (the sockets of one login), `chat:<id>` (the
+// sockets showing that chat, members only: checked on join, on every event and when a connection is recovered).
+import type { Server, Socket } from "socket.io";
+import type { LiveMessage, MessageDto } from "./chat.presenter";
+
+/** Every client->server chat event is acknowledged with ok, or with a readable error and a code. */
+export type Ack<T extends object = object> = (answer: ({ ok: true } & T) | Refusal) => void;
+export interface Refusal {
+  ok: false;
+  error: string;
+  /** not_found: no such chat for you (never a member, or no longer); rate_limited: slow down; invalid: bad payload. */
+  code: "not_found" | "rate_limited" | "invalid" | "server";
+}
+
+export interface ChatRef {
+  chatId: number;
+}
+
+export interface ClientToServerEvents {
+  /** Opens a chat on this socket: its messages, typing and presence arrive from now on. */
+  "chat:join": (payload: ChatRef, ack: Ack) => void;
+  "chat:leave": (payload: ChatRef, ack: Ack) => void;
+  /** Sends a message; clientId (a UUID) makes a retry store it once. */
+  "chat:message": (payload: ChatRef & { text: string; clientId: string }, ack: Ack<{ message: LiveMessage }>) => void;
+  /** What was missed: the messages after afterId, oldest first, at most a page; ask again while hasMore. */
+  "chat:sync": (payload: ChatRef & { afterId: number }, ack: Ack<{ messages: MessageDto[]; hasMore: boolean }>) => void;
+  /** Read up to messageId; total is the new badge total, or null when nothing moved. */
+  "chat:read": (payload: ChatRef & { messageId: number }, ack: Ack<{ total: number | null }>) => void;
+  "chat:typing": (payload: ChatRef & { typing?: boolean }, ack: Ack) => void;
+}
+
+/** A badge update: the new total, and for one chat either its count (after reading) or a new message's preview. */
+export interface UnreadEvent {
+  total?: number;
+  chatId?: number;
+  unread?: number;
+  messageId?: number;
+  delta?: number;
+  group?: boolean;
+  from?: string;
+  text?: string;
+}
+
+export interface PresenceEvent extends ChatRef {
+  count: number;
+  users: { id: number; username: string }[];
+}
+
+export interface ServerToClientEvents {
+  "chat:message": (message: LiveMessage) => void;
+  "chat:unread": (event: UnreadEvent) => void;
+  "chat:typing": (event: ChatRef & { userId: number; username: string; typing: boolean }) => void;
+  "chat:presence": (event: PresenceEvent) => void;
+  "chat:renamed": (event: ChatRef & { name: string }) => void;
+  /** This person is no longer a member (reason absent: found out on reconnecting): the page stops sending. */
+  "chat:removed": (event: ChatRef & { reason?: "removed" | "left" }) => void;
+  /** The process is stopping: reconnect (to another one behind the load balancer). */
+  "server:shutdown": (event: { reconnect: boolean }) => void;
+}
+
+export type InterServerEvents = Record<string, never>;
+
+/** What a socket carries (restored with it when its connection is recovered; read by fetchSockets on any process). */
+export interface SocketData {
+  userId: number;
+  username: string;
+  sid?: string;
+}
+
+export type AppServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+export const userRoom = (userId: number) => `user:${userId}`;
+export const sessionRoom = (sid: string) => `session:${sid}`;
+export const chatRoom = (chatId: number) => `chat:${chatId}`;
