@@ -78,11 +78,10 @@ export class ChatMember extends BaseEntity {
 
   /** The member has seen everything up to `messageId` (shown to them): their position moves forward only. */
   static async readThrough(chatId: number, userId: number, messageId: number): Promise<void> {
-    await ChatMember.createQueryBuilder()
-      .update()
-      .set({ lastReadMessageId: messageId })
-      .where("chat_id = :chatId AND user_id = :userId AND last_read_message_id < :messageId", { chatId, userId, messageId })
-      .execute();
+    await ChatMember.query(
+      `UPDATE chat_members SET last_read_message_id = $3 WHERE chat_id = $1 AND user_id = $2 AND last_read_message_id < $3`,
+      [chatId, userId, messageId],
+    );
   }
 
   /**
