@@ -2,6 +2,7 @@
 // page opens (chat.js reuses it through getSocket). The first number comes with the page (rendered by the
 // server from the user row); the server re-sends the total on every (re)connect and after every read.
 import { io } from "/socket.io/socket.io.esm.min.js";
+import { SERVER } from "./chat/events.js";
 
 let socket = null;
 let openChatId = null;
@@ -89,12 +90,12 @@ export function countUnread(chatId, delta) {
 
 // A chat this person is no longer in (removed, or left in another tab) leaves every list on the page.
 if (document.querySelector("[data-chat-row]")) {
-  getSocket().on("chat:removed", (e) => document.querySelector(`[data-chat-row="${Number(e.chatId)}"]`)?.remove());
+  getSocket().on(SERVER.removed, (e) => document.querySelector(`[data-chat-row="${Number(e.chatId)}"]`)?.remove());
 }
 
 if (badge) {
   const s = getSocket();
-  s.on("chat:unread", (e) => {
+  s.on(SERVER.unread, (e) => {
     if (typeof e.total === "number") setTotal(e.total);
     if (typeof e.unread === "number" && e.chatId) updateRow(e.chatId, { unread: e.unread });
     if (e.delta && e.chatId) {

@@ -63,6 +63,16 @@ export interface ServerToClientEvents {
   "server:shutdown": (event: { reconnect: boolean }) => void;
 }
 
+/** The names at run time, for the check against the browser's list: a Record makes the compiler insist on each. */
+const clientEvents: Record<keyof ClientToServerEvents, true> = {
+  "chat:join": true, "chat:leave": true, "chat:message": true, "chat:sync": true, "chat:read": true, "chat:typing": true,
+};
+const serverEvents: Record<keyof ServerToClientEvents, true> = {
+  "chat:message": true, "chat:unread": true, "chat:typing": true, "chat:presence": true, "chat:renamed": true,
+  "chat:removed": true, "server:shutdown": true,
+};
+export const eventNames = { client: Object.keys(clientEvents), server: Object.keys(serverEvents) };
+
 export type InterServerEvents = Record<string, never>;
 
 /** What a socket carries (restored with it when its connection is recovered; read by fetchSockets on any process). */

@@ -168,6 +168,19 @@ it("two people exchange messages live, with typing, presence and the unread badg
   assert.equal(await alice.page.locator("#unread").count(), 1, "a divider where the unread messages start");
   assert.equal(await badge(alice.page).isHidden(), true);
   await screenshot(alice.page, "chat-group-1280");
+
+  // A live group message is a clone of the page's one message template: the same markup as the server renders.
+  const shape = (page: Page, text: string) =>
+    page.locator("#messages .chat-msg", { hasText: text }).evaluate((li) =>
+      [li, ...li.querySelectorAll("*")].map((n) => `${n.tagName}.${[...n.classList].filter((c) => c !== "continued").sort().join(".")}[${n.getAttribute("aria-label") ?? ""}]${n.children.length ? "" : n.textContent}`));
+  await carol.page.getByLabel("Message", { exact: true }).fill("Leaving at 7 sharp");
+  await carol.page.getByLabel("Message", { exact: true }).press("Enter");
+  await alice.page.locator("#messages .chat-text", { hasText: "Leaving at 7 sharp" }).waitFor();
+  const live = await shape(alice.page, "Leaving at 7 sharp");
+  assert.ok(live.includes("DIV.chat-author[]carol") && live.some((n) => n.startsWith("SPAN.avatar.avatar-32.avatar-placeholder.rounded-circle[carol's avatar]")), live.join("\n"));
+  await screenshot(alice.page, "chat-group-live-1280");
+  await alice.page.reload();
+  assert.deepEqual(await shape(alice.page, "Leaving at 7 sharp"), live, "rendered by the server after a reload: the same markup");
   await alice.page.setViewportSize({ width: 375, height: 760 });
   await screenshot(alice.page, "chat-group-375");
 

@@ -1,0 +1,29 @@
+// The socket.io events the browser uses, by name. Each one, with its payload, is declared for the server in
+// src/chat/chat.events.ts (test/chat/chat.events.test.ts keeps the two lists equal).
+//
+// Client -> server (each acknowledged with { ok: true, ... } or { ok: false, error, code }):
+//   chat:join { chatId }, chat:leave { chatId }, chat:message { chatId, text, clientId } -> { message },
+//   chat:sync { chatId, afterId } -> { messages, hasMore }, chat:read { chatId, messageId } -> { total },
+//   chat:typing { chatId, typing }
+// Server -> client:
+//   chat:message (a stored message, with prevId), chat:unread (badge totals and previews), chat:typing,
+//   chat:presence { chatId, count, users }, chat:renamed { chatId, name }, chat:removed { chatId, reason? },
+//   server:shutdown { reconnect }
+export const CLIENT = Object.freeze({
+  join: "chat:join",
+  leave: "chat:leave",
+  message: "chat:message",
+  sync: "chat:sync",
+  read: "chat:read",
+  typing: "chat:typing",
+});
+
+export const SERVER = Object.freeze({
+  message: "chat:message",
+  unread: "chat:unread",
+  typing: "chat:typing",
+  presence: "chat:presence",
+  renamed: "chat:renamed",
+  removed: "chat:removed",
+  shutdown: "server:shutdown",
+});

@@ -1,0 +1,181 @@
+// The message list: live messages are clones of the server-rendered <template> (views/chat/_message.njk, the one
+// copy of the bubble's markup) filled in with textContent; local times and day dividers; "New messages ↓".
+import { el } from "./dom.js";
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
+const dayFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
+
+/** Same as the server's `initials` filter. */
+function initials(name) {
+  const parts = String(name || "?").split(/[\s._-]+/).filter(Boolean);
+  return ((parts[0]?.[0] ?? "?") + (parts[1]?.[0] ?? "")).toUpperCase();
+}
+
+/** The template's avatar holds both forms (picture, initials): keep the one this author has. */
+function fillAvatar(box, thumbPath, name) {
+  const [img, placeholder] = box.children;
+  if (thumbPath) {
+    img.src = `/media/${thumbPath}`;
+    img.alt = `${name}'s avatar`;
+    placeholder.remove();
+  } else {
+    placeholder.setAttribute("aria-label", `${name}'s avatar`);
+    placeholder.firstElementChild.textContent = initials(name);
+    img.remove();
+  }
+}
+
+/** A stored or pending message, cloned from the template and filled in with textContent only. */
+function renderMessage(template, m, { me, isGroup }) {
+  const mine = m.userId === me;
+  const li = template.content.firstElementChild.cloneNode(true);
+  li.classList.toggle("mine", mine);
+  if (m.id) {
+    li.id = `m-${m.id}`;
+    li.dataset.id = String(m.id);
+  }
+  li.dataset.userId = String(m.userId);
+  li.dataset.createdAt = m.createdAt;
+  if (m.clientId) li.dataset.clientId = m.clientId;
+  const avatar = li.querySelector(".chat-msg-avatar");
+  const author = li.querySelector(".chat-author");
+  if (isGroup && !mine) {
+    fillAvatar(avatar, m.avatar, m.username);
+    author.textContent = m.username;
+  } else {
+    avatar.remove();
+    author.remove();
+  }
+  li.querySelector(".chat-bubble > .visually-hidden").textContent = `${mine ? "You" : m.username}:`;
+  li.querySelector(".chat-text").textContent = m.text;
+  li.querySelector(".chat-time").dateTime = m.createdAt;
+  return li;
+}
+
+/** Local times and local-day dividers, and which messages continue the one before (same author, < 5 min). */
+function relayout(list) {
+  for (const d of list.querySelectorAll(".chat-day")) d.remove();
+  let prev = null;
+  let prevDay = null;
+  for (const li of [...list.children]) {
+    if (li.classList.contains("chat-unread-divider")) {
+      prev = null;
+      continue;
+    }
+    if (!li.classList.contains("chat-msg")) continue;
+    const at = new Date(li.dataset.createdAt);
+    const day = at.toDateString();
+    if (day !== prevDay) {
+      const d = el("li", "chat-divider chat-day");
+      d.append(el("span", "", day === new Date().toDateString() ? "Today" : dayFormat.format(at)));
+      li.before(d);
+      prev = null;
+      prevDay = day;
+    }
+    const cont = prev && prev.dataset.userId === li.dataset.userId && at - new Date(prev.dataset.createdAt) < 5 * 60_000;
+    li.classList.toggle("continued", Boolean(cont));
+    const t = li.querySelector(".chat-time");
+    if (t) {
+      t.textContent = li.classList.contains("pending") ? "sending…" : timeFormat.format(at);
+      t.title = fullFormat.format(at);
+    }
+    prev = li;
+  }
+}
+
+/** Marks a message that was not sent, with the reason and (unless it cannot succeed) a Retry button. */
+function markFailed(li, message, retry, redraw) {
+  li.classList.remove("pending");
+  li.classList.add("failed");
+  const note = el("div", "chat-msg-error", `Not sent: ${message} `);
+  if (retry) {
+    const button = el("button", "btn btn-link btn-sm p-0 align-baseline", "Retry");
+    button.type = "button";
+    button.addEventListener("click", () => {
+      note.remove();
+      li.classList.remove("failed");
+      li.classList.add("pending");
+      redraw();
+      retry(li.querySelector(".chat-text").textContent);
+    });
+    note.append(button);
+  }
+  li.querySelector(".chat-bubble").append(note);
+  redraw();
+}
+
+/** "New messages ↓": shown when a message arrives while the reader is scrolled up in the history. */
+function jumpButton(root, scroller) {
+  const jump = el("button", "btn btn-primary btn-sm chat-jump", "New messages ↓");
+  jump.type = "button";
+  jump.hidden = true;
+  root.append(jump);
+  const atBottom = () => Math.abs(scroller.scrollTop) < 60;
+  const toBottom = () => {
+    scroller.scrollTop = 0; // column-reverse: 0 is the newest end
+    jump.hidden = true;
+  };
+  jump.addEventListener("click", toBottom);
+  scroller.addEventListener("scroll", () => {
+    if (atBottom()) jump.hidden = true;
+  });
+  return { atBottom, toBottom, show: () => (jump.hidden = false) };
+}
+
+export function messageList({ root, me, isGroup }) {
+  const list = document.getElementById("messages");
+  const scroller = document.getElementById("chat-scroll");
+  const template = document.getElementById("chat-message-template");
+  const confirmed = () => [...list.querySelectorAll(".chat-msg[data-id]")];
+  const jump = jumpButton(root, scroller);
+  let lastId = Math.max(0, ...confirmed().map((li) => Number(li.dataset.id)));
+  const render = (m) => renderMessage(template, m, { me, isGroup });
+  const redraw = () => relayout(list);
+
+  /** Puts a stored message in id order; unconfirmed ones always stay at the end. False if already shown. */
+  function place(m) {
+    if (document.getElementById(`m-${m.id}`)) return false;
+    const li = render(m);
+    const shown = confirmed();
+    const after = shown.reverse().find((x) => Number(x.dataset.id) < m.id);
+    const unconfirmed = list.querySelector(".chat-msg:not([data-id])");
+    if (after) after.after(li);
+    else if (shown.length) list.querySelector(".chat-msg[data-id]").before(li);
+    else if (unconfirmed) unconfirmed.before(li);
+    else list.append(li);
+    document.getElementById("chat-empty")?.remove();
+    lastId = Math.max(lastId, m.id);
+    return true;
+  }
+
+  /** A message being sent, shown at the end until the server confirms it. */
+  function addPending(clientId, text) {
+    const li = render({ userId: me, username: "You", text, clientId, createdAt: new Date().toISOString() });
+    li.classList.add("pending");
+    list.append(li);
+    document.getElementById("chat-empty")?.remove();
+    redraw();
+    jump.toBottom();
+  }
+
+  const pendingItem = (clientId) => list.querySelector(`.chat-msg[data-client-id="${CSS.escape(clientId)}"]:not([data-id])`);
+
+  return {
+    list,
+    scroller,
+    render,
+    relayout: redraw,
+    place,
+    addPending,
+    markFailed(clientId, message, retry) {
+      const li = pendingItem(clientId);
+      if (li) markFailed(li, message, retry, redraw);
+    },
+    removePending: (clientId) => pendingItem(clientId)?.remove(),
+    lastId: () => lastId,
+    atBottom: jump.atBottom,
+    toBottom: jump.toBottom,
+    showJump: jump.show,
+  };
+}
