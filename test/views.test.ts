@@ -1,8 +1,9 @@
-// src/views.ts: the template filters.
+// src/views.ts: the template filters, and the date formatter they share with the presenters (src/http/format.ts).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import nunjucks from "nunjucks";
-import { formatDateTime, registerFilters } from "../src/views";
+import { formatDateTime, formatDay, formatShortDay, formatTime } from "../src/http/format";
+import { registerFilters } from "../src/views";
 
 describe("formatDateTime", () => {
   // The hand-made formatter must print exactly what Intl prints for en-GB, medium date, short time, UTC.
@@ -17,6 +18,18 @@ describe("formatDateTime", () => {
       checked++;
     }
     assert.ok(checked > 38_000);
+  });
+
+  it("its parts print what Intl prints: the day, the short day and the 24-hour time", () => {
+    const day = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+    const shortDay = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
+    const time = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "UTC" });
+    for (let t = Date.UTC(1999, 0, 1); t < Date.UTC(2031, 0, 1); t += (31 * 60 + 7) * 60_000) {
+      const d = new Date(t);
+      assert.equal(formatDay(d), day.format(d), d.toISOString());
+      assert.equal(formatShortDay(d), shortDay.format(d), d.toISOString());
+      assert.equal(formatTime(d), time.format(d), d.toISOString());
+    }
   });
 
   it("pads hours and minutes, not days", () => {

@@ -3,28 +3,18 @@
 import { Router, type Request, type Response } from "express";
 import type { z } from "zod";
 import type { AppDeps } from "../deps";
-import { requireId } from "../http/errors";
+import { FieldError, requireId } from "../http/errors";
 import { requireStaff } from "../http/guards";
 import { flash } from "../http/locals";
+import { parsePage as parsePageOf } from "../http/pagination";
 import { oldInput, parseForm, type FieldErrors } from "../http/validate";
-import { adminReturnPath, deleteUserSchema, parsePage, setActiveSchema, setStaffSchema, userSearchSchema } from "./admin.schemas";
-import { AdminError, AdminService, type Actor } from "./admin.service";
+import { adminReturnPath, deleteUserSchema, setActiveSchema, setStaffSchema, userSearchSchema } from "./admin.schemas";
+import { AdminService, PAGE_SIZE, type Actor } from "./admin.service";
 
 const actorOf = (req: Request): Actor => ({ id: req.user!.id, username: req.user!.username });
 
-/**
- * express-session sends the headers of a 303 before it has stored a changed session, so a fast browser can
- * follow the redirect and miss the flash message. Store first, then redirect.
- */
-function redirectSaved(req: Request, res: Response, to: string): Promise<void> {
-  return new Promise((resolve, reject) =>
-    req.session.save((err) => {
-      if (err) return reject(err);
-      res.redirect(303, to);
-      resolve();
-    }),
-  );
-}
+/** Links to admin pages are never typed by hand: a malformed page number is a 404. */
+const parsePage = (raw: unknown) => parsePageOf(raw, { perPage: PAGE_SIZE, strict: true });
 
 /** ?user=<id> narrows a moderation list to one person; a malformed id is a 404 like any other. */
 const userFilter = (raw: unknown) => (raw === undefined ? undefined : requireId(raw));
@@ -66,10 +56,10 @@ export function createAdminRouter(deps: AppDeps): Router {
       try {
         flash(req, "success", await run(actorOf(req), id, form.data));
       } catch (err) {
-        if (err instanceof AdminError) return renderUser(res, id, 422, { [err.field]: err.message }, oldInput(req.body));
+        if (err instanceof FieldError) return renderUser(res, id, 422, { [err.field]: err.message }, oldInput(req.body));
         throw err;
       }
-      await redirectSaved(req, res, `/admin/users/${id}`);
+      res.redirect(303, `/admin/users/${id}`);
     };
   }
 
@@ -93,10 +83,10 @@ export function createAdminRouter(deps: AppDeps): Router {
       const { username } = await admin.deleteUser(actorOf(req), id, form.data.confirm);
       flash(req, "success", `${username} and everything they owned have been deleted.`);
     } catch (err) {
-      if (err instanceof AdminError) return renderUser(res, id, 422, { [err.field]: err.message }, oldInput(req.body));
+      if (err instanceof FieldError) return renderUser(res, id, 422, { [err.field]: err.message }, oldInput(req.body));
       throw err;
     }
-    await redirectSaved(req, res, "/admin/users");
+    res.redirect(303, "/admin/users");
   });
 
   // Moderation: one list and one delete per kind of content.
@@ -122,7 +112,7 @@ export function createAdminRouter(deps: AppDeps): Router {
       const id = requireId(req.params.id);
       await deletes[kind].run(actorOf(req), id);
       flash(req, "success", deletes[kind].done(id));
-      await redirectSaved(req, res, adminReturnPath(req.body?.next, `/admin/${kind}`));
+      res.redirect(303, adminReturnPath(req.body?.next, `/admin/${kind}`));
     });
   }
 

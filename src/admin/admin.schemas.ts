@@ -1,6 +1,5 @@
 // One zod schema per admin form; page numbers and ids are parsed separately (a bad one is a 404).
 import { z } from "zod";
-import { notFound } from "../http/errors";
 
 export const userSearchSchema = z.object({
   q: z
@@ -25,13 +24,6 @@ export const deleteUserSchema = z.object({
     .min(1, "Type the username to confirm.")
     .max(150, "That is not the username."),
 });
-
-/** ?page=N for the paged lists: absent means 1; anything that is not a plain number is a page that cannot exist. */
-export function parsePage(raw: unknown): number {
-  if (raw === undefined || raw === "") return 1;
-  if (typeof raw !== "string" || !/^[1-9][0-9]{0,5}$/.test(raw)) throw notFound();
-  return Number(raw);
-}
 
 /** Where a moderation form sends the admin back to: only admin pages, so the field cannot redirect elsewhere. */
 export function adminReturnPath(raw: unknown, fallback: string): string {

@@ -45,10 +45,9 @@ export class AuditLog extends BaseEntity {
     );
   }
 
-  /** Newest first; one extra row is read to know whether there is a next page. */
-  static async page(page: number, size: number): Promise<{ items: AuditLog[]; hasNext: boolean }> {
-    const rows = await AuditLog.find({ order: { id: "DESC" }, skip: (page - 1) * size, take: size + 1 });
-    return { items: rows.slice(0, size), hasNext: rows.length > size };
+  /** Newest first, in a LIMIT/OFFSET window (see pageWindow). */
+  static newest(window: { limit: number; offset: number }): Promise<AuditLog[]> {
+    return AuditLog.find({ order: { id: "DESC" }, skip: window.offset, take: window.limit });
   }
 
   /** The latest entries about one object, e.g. everything done to a user. */

@@ -2,12 +2,12 @@
 import { Router, type NextFunction, type Request, type Response } from "express";
 import type passport from "passport";
 import type { AppDeps } from "../deps";
+import { FieldError } from "../http/errors";
 import { safeReturnPath } from "../http/guards";
 import { flash } from "../http/locals";
 import { createRateLimits, tooMany } from "../http/rate-limit";
 import { oldInput, parseForm } from "../http/validate";
 import { loginSchema, PASSWORD_RULES, signupSchema, USERNAME_RULES } from "./auth.schemas";
-import { FieldError } from "./auth.service";
 import type { LoginRefusal } from "./passport";
 import type { User } from "./user.entity";
 

@@ -2,16 +2,12 @@
 import bcrypt from "bcrypt";
 import type { DataSource } from "typeorm";
 import { Gallery } from "../gallery/gallery.entity";
-import { HttpError } from "../http/errors";
+import { FieldError, HttpError } from "../http/errors";
 import type { FailureLimit, LoginLimits } from "../http/rate-limit";
 import { Session } from "./session.entity";
 import { User } from "./user.entity";
 
-export class FieldError extends HttpError {
-  constructor(public field: string, message: string) {
-    super(422, message);
-  }
-}
+export { FieldError };
 
 export interface SignupInput {
   username: string;

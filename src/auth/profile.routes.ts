@@ -1,12 +1,13 @@
 // The logged-in user's own account: username, email and password.
 import { Router } from "express";
 import type { AppDeps } from "../deps";
+import { FieldError } from "../http/errors";
 import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
 import { createPasswordChangeLimit, createProfileLimit, tooMany } from "../http/rate-limit";
 import { oldInput, parseForm } from "../http/validate";
 import { passwordChangeSchema, PASSWORD_RULES, profileSchema, USERNAME_RULES } from "./auth.schemas";
-import { FieldError, TooManyAttempts } from "./auth.service";
+import { TooManyAttempts } from "./auth.service";
 
 export function createProfileRouter({ auth, realtime, config, redis, logger }: AppDeps): Router {
   const router = Router();

@@ -32,11 +32,6 @@ export class Session extends BaseEntity {
     return (res.raw as { sid: string }[]).map((r) => r.sid);
   }
 
-  /** Sessions that have not expired, over everyone. */
-  static countActive(): Promise<number> {
-    return Session.createQueryBuilder("s").where("s.expire > now()").getCount();
-  }
-
   static countExpired(): Promise<number> {
     return Session.createQueryBuilder("s").where("s.expire < now()").getCount();
   }
@@ -45,5 +40,13 @@ export class Session extends BaseEntity {
   static async pruneExpired(): Promise<number> {
     const res = await Session.createQueryBuilder().delete().where("expire < now()").execute();
     return res.affected ?? 0;
+  }
+
+  /** Live sessions over everyone, for the admin dashboard's counts (see selectCounts). */
+  static readonly ACTIVE_COUNT = "SELECT count(*) FROM session WHERE expire > now()";
+
+  /** A user's live sessions; `userId` is an SQL expression. Walks session_user_idx. */
+  static countActiveOf(userId: string): string {
+    return `SELECT count(*) FROM session WHERE (sess -> 'passport' ->> 'user') = ${userId}::text AND expire > now()`;
   }
 }

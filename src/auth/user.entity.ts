@@ -7,6 +7,7 @@ import { Gallery } from "../gallery/gallery.entity";
 import { Image } from "../gallery/image.entity";
 import { unreadTotalSql } from "../chat/unread";
 import { hydrate, sqlOnce } from "../db/hot-query";
+import { containsPattern, escapeLike } from "../db/sql";
 
 // A query builder rather than findOne({ relations }): findOne adds a LIMIT, and TypeORM turns LIMIT + JOIN into
 // two statements; this is exactly one. The unread chat total rides along as a subselect, so the navbar badge costs
@@ -89,6 +90,111 @@ export class User extends BaseEntity {
       .getMany();
   }
 
+  static readonly COUNT = "SELECT count(*) FROM users";
+
+  /** The newest sign-ups. */
+  static recent(limit: number): Promise<UserListing[]> {
+    return User.query(`SELECT ${LISTING} FROM users u ORDER BY u.created_at DESC, u.id DESC LIMIT $1`, [limit]);
+  }
+
+  /**
+   * Users whose username or email contains `q` (everyone when q is empty), newest first, with how many match in
+   * all. The count rides along as a window total; only past the last page, where no row carries it, is it counted
+   * on its own.
+   */
+  static async searchPage(q: string, window: { limit: number; offset: number }): Promise<{ rows: UserListing[]; total: number }> {
+    const pattern = q ? containsPattern(q) : null;
+    const where = `WHERE $1::text IS NULL OR u.username ILIKE $1 ESCAPE '\\' OR u.email ILIKE $1 ESCAPE '\\'`;
+    const found: (UserListing & { total: number })[] = await User.query(
+      `SELECT ${LISTING}, count(*) OVER ()::int AS total FROM users u ${where} ORDER BY u.id DESC LIMIT $2 OFFSET $3`,
+      [pattern, window.limit, window.offset],
+    );
+    let total = found[0]?.total ?? 0;
+    if (!found.length && window.offset > 0) total = (await User.query(`SELECT count(*)::int AS n FROM users u ${where}`, [pattern]))[0].n;
+    return { rows: found.map(({ total: _t, ...u }) => u), total };
+  }
+
+  /** One user with counts of what they own, in one statement; each count is a subquery on `u.id` that its feature supplies. */
+  static async withCounts<K extends string>(id: number, counts: Record<K, string>): Promise<(UserListing & { counts: Record<K, number> }) | null> {
+    const select = Object.entries<string>(counts).map(([name, sql]) => `(${sql})::int AS "${name}"`);
+    const [row] = await User.query(`SELECT ${LISTING}, ${select.join(", ")} FROM users u WHERE u.id = $1`, [id]);
+    if (!row) return null;
+    const user: UserListing = { id: row.id, username: row.username, email: row.email, isActive: row.isActive, isStaff: row.isStaff, createdAt: row.createdAt, lastLogin: row.lastLogin };
+    return { ...user, counts: Object.fromEntries(Object.keys(counts).map((k) => [k, row[k]])) as Record<K, number> };
+  }
+
+  /** Just the id and name, or null. */
+  static summary(id: number): Promise<{ id: number; username: string } | null> {
+    return User.findOne({ select: { id: true, username: true }, where: { id } });
+  }
+
+  /**
+   * The user, locked for the caller's transaction. The lock also holds off a concurrent upload or note for this
+   * user (their FK checks wait on this row) until the change commits.
+   */
+  static lockForChange(em: EntityManager, id: number): Promise<User | null> {
+    return em.createQueryBuilder(User, "u").where("u.id = :id", { id }).setLock("pessimistic_write").getOne();
+  }
+
+  /** Deletes the user (their notes, messages, memberships and images go by ON DELETE CASCADE), then their gallery, which users.gallery_id RESTRICTs. */
+  static async deleteWithGallery(em: EntityManager, user: Pick<User, "id" | "galleryId">): Promise<void> {
+    await em.delete(User, { id: user.id });
+    await em.delete(Gallery, { id: user.galleryId });
+  }
+
+  static async usernameOf(em: EntityManager, id: number): Promise<string | null> {
+    const user = await em.findOne(User, { select: { id: true, username: true }, where: { id } });
+    return user?.username ?? null;
+  }
+
+  /**
+   * Active users whose name contains `q` (any letter case), names starting with it first, with their avatar
+   * thumbnail: the people directory.
+   */
+  static searchActive(q: string, window: { limit: number; offset: number }): Promise<PersonRow[]> {
+    return User.query(
+      `SELECT u.id, u.username, u.created_at, i.thumb_path
+         FROM users u LEFT JOIN images i ON i.id = u.profile_picture_id
+        WHERE u.is_active AND u.username ILIKE '%' || $1 || '%' ESCAPE '\\'
+        ORDER BY (u.username ILIKE $1 || '%' ESCAPE '\\') DESC, lower(u.username), u.id
+        LIMIT $2 OFFSET $3`,
+      [escapeLike(q), window.limit, window.offset],
+    );
+  }
+
+  /** An active user by username (any letter case), with their avatar thumbnail. */
+  static async findActiveByName(username: string): Promise<PersonRow | null> {
+    const [row] = await User.query(
+      `SELECT u.id, u.username, u.created_at, i.thumb_path
+         FROM users u LEFT JOIN images i ON i.id = u.profile_picture_id
+        WHERE lower(u.username) = lower($1) AND u.is_active`,
+      [username],
+    );
+    return row ?? null;
+  }
+
   /** Unread chat messages over all the user's chats; filled by findActive only (the navbar badge). Not a column. */
   unreadTotal?: number;
+}
+
+/** A user as the admin site lists them. */
+export interface UserListing {
+  id: number;
+  username: string;
+  email: string;
+  isActive: boolean;
+  isStaff: boolean;
+  createdAt: Date;
+  lastLogin: Date | null;
+}
+
+const LISTING = `u.id, u.username, u.email, u.is_active AS "isActive", u.is_staff AS "isStaff",
+  u.created_at AS "createdAt", u.last_login AS "lastLogin"`;
+
+/** A user as the people directory shows them. */
+export interface PersonRow {
+  id: number;
+  username: string;
+  created_at: Date;
+  thumb_path: string | null;
 }

@@ -102,4 +102,9 @@ export class ChatMember extends BaseEntity {
     const [row]: { total: number }[] = await ChatMember.query(`SELECT ${unreadTotalSql("$1::int")} AS total`, [userId]);
     return row.total;
   }
+
+  /** The chats a user is in, for the admin site's counts; `userId` is an SQL expression. */
+  static countOf(userId: string): string {
+    return `SELECT count(*) FROM chat_members WHERE user_id = ${userId}`;
+  }
 }

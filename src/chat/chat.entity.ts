@@ -156,6 +156,57 @@ export class Chat extends BaseEntity {
     );
     return row ? { chatName: row.chat_name, creatorId: row.creator_id } : null;
   }
+
+  // Used by the admin site (moderation and counts) and the people directory.
+
+  static readonly COUNT = "SELECT count(*) FROM chats";
+
+  /**
+   * Locks the chat of a message (in the caller's transaction), as a send takes it first: moving
+   * last_message_id back after a delete must not race a new message. Null when there is no such message.
+   */
+  static async lockOfMessage(em: EntityManager, messageId: number): Promise<{ id: number; lastMessageId: number } | null> {
+    const chat = await em
+      .createQueryBuilder(Chat, "c")
+      .select(["c.id", "c.lastMessageId"])
+      .where("c.id = (SELECT chat_id FROM messages WHERE id = :messageId)", { messageId })
+      .setLock("pessimistic_write")
+      .getOne();
+    return chat ? { id: chat.id, lastMessageId: chat.lastMessageId } : null;
+  }
+
+  /** Locks, in id order, the chats whose newest message is `userId`'s: their last_message_id moves when the user goes. */
+  static async lockWithLastMessageBy(em: EntityManager, userId: number): Promise<number[]> {
+    const chats = await em
+      .createQueryBuilder(Chat, "c")
+      .select("c.id")
+      .where("c.last_message_id IN (SELECT id FROM messages WHERE user_id = :userId)", { userId })
+      .orderBy("c.id")
+      .setLock("pessimistic_write")
+      .getMany();
+    return chats.map((c) => c.id);
+  }
+
+  /** Points last_message_id back at each chat's newest remaining message (0 when none is left). */
+  static async repointLastMessage(em: EntityManager, chatIds: number[]): Promise<void> {
+    if (!chatIds.length) return;
+    await em
+      .createQueryBuilder()
+      .update(Chat)
+      .set({ lastMessageId: () => "COALESCE((SELECT max(m.id) FROM messages m WHERE m.chat_id = chats.id), 0)" })
+      .where("id = ANY(:chatIds)", { chatIds })
+      .execute();
+  }
+
+  /** The direct chat between `viewerId` and `otherId` that the viewer is still a member of, if any. */
+  static async directIdOf(viewerId: number, otherId: number): Promise<number | null> {
+    const chat = await Chat.createQueryBuilder("c")
+      .select("c.id")
+      .where("c.direct_key = :key", { key: `${Math.min(viewerId, otherId)}:${Math.max(viewerId, otherId)}` })
+      .andWhere("EXISTS (SELECT 1 FROM chat_members cm WHERE cm.chat_id = c.id AND cm.user_id = :viewerId)", { viewerId })
+      .getOne();
+    return chat?.id ?? null;
+  }
 }
 
 export interface ChatListRow {

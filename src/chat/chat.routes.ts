@@ -2,9 +2,8 @@
 // management, and the people directory where direct chats start. Everything works without JavaScript.
 import crypto from "node:crypto";
 import { Router, type Request, type Response } from "express";
-import { FieldError } from "../auth/auth.service";
 import type { AppDeps } from "../deps";
-import { notFound, requireId } from "../http/errors";
+import { FieldError, notFound, requireId } from "../http/errors";
 import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
 import { oldInput, parseForm, type FieldErrors } from "../http/validate";
@@ -27,7 +26,7 @@ export function createChatRouter(deps: AppDeps, io: AppServer): Router {
   const { messages, groups } = chatServicesFor(deps, io);
   const router = Router();
   router.use(["/chats", "/people"], requireUser);
-  router.use(createPeopleRouter(new PeopleService(deps.pool)));
+  router.use(createPeopleRouter(new PeopleService()));
   chatRoutes(router, groups);
   messageRoutes(router, messages, groups);
   groupRoutes(router, groups);

@@ -1,5 +1,6 @@
 // One zod schema per chat form and per socket event payload.
 import { z } from "zod";
+import { INT4_MAX } from "../db/sql";
 
 export const MESSAGE_MAX = 4000;
 export const CHAT_NAME_MAX = 100;
@@ -17,7 +18,7 @@ export const messageText = z
   .refine(noNul, "A message cannot contain NUL characters.");
 
 /** Postgres int: anything else can only be a miss. */
-const dbId = z.number({ error: "Expected a chat id." }).int().min(1).max(2147483647);
+const dbId = z.number({ error: "Expected a chat id." }).int().min(1).max(INT4_MAX);
 
 /** The plain-HTML send form carries a client id generated when the page was rendered: a double submit stores once. */
 export const sendMessageSchema = z.object({
@@ -71,5 +72,5 @@ export const peopleQuerySchema = z.object({
 export const joinPayload = z.object({ chatId: dbId });
 export const messagePayload = z.object({ chatId: dbId, text: messageText, clientId: z.uuid("clientId must be a UUID.") });
 export const typingPayload = z.object({ chatId: dbId, typing: z.boolean().default(true) });
-export const syncPayload = z.object({ chatId: dbId, afterId: z.number().int().min(0).max(2147483647) });
-export const readPayload = z.object({ chatId: dbId, messageId: z.number().int().min(1).max(2147483647) });
+export const syncPayload = z.object({ chatId: dbId, afterId: z.number().int().min(0).max(INT4_MAX) });
+export const readPayload = z.object({ chatId: dbId, messageId: z.number().int().min(1).max(INT4_MAX) });

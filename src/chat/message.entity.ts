@@ -1,7 +1,7 @@
 // A chat message. Per-chat order is id order; clientId makes a retried send idempotent.
 import {
   BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique,
-  type Relation,
+  type EntityManager, type Relation,
 } from "typeorm";
 import type { User } from "../auth/user.entity";
 import type { Chat } from "./chat.entity";
@@ -105,6 +105,40 @@ export class Message extends BaseEntity {
     );
     return row ?? null;
   }
+
+  // Used by the admin site (moderation and counts).
+
+  static readonly COUNT = "SELECT count(*) FROM messages";
+
+  /** A user's messages; `userId` is an SQL expression (a parameter, or a column of the outer query). */
+  static countOf(userId: string): string {
+    return `SELECT count(*) FROM messages WHERE user_id = ${userId}`;
+  }
+
+  /** Everyone's messages (or one author's), newest first, as excerpts with their chat and author. */
+  static moderationPage(window: { limit: number; offset: number }, userId?: number): Promise<MessageExcerpt[]> {
+    return Message.query(
+      `SELECT m.id, left(m.message, ${EXCERPT}) AS excerpt, length(m.message) > ${EXCERPT} AS truncated,
+              m.created_at AS "createdAt", m.chat_id AS "chatId", c.chat_name AS "chatName", c.is_group AS "isGroup",
+              u.id AS "userId", u.username
+       FROM messages m JOIN users u ON u.id = m.user_id JOIN chats c ON c.id = m.chat_id
+       WHERE $3::int IS NULL OR m.user_id = $3
+       ORDER BY m.id DESC LIMIT $1 OFFSET $2`,
+      [window.limit, window.offset, userId ?? null],
+    );
+  }
+
+  /** Deletes any message in the caller's transaction (after Chat.lockOfMessage); what was deleted, or null. */
+  static async deleteReturning(em: EntityManager, id: number): Promise<{ userId: number; excerpt: string } | null> {
+    const res = await em
+      .createQueryBuilder()
+      .delete()
+      .from(Message)
+      .where("id = :id", { id })
+      .returning(`user_id AS "userId", left(message, ${EXCERPT}) AS excerpt`)
+      .execute();
+    return res.raw[0] ?? null;
+  }
 }
 
 /** A message with what a chat page shows next to it: its author's name and avatar thumbnail. */
@@ -125,3 +159,18 @@ export type StoredMessageRow = MessageRow & { allowed: boolean; is_group: boolea
 const MESSAGE_COLUMNS =
   "m.id, m.chat_id, m.user_id, m.message, m.client_id, m.created_at, u.username, i.thumb_path AS avatar";
 const MESSAGE_JOINS = "JOIN users u ON u.id = m.user_id LEFT JOIN images i ON i.id = u.profile_picture_id";
+
+/** How much of a message the admin site shows in its lists and keeps in the audit log. */
+const EXCERPT = 200;
+
+export interface MessageExcerpt {
+  id: number;
+  excerpt: string;
+  truncated: boolean;
+  createdAt: Date;
+  chatId: number;
+  chatName: string | null;
+  isGroup: boolean;
+  userId: number;
+  username: string;
+}

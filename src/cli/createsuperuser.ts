@@ -3,8 +3,9 @@
 import readline from "node:readline";
 import { AuditLog } from "../admin/audit-log.entity";
 import { password as passwordSchema, profileSchema, signupSchema, PASSWORD_RULES, USERNAME_RULES } from "../auth/auth.schemas";
-import { AuthService, FieldError } from "../auth/auth.service";
+import { AuthService } from "../auth/auth.service";
 import { passwordProblem } from "../auth/password-policy";
+import { FieldError } from "../http/errors";
 import { commandEnvironment } from "../config";
 import type { DataSource } from "typeorm";
 import { CommandError, commandConfig, describeDatabase, EXIT_USAGE, openCommandDatabase, parseCommandArgs, runCommand } from "./command";

@@ -9,9 +9,10 @@ import type { AppDeps } from "../deps";
 import { notFound, requireId } from "../http/errors";
 import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
+import { paginate, parsePage } from "../http/pagination";
 import { createUploader, MAX_FILE_BYTES, MAX_FILES, uploadedFiles } from "../http/upload";
 import { parseForm } from "../http/validate";
-import { AVATAR_FIELD, pageQuery, PER_PAGE, returnForm, UPLOAD_FIELD } from "./gallery.schemas";
+import { AVATAR_FIELD, PER_PAGE, returnForm, UPLOAD_FIELD } from "./gallery.schemas";
 import { Image } from "./image.entity";
 import { ACCEPTED } from "./image-pipeline";
 import { ImagesService, type UploadOutcome } from "./images.service";
@@ -67,13 +68,13 @@ export function createGalleryRouter(deps: AppDeps, io: Server): Router {
   router.use("/chats/:id/avatar", requireUser);
 
   const renderIndex = async (req: Request, res: Response, status = 200, uploadErrors: string[] = []) => {
-    const { page } = pageQuery.parse(req.query);
+    const page = parsePage(req.query.page, { perPage: PER_PAGE });
     const [items, total] = await Image.pageOf(req.user!.galleryId, page, PER_PAGE);
     res.status(status).render("gallery/index.njk", {
       images: items,
       total,
       page,
-      pages: Math.max(1, Math.ceil(total / PER_PAGE)),
+      pages: paginate(page, total, PER_PAGE, (p) => `/gallery?page=${p}`).pages,
       uploadErrors,
       uploadRules: UPLOAD_RULES,
     });

@@ -1,6 +1,7 @@
 // A stored photo: a re-encoded web-size file and a square thumbnail under MEDIA_ROOT (relative paths only).
 import {
-  BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation,
+  BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type EntityManager,
+  type Relation,
 } from "typeorm";
 import { Gallery } from "./gallery.entity";
 import type { User } from "../auth/user.entity";
@@ -59,4 +60,69 @@ export class Image extends BaseEntity {
   static pageOf(galleryId: number, page: number, perPage: number): Promise<[Image[], number]> {
     return Image.findAndCount({ where: { galleryId }, order: { id: "DESC" }, skip: (page - 1) * perPage, take: perPage });
   }
+
+  static readonly COUNT = "SELECT count(*) FROM images";
+
+  /** A user's images, for counts; `ownerId` is an SQL expression (a parameter, or a column of the outer query). */
+  static countOf(ownerId: string): string {
+    return `SELECT count(*) FROM images WHERE owner_id = ${ownerId}`;
+  }
+
+  /** For moderation: everyone's images (or one owner's), newest first, with the owner's name. */
+  static moderationPage(window: { limit: number; offset: number }, ownerId?: number): Promise<ImageListing[]> {
+    return Image.query(
+      `SELECT i.id, i.path, i.thumb_path AS "thumbPath", i.original_name AS "originalName", i.width, i.height, i.bytes,
+              i.created_at AS "createdAt", u.id AS "userId", u.username
+       FROM images i JOIN users u ON u.id = i.owner_id
+       WHERE $3::int IS NULL OR i.owner_id = $3
+       ORDER BY i.id DESC LIMIT $1 OFFSET $2`,
+      [window.limit, window.offset, ownerId ?? null],
+    );
+  }
+
+  /**
+   * Deletes one image row, the owner's own when `ownerId` is given (anyone else's is simply not found), in the
+   * caller's transaction. Its files are the caller's to remove once this has committed. Null when nothing matched.
+   */
+  static async deleteReturning(em: EntityManager, id: number, ownerId?: number): Promise<DeletedImage | null> {
+    const qb = em.createQueryBuilder().delete().from(Image).where("id = :id", { id });
+    if (ownerId !== undefined) qb.andWhere("owner_id = :ownerId", { ownerId });
+    const res = await qb.returning(`owner_id AS "ownerId", path, thumb_path AS "thumbPath", original_name AS "originalName"`).execute();
+    return res.raw[0] ?? null;
+  }
+
+  /** The files of everything a user uploaded or holds in their gallery, read before the user is deleted. */
+  static filesOfUser(em: EntityManager, ownerId: number, galleryId: number): Promise<{ path: string; thumbPath: string }[]> {
+    return em.find(Image, { select: { path: true, thumbPath: true }, where: [{ ownerId }, { galleryId }] });
+  }
+
+  /** Which of these relative paths (web files or thumbnails) an image row names. */
+  static async namedPaths(rels: string[]): Promise<Set<string>> {
+    const rows: { path: string }[] = await Image.query(
+      `SELECT path FROM images WHERE path = ANY($1) UNION SELECT thumb_path FROM images WHERE thumb_path = ANY($1)`,
+      [rels],
+    );
+    return new Set(rows.map((r) => r.path));
+  }
+}
+
+export interface DeletedImage {
+  ownerId: number;
+  path: string;
+  thumbPath: string;
+  originalName: string;
+}
+
+/** An image as the admin site lists it. */
+export interface ImageListing {
+  id: number;
+  path: string;
+  thumbPath: string;
+  originalName: string;
+  width: number;
+  height: number;
+  bytes: number;
+  createdAt: Date;
+  userId: number;
+  username: string;
 }

@@ -1,6 +1,7 @@
 // One error path: every failure becomes an HttpError-shaped status and one rendered error page.
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
+import { INT4_MAX } from "../db/sql";
 
 export class HttpError extends Error {
   constructor(
@@ -13,13 +14,23 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * A refused form: the message belongs next to one field (`_form` for the form as a whole). Services throw it for
+ * rules only they can check (a taken username, a wrong current password); routes re-render the form with it (422).
+ */
+export class FieldError extends HttpError {
+  constructor(public field: string, message: string) {
+    super(422, message);
+  }
+}
+
 export const notFound = (what = "Page not found") => new HttpError(404, what);
 
 /** Turns an id from a URL or form into a positive int32, or null. Postgres' int is 32-bit, so a larger number can only be a miss. */
 export function parseId(raw: unknown): number | null {
   if (typeof raw !== "string" || !/^[1-9][0-9]{0,9}$/.test(raw)) return null;
   const n = Number(raw);
-  return n <= 2147483647 ? n : null;
+  return n <= INT4_MAX ? n : null;
 }
 
 /** parseId or a 404: an id that cannot exist is simply not found. */

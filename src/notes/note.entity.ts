@@ -1,13 +1,26 @@
 // A private note. Every query here is scoped to its owner in the query itself.
 import {
   BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation,
-  type SelectQueryBuilder,
+  type EntityManager, type SelectQueryBuilder,
 } from "typeorm";
 import type { User } from "../auth/user.entity";
-import { escapeLike, type SearchPlan } from "./search";
+import { containsPattern } from "../db/sql";
+import type { SearchPlan } from "./search";
 import { hydrate, sqlOnce } from "../db/hot-query";
 
 export const NOTES_PER_PAGE = 20;
+
+/** How much of a note the admin site shows in its lists and keeps in the audit log. */
+const EXCERPT = 200;
+
+export interface NoteExcerpt {
+  id: number;
+  excerpt: string;
+  truncated: boolean;
+  date: Date;
+  userId: number;
+  username: string;
+}
 
 /** One page of a user's notes plus how many there are in all. */
 export interface NotePage {
@@ -60,7 +73,7 @@ export class Note extends BaseEntity {
     if (plan.mode === "fulltext") {
       qb.andWhere("to_tsvector('simple', n.data) @@ websearch_to_tsquery('simple', :q)", { q: plan.text });
     } else {
-      qb.andWhere("n.data ILIKE :pattern", { pattern: `%${escapeLike(plan.text)}%` });
+      qb.andWhere("n.data ILIKE :pattern", { pattern: containsPattern(plan.text) });
     }
     return Note.paged(qb, page);
   }
@@ -87,6 +100,38 @@ export class Note extends BaseEntity {
   static async deleteOwned(id: number, userId: number): Promise<boolean> {
     const result = await Note.delete({ id, userId });
     return result.affected === 1;
+  }
+
+  /** Every note, for the admin dashboard's counts (see selectCounts). */
+  static readonly COUNT = "SELECT count(*) FROM notes";
+
+  /** A user's notes; `userId` is an SQL expression (a parameter, or a column of the outer query). */
+  static countOf(userId: string): string {
+    return `SELECT count(*) FROM notes WHERE user_id = ${userId}`;
+  }
+
+  /** For moderation: everyone's notes (or one author's), newest first, as excerpts with their author's name. */
+  static moderationPage(window: { limit: number; offset: number }, userId?: number): Promise<NoteExcerpt[]> {
+    return Note.query(
+      `SELECT n.id, left(n.data, ${EXCERPT}) AS excerpt, length(n.data) > ${EXCERPT} AS truncated, n.date,
+              u.id AS "userId", u.username
+       FROM notes n JOIN users u ON u.id = n.user_id
+       WHERE $3::int IS NULL OR n.user_id = $3
+       ORDER BY n.id DESC LIMIT $1 OFFSET $2`,
+      [window.limit, window.offset, userId ?? null],
+    );
+  }
+
+  /** For moderation: deletes any note, in the caller's transaction; what was deleted, or null if there was none. */
+  static async deleteReturning(em: EntityManager, id: number): Promise<{ userId: number; excerpt: string } | null> {
+    const res = await em
+      .createQueryBuilder()
+      .delete()
+      .from(Note)
+      .where("id = :id", { id })
+      .returning(`user_id AS "userId", left(data, ${EXCERPT}) AS excerpt`)
+      .execute();
+    return res.raw[0] ?? null;
   }
 
   /** count(*) OVER () rides along with the page rows, so the total costs no second round trip. */

@@ -10,11 +10,11 @@ import type { AppDeps } from "../deps";
 import { requireId } from "../http/errors";
 import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
+import { parsePage } from "../http/pagination";
 import { oldInput, parseForm, type FieldErrors } from "../http/validate";
 import { NOTE_MAX_CHARS, NOTE_RULES, noteSchema, SEARCH_MAX_CHARS, searchSchema } from "./notes.schemas";
 import { addNote, deleteNote, listNotes, ownedNote, searchNotes, updateNote } from "./notes.service";
-import { parsePage } from "./pagination";
-import type { Note } from "./note.entity";
+import { NOTES_PER_PAGE, type Note } from "./note.entity";
 
 const formView = { noteRules: NOTE_RULES, noteMaxChars: NOTE_MAX_CHARS, searchMaxChars: SEARCH_MAX_CHARS };
 
@@ -32,7 +32,7 @@ export function createNotesRouter(_deps: AppDeps): Router {
   router.use("/notes", requireUser);
 
   // The app's hottest path: one session lookup, one user lookup and one notes query (see Note.pageFor).
-  router.get("/", requireUser, (req, res) => renderHome(req, res, parsePage(req.query.page)));
+  router.get("/", requireUser, (req, res) => renderHome(req, res, parsePage(req.query.page, { perPage: NOTES_PER_PAGE })));
 
   // After a 422 the address bar says /notes; reloading it should land somewhere useful.
   router.get("/notes", (_req, res) => res.redirect(303, "/"));
@@ -47,7 +47,7 @@ export function createNotesRouter(_deps: AppDeps): Router {
 
   router.get("/notes/search", async (req, res) => {
     const form = parseForm(searchSchema, req.query);
-    const page = parsePage(req.query.page);
+    const page = parsePage(req.query.page, { perPage: NOTES_PER_PAGE });
     if (!form.ok) return res.status(422).render("notes/search.njk", { ...formView, q: oldInput(req.query).q ?? "", errors: form.errors });
     const results = form.data.q ? await searchNotes(req.user!.id, form.data.q, page) : null;
     res.render("notes/search.njk", { ...formView, ...results, q: form.data.q, results, errors: {} });

@@ -2,7 +2,7 @@
 // here a missing row (someone else's, or none) becomes a 404.
 import { notFound } from "../http/errors";
 import { Note, NOTES_PER_PAGE, type NotePage } from "./note.entity";
-import { paginate, type Pagination } from "./pagination";
+import { paginate, type Pagination } from "../http/pagination";
 import { highlight, planSearch, type Segment } from "./search";
 
 export interface NoteList {

@@ -68,8 +68,3 @@ export function highlight(text: string, plan: SearchPlan): Segment[] {
   if (at < text.length) segments.push({ text: text.slice(at), mark: false });
   return segments;
 }
-
-/** LIKE treats % and _ as wildcards and \ as its escape; a search for "50%" means the characters. */
-export function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, "\\$&");
-}

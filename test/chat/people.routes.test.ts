@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { loggedInAgent } from "../helpers/agent";
-import { escapeLike } from "../../src/chat/people.service";
+import { escapeLike } from "../../src/db/sql";
 import { openDirect } from "./helpers";
 
 let app: TestApp;
