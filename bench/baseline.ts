@@ -13,7 +13,7 @@ import crypto from "node:crypto";
 import http from "node:http";
 import type { Pool } from "pg";
 import { serveFromEnv } from "./lib/serve";
-import { formatDateTime } from "../src/views";
+import { formatDateTime } from "../src/http/format";
 
 const COOKIE = "hromada.sid";
 

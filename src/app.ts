@@ -12,9 +12,12 @@ import { AuthService } from "./auth/auth.service";
 import { configurePassport } from "./auth/passport";
 import { createLoginLimits } from "./http/rate-limit";
 import { createProfileRouter } from "./auth/profile.routes";
+import { User } from "./auth/user.entity";
 import { createAdminRouter } from "./admin/admin.routes";
+import { createChatAvatarRouter } from "./chat/chat-avatar.routes";
 import { createChatRouter } from "./chat/chat.routes";
 import { registerChatSocket } from "./chat/chat.socket";
+import { unreadTotalSql } from "./chat/unread";
 import type { Config } from "./config";
 import { poolOf } from "./db/data-source";
 import type { AppDeps } from "./deps";
@@ -44,7 +47,8 @@ export interface CreateAppOptions {
 export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAppOptions) {
   const pool = poolOf(ds);
   const auth = new AuthService(ds, config.bcryptCost);
-  const pp = configurePassport(auth, createLoginLimits(config, logger, redis));
+  // The navbar's unread badge rides along with the per-request user lookup: no statement of its own.
+  const pp = configurePassport(auth, createLoginLimits(config, logger, redis), User.activeLookup({ unreadTotal: unreadTotalSql }));
   const session = createSessionMiddleware({ config, pool, secret: sessionSecret });
   const app = express();
   const server = http.createServer(app);
@@ -98,6 +102,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(createProfileRouter(deps));
   app.use(createNotesRouter(deps));
   app.use(createChatRouter(deps, io));
+  app.use(createChatAvatarRouter(deps));
   app.use(createGalleryRouter(deps, io));
   app.use("/admin", createAdminRouter(deps));
 

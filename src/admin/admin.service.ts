@@ -8,8 +8,8 @@ import { Chat } from "../chat/chat.entity";
 import { Message, type MessageExcerpt } from "../chat/message.entity";
 import { selectCounts } from "../db/sql";
 import type { AppDeps } from "../deps";
-import { removeMediaFiles } from "../gallery/media-files";
 import { Image, type ImageListing } from "../gallery/image.entity";
+import { ImagesService } from "../gallery/images.service";
 import { FieldError, notFound } from "../http/errors";
 import { paged, pageWindow, type Paged } from "../http/pagination";
 import { Note, type NoteExcerpt } from "../notes/note.entity";
@@ -44,7 +44,11 @@ const ownedBy = (userId: string) => ({
 });
 
 export class AdminService {
-  constructor(private deps: Pick<AppDeps, "ds" | "realtime" | "config" | "logger">) {}
+  private images: ImagesService;
+
+  constructor(private deps: Pick<AppDeps, "ds" | "realtime" | "config" | "logger">) {
+    this.images = new ImagesService(deps);
+  }
 
   /** Two statements: every count in one round trip, then the latest sign-ups. */
   async dashboard(): Promise<{ counts: DashboardCounts; recentUsers: UserListing[] }> {
@@ -127,7 +131,7 @@ export class AdminService {
       return { username: user.username, files: images.flatMap((i) => [i.path, i.thumbPath]) };
     });
     // File removal never throws (failures are logged), so the sessions are ended whatever happens to the files.
-    await this.removeFiles(files);
+    await this.images.removeFiles(files);
     await this.endSessions(id);
     return { username };
   }
@@ -192,7 +196,7 @@ export class AdminService {
       });
       return [img.path, img.thumbPath];
     });
-    await this.removeFiles(files);
+    await this.images.removeFiles(files);
   }
 
   async auditPage(page: number): Promise<Paged<AuditLog>> {
@@ -209,10 +213,5 @@ export class AdminService {
     this.deps.realtime.disconnectUser(userId);
     const sids = await Session.destroyForUser(userId);
     this.deps.realtime.disconnectSessions(sids);
-  }
-
-  private async removeFiles(files: string[]): Promise<void> {
-    const failed = await removeMediaFiles(this.deps.config.mediaRoot, files);
-    if (failed.length) this.deps.logger.warn({ failed }, "admin: could not remove some media files");
   }
 }

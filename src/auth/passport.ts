@@ -4,7 +4,7 @@ import passport from "passport";
 import { Strategy as LocalStrategy, type IVerifyOptions } from "passport-local";
 import type { LoginLimits } from "../http/rate-limit";
 import type { AuthService } from "./auth.service";
-import { User } from "./user.entity";
+import type { User } from "./user.entity";
 
 /** Why the local strategy said no: `limited` means the failure limits answered, not the password. */
 export interface LoginRefusal extends IVerifyOptions {
@@ -24,7 +24,12 @@ declare global {
   }
 }
 
-export function configurePassport(auth: AuthService, limits: LoginLimits): passport.PassportStatic {
+/** `findActive` loads the user a session points at (User.activeLookup, with what other features ride along). */
+export function configurePassport(
+  auth: AuthService,
+  limits: LoginLimits,
+  findActive: (id: number) => Promise<User | null>,
+): passport.PassportStatic {
   const instance = new passport.Passport() as unknown as passport.PassportStatic;
   instance.use(
     new LocalStrategy({ usernameField: "login", passwordField: "password", passReqToCallback: true }, (req, login, password, done) => {
@@ -37,7 +42,7 @@ export function configurePassport(auth: AuthService, limits: LoginLimits): passp
   instance.deserializeUser((id: unknown, done) => {
     if (typeof id !== "number") return done(null, false);
     // A deactivated or deleted user is simply logged out (false), not an error.
-    User.findActive(id).then((u) => done(null, u ?? false), done);
+    findActive(id).then((u) => done(null, u ?? false), done);
   });
   return instance;
 }

@@ -1,24 +1,33 @@
-// The logged-in user's own account: username, email and password.
+// The logged-in user's own account: username, email, password and avatar (stored through the gallery's image pipeline).
 import { Router } from "express";
 import type { AppDeps } from "../deps";
-import { FieldError } from "../http/errors";
+import { AVATAR_FIELD, returnTo } from "../gallery/gallery.schemas";
+import { ImagesService } from "../gallery/images.service";
+import { FieldError, notFound, requireId } from "../http/errors";
 import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
 import { createPasswordChangeLimit, createProfileLimit, tooMany } from "../http/rate-limit";
+import { createUploader, uploadedFiles } from "../http/upload";
 import { oldInput, parseForm } from "../http/validate";
 import { passwordChangeSchema, PASSWORD_RULES, profileSchema, USERNAME_RULES } from "./auth.schemas";
 import { TooManyAttempts } from "./auth.service";
+import { User } from "./user.entity";
 
-export function createProfileRouter({ auth, realtime, config, redis, logger }: AppDeps): Router {
+export function createProfileRouter(deps: AppDeps): Router {
+  const { auth, realtime, config, redis, logger } = deps;
+  const images = new ImagesService(deps);
+  const upload = createUploader(config);
   const router = Router();
   const passwordChangeLimit = createPasswordChangeLimit(config, logger, redis);
   const profileLimit = createProfileLimit(config, redis);
+  // Before any upload middleware: an anonymous upload is redirected without a byte written.
   router.use("/profile", requireUser);
 
-  const view = (values: Record<string, string>, errors: Record<string, string> = {}, pwErrors: Record<string, string> = {}) => ({
+  const view = (values: Record<string, string>, errors: Record<string, string> = {}, pwErrors: Record<string, string> = {}, avatarError?: string) => ({
     values,
     errors,
     pwErrors,
+    avatarError,
     usernameRules: USERNAME_RULES,
     passwordRules: PASSWORD_RULES,
   });
@@ -62,6 +71,32 @@ export function createProfileRouter({ auth, realtime, config, redis, logger }: A
     realtime.disconnectSessions(ended);
     flash(req, "success", "Your password has been changed. Your other sessions have been logged out.");
     res.redirect(303, "/profile");
+  });
+
+  // Straight from the profile page: stored in the gallery too, and made the avatar in the same transaction.
+  router.post("/profile/avatar", upload.single(AVATAR_FIELD), async (req, res) => {
+    const user = req.user!;
+    const refuse = (avatarError: string) =>
+      res.status(422).render("auth/profile.njk", view({ username: user.username, email: user.email }, {}, {}, avatarError));
+    const files = uploadedFiles(req);
+    if (!files.length) return refuse("Choose an image to upload.");
+    const [outcome] = await images.storeUploads(user, files, (em, picture) => User.setPicture(em, user.id, picture.id));
+    if (!outcome.ok) return refuse(outcome.error);
+    flash(req, "success", "Your new avatar is set. It is in your gallery too.");
+    res.redirect(303, "/profile");
+  });
+
+  router.post("/profile/avatar/remove", async (req, res) => {
+    await User.clearPicture(req.user!.id);
+    flash(req, "success", "Your avatar has been removed. The photo is still in your gallery.");
+    res.redirect(303, "/profile");
+  });
+
+  // "Use as avatar" on one of the user's own photos; anyone else's is a 404.
+  router.post("/gallery/:id/avatar", requireUser, async (req, res) => {
+    if (!(await User.setPictureFromGallery(req.user!.id, requireId(req.params.id)))) throw notFound();
+    flash(req, "success", "Your avatar has been changed.");
+    res.redirect(303, returnTo(req.body, "/gallery"));
   });
 
   return router;

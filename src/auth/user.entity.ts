@@ -5,19 +5,8 @@ import {
 } from "typeorm";
 import { Gallery } from "../gallery/gallery.entity";
 import { Image } from "../gallery/image.entity";
-import { unreadTotalSql } from "../chat/unread";
 import { hydrate, sqlOnce } from "../db/hot-query";
 import { containsPattern, escapeLike } from "../db/sql";
-
-// A query builder rather than findOne({ relations }): findOne adds a LIMIT, and TypeORM turns LIMIT + JOIN into
-// two statements; this is exactly one. The unread chat total rides along as a subselect, so the navbar badge costs
-// no extra statement per page. Built once (src/db/hot-query.ts): this runs on every authenticated request.
-const findActiveSql = sqlOnce(() =>
-  User.createQueryBuilder("u")
-    .leftJoinAndSelect("u.profilePicture", "pp")
-    .addSelect(unreadTotalSql("u.id"), "unread_total")
-    .where("u.id = :id AND u.isActive = true", { id: 0 }),
-);
 
 @Entity("users")
 // TypeORM cannot express indexes on lower(...); synchronize:false keeps the schema diff from touching them.
@@ -71,14 +60,29 @@ export class User extends BaseEntity {
     return qb.getOne();
   }
 
-  /** The user a session points at, if still allowed in. One indexed query: it runs on every authenticated request. */
-  static async findActive(id: number): Promise<User | null> {
-    const [row] = (await User.query(findActiveSql(), [id])) as Record<string, unknown>[];
-    const user = row ? hydrate(User, row, "u") : null;
-    if (!user) return null;
-    user.profilePicture = hydrate(Image, row, "pp");
-    user.unreadTotal = Number(row.unread_total ?? 0);
-    return user;
+  /**
+   * The lookup of the user a session points at, if still allowed in: it runs on every authenticated request, so it is
+   * exactly one indexed statement. `extras` are scalar subqueries on the user's id (an SQL expression) that other
+   * features ride along, each set on the user under its name as a number: the chat's unread total for the navbar
+   * badge costs no statement of its own (app.ts composes it). A query builder rather than findOne({ relations }):
+   * findOne adds a LIMIT, and TypeORM turns LIMIT + JOIN into two statements. Its SQL is built once per lookup
+   * (src/db/hot-query.ts).
+   */
+  static activeLookup(extras: Record<string, (userId: string) => string> = {}): (id: number) => Promise<User | null> {
+    const names = Object.keys(extras);
+    const sql = sqlOnce(() => {
+      const qb = User.createQueryBuilder("u").leftJoinAndSelect("u.profilePicture", "pp");
+      names.forEach((name, i) => qb.addSelect(extras[name]("u.id"), `extra_${i}`));
+      return qb.where("u.id = :id AND u.isActive = true", { id: 0 });
+    });
+    return async (id) => {
+      const [row] = (await User.query(sql(), [id])) as Record<string, unknown>[];
+      const user = row ? hydrate(User, row, "u") : null;
+      if (!user) return null;
+      user.profilePicture = hydrate(Image, row, "pp");
+      names.forEach((name, i) => ((user as unknown as Record<string, number>)[name] = Number(row[`extra_${i}`] ?? 0)));
+      return user;
+    };
   }
 
   /** Active users named (case-insensitively) among `names`: the people a form lists, e.g. a chat group's members. */
@@ -173,8 +177,34 @@ export class User extends BaseEntity {
     return row ?? null;
   }
 
-  /** Unread chat messages over all the user's chats; filled by findActive only (the navbar badge). Not a column. */
-  unreadTotal?: number;
+  /**
+   * Makes one of the user's own images their profile picture; false for anyone else's image (or none). The
+   * ownership check is in the statement, so another user's photo is simply not found.
+   */
+  static async setPictureFromGallery(userId: number, imageId: number): Promise<boolean> {
+    try {
+      const res = await User.createQueryBuilder()
+        .update()
+        .set({ profilePictureId: imageId })
+        .where("id = :userId AND EXISTS (SELECT 1 FROM images i WHERE i.id = :imageId AND i.owner_id = :userId)", { userId, imageId })
+        .execute();
+      return !!res.affected;
+    } catch (err) {
+      // The image was deleted between the check and the write.
+      if (((err as { driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code) === "23503") return false;
+      throw err;
+    }
+  }
+
+  /** Sets the picture in the caller's transaction (the upload that stored it). */
+  static async setPicture(em: EntityManager, userId: number, imageId: number): Promise<void> {
+    await em.update(User, { id: userId }, { profilePictureId: imageId });
+  }
+
+  /** Back to the initials placeholder; the image stays in the gallery. */
+  static async clearPicture(userId: number): Promise<void> {
+    await User.update({ id: userId }, { profilePictureId: null });
+  }
 }
 
 /** A user as the admin site lists them. */

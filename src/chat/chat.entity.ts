@@ -7,6 +7,10 @@ import type { User } from "../auth/user.entity";
 import type { Image } from "../gallery/image.entity";
 import { unreadInChatSql } from "./unread";
 
+// A group chat's picture may be changed by its creator and by its members (as in the app Hromada re-implements).
+const CAN_EDIT_PICTURE = `c.is_group AND (c.creator_id = :userId OR EXISTS (
+  SELECT 1 FROM chat_members m WHERE m.chat_id = c.id AND m.user_id = :userId))`;
+
 @Entity("chats")
 export class Chat extends BaseEntity {
   @PrimaryGeneratedColumn({ type: "int" })
@@ -206,6 +210,27 @@ export class Chat extends BaseEntity {
       .andWhere("EXISTS (SELECT 1 FROM chat_members cm WHERE cm.chat_id = c.id AND cm.user_id = :viewerId)", { viewerId })
       .getOne();
     return chat?.id ?? null;
+  }
+
+  // The group picture (src/chat/chat-avatar.*): whoever may change it, per CAN_EDIT_PICTURE.
+
+  /** A group chat `userId` may change the picture of, with its current picture; null otherwise. */
+  static findForPictureEdit(chatId: number, userId: number): Promise<Chat | null> {
+    return Chat.createQueryBuilder("c")
+      .leftJoinAndSelect("c.profilePicture", "p")
+      .where(`c.id = :chatId AND ${CAN_EDIT_PICTURE}`, { chatId, userId })
+      .getOne();
+  }
+
+  /** Sets or clears (null) the picture if `userId` may; false otherwise. In the caller's transaction when given one. */
+  static async setPicture(chatId: number, userId: number, imageId: number | null, em: EntityManager = Chat.getRepository().manager): Promise<boolean> {
+    const res = await em
+      .createQueryBuilder()
+      .update(Chat)
+      .set({ profilePictureId: imageId })
+      .where(`id IN (SELECT c.id FROM chats c WHERE c.id = :chatId AND ${CAN_EDIT_PICTURE})`, { chatId, userId })
+      .execute();
+    return !!res.affected;
   }
 }
 

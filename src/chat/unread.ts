@@ -1,4 +1,12 @@
-// Unread counting, shared by the chat list, the live badge and User.findActive (the navbar badge on every page).
+// Unread counting, shared by the chat list, the live badge and the per-request user lookup (the navbar badge on every
+// page: app.ts adds unreadTotalSql to User.activeLookup, so the badge costs no statement of its own).
+
+declare module "../auth/user.entity" {
+  interface User {
+    /** Unread chat messages over all the user's chats: set by the per-request lookup only (the navbar badge). Not a column. */
+    unreadTotal?: number;
+  }
+}
 
 /**
  * Unread messages per chat are counted up to this many (shown as "99+"): the count walks the

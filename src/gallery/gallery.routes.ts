@@ -1,9 +1,8 @@
-// Gallery and avatars (issue #5): upload, browse, view, delete, set as avatar (users and group chats); /media serving.
+// The gallery (issue #5): upload, browse, view, delete; /media serving. Profile and group pictures are stored through
+// ImagesService by their own features (src/auth/profile.routes.ts, src/chat/chat-avatar.routes.ts).
 import path from "node:path";
-import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import express, { Router, type Request, type RequestHandler, type Response } from "express";
 import type { Server } from "socket.io";
-import { PASSWORD_RULES, USERNAME_RULES } from "../auth/auth.schemas";
-import type { Chat } from "../chat/chat.entity";
 import type { Config } from "../config";
 import type { AppDeps } from "../deps";
 import { notFound, requireId } from "../http/errors";
@@ -11,8 +10,7 @@ import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
 import { paginate, parsePage } from "../http/pagination";
 import { createUploader, MAX_FILE_BYTES, MAX_FILES, uploadedFiles } from "../http/upload";
-import { parseForm } from "../http/validate";
-import { AVATAR_FIELD, PER_PAGE, returnForm, UPLOAD_FIELD } from "./gallery.schemas";
+import { PER_PAGE, UPLOAD_FIELD } from "./gallery.schemas";
 import { Image } from "./image.entity";
 import { ACCEPTED } from "./image-pipeline";
 import { ImagesService, type UploadOutcome } from "./images.service";
@@ -40,10 +38,6 @@ export function mediaStatic(config: Config): RequestHandler {
 
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
 const errorsOf = (outcomes: UploadOutcome[]) => outcomes.flatMap((o) => (o.ok ? [] : [o.error]));
-const backTo = (body: unknown, fallback: string) => {
-  const form = parseForm(returnForm, body);
-  return (form.ok && form.data.next) || fallback;
-};
 
 export const UPLOAD_RULES = `${ACCEPTED}; up to ${MAX_FILES} files at once, ${MAX_FILE_BYTES / 1024 / 1024} MB each.`;
 
@@ -64,8 +58,6 @@ export function createGalleryRouter(deps: AppDeps, io: Server): Router {
 
   // Before any upload middleware: an anonymous upload is redirected without a byte written.
   router.use("/gallery", requireUser);
-  router.use("/profile/avatar", requireUser);
-  router.use("/chats/:id/avatar", requireUser);
 
   const renderIndex = async (req: Request, res: Response, status = 200, uploadErrors: string[] = []) => {
     const page = parsePage(req.query.page, { perPage: PER_PAGE });
@@ -85,7 +77,7 @@ export function createGalleryRouter(deps: AppDeps, io: Server): Router {
   router.post("/gallery", upload.files(UPLOAD_FIELD), async (req, res) => {
     const files = uploadedFiles(req);
     if (!files.length) return renderIndex(req, res, 422, ["Choose at least one image to upload."]);
-    const outcomes = await images.storeUploads(req.user!.id, files);
+    const outcomes = await images.storeUploads(req.user!, files);
     const errors = errorsOf(outcomes);
     if (errors.length === outcomes.length) return renderIndex(req, res, 422, errors);
     const stored = outcomes.length - errors.length;
@@ -117,70 +109,6 @@ export function createGalleryRouter(deps: AppDeps, io: Server): Router {
     await images.destroyOwned(req.user!.id, id);
     flash(req, "success", wasAvatar ? "Photo deleted. Your avatar is back to your initials." : "Photo deleted.");
     res.redirect(303, "/gallery");
-  });
-
-  router.post("/gallery/:id/avatar", async (req, res) => {
-    await images.setAvatar(req.user!.id, requireId(req.params.id));
-    flash(req, "success", "Your avatar has been changed.");
-    res.redirect(303, backTo(req.body, "/gallery"));
-  });
-
-  // Straight from the profile page: stored in the gallery too, and made the avatar in the same transaction.
-  router.post("/profile/avatar", upload.single(AVATAR_FIELD), async (req, res) => {
-    const refuse = (avatarError: string) =>
-      res.status(422).render("auth/profile.njk", {
-        values: { username: req.user!.username, email: req.user!.email },
-        errors: {},
-        pwErrors: {},
-        usernameRules: USERNAME_RULES,
-        passwordRules: PASSWORD_RULES,
-        avatarError,
-      });
-    const files = uploadedFiles(req);
-    if (!files.length) return refuse("Choose an image to upload.");
-    const [outcome] = await images.storeUploads(req.user!.id, files, { user: true });
-    if (!outcome.ok) return refuse(outcome.error);
-    flash(req, "success", "Your new avatar is set. It is in your gallery too.");
-    res.redirect(303, "/profile");
-  });
-
-  router.post("/profile/avatar/remove", async (req, res) => {
-    await images.clearAvatar(req.user!.id);
-    flash(req, "success", "Your avatar has been removed. The photo is still in your gallery.");
-    res.redirect(303, "/profile");
-  });
-
-  // Group chats: the creator or a member may change the picture; anyone else gets a 404 before the upload is read.
-  const loadChat = async (req: Request, res: Response, next: NextFunction) => {
-    const chat = await images.findChatForAvatar(req.user!.id, requireId(req.params.id));
-    if (!chat) throw notFound();
-    res.locals.chat = chat;
-    next();
-  };
-  const chatView = (chat: Chat, extra: Record<string, unknown> = {}) => ({ chat, chatAvatarNext: `/chats/${chat.id}`, ...extra });
-
-  router.get("/chats/:id/avatar", loadChat, (_req, res) => {
-    res.render("gallery/chat_avatar.njk", chatView(res.locals.chat));
-  });
-
-  router.post("/chats/:id/avatar", loadChat, upload.single(AVATAR_FIELD), async (req, res) => {
-    const chat: Chat = res.locals.chat;
-    const back = backTo(req.body, `/chats/${chat.id}`);
-    const refuse = (chatAvatarError: string) =>
-      res.status(422).render("gallery/chat_avatar.njk", chatView(chat, { chatAvatarError, chatAvatarNext: back }));
-    const files = uploadedFiles(req);
-    if (!files.length) return refuse("Choose an image to upload.");
-    const outcome = await images.setChatAvatar(req.user!.id, chat.id, files[0]);
-    if (!outcome.ok) return refuse(outcome.error);
-    flash(req, "success", "The chat's picture has been changed.");
-    res.redirect(303, back);
-  });
-
-  router.post("/chats/:id/avatar/remove", async (req, res) => {
-    const chatId = requireId(req.params.id);
-    await images.clearChatAvatar(req.user!.id, chatId);
-    flash(req, "success", "The chat's picture has been removed.");
-    res.redirect(303, backTo(req.body, `/chats/${chatId}`));
   });
 
   return router;

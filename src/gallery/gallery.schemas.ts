@@ -12,6 +12,12 @@ export const returnForm = z.object({
     .optional(),
 });
 
+/** The `next` field of a form, if it is a same-site path, else `fallback`. */
+export function returnTo(body: unknown, fallback: string): string {
+  const form = returnForm.safeParse(body ?? {});
+  return (form.success && form.data.next) || fallback;
+}
+
 /** The upload field names the forms use. */
 export const UPLOAD_FIELD = "images";
 export const AVATAR_FIELD = "image";

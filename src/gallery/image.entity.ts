@@ -4,7 +4,6 @@ import {
   type Relation,
 } from "typeorm";
 import { Gallery } from "./gallery.entity";
-import type { User } from "../auth/user.entity";
 
 @Entity("images")
 @Index("images_gallery_id_idx", ["galleryId", "id"])
@@ -23,9 +22,11 @@ export class Image extends BaseEntity {
   @Column({ name: "owner_id", type: "int" })
   ownerId: number;
 
+  // Named by string and typed by its id alone: users (auth) hold galleries and pictures, so the gallery, below
+  // them, names no auth type (the import graph has no circle).
   @ManyToOne("User", { onDelete: "CASCADE" })
   @JoinColumn({ name: "owner_id" })
-  owner: Relation<User>;
+  owner: Relation<{ id: number }>;
 
   /** Web-size re-encoded file, relative to MEDIA_ROOT. */
   @Column({ type: "varchar", length: 255 })

@@ -6,8 +6,6 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { DataSource, EntityManager } from "typeorm";
-import { User } from "../auth/user.entity";
-import { Chat } from "../chat/chat.entity";
 import type { AppDeps } from "../deps";
 import { notFound } from "../http/errors";
 import { cleanFileName, uploadTempDir } from "../http/upload";
@@ -25,8 +23,17 @@ export type UploadOutcome =
   | { name: string; ok: true; image: Image }
   | { name: string; ok: false; error: string };
 
-/** Where a freshly stored image should also become the picture. */
-export type AvatarTarget = { user: true } | { chatId: number };
+/** Who stores: the uploader's id and the gallery the images go into. */
+export interface Uploader {
+  id: number;
+  galleryId: number;
+}
+
+/**
+ * Runs in the upload's transaction with the last stored image, e.g. to make it a profile or group picture: its
+ * owner (auth, chat) says how. Throwing rolls the upload back, files included.
+ */
+export type AfterStore = (em: EntityManager, picture: Image) => Promise<void>;
 
 interface Prepared {
   name: string;
@@ -38,10 +45,6 @@ interface Prepared {
   height: number;
   bytes: number;
 }
-
-// A group chat's picture may be changed by its creator and by its members (as in the app Hromada re-implements).
-const CAN_EDIT_CHAT = `c.is_group AND (c.creator_id = :userId OR EXISTS (
-  SELECT 1 FROM chat_members m WHERE m.chat_id = c.id AND m.user_id = :userId))`;
 
 /** The temp dir's journals of files placed in MEDIA_ROOT before their rows commit (see storeUploads, sweepTemp). */
 const JOURNAL_EXT = ".placing";
@@ -67,7 +70,7 @@ export class ImagesService {
    * Stores the good files of an upload in the user's gallery (one transaction for all of them) and reports
    * each bad one with a message naming it. The temp files are always removed.
    */
-  async storeUploads(userId: number, files: UploadFile[], avatarFor?: AvatarTarget): Promise<UploadOutcome[]> {
+  async storeUploads(uploader: Uploader, files: UploadFile[], afterStore?: AfterStore): Promise<UploadOutcome[]> {
     const scratch = files.map((f) => f.path);
     const placed: string[] = [];
     let journal: string | undefined;
@@ -85,7 +88,7 @@ export class ImagesService {
       // cut), sweepTemp reads it and removes the files that no row names.
       journal = await this.writeJournal(good);
       for (const p of good) await this.place(p, placed);
-      const images = await this.ds.transaction((em) => this.insert(em, userId, good, avatarFor));
+      const images = await this.ds.transaction((em) => this.insert(em, uploader, good, afterStore));
       committed = true;
 
       const byPrepared = new Map(good.map((p, i) => [p, images[i]]));
@@ -118,11 +121,7 @@ export class ImagesService {
     }
     const rels = Array.isArray(listed) ? listed.filter((p): p is string => typeof p === "string") : [];
     if (!rels.length) return;
-    const rows: { path: string }[] = await this.ds.query(
-      `SELECT path FROM images WHERE path = ANY($1) UNION SELECT thumb_path FROM images WHERE thumb_path = ANY($1)`,
-      [rels],
-    );
-    const named = new Set(rows.map((r) => r.path));
+    const named = await Image.namedPaths(rels);
     const failed = await removeMediaFiles(this.mediaRoot, rels.filter((r) => !named.has(r)));
     if (failed.length) throw new Error(`could not remove orphaned media files: ${failed.join(", ")}`);
   }
@@ -167,14 +166,12 @@ export class ImagesService {
     }
   }
 
-  private async insert(em: EntityManager, userId: number, good: Prepared[], avatarFor?: AvatarTarget): Promise<Image[]> {
-    const user = await em.findOne(User, { where: { id: userId }, select: { id: true, galleryId: true } });
-    if (!user) throw notFound();
+  private async insert(em: EntityManager, uploader: Uploader, good: Prepared[], afterStore?: AfterStore): Promise<Image[]> {
     const rows = await em.save(
       good.map((p) =>
         em.create(Image, {
-          galleryId: user.galleryId,
-          ownerId: userId,
+          galleryId: uploader.galleryId,
+          ownerId: uploader.id,
           path: p.web,
           thumbPath: p.thumb,
           width: p.width,
@@ -183,67 +180,12 @@ export class ImagesService {
           originalName: p.name,
         }),
       ),
-    );
-    const picture = rows[rows.length - 1];
-    if (avatarFor && "user" in avatarFor) await em.update(User, { id: userId }, { profilePictureId: picture.id });
-    if (avatarFor && "chatId" in avatarFor) {
-      // Checked again here: membership may have ended while the file was being processed.
-      const res = await em
-        .createQueryBuilder()
-        .update(Chat)
-        .set({ profilePictureId: picture.id })
-        .where(`id = :chatId AND id IN (SELECT c.id FROM chats c WHERE c.id = :chatId AND ${CAN_EDIT_CHAT})`, {
-          chatId: avatarFor.chatId,
-          userId,
-        })
-        .execute();
-      if (!res.affected) throw notFound();
-    }
+    ).catch((err) => {
+      // The uploader's account was deleted while the files were being processed.
+      throw isFkViolation(err) ? notFound() : err;
+    });
+    await afterStore?.(em, rows[rows.length - 1]);
     return rows;
-  }
-
-  /** Makes one of the user's own images their avatar; 404 for anyone else's. */
-  async setAvatar(userId: number, imageId: number): Promise<void> {
-    try {
-      const res = await User.createQueryBuilder()
-        .update()
-        .set({ profilePictureId: imageId })
-        .where("id = :userId AND EXISTS (SELECT 1 FROM images i WHERE i.id = :imageId AND i.owner_id = :userId)", { userId, imageId })
-        .execute();
-      if (!res.affected) throw notFound();
-    } catch (err) {
-      // The image was deleted between the check and the write.
-      if (isFkViolation(err)) throw notFound();
-      throw err;
-    }
-  }
-
-  /** Back to the initials placeholder; the image stays in the gallery. */
-  async clearAvatar(userId: number): Promise<void> {
-    await User.update({ id: userId }, { profilePictureId: null });
-  }
-
-  /** A group chat this user may change the picture of, with its current picture; null otherwise. */
-  findChatForAvatar(userId: number, chatId: number): Promise<Chat | null> {
-    return Chat.createQueryBuilder("c")
-      .leftJoinAndSelect("c.profilePicture", "p")
-      .where(`c.id = :chatId AND ${CAN_EDIT_CHAT}`, { chatId, userId })
-      .getOne();
-  }
-
-  /** Stores one upload in the user's gallery and makes it the group chat's picture. */
-  async setChatAvatar(userId: number, chatId: number, file: UploadFile): Promise<UploadOutcome> {
-    const [outcome] = await this.storeUploads(userId, [file], { chatId });
-    return outcome;
-  }
-
-  async clearChatAvatar(userId: number, chatId: number): Promise<void> {
-    const res = await Chat.createQueryBuilder()
-      .update()
-      .set({ profilePictureId: null })
-      .where(`id IN (SELECT c.id FROM chats c WHERE c.id = :chatId AND ${CAN_EDIT_CHAT})`, { chatId, userId })
-      .execute();
-    if (!res.affected) throw notFound();
   }
 
   /**
@@ -251,22 +193,9 @@ export class ImagesService {
    * null (the placeholder); its files are removed once the delete has committed.
    */
   async destroyOwned(userId: number, imageId: number): Promise<void> {
-    await this.destroyWhere("id = $1 AND owner_id = $2", [imageId, userId]);
-  }
-
-  /** For moderation: deletes any image by id. */
-  async destroyAny(imageId: number): Promise<void> {
-    await this.destroyWhere("id = $1", [imageId]);
-  }
-
-  private async destroyWhere(where: string, params: unknown[]): Promise<void> {
-    const rows: { path: string; thumb_path: string }[] = await this.ds.transaction(async (em) => {
-      // For a DELETE, TypeORM's raw result is [rows, rowCount].
-      const [deleted] = await em.query(`DELETE FROM images WHERE ${where} RETURNING path, thumb_path`, params);
-      return deleted;
-    });
-    if (!rows.length) throw notFound();
-    await this.removeFiles(rows.flatMap((r) => [r.path, r.thumb_path]));
+    const deleted = await this.ds.transaction((em) => Image.deleteReturning(em, imageId, userId));
+    if (!deleted) throw notFound();
+    await this.removeFiles([deleted.path, deleted.thumbPath]);
   }
 
   /** Removes stored files (after their rows are gone or were never committed); failures are logged, not thrown. */

@@ -1,4 +1,4 @@
-// The hot queries (User.findActive, Note.pageFor) build their SQL once and hydrate rows by hand
+// The hot queries (User.activeLookup, Note.pageFor) build their SQL once and hydrate rows by hand
 // (src/db/hot-query.ts). They must give exactly what TypeORM's own query builder gives for the same rows.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -39,7 +39,10 @@ async function pageByTypeorm(userId: number, page: number) {
   return { notes: entities, page, total: raw.length ? Number(raw[0].total) : 0 };
 }
 
-describe("User.findActive", () => {
+/** The lookup as app.ts composes it: with the navbar's unread total. */
+const findActive = User.activeLookup({ unreadTotal: unreadTotalSql });
+
+describe("User.activeLookup", () => {
   let plainId: number;
   let withPictureId: number;
   before(async () => {
@@ -56,29 +59,29 @@ describe("User.findActive", () => {
 
   it("gives the same entity as the query builder, with and without a profile picture", async () => {
     for (const id of [plainId, withPictureId]) {
-      const mine = await User.findActive(id);
+      const mine = await findActive(id);
       const theirs = await findActiveByTypeorm(id);
       assert.ok(mine instanceof User, "a User instance (ActiveRecord methods work)");
       assert.deepEqual(mine, theirs);
     }
-    const withPicture = await User.findActive(withPictureId);
+    const withPicture = await findActive(withPictureId);
     assert.ok(withPicture!.profilePicture instanceof Image);
     assert.equal(withPicture!.profilePicture!.originalName, "Holiday <1>.jpg");
     assert.ok(withPicture!.createdAt instanceof Date && withPicture!.lastLogin instanceof Date);
-    assert.equal((await User.findActive(plainId))!.profilePicture, null);
+    assert.equal((await findActive(plainId))!.profilePicture, null);
   });
 
   it("never carries the password hash (select: false)", async () => {
-    const user = await User.findActive(plainId);
+    const user = await findActive(plainId);
     assert.equal(user!.passwordHash, undefined);
   });
 
   it("is null for a deactivated or missing user", async () => {
     await app.sql("UPDATE users SET is_active = false WHERE id = $1", [plainId]);
-    assert.equal(await User.findActive(plainId), null);
-    assert.equal(await User.findActive(2_000_000_000), null);
+    assert.equal(await findActive(plainId), null);
+    assert.equal(await findActive(2_000_000_000), null);
     await app.sql("UPDATE users SET is_active = true WHERE id = $1", [plainId]);
-    assert.equal((await User.findActive(plainId))?.id, plainId);
+    assert.equal((await findActive(plainId))?.id, plainId);
   });
 });
 

@@ -143,7 +143,7 @@ describe("group chat picture", () => {
 describe("the form partial other pages include", () => {
   const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(path.resolve(__dirname, "../../views")), { autoescape: true });
   const render = (ctx: Record<string, unknown>) =>
-    env.render("gallery/_chat_avatar_form.njk", { csrfToken: () => "tok/en", currentPath: "/chats/7/settings", ...ctx });
+    env.render("chat/_avatar_form.njk", { csrfToken: () => "tok/en", currentPath: "/chats/7/settings", ...ctx });
 
   it("works with a chat view model (chat.picture) and returns to the including page", () => {
     const html = render({ chat: { id: 7, title: "Book club", picture: { profilePicture: { thumbPath: "aa/bb/x.thumb.webp" } } } });
