@@ -89,7 +89,17 @@ export function createAdminRouter(deps: AppDeps): Router {
     res.redirect(303, "/admin/users");
   });
 
-  // Moderation: one list and one delete per kind of content.
+  addModerationRoutes(router, admin);
+
+  router.get("/audit", async (req, res) => {
+    res.render("admin/audit.njk", { entries: await admin.auditPage(parsePage(req.query.page)) });
+  });
+
+  return router;
+}
+
+/** Moderation: one list and one delete per kind of content. */
+function addModerationRoutes(router: Router, admin: AdminService): void {
   const lists = {
     notes: (page: number, user?: number) => admin.listNotes(page, user),
     messages: (page: number, user?: number) => admin.listMessages(page, user),
@@ -115,10 +125,4 @@ export function createAdminRouter(deps: AppDeps): Router {
       res.redirect(303, adminReturnPath(req.body?.next, `/admin/${kind}`));
     });
   }
-
-  router.get("/audit", async (req, res) => {
-    res.render("admin/audit.njk", { entries: await admin.auditPage(parsePage(req.query.page)) });
-  });
-
-  return router;
 }

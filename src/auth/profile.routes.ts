@@ -13,24 +13,22 @@ import { passwordChangeSchema, PASSWORD_RULES, profileSchema, USERNAME_RULES } f
 import { TooManyAttempts } from "./auth.service";
 import { User } from "./user.entity";
 
+const view = (values: Record<string, string>, errors: Record<string, string> = {}, pwErrors: Record<string, string> = {}, avatarError?: string) => ({
+  values,
+  errors,
+  pwErrors,
+  avatarError,
+  usernameRules: USERNAME_RULES,
+  passwordRules: PASSWORD_RULES,
+});
+
 export function createProfileRouter(deps: AppDeps): Router {
   const { auth, realtime, config, redis, logger } = deps;
-  const images = new ImagesService(deps);
-  const upload = createUploader(config);
   const router = Router();
   const passwordChangeLimit = createPasswordChangeLimit(config, logger, redis);
   const profileLimit = createProfileLimit(config, redis);
   // Before any upload middleware: an anonymous upload is redirected without a byte written.
   router.use("/profile", requireUser);
-
-  const view = (values: Record<string, string>, errors: Record<string, string> = {}, pwErrors: Record<string, string> = {}, avatarError?: string) => ({
-    values,
-    errors,
-    pwErrors,
-    avatarError,
-    usernameRules: USERNAME_RULES,
-    passwordRules: PASSWORD_RULES,
-  });
 
   router.get("/profile", (req, res) => {
     res.render("auth/profile.njk", view({ username: req.user!.username, email: req.user!.email }));
@@ -73,6 +71,15 @@ export function createProfileRouter(deps: AppDeps): Router {
     res.redirect(303, "/profile");
   });
 
+  addAvatarRoutes(router, deps);
+  return router;
+}
+
+/** The avatar: a new upload, back to the initials, or one of the user's gallery photos. */
+function addAvatarRoutes(router: Router, deps: AppDeps): void {
+  const images = new ImagesService(deps);
+  const upload = createUploader(deps.config);
+
   // Straight from the profile page: stored in the gallery too, and made the avatar in the same transaction.
   router.post("/profile/avatar", upload.single(AVATAR_FIELD), async (req, res) => {
     const user = req.user!;
@@ -98,6 +105,4 @@ export function createProfileRouter(deps: AppDeps): Router {
     flash(req, "success", "Your avatar has been changed.");
     res.redirect(303, returnTo(req.body, "/gallery"));
   });
-
-  return router;
 }

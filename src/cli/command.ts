@@ -16,11 +16,25 @@ export const EXIT_USAGE = 2;
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
-/** Parses argv strictly; `--help` prints the usage and exits 0, an unknown option prints it and exits 2. */
-export function parseCommandArgs<O extends Options>(usage: string, options: O, argv = process.argv.slice(2)) {
-  let parsed: { values: Record<string, unknown> };
+type Values<O extends Options> = { [K in keyof O]?: O[K]["type"] extends "boolean" ? boolean : string };
+
+/**
+ * Every command's arguments, through node's util.parseArgs: strict, `--help` prints the usage and exits 0, an unknown
+ * option (or a positional, unless `positionals` says how many are wanted) prints the usage and exits 2.
+ */
+export function parseCommandArgs<O extends Options>(usage: string, options: O, argv = process.argv.slice(2)): Values<O> {
+  return parseCommandLine(usage, options, { argv }).values;
+}
+
+/** parseCommandArgs for a command that also takes exactly `positionals` arguments (e.g. a name). */
+export function parseCommandLine<O extends Options>(
+  usage: string,
+  options: O,
+  { positionals = 0, argv = process.argv.slice(2) }: { positionals?: number; argv?: string[] } = {},
+): { values: Values<O>; positionals: string[] } {
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: positionals > 0 });
   } catch (err) {
     throw new CommandError(`${(err as Error).message}\n\n${usage}`, EXIT_USAGE);
   }
@@ -28,7 +42,8 @@ export function parseCommandArgs<O extends Options>(usage: string, options: O, a
     console.log(usage);
     process.exit(0);
   }
-  return parsed.values as unknown as { [K in keyof O]?: O[K]["type"] extends "boolean" ? boolean : string };
+  if (parsed.positionals.length !== positionals) throw new CommandError(usage, EXIT_USAGE);
+  return { values: parsed.values as Values<O>, positionals: parsed.positionals };
 }
 
 /** The app's configuration, with a configuration error reported as such rather than as a crash. */

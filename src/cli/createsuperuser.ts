@@ -1,6 +1,8 @@
 // npm run createsuperuser: creates a staff account, asking for what it needs (password hidden), or taking it
 // from flags and HROMADA_SUPERUSER_* for scripts (--no-input). Same rules as the sign-up form.
 import readline from "node:readline";
+import input from "@inquirer/input";
+import password from "@inquirer/password";
 import { AuditLog } from "../admin/audit-log.entity";
 import { password as passwordSchema, profileSchema, signupSchema, PASSWORD_RULES, USERNAME_RULES } from "../auth/auth.schemas";
 import { AuthService } from "../auth/auth.service";
@@ -83,56 +85,57 @@ function problem(schema: { safeParse(v: unknown): { success: boolean; error?: { 
   return r.success ? null : r.error!.issues[0].message;
 }
 
+interface Prompter {
+  /** `label` without punctuation ("Password"); hidden answers are never echoed. */
+  ask(label: string, options?: { hidden?: boolean }): Promise<string>;
+  close(): void;
+}
+
+/** On a terminal: @inquirer's prompts, whose password prompt echoes nothing. Ctrl-C cancels. */
+function terminalPrompter(): Prompter {
+  return {
+    async ask(label, { hidden = false } = {}) {
+      try {
+        return hidden ? await password({ message: `${label}:` }) : await input({ message: `${label}:` });
+      } catch (err) {
+        if ((err as Error).name !== "ExitPromptError") throw err;
+        console.log("\nCancelled.");
+        process.exit(130);
+      }
+    },
+    close() {},
+  };
+}
+
 /**
- * Reads answers line by line. Lines that arrive before a question is asked are queued, so input piped in
- * all at once (a script, a test) is answered in order. On a terminal, hidden questions echo nothing.
+ * Piped input (a script, a test): answers are read line by line, and lines that arrive before a question is asked
+ * are queued, so input piped in all at once is answered in order. Nothing is echoed, so nothing needs hiding.
+ * (@inquirer reads a pipe ahead and would hand every line to its first prompt.)
  */
-class Prompter {
-  private rl: readline.Interface;
-  private queue: string[] = [];
-  private waiting: ((line: string | null) => void)[] = [];
-  private closed = false;
-  private muted = false;
-  private terminal: boolean;
-
-  constructor(private input: NodeJS.ReadStream = process.stdin, private output: NodeJS.WriteStream = process.stdout) {
-    this.terminal = Boolean(input.isTTY && output.isTTY);
-    this.rl = readline.createInterface({ input, output, terminal: this.terminal });
-    // readline echoes typed characters through _writeToOutput; silencing it is how a terminal hides a password.
-    const rlw = this.rl as unknown as { _writeToOutput(s: string): void };
-    const write = rlw._writeToOutput.bind(this.rl);
-    rlw._writeToOutput = (s: string) => {
-      if (!this.muted) write(s);
-    };
-    this.rl.on("line", (line) => {
-      const w = this.waiting.shift();
-      if (w) w(line);
-      else this.queue.push(line);
-    });
-    this.rl.on("close", () => {
-      this.closed = true;
-      for (const w of this.waiting.splice(0)) w(null);
-    });
-    this.rl.on("SIGINT", () => {
-      this.output.write("\nCancelled.\n");
-      process.exit(130);
-    });
-  }
-
-  async ask(question: string, { hidden = false } = {}): Promise<string> {
-    this.output.write(question);
-    this.muted = hidden;
-    const line = this.queue.length ? this.queue.shift()! : this.closed ? null : await new Promise<string | null>((r) => this.waiting.push(r));
-    this.muted = false;
-    // A piped answer is not echoed, and a hidden one never is: end the prompt's line ourselves.
-    if (hidden || !this.terminal) this.output.write("\n");
-    if (line === null) throw new CommandError("Input ended before all questions were answered.");
-    return line;
-  }
-
-  close(): void {
-    this.rl.close();
-  }
+function linePrompter(stdin: NodeJS.ReadStream = process.stdin, stdout: NodeJS.WriteStream = process.stdout): Prompter {
+  const rl = readline.createInterface({ input: stdin, terminal: false });
+  const queue: string[] = [];
+  const waiting: ((line: string | null) => void)[] = [];
+  let closed = false;
+  rl.on("line", (line) => {
+    const w = waiting.shift();
+    if (w) w(line);
+    else queue.push(line);
+  });
+  rl.on("close", () => {
+    closed = true;
+    for (const w of waiting.splice(0)) w(null);
+  });
+  return {
+    async ask(label) {
+      stdout.write(`${label}: `);
+      const line = queue.length ? queue.shift()! : closed ? null : await new Promise<string | null>((r) => waiting.push(r));
+      stdout.write("\n");
+      if (line === null) throw new CommandError("Input ended before all questions were answered.");
+      return line;
+    },
+    close: () => rl.close(),
+  };
 }
 
 async function interactive(
@@ -141,11 +144,11 @@ async function interactive(
   given: { username?: string; email?: string; password?: string },
   update: boolean,
 ): Promise<string> {
-  const p = new Prompter();
+  const p = process.stdin.isTTY && process.stdout.isTTY ? terminalPrompter() : linePrompter();
   try {
     let username = given.username;
     for (;;) {
-      if (username === undefined) username = (await p.ask("Username: ")).trim();
+      if (username === undefined) username = (await p.ask("Username")).trim();
       const bad = problem(profileSchema.shape.username, username);
       if (bad) {
         console.error(`  ${bad} (${USERNAME_RULES})`);
@@ -163,7 +166,7 @@ async function interactive(
     }
     let email = given.email;
     for (;;) {
-      if (email === undefined) email = (await p.ask("Email: ")).trim();
+      if (email === undefined) email = (await p.ask("Email")).trim();
       const bad = problem(profileSchema.shape.email, email) ?? ((await emailTaken(ds, email)) ? "An account with that email already exists." : null);
       if (!bad) break;
       console.error(`  ${bad}`);
@@ -172,14 +175,14 @@ async function interactive(
     let password = given.password;
     for (;;) {
       if (password === undefined) {
-        password = await p.ask("Password: ", { hidden: true });
+        password = await p.ask("Password", { hidden: true });
         const bad = problem(passwordSchema, password) ?? passwordProblem(password, { username, email: email! });
         if (bad) {
           console.error(`  ${bad} (${PASSWORD_RULES})`);
           password = undefined;
           continue;
         }
-        const again = await p.ask("Password (again): ", { hidden: true });
+        const again = await p.ask("Password (again)", { hidden: true });
         if (again !== password) {
           console.error("  The passwords do not match.");
           password = undefined;

@@ -2,10 +2,9 @@
 // database schema in line with the entities. Review it by hand, then list it in migrations/index.ts.
 import fs from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
-import { loadConfig } from "../config";
 import { connectDatabase } from "../db/connect";
 import { pendingSchemaChanges } from "../db/schema-diff";
+import { CommandError, commandConfig, EXIT_USAGE, parseCommandLine, runCommand } from "./command";
 
 const USAGE = `Usage: npm run migration:generate -- <kebab-case-name> [--dir migrations]
 
@@ -30,30 +29,16 @@ ${down.map(q).join("\n")}
 `;
 }
 
-async function main() {
-  let parsed;
-  try {
-    parsed = parseArgs({ options: { dir: { type: "string", default: "migrations" }, help: { type: "boolean" } }, allowPositionals: true });
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
-  if (positionals.length !== 1 || !/^[a-z0-9-]+$/.test(positionals[0])) {
-    console.error(USAGE);
-    process.exit(2);
-  }
-  const name = positionals[0];
-  const db = await connectDatabase(loadConfig());
+runCommand(async () => {
+  const { values, positionals } = parseCommandLine(USAGE, { dir: { type: "string", default: "migrations" } }, { positionals: 1 });
+  const [name] = positionals;
+  if (!/^[a-z0-9-]+$/.test(name)) throw new CommandError(USAGE, EXIT_USAGE);
+  const db = await connectDatabase(commandConfig());
   try {
     const { up, down } = await pendingSchemaChanges(db.ds);
     if (up.length === 0) {
       console.log("No changes: the entities and the migrations agree.");
-      return;
+      return 0;
     }
     const stamp = Date.now();
     const className = name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase()) + stamp;
@@ -61,12 +46,8 @@ async function main() {
     const file = path.join(values.dir!, `${stamp}-${name}.ts`);
     fs.writeFileSync(file, migrationSource(className, up, down));
     console.log(`Wrote ${file} (${up.length} statements). Review it, then add it to migrations/index.ts.`);
+    return 0;
   } finally {
     await db.close();
   }
-}
-
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
 });

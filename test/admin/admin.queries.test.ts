@@ -1,10 +1,10 @@
 // The admin pages read everything they show in a fixed, small number of statements, however much data there is.
-// pg's Client.prototype.query is wrapped (a spy: every statement still runs) while one request is in flight.
+// Counted with the SQL spy (test/helpers/sql-spy.ts).
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
-import { Client } from "pg";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { loggedInAgent, newCredentials, type Agent } from "../helpers/agent";
+import { recordStatements } from "../helpers/sql-spy";
 
 let app: TestApp;
 let staff: Agent;
@@ -18,29 +18,11 @@ before(async () => {
 });
 after(() => app.close());
 
-type QueryFn = (...args: unknown[]) => unknown;
-async function statementsDuring(fn: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
-  const proto = Client.prototype as unknown as { query: QueryFn };
-  const original = proto.query;
-  proto.query = function (this: Client, ...args: unknown[]) {
-    const first = args[0] as string | { text?: string };
-    seen.push(typeof first === "string" ? first : first?.text ?? "");
-    return original.apply(this, args);
-  };
-  try {
-    await fn();
-  } finally {
-    proto.query = original;
-  }
-  return seen;
-}
-
 // Every page also loads the session and the user: two statements on top of the page's own.
 for (const [url, expected] of [["/admin", 2], ["/admin/users", 1], ["/admin/notes", 1], ["/admin/audit", 1]] as const) {
   it(`GET ${url} reads its data in ${expected} statement(s)`, async () => {
     let status = 0;
-    const all = await statementsDuring(async () => {
+    const all = await recordStatements(async () => {
       status = (await staff.get(url)).status;
     });
     assert.equal(status, 200);
@@ -49,7 +31,7 @@ for (const [url, expected] of [["/admin", 2], ["/admin/users", 1], ["/admin/note
 }
 
 it("GET /admin/users/:id reads the user with all their counts in one statement (plus the audit entries)", async () => {
-  const all = await statementsDuring(async () => {
+  const all = await recordStatements(async () => {
     assert.equal((await staff.get(`/admin/users/${someone}`)).status, 200);
   });
   assert.equal(all.length, 4, `all statements:\n${all.join("\n---\n")}`);

@@ -8,7 +8,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { agent, loggedInAgent, newCredentials, postForm, tokenFor } from "../helpers/agent";
-import { runCli } from "../cli/run-command";
+import { runCli } from "../helpers/cli";
 
 let app: TestApp;
 before(async () => {

@@ -1,7 +1,6 @@
 // Helpers for the chat tests: session cookies for sockets, socket clients, chats made through the pages,
-// and a spy that records the SQL statements a request sends.
+// and the SQL spy (test/helpers/sql-spy.ts), re-exported for the chat tests.
 import assert from "node:assert/strict";
-import { Client } from "pg";
 import { io as connectIo, type Socket } from "socket.io-client";
 import type { TestApp } from "../helpers/app";
 import { postForm, tokenFor, type Agent } from "../helpers/agent";
@@ -99,22 +98,4 @@ export async function postMessage(a: Agent, chatId: number, text: string, extra:
   return a.post(`/chats/${chatId}/messages`).type("form").send({ text, _csrf: token, ...extra });
 }
 
-type QueryFn = (...args: unknown[]) => unknown;
-
-/** Runs fn and returns every statement any pg client sent meanwhile (a spy: each statement still runs). */
-export async function recordStatements(fn: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
-  const proto = Client.prototype as unknown as { query: QueryFn };
-  const original = proto.query;
-  proto.query = function (this: Client, ...args: unknown[]) {
-    const first = args[0] as string | { text?: string } | undefined;
-    seen.push(typeof first === "string" ? first : first?.text ?? String(first));
-    return original.apply(this, args);
-  };
-  try {
-    await fn();
-  } finally {
-    proto.query = original;
-  }
-  return seen;
-}
+export { recordStatements } from "../helpers/sql-spy";

@@ -9,7 +9,7 @@ import { estimatedBits, knownExampleSecrets, secretWeakness, checkDeploy } from 
 import { freePort } from "../../src/db/embedded";
 import { withDatabase } from "../../src/db/locale";
 import { query } from "../production/server-process";
-import { runCli } from "./run-command";
+import { runCli } from "../helpers/cli";
 
 /** check:deploy connects to DATABASE_URL: the run's server (its maintenance database folds case). */
 const adminUrl = process.env.TEST_ADMIN_URL ?? process.env.DATABASE_URL!;

@@ -1,39 +1,23 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
+import { stripVTControlCharacters } from "node:util";
 import bcrypt from "bcrypt";
 import { Client } from "pg";
 import { migrations } from "../../migrations";
-import { createTestDatabase, type TestDatabase } from "../helpers/db";
-import { runCli } from "./run-command";
+import { createTestDatabase } from "../helpers/db";
+import { cliSandbox, runCli } from "../helpers/cli";
 
-let db: TestDatabase;
-let sql: Client;
-let tmp: string;
-before(async () => {
-  db = await createTestDatabase();
-  sql = new Client({ connectionString: db.url });
-  await sql.connect();
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-cli-"));
-});
-after(async () => {
-  await sql.end();
-  await db.drop();
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-const env = (extra: Record<string, string> = {}) => ({
-  NODE_ENV: "test", DATABASE_URL: db.url, BCRYPT_COST: "4", DATA_DIR: path.join(tmp, "data"), MEDIA_ROOT: path.join(tmp, "media"), ...extra,
-});
+const box = cliSandbox();
+const env = (extra: Record<string, string> = {}) => box.env(extra);
 const createsuperuser = (args: string[], opts: Parameters<typeof runCli>[2] = {}) =>
   runCli("createsuperuser", args, { ...opts, env: env(opts.env) });
 
 interface UserRow { id: number; username: string; email: string; password_hash: string; is_staff: boolean; is_active: boolean; gallery_id: number }
 const userNamed = async (username: string) =>
-  (await sql.query<UserRow>("SELECT * FROM users WHERE username = $1", [username])).rows[0];
-const userCount = async () => Number((await sql.query("SELECT count(*) AS n FROM users")).rows[0].n);
+  (await box.sql.query<UserRow>("SELECT * FROM users WHERE username = $1", [username])).rows[0];
+const userCount = async () => Number((await box.sql.query("SELECT count(*) AS n FROM users")).rows[0].n);
 
 let n = 0;
 const fresh = () => {
@@ -65,8 +49,8 @@ describe("createsuperuser --no-input", () => {
     assert.equal(u.is_active, true);
     assert.match(u.password_hash, /^\$2[aby]\$04\$/);
     assert.ok(await bcrypt.compare(c.password, u.password_hash));
-    assert.equal((await sql.query("SELECT 1 FROM galleries WHERE id = $1", [u.gallery_id])).rowCount, 1);
-    const audit = (await sql.query("SELECT * FROM audit_logs WHERE target_id = $1 AND action = 'user.create_superuser'", [String(u.id)])).rows;
+    assert.equal((await box.sql.query("SELECT 1 FROM galleries WHERE id = $1", [u.gallery_id])).rowCount, 1);
+    const audit = (await box.sql.query("SELECT * FROM audit_logs WHERE target_id = $1 AND action = 'user.create_superuser'", [String(u.id)])).rows;
     assert.equal(audit.length, 1);
     assert.equal(audit[0].actor_id, null);
     assert.match(audit[0].actor_username, /createsuperuser/);
@@ -130,7 +114,7 @@ describe("createsuperuser --no-input", () => {
   it("--update makes an existing user staff and active again, leaving their password alone", async () => {
     const c = fresh();
     await createsuperuser(["--no-input", "--username", c.username, "--email", c.email], { env: { HROMADA_SUPERUSER_PASSWORD: c.password } });
-    await sql.query("UPDATE users SET is_staff = false, is_active = false WHERE username = $1", [c.username]);
+    await box.sql.query("UPDATE users SET is_staff = false, is_active = false WHERE username = $1", [c.username]);
     const hashBefore = (await userNamed(c.username)).password_hash;
     const r = await createsuperuser(["--no-input", "--update", "--username", c.username], { env: { HROMADA_SUPERUSER_PASSWORD: "a different password" } });
     assert.equal(r.code, 0, r.stderr);
@@ -139,7 +123,7 @@ describe("createsuperuser --no-input", () => {
     assert.equal(u.is_staff, true);
     assert.equal(u.is_active, true);
     assert.equal(u.password_hash, hashBefore);
-    const [entry] = (await sql.query("SELECT * FROM audit_logs WHERE target_id = $1 ORDER BY id DESC LIMIT 1", [String(u.id)])).rows;
+    const [entry] = (await box.sql.query("SELECT * FROM audit_logs WHERE target_id = $1 ORDER BY id DESC LIMIT 1", [String(u.id)])).rows;
     assert.equal(entry.action, "user.grant_staff");
     assert.deepEqual(entry.details, { username: c.username, reactivated: true });
     const again = await createsuperuser(["--no-input", "--update", "--username", c.username]);
@@ -213,15 +197,21 @@ describe("createsuperuser, interactive", () => {
     const { spawn } = await import("node:child_process");
     const child = spawn("script", ["-qfec", cmd, "/dev/null"], { cwd: path.resolve(__dirname, "../.."), stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
+    let typed = 0;
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
       out += d;
-      if (/Password: $/.test(out)) child.stdin.write(`${c.password}\r`);
-      else if (/Password \(again\): $/.test(out)) child.stdin.write(`${c.password}\r`);
+      // The prompts redraw themselves with ANSI codes: answer each once it has appeared.
+      const text = stripVTControlCharacters(out);
+      const next = ["Password:", "Password (again):"][typed];
+      if (next && text.includes(next)) {
+        typed++;
+        child.stdin.write(`${c.password}\r`);
+      }
     });
     child.stderr.resume();
     const code = await new Promise((resolve) => child.once("close", resolve));
     assert.equal(code, 0, out);
-    assert.match(out, /Password \(again\): /);
+    assert.match(stripVTControlCharacters(out), /Password \(again\):/);
     assert.match(out, /Superuser .* created/);
     assert.ok(!out.includes(c.password), `the password was echoed: ${JSON.stringify(out)}`);
     assert.equal((await userNamed(c.username)).is_staff, true);

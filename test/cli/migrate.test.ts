@@ -1,34 +1,14 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { after, before, it } from "node:test";
-import { Client } from "pg";
+import { it } from "node:test";
 import { migrations } from "../../migrations";
-import { createTestDatabase, type TestDatabase } from "../helpers/db";
-import { runCli } from "./run-command";
+import { cliSandbox, runCli } from "../helpers/cli";
 
-let db: TestDatabase;
-let sql: Client;
-let tmp: string;
-before(async () => {
-  db = await createTestDatabase();
-  sql = new Client({ connectionString: db.url });
-  await sql.connect();
-  // Start from an empty database: the migrations have to create everything.
-  await sql.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-cli-"));
-});
-after(async () => {
-  await sql.end();
-  await db.drop();
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-const env = (extra: Record<string, string> = {}) => ({ NODE_ENV: "test", DATABASE_URL: db.url, DATA_DIR: path.join(tmp, "data"), ...extra });
+// Start from an empty database: the migrations have to create everything.
+const box = cliSandbox({ empty: true });
+const env = (extra: Record<string, string> = {}) => box.env(extra);
 const names = migrations.map((m) => (m as unknown as { name: string }).name);
 const tables = async () =>
-  (await sql.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.t);
+  (await box.sql.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.t);
 
 it("prints its help", async () => {
   const r = await runCli("migrate", ["--help"], { env: env() });
@@ -41,7 +21,7 @@ it("prints its help", async () => {
 it("--check lists pending migrations and exits 1 without applying them", async () => {
   const r = await runCli("migrate", ["--check"], { env: env() });
   assert.equal(r.code, 1);
-  assert.match(r.stdout, new RegExp(`${names.length} pending migration\\(s\\) for database "${db.name}"`));
+  assert.match(r.stdout, new RegExp(`${names.length} pending migration\\(s\\) for database "${box.db.name}"`));
   for (const n of names) assert.match(r.stdout, new RegExp(`^  ${n}$`, "m"));
   assert.ok(!(await tables()).includes("users"));
 });
@@ -49,19 +29,19 @@ it("--check lists pending migrations and exits 1 without applying them", async (
 it("applies every pending migration, prints what ran, and then has nothing to do", async () => {
   let r = await runCli("migrate", [], { env: env() });
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, new RegExp(`Applied ${names.length} migration\\(s\\) to database "${db.name}" on 127.0.0.1`));
+  assert.match(r.stdout, new RegExp(`Applied ${names.length} migration\\(s\\) to database "${box.db.name}" on 127.0.0.1`));
   for (const n of names) assert.match(r.stdout, new RegExp(`^  ${n}$`, "m"));
   const t = await tables();
   for (const table of ["users", "galleries", "images", "notes", "chats", "chat_members", "messages", "audit_logs", "session", "migrations"]) {
     assert.ok(t.includes(table), `${table} exists`);
   }
-  const applied = (await sql.query<{ name: string }>("SELECT name FROM migrations ORDER BY id")).rows.map((x) => x.name);
+  const applied = (await box.sql.query<{ name: string }>("SELECT name FROM migrations ORDER BY id")).rows.map((x) => x.name);
   assert.deepEqual(applied, names);
 
   r = await runCli("migrate", [], { env: env() });
   assert.equal(r.code, 0);
   assert.match(r.stdout, /No pending migrations: database ".*" on 127\.0\.0\.1:\d+ is up to date\./);
-  assert.equal((await sql.query("SELECT count(*)::int AS n FROM migrations")).rows[0].n, names.length, "nothing ran twice");
+  assert.equal((await box.sql.query("SELECT count(*)::int AS n FROM migrations")).rows[0].n, names.length, "nothing ran twice");
   r = await runCli("migrate", ["--check"], { env: env() });
   assert.equal(r.code, 0);
   assert.doesNotMatch(r.stdout + r.stderr, /password|postgres:\/\//i, "never prints the connection URL");

@@ -1,31 +1,15 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { after, before, it } from "node:test";
-import { Client } from "pg";
-import { createDataSource, openDatabase } from "../../src/db/data-source";
-import { createTestDatabase, type TestDatabase } from "../helpers/db";
-import { runCli } from "./run-command";
+import { it } from "node:test";
+import { cliSandbox, runCli } from "../helpers/cli";
 
-let db: TestDatabase;
-let tmp: string;
-before(async () => {
-  db = await createTestDatabase();
-  const ds = createDataSource({ url: db.url, poolSize: 1 });
-  await openDatabase(ds); // fully migrated
-  await ds.destroy();
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-gen-"));
-});
-after(async () => {
-  await db.drop();
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-const env = () => ({ NODE_ENV: "test", DATABASE_URL: db.url, DATA_DIR: path.join(tmp, "data") });
+// A clone of the run's fully migrated template.
+const box = cliSandbox();
+const env = () => box.env();
 
 it("says there is nothing to generate when entities and migrations agree, and writes nothing", async () => {
-  const out = path.join(tmp, "none");
+  const out = path.join(box.tmp, "none");
   const r = await runCli("migration-generate", ["nothing-new", "--dir", out], { env: env() });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /No changes/);
@@ -33,11 +17,8 @@ it("says there is nothing to generate when entities and migrations agree, and wr
 });
 
 it("writes a migration with the missing SQL when the database lags behind the entities", async () => {
-  const sql = new Client({ connectionString: db.url });
-  await sql.connect();
-  await sql.query(`DROP INDEX "messages_chat_id_id_idx"`);
-  await sql.end();
-  const out = path.join(tmp, "some");
+  await box.sql.query(`DROP INDEX "messages_chat_id_id_idx"`);
+  const out = path.join(box.tmp, "some");
   const r = await runCli("migration-generate", ["restore-index", "--dir", out], { env: env() });
   assert.equal(r.code, 0, r.stderr);
   const [file] = fs.readdirSync(out);

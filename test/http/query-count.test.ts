@@ -1,42 +1,15 @@
-// The home page is the app's hottest path: count the SQL it really sends. pg's Client.prototype.query is
-// wrapped (a spy: every statement still runs) while one request is in flight.
+// The home page is the app's hottest path: count the SQL it really sends (test/helpers/sql-spy.ts).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Client } from "pg";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { loggedInAgent, type Agent } from "../helpers/agent";
+import { recordStatements, writes } from "../helpers/sql-spy";
 
 let app: TestApp;
 before(async () => {
   app = await startTestApp();
 });
 after(() => app.close());
-
-type QueryFn = (...args: unknown[]) => unknown;
-
-function statementText(args: unknown[]): string {
-  const first = args[0] as string | { text?: string } | undefined;
-  return typeof first === "string" ? first : first?.text ?? String(first);
-}
-
-/** Runs fn and returns every statement any pg client sent meanwhile (this file's app is the only user of pg). */
-async function recordStatements(fn: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
-  const proto = Client.prototype as unknown as { query: QueryFn };
-  const original = proto.query;
-  proto.query = function (this: Client, ...args: unknown[]) {
-    seen.push(statementText(args));
-    return original.apply(this, args);
-  };
-  try {
-    await fn();
-  } finally {
-    proto.query = original;
-  }
-  return seen;
-}
-
-const writes = (statements: string[]) => statements.filter((s) => /^\s*(INSERT|UPDATE|DELETE|BEGIN|COMMIT)\b/i.test(s));
 
 async function sessionRows(): Promise<{ sid: string; sess: unknown; expire: Date }[]> {
   return app.sql("SELECT sid, sess::text AS sess, expire FROM session ORDER BY sid");
