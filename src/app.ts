@@ -1,5 +1,6 @@
 // createApp builds the whole application (Express + socket.io on one http.Server) without listening:
-// server.ts listens, tests build their own on their own database.
+// server.ts listens, tests build their own on their own database. Keep it that way: the boot stays predictable
+// (config -> createApp -> listen -> ordered shutdown) and every test gets a whole app of its own.
 import http from "node:http";
 import path from "node:path";
 import express from "express";

@@ -63,11 +63,7 @@ export class AuthService {
   }
 
   async assertAvailable(username: string, email: string, exceptUserId?: number): Promise<void> {
-    const rows: { username: string; email: string; id: number }[] = await this.ds.query(
-      `SELECT id, username, email FROM users WHERE lower(username) = lower($1) OR lower(email) = lower($2)`,
-      [username, email],
-    );
-    for (const r of rows) {
+    for (const r of await User.findClashing(username, email)) {
       if (r.id === exceptUserId) continue;
       if (r.username.toLowerCase() === username.toLowerCase()) throw new FieldError("username", "That username is taken.");
       throw new FieldError("email", "An account with that email already exists.");

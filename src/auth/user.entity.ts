@@ -60,6 +60,23 @@ export class User extends BaseEntity {
     return qb.getOne();
   }
 
+  /** Users holding this username or this email (any letter case): who a sign-up or a profile change would clash with. */
+  static findClashing(username: string, email: string): Promise<Pick<User, "id" | "username" | "email">[]> {
+    return User.createQueryBuilder("u")
+      .select(["u.id", "u.username", "u.email"])
+      .where("lower(u.username) = lower(:username) OR lower(u.email) = lower(:email)", { username, email })
+      .getMany();
+  }
+
+  /** By username, any letter case. */
+  static findByUsername(username: string): Promise<User | null> {
+    return User.createQueryBuilder("u").where("lower(u.username) = lower(:username)", { username }).getOne();
+  }
+
+  static emailTaken(email: string): Promise<boolean> {
+    return User.createQueryBuilder("u").where("lower(u.email) = lower(:email)", { email }).getExists();
+  }
+
   /**
    * The lookup of the user a session points at, if still allowed in: it runs on every authenticated request, so it is
    * exactly one indexed statement. `extras` are scalar subqueries on the user's id (an SQL expression) that other

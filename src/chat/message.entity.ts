@@ -4,6 +4,7 @@ import {
   type EntityManager, type Relation,
 } from "typeorm";
 import type { User } from "../auth/user.entity";
+import { deleteReturning } from "../db/sql";
 import type { Chat } from "./chat.entity";
 
 @Entity("messages")
@@ -129,16 +130,10 @@ export class Message extends BaseEntity {
   }
 
   /** Deletes any message in the caller's transaction (after Chat.lockOfMessage); what was deleted, or null. */
-  static async deleteReturning(em: EntityManager, id: number): Promise<{ userId: number; excerpt: string } | null> {
-    const res = await em
-      .createQueryBuilder()
-      .delete()
-      .from(Message)
-      .where("id = :id", { id })
-      .returning(`user_id AS "userId", left(message, ${EXCERPT}) AS excerpt`)
-      .execute();
-    return res.raw[0] ?? null;
+  static deleteReturning(em: EntityManager, id: number): Promise<{ userId: number; excerpt: string } | null> {
+    return deleteReturning(em, Message, "id = :id", { id }, `user_id AS "userId", left(message, ${EXCERPT}) AS excerpt`);
   }
+
 }
 
 /** A message with what a chat page shows next to it: its author's name and avatar thumbnail. */

@@ -6,6 +6,7 @@ import password from "@inquirer/password";
 import { AuditLog } from "../admin/audit-log.entity";
 import { password as passwordSchema, profileSchema, signupSchema, PASSWORD_RULES, USERNAME_RULES } from "../auth/auth.schemas";
 import { AuthService } from "../auth/auth.service";
+import { User } from "../auth/user.entity";
 import { passwordProblem } from "../auth/password-policy";
 import { FieldError } from "../http/errors";
 import { commandEnvironment } from "../config";
@@ -33,31 +34,13 @@ Environment (used when the matching option is not given):
 /** Recorded in the audit log as the actor: there is no logged-in user on the command line. */
 const CLI_ACTOR = { id: null, username: "createsuperuser (command line)" };
 
-interface Existing {
-  id: number;
-  username: string;
-  isStaff: boolean;
-  isActive: boolean;
-}
-
-async function findByUsername(ds: DataSource, username: string): Promise<Existing | null> {
-  const [row] = await ds.query(
-    `SELECT id, username, is_staff AS "isStaff", is_active AS "isActive" FROM users WHERE lower(username) = lower($1)`,
-    [username],
-  );
-  return row ?? null;
-}
-
-async function emailTaken(ds: DataSource, email: string): Promise<boolean> {
-  const rows = await ds.query(`SELECT 1 FROM users WHERE lower(email) = lower($1)`, [email]);
-  return rows.length > 0;
-}
+type Existing = Pick<User, "id" | "username" | "isStaff" | "isActive">;
 
 /** Makes an existing user staff and active, with its audit entry, in one transaction. */
 async function promote(ds: DataSource, user: Existing): Promise<string> {
   if (user.isStaff && user.isActive) return `${user.username} is already an active staff user: nothing to change.`;
   await ds.transaction(async (em) => {
-    await em.query(`UPDATE users SET is_staff = true, is_active = true WHERE id = $1`, [user.id]);
+    await em.update(User, { id: user.id }, { isStaff: true, isActive: true });
     await AuditLog.record(em, {
       actor: CLI_ACTOR, action: "user.grant_staff", targetType: "user", targetId: user.id,
       details: { username: user.username, reactivated: !user.isActive },
@@ -155,7 +138,7 @@ async function interactive(
         username = undefined;
         continue;
       }
-      const existing = await findByUsername(ds, username);
+      const existing = await User.findByUsername(username);
       if (existing && update) return await promote(ds, existing);
       if (existing) {
         console.error(`  That username is taken. (Run with --update to make ${existing.username} staff instead.)`);
@@ -167,7 +150,7 @@ async function interactive(
     let email = given.email;
     for (;;) {
       if (email === undefined) email = (await p.ask("Email")).trim();
-      const bad = problem(profileSchema.shape.email, email) ?? ((await emailTaken(ds, email)) ? "An account with that email already exists." : null);
+      const bad = problem(profileSchema.shape.email, email) ?? ((await User.emailTaken(email)) ? "An account with that email already exists." : null);
       if (!bad) break;
       console.error(`  ${bad}`);
       email = undefined;
@@ -204,7 +187,7 @@ async function nonInteractive(ds: DataSource, auth: AuthService, given: { userna
   if (!given.username) {
     throw new CommandError("--no-input needs a username: --username or HROMADA_SUPERUSER_USERNAME.", EXIT_USAGE);
   }
-  const existing = await findByUsername(ds, given.username.trim());
+  const existing = await User.findByUsername(given.username.trim());
   if (existing && update) return promote(ds, existing);
   if (existing) {
     throw new CommandError(`A user named ${existing.username} already exists. Use --update to make them staff, or choose another username.`);

@@ -1,6 +1,6 @@
 // npm run migrate: applies pending migrations (each in its own transaction) and prints what ran.
 // `--check` only lists what is pending and exits 1 if anything is, for deploy pipelines.
-import type { DataSource } from "typeorm";
+import { withMigrationLock } from "../db/connect";
 import { commandConfig, describeDatabase, openCommandDatabase, parseCommandArgs, pendingMigrations, runCommand } from "./command";
 
 const USAGE = `Usage: npm run migrate [-- --check]
@@ -11,21 +11,6 @@ the ones that ran. Uses DATABASE_URL, or the embedded PostgreSQL under DATA_DIR 
 Options:
   --check     list pending migrations without applying them; exit 1 if there are any
   -h, --help  show this help`;
-
-/**
- * The same advisory lock the app takes when it migrates at start-up (src/db/connect.ts), so this command
- * and a starting replica never run the same migration twice.
- */
-async function withMigrationLock<T>(ds: DataSource, fn: () => Promise<T>): Promise<T> {
-  const lock = ds.createQueryRunner();
-  try {
-    await lock.query("SELECT pg_advisory_lock(hashtext('hromada:migrations'))");
-    return await fn();
-  } finally {
-    await lock.query("SELECT pg_advisory_unlock(hashtext('hromada:migrations'))").catch(() => {});
-    await lock.release();
-  }
-}
 
 runCommand(async () => {
   const args = parseCommandArgs(USAGE, { check: { type: "boolean" } });
@@ -43,7 +28,9 @@ runCommand(async () => {
       for (const name of pending) console.log(`  ${name}`);
       return 1;
     }
-    const ran = await withMigrationLock(db.ds, () => db.ds.runMigrations({ transaction: "each" }));
+    // The app's own lock (src/db/connect.ts): this command and a starting replica never run a migration twice.
+    const url = (db.ds.options as { url: string }).url;
+    const ran = await withMigrationLock(url, true, () => db.ds.runMigrations({ transaction: "each" }));
     if (!ran.length) {
       console.log(`No pending migrations: ${where} is up to date.`);
       return 0;

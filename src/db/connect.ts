@@ -53,8 +53,9 @@ export async function connectDatabase(
 /**
  * Several app processes start at once (replicas) and each runs pending migrations: a Postgres advisory
  * lock, held on a connection of its own, lets one migrate while the others wait and then find nothing to do.
+ * `npm run migrate` takes the same lock.
  */
-async function withMigrationLock<T>(url: string, migrate: boolean, fn: () => Promise<T>): Promise<T> {
+export async function withMigrationLock<T>(url: string, migrate: boolean, fn: () => Promise<T>): Promise<T> {
   if (!migrate) return fn();
   const lock = new Client({ connectionString: url });
   lock.on("error", () => {}); // a dropped lock connection surfaces as the failed query below

@@ -38,6 +38,11 @@ export async function openDatabase(ds: DataSource, { migrate = true } = {}): Pro
   return ds;
 }
 
+/** Readiness: resolves when the database answers a trivial query (throws when it does not). */
+export async function pingDatabase(pool: Pool): Promise<void> {
+  await pool.query("SELECT 1");
+}
+
 /** The pg pool under TypeORM, shared with the session store so the app holds one pool. */
 export function poolOf(ds: DataSource): Pool {
   return (ds.driver as PostgresDriver).master as Pool;

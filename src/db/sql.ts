@@ -1,5 +1,5 @@
 // Small pieces every entity's SQL shares: the int4 range of our ids, LIKE escaping.
-import type { EntityManager } from "typeorm";
+import type { EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
 
 /** Postgres' int (int4) upper bound: every id and counter column is int4, so a larger number can only be a miss. */
 export const INT4_MAX = 2_147_483_647;
@@ -26,4 +26,20 @@ export async function selectCounts<K extends string>(
   const select = Object.entries<string>(counts).map(([name, sql]) => `(${sql})::int AS "${name}"`);
   const [row] = await em.query(`SELECT ${select.join(", ")}`, params);
   return row;
+}
+
+/**
+ * Deletes the rows of `entity` matching `where` in the caller's transaction and returns the first deleted row's
+ * `returning` columns (an SQL list, aliases allowed), or null when nothing matched: what a moderation delete writes
+ * into its audit entry.
+ */
+export async function deleteReturning<R>(
+  em: EntityManager,
+  entity: EntityTarget<ObjectLiteral>,
+  where: string,
+  params: ObjectLiteral,
+  returning: string,
+): Promise<R | null> {
+  const res = await em.createQueryBuilder().delete().from(entity).where(where, params).returning(returning).execute();
+  return (res.raw as R[])[0] ?? null;
 }

@@ -3,6 +3,7 @@ import {
   BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type EntityManager,
   type Relation,
 } from "typeorm";
+import { deleteReturning } from "../db/sql";
 import { Gallery } from "./gallery.entity";
 
 @Entity("images")
@@ -85,12 +86,11 @@ export class Image extends BaseEntity {
    * Deletes one image row, the owner's own when `ownerId` is given (anyone else's is simply not found), in the
    * caller's transaction. Its files are the caller's to remove once this has committed. Null when nothing matched.
    */
-  static async deleteReturning(em: EntityManager, id: number, ownerId?: number): Promise<DeletedImage | null> {
-    const qb = em.createQueryBuilder().delete().from(Image).where("id = :id", { id });
-    if (ownerId !== undefined) qb.andWhere("owner_id = :ownerId", { ownerId });
-    const res = await qb.returning(`owner_id AS "ownerId", path, thumb_path AS "thumbPath", original_name AS "originalName"`).execute();
-    return res.raw[0] ?? null;
+  static deleteReturning(em: EntityManager, id: number, ownerId?: number): Promise<DeletedImage | null> {
+    const where = ownerId === undefined ? "id = :id" : "id = :id AND owner_id = :ownerId";
+    return deleteReturning(em, Image, where, { id, ownerId }, `owner_id AS "ownerId", path, thumb_path AS "thumbPath", original_name AS "originalName"`);
   }
+
 
   /** The files of everything a user uploaded or holds in their gallery, read before the user is deleted. */
   static filesOfUser(em: EntityManager, ownerId: number, galleryId: number): Promise<{ path: string; thumbPath: string }[]> {

@@ -1,5 +1,7 @@
 // A small pool of forked Node processes for CPU-heavy jobs (the image worker), so that work gets a lower
 // scheduling priority than the web process and its memory is returned to the system when a process exits.
+// Its failure modes (a worker killed mid-job, a busy pool, the web process dying) are tested one by one in
+// test/gallery/image-workers.test.ts: change it with those tests at hand.
 import { fork, type ChildProcess } from "node:child_process";
 import os from "node:os";
 

@@ -1,6 +1,8 @@
 // Liveness and readiness probes for load balancers and orchestrators, and the drain flag set on shutdown.
 import { Router, type RequestHandler } from "express";
-import type { AppDeps } from "../deps";
+import type { Pool } from "pg";
+import { pingDatabase } from "../db/data-source";
+import type { RedisClient } from "../realtime-adapter";
 
 export interface Lifecycle {
   shuttingDown: boolean;
@@ -17,7 +19,7 @@ export function closeWhenDraining(lifecycle: Lifecycle): RequestHandler {
   };
 }
 
-export function createHealthRouter({ pool, redis }: AppDeps, lifecycle: Lifecycle): Router {
+export function createHealthRouter({ pool, redis }: { pool: Pool; redis?: RedisClient }, lifecycle: Lifecycle): Router {
   const router = Router();
   // Liveness: the process answers. Deliberately no database check, so an orchestrator does not
   // restart healthy processes during a database outage they will recover from by themselves.
@@ -29,7 +31,7 @@ export function createHealthRouter({ pool, redis }: AppDeps, lifecycle: Lifecycl
     if (lifecycle.shuttingDown) return res.status(503).type("text/plain").send("shutting down");
     if (redis && !redis.isReady) return res.status(503).type("text/plain").send("redis unavailable");
     try {
-      await pool.query("SELECT 1");
+      await pingDatabase(pool);
       res.type("text/plain").send("ready");
     } catch {
       res.status(503).type("text/plain").send("database unavailable");

@@ -4,7 +4,7 @@ import {
   type EntityManager, type SelectQueryBuilder,
 } from "typeorm";
 import type { User } from "../auth/user.entity";
-import { containsPattern } from "../db/sql";
+import { containsPattern, deleteReturning } from "../db/sql";
 import type { SearchPlan } from "./search";
 import { hydrate, sqlOnce } from "../db/hot-query";
 
@@ -123,15 +123,8 @@ export class Note extends BaseEntity {
   }
 
   /** For moderation: deletes any note, in the caller's transaction; what was deleted, or null if there was none. */
-  static async deleteReturning(em: EntityManager, id: number): Promise<{ userId: number; excerpt: string } | null> {
-    const res = await em
-      .createQueryBuilder()
-      .delete()
-      .from(Note)
-      .where("id = :id", { id })
-      .returning(`user_id AS "userId", left(data, ${EXCERPT}) AS excerpt`)
-      .execute();
-    return res.raw[0] ?? null;
+  static deleteReturning(em: EntityManager, id: number): Promise<{ userId: number; excerpt: string } | null> {
+    return deleteReturning(em, Note, "id = :id", { id }, `user_id AS "userId", left(data, ${EXCERPT}) AS excerpt`);
   }
 
   /** count(*) OVER () rides along with the page rows, so the total costs no second round trip. */
