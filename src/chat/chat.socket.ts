@@ -10,7 +10,9 @@ import type { AppDeps } from "../deps";
 import { HttpError, notFound } from "../http/errors";
 import { vetRecoveredSessions, type RecoveredSession } from "../realtime";
 import { ChatMember } from "./chat-member.entity";
-import { type AppServer, type AppSocket, chatRoom, type ClientToServerEvents, type Refusal } from "./chat.events";
+import {
+  type AppServer, type AppSocket, chatRoom, type ClientToServerEvents, type Refusal, type ServerToClientEvents,
+} from "./chat.events";
 import { joinPayload, messagePayload, readPayload, syncPayload, typingPayload } from "./chat.schemas";
 import { TooFast } from "./message-budget";
 import { type ChatServices, chatServicesFor } from "./services";
@@ -30,6 +32,8 @@ async function lostChats(userId: number | undefined, rooms: Iterable<string>): P
   return chatIds.filter((id) => !kept.has(id));
 }
 
+const REMOVED: keyof ServerToClientEvents = "chat:removed";
+
 /**
  * A recovered session gets back only the chat rooms its user is still a member of, and of the other chats none of
  * the events sent while it was away, only the notice that it lost them (added when the removal's own notice is
@@ -45,10 +49,10 @@ async function vetRecovered(session: RecoveredSession): Promise<void> {
     const [event, payload] = packet as [string, { chatId?: unknown } | undefined];
     const chatId = Number(payload?.chatId);
     if (!lost.has(chatId)) return true;
-    if (event === "chat:removed") told.add(chatId);
-    return event === "chat:removed";
+    if (event === REMOVED) told.add(chatId);
+    return event === REMOVED;
   });
-  for (const chatId of lost) if (!told.has(chatId)) session.missedPackets.push(["chat:removed", { chatId }]);
+  for (const chatId of lost) if (!told.has(chatId)) session.missedPackets.push([REMOVED, { chatId }]);
 }
 
 function refusal(err: unknown): Refusal | null {
@@ -158,6 +162,9 @@ function handleEvents(socket: AppSocket, user: User, { messages, presence }: Cha
   on("chat:join", joinPayload, async ({ chatId }, reply) => {
     await messages.assertMember(userId, chatId);
     await socket.join(chatRoom(chatId));
+    // A removal that committed between the check and the join found no socket here to evict (its eviction may
+    // come from another process): look once more now that the socket is in the room (a 404 takes it out again).
+    await messages.assertMember(userId, chatId);
     reply({ ok: true });
     presence.changed(chatId);
   });
