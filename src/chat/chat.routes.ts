@@ -5,22 +5,19 @@ import { Router, type Request, type Response } from "express";
 import type { AppDeps } from "../deps";
 import { FieldError, notFound, requireId } from "../http/errors";
 import { requireUser } from "../http/guards";
+import { parsePage } from "../http/pagination";
 import { flash } from "../http/locals";
 import { oldInput, parseForm, type FieldErrors } from "../http/validate";
 import { addMembersSchema, CHAT_NAME_MAX, createGroupSchema, MESSAGE_MAX, renameSchema, sendMessageSchema } from "./chat.schemas";
 import type { AppServer } from "./chat.events";
 import { type ChatView, layoutMessages } from "./chat.presenter";
-import type { GroupService } from "./groups.service";
+import { CHATS_PER_PAGE, type GroupService } from "./groups.service";
 import type { MessageService } from "./messages.service";
 import { TooFast } from "./message-budget";
 import { chatServicesFor } from "./services";
 import { createPeopleRouter } from "./people.routes";
 import { PeopleService } from "./people.service";
 
-const pageParam = (raw: unknown) => {
-  const n = typeof raw === "string" && /^[1-9][0-9]{0,3}$/.test(raw) ? Number(raw) : 1;
-  return n;
-};
 
 export function createChatRouter(deps: AppDeps, io: AppServer): Router {
   const { messages, groups } = chatServicesFor(deps, io);
@@ -36,7 +33,7 @@ export function createChatRouter(deps: AppDeps, io: AppServer): Router {
 /** My chats, a new group, and the direct chat with someone. */
 function chatRoutes(router: Router, chats: GroupService): void {
   router.get("/chats", async (req, res) => {
-    const page = pageParam(req.query.page);
+    const page = parsePage(req.query.page, { perPage: CHATS_PER_PAGE });
     const { items, hasMore } = await chats.listChats(req.user!.id, page);
     res.render("chat/index.njk", { items, page, hasMore });
   });

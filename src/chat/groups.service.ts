@@ -1,9 +1,8 @@
 // Chats as a person has them: their list, one chat as its member sees it, the direct chat with someone, and
 // groups: create, rename, add and remove members, leave.
 import type { DataSource } from "typeorm";
-import { FieldError } from "../auth/auth.service";
 import { User } from "../auth/user.entity";
-import { notFound } from "../http/errors";
+import { FieldError, notFound } from "../http/errors";
 import { ChatMember } from "./chat-member.entity";
 import { Chat } from "./chat.entity";
 import { type AppServer, chatRoom, userRoom } from "./chat.events";

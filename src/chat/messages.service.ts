@@ -1,7 +1,7 @@
 // Messages: the chat page's history, "load older", what a reconnecting client missed, reading, and the one path
 // every message takes (postMessage), whether it came from the HTML form or from a socket.
-import { FieldError } from "../auth/auth.service";
-import { notFound } from "../http/errors";
+import { INT4_MAX } from "../db/sql";
+import { FieldError, notFound } from "../http/errors";
 import { ChatMember } from "./chat-member.entity";
 import { Chat } from "./chat.entity";
 import { type AppServer, chatRoom, userRoom } from "./chat.events";
@@ -49,7 +49,7 @@ export class MessageService {
     const row = await Chat.forMember(chatId, user.id);
     if (!row) throw notFound();
     const chat = chatView(row, user.id);
-    const { messages, hasMore: hasOlder } = page(await Message.pageBefore(chatId, beforeId ?? 2147483647, HISTORY_PAGE + 1), HISTORY_PAGE, "start");
+    const { messages, hasMore: hasOlder } = page(await Message.pageBefore(chatId, beforeId ?? INT4_MAX, HISTORY_PAGE + 1), HISTORY_PAGE, "start");
     let unreadTotal = user.unreadTotal ?? 0;
     const newest = messages.at(-1);
     if (beforeId === null && newest && newest.id > chat.lastReadMessageId) {
