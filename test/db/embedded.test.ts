@@ -15,7 +15,10 @@ after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
 async function startServer(pgPort: number): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+  // The newcomer's environment: no database and no Redis (an inherited REDIS_URL would share the sign-up limit's
+  // counters with every other run on the machine's Redis).
   delete env.DATABASE_URL;
+  delete env.REDIS_URL;
   delete env.NODE_ENV;
   Object.assign(env, { PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), LOG_LEVEL: "warn", BCRYPT_COST: "4", MEDIA_ROOT: path.join(dataDir, "media") });
   const child = spawn(process.execPath, [path.join(root, "bin/start.js")], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
