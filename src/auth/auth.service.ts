@@ -7,8 +7,6 @@ import type { FailureLimit, LoginLimits } from "../http/rate-limit";
 import { Session } from "./session.entity";
 import { User } from "./user.entity";
 
-export { FieldError };
-
 export interface SignupInput {
   username: string;
   email: string;

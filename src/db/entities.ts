@@ -1,4 +1,5 @@
-// Every entity, listed once: the DataSource and the schema-diff check both read this list.
+// Every entity, listed once: the DataSource and the schema-diff check both read this list. The one place src/db
+// names the features (TypeORM needs every entity class); nothing else in src/db imports a feature.
 import { AuditLog } from "../admin/audit-log.entity";
 import { Session } from "../auth/session.entity";
 import { User } from "../auth/user.entity";
