@@ -4,7 +4,7 @@ import { formatDay } from "../http/format";
 import { paged, pageWindow } from "../http/pagination";
 import { Chat } from "./chat.entity";
 
-export const PEOPLE_PER_PAGE = 24;
+const PEOPLE_PER_PAGE = 24;
 
 export interface Person {
   id: number;

@@ -11,7 +11,7 @@ const USAGE = `Usage: npm run migration:generate -- <kebab-case-name> [--dir mig
 Compares the entities with the migrated database and writes the difference as a new migration
 file. Prints "No changes" (and writes nothing) when the entities and the migrations agree.`;
 
-export function migrationSource(className: string, up: string[], down: string[]): string {
+function migrationSource(className: string, up: string[], down: string[]): string {
   const q = (sql: string) => `    await queryRunner.query(${JSON.stringify(sql)});`;
   return `import type { MigrationInterface, QueryRunner } from "typeorm";
 

@@ -39,7 +39,7 @@ export function mediaStatic(config: Config): RequestHandler {
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
 const errorsOf = (outcomes: UploadOutcome[]) => outcomes.flatMap((o) => (o.ok ? [] : [o.error]));
 
-export const UPLOAD_RULES = `${ACCEPTED}; up to ${MAX_FILES} files at once, ${MAX_FILE_BYTES / 1024 / 1024} MB each.`;
+const UPLOAD_RULES = `${ACCEPTED}; up to ${MAX_FILES} files at once, ${MAX_FILE_BYTES / 1024 / 1024} MB each.`;
 
 /** How often the temp dir is swept for a crashed upload's leftovers (they become sweepable an hour after the crash). */
 const TEMP_SWEEP_EVERY_MS = 15 * 60_000;

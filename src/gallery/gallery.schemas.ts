@@ -5,7 +5,7 @@ import { safeReturnPath } from "../http/guards";
 export const PER_PAGE = 48;
 
 /** An optional same-site path to return to after a POST (e.g. set-as-avatar from the full-size view). */
-export const returnForm = z.object({
+const returnForm = z.object({
   next: z
     .unknown()
     .transform((v) => safeReturnPath(v))

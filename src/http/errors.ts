@@ -55,7 +55,7 @@ const TITLES: Record<number, string> = {
 };
 
 /** Postgres is down or restarting: errors that mean "try again soon", not "bug". */
-export function isDatabaseUnavailable(err: unknown): boolean {
+function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   if (!e) return false;
   if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "57P01", "57P02", "57P03", "08006", "08001", "08003"].includes(e.code ?? ""))

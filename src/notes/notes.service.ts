@@ -24,8 +24,8 @@ function listOf(result: NotePage, href: (page: number) => string): NoteList {
   return { notes: result.notes, total: result.total, pagination: paginate(result.page, result.total, NOTES_PER_PAGE, href) };
 }
 
-export const homeHref = (page: number) => (page === 1 ? "/" : `/?page=${page}`);
-export const searchHref = (q: string) => (page: number) =>
+const homeHref = (page: number) => (page === 1 ? "/" : `/?page=${page}`);
+const searchHref = (q: string) => (page: number) =>
   `/notes/search?q=${encodeURIComponent(q)}${page === 1 ? "" : `&page=${page}`}`;
 
 export async function listNotes(userId: number, page: number): Promise<NoteList> {

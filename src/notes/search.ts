@@ -6,7 +6,7 @@
 const WORD = /[\p{L}\p{M}\p{N}]+/gu;
 
 /** Whole words this long or longer go to the full-text index; shorter queries are substring searches. */
-export const MIN_FULLTEXT_WORD = 3;
+const MIN_FULLTEXT_WORD = 3;
 
 export interface SearchPlan {
   /**
