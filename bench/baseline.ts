@@ -13,7 +13,7 @@ import crypto from "node:crypto";
 import http from "node:http";
 import type { Pool } from "pg";
 import { serveFromEnv } from "./lib/serve";
-import { formatDateTime } from "../src/http/format";
+import { dateFormatter } from "../src/i18n/format";
 
 const COOKIE = "hromada.sid";
 
@@ -38,7 +38,7 @@ const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"
 const esc = (v: unknown) => String(v ?? "").replace(/[&<>"']/g, (c) => ESC[c]);
 
 // The app's own date formatting: the floor must not pay for Intl where the app does not.
-const datetime = formatDateTime;
+const datetime = (d: Date) => dateFormatter("en", "UTC", true).dateTime(d);
 const initials = (name: string) => {
   const parts = name.split(/[\s._-]+/).filter(Boolean);
   return ((parts[0]?.[0] ?? "?") + (parts[1]?.[0] ?? "")).toUpperCase();

@@ -1,5 +1,6 @@
 // Every migration, in order. Listed explicitly (not globbed) so the same list works under tsx and compiled.
 import { InitialSchema1764118000000 } from "./1764118000000-initial-schema";
 import { ChatLastMessageId1764300000000 } from "./1764300000000-chat-last-message-id";
+import { UserLocaleTimeZone1764900000000 } from "./1764900000000-user-locale-time-zone";
 
-export const migrations: Function[] = [InitialSchema1764118000000, ChatLastMessageId1764300000000];
+export const migrations: Function[] = [InitialSchema1764118000000, ChatLastMessageId1764300000000, UserLocaleTimeZone1764900000000];

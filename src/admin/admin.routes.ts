@@ -30,7 +30,7 @@ export function createAdminRouter(deps: AppDeps): Router {
 
   router.get("/users", async (req, res) => {
     const page = parsePage(req.query.page);
-    const form = parseForm(userSearchSchema, req.query);
+    const form = parseForm(userSearchSchema, req.query, req.t);
     if (!form.ok) {
       return res.status(422).render("admin/users/index.njk", { values: oldInput(req.query), errors: form.errors, users: null });
     }
@@ -51,7 +51,7 @@ export function createAdminRouter(deps: AppDeps): Router {
   function userAction<S extends z.ZodType>(schema: S, run: (actor: Actor, id: number, data: z.output<S>) => Promise<string>) {
     return async (req: Request, res: Response) => {
       const id = requireId(req.params.id);
-      const form = parseForm(schema, req.body);
+      const form = parseForm(schema, req.body, req.t);
       if (!form.ok) return renderUser(res, id, 422, form.errors, oldInput(req.body));
       try {
         flash(req, "success", await run(actorOf(req), id, form.data));
@@ -77,7 +77,7 @@ export function createAdminRouter(deps: AppDeps): Router {
 
   router.post("/users/:id/delete", async (req, res) => {
     const id = requireId(req.params.id);
-    const form = parseForm(deleteUserSchema, req.body);
+    const form = parseForm(deleteUserSchema, req.body, req.t);
     if (!form.ok) return renderUser(res, id, 422, form.errors, oldInput(req.body));
     try {
       const { username } = await admin.deleteUser(actorOf(req), id, form.data.confirm);

@@ -31,7 +31,7 @@ export function createAuthRouter(deps: AppDeps, pp: passport.PassportStatic): Ro
   });
 
   router.post("/signup", limits.signup, async (req, res) => {
-    const form = parseForm(signupSchema, req.body);
+    const form = parseForm(signupSchema, req.body, req.t);
     const rerender = (errors: Record<string, string>) =>
       res.status(422).render("auth/signup.njk", { ...signupView, values: oldInput(req.body), errors });
     if (!form.ok) return rerender(form.errors);
@@ -57,7 +57,7 @@ export function createAuthRouter(deps: AppDeps, pp: passport.PassportStatic): Ro
   });
 
   router.post("/login", (req: Request, res: Response, next: NextFunction) => {
-    const form = parseForm(loginSchema, req.body);
+    const form = parseForm(loginSchema, req.body, req.t);
     const refuse = (errors: Record<string, string>) =>
       res.status(422).render("auth/login.njk", { values: oldInput(req.body), errors });
     if (!form.ok) return refuse(form.errors);

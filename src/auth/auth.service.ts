@@ -16,7 +16,7 @@ export interface SignupInput {
 /** The failures allowed for this account are used up: answered with the 429 page. */
 export class TooManyAttempts extends HttpError {
   constructor() {
-    super(429, "Too many attempts. Please wait a few minutes and try again.");
+    super(429, "errors.too_many");
   }
 }
 

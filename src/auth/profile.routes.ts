@@ -35,7 +35,7 @@ export function createProfileRouter(deps: AppDeps): Router {
   });
 
   router.post("/profile", profileLimit, async (req, res) => {
-    const form = parseForm(profileSchema, req.body);
+    const form = parseForm(profileSchema, req.body, req.t);
     if (!form.ok) return res.status(422).render("auth/profile.njk", view(oldInput(req.body), form.errors));
     try {
       await auth.updateProfile(req.user!.id, form.data);
@@ -52,7 +52,7 @@ export function createProfileRouter(deps: AppDeps): Router {
 
   router.post("/profile/password", async (req, res) => {
     const values = { username: req.user!.username, email: req.user!.email };
-    const form = parseForm(passwordChangeSchema(req.user!), req.body);
+    const form = parseForm(passwordChangeSchema(req.user!), req.body, req.t);
     if (!form.ok) return res.status(422).render("auth/profile.njk", view(values, {}, form.errors));
     try {
       await auth.checkPassword(req.user!.id, form.data.current_password, passwordChangeLimit);

@@ -51,6 +51,14 @@ export class User extends BaseEntity {
   @Column({ name: "last_login", type: "timestamptz", nullable: true })
   lastLogin: Date | null;
 
+  /** The language the user chose ("uk", "en"); null: Accept-Language decides (src/i18n/middleware.ts). */
+  @Column({ type: "varchar", length: 16, nullable: true })
+  locale: string | null;
+
+  /** IANA time zone their times are shown in, detected by the browser at sign-up and login; null: UTC. */
+  @Column({ name: "time_zone", type: "varchar", length: 64, nullable: true })
+  timeZone: string | null;
+
   /** Case-insensitive lookup by username or email, as people type them at the login form. */
   static findByLogin(login: string, withPassword = false): Promise<User | null> {
     const qb = User.createQueryBuilder("u")
@@ -58,6 +66,14 @@ export class User extends BaseEntity {
       .limit(1);
     if (withPassword) qb.addSelect("u.passwordHash");
     return qb.getOne();
+  }
+
+  /** Stores the language and/or time zone the user chose (or the browser reported); undefined leaves one as it is. */
+  static async savePreferences(id: number, prefs: { locale?: string; timeZone?: string }): Promise<void> {
+    const set: Partial<Pick<User, "locale" | "timeZone">> = {};
+    if (prefs.locale !== undefined) set.locale = prefs.locale;
+    if (prefs.timeZone !== undefined) set.timeZone = prefs.timeZone;
+    if (Object.keys(set).length) await User.update({ id }, set);
   }
 
   /** Users holding this username or this email (any letter case): who a sign-up or a profile change would clash with. */

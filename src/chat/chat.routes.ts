@@ -47,7 +47,7 @@ function chatRoutes(router: Router, chats: GroupService): void {
   });
 
   router.post("/chats", async (req, res) => {
-    const form = parseForm(createGroupSchema, req.body);
+    const form = parseForm(createGroupSchema, req.body, req.t);
     if (!form.ok) return renderNew(res, oldInput(req.body), form.errors, 422);
     try {
       const id = await chats.createGroup(req.user!.id, form.data.name, form.data.members);
@@ -110,7 +110,7 @@ function messageRoutes(router: Router, messages: MessageService, chats: GroupSer
 
   router.post("/chats/:id/messages", async (req, res) => {
     const chatId = requireId(req.params.id);
-    const form = parseForm(sendMessageSchema, req.body);
+    const form = parseForm(sendMessageSchema, req.body, req.t);
     if (!form.ok) return renderChat(req, res, oldInput(req.body), form.errors);
     try {
       await messages.postMessage(req.user!.id, chatId, form.data.text, form.data.client_id || null);
@@ -149,7 +149,7 @@ function groupRoutes(router: Router, chats: GroupService): void {
 
   router.post("/chats/:id/rename", async (req, res) => {
     const chat = await groupFor(req, true);
-    const form = parseForm(renameSchema, req.body);
+    const form = parseForm(renameSchema, req.body, req.t);
     if (!form.ok) return renderSettings(res, chat, { values: oldInput(req.body), errors: form.errors }, 422);
     await chats.rename(req.user!.id, chat.id, form.data.name);
     flash(req, "success", "Group renamed.");
@@ -158,7 +158,7 @@ function groupRoutes(router: Router, chats: GroupService): void {
 
   router.post("/chats/:id/members", async (req, res) => {
     const chat = await groupFor(req, true);
-    const form = parseForm(addMembersSchema, req.body);
+    const form = parseForm(addMembersSchema, req.body, req.t);
     if (!form.ok) return renderSettings(res, chat, { addValues: oldInput(req.body), addErrors: form.errors }, 422);
     try {
       const { added, already } = await chats.addMembers(req.user!.id, chat.id, form.data.members);

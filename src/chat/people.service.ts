@@ -1,6 +1,6 @@
 // The people directory: find someone to talk to by username, and their public profile.
 import { User, type PersonRow } from "../auth/user.entity";
-import { formatDay } from "../http/format";
+import { dateFormatter } from "../i18n/format";
 import { paged, pageWindow } from "../http/pagination";
 import { Chat } from "./chat.entity";
 
@@ -19,7 +19,7 @@ const toPerson = (r: PersonRow): Person => ({
   id: r.id,
   username: r.username,
   joinedAt: r.created_at,
-  joined: formatDay(r.created_at),
+  joined: dateFormatter("en").day(r.created_at),
   profilePicture: r.thumb_path ? { thumbPath: r.thumb_path } : null,
 });
 

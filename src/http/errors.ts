@@ -1,30 +1,46 @@
-// One error path: every failure becomes an HttpError-shaped status and one rendered error page.
+// One error path: every failure becomes an HttpError-shaped status and one rendered error page, in the
+// request's language.
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 import { INT4_MAX } from "../db/sql";
+import { translateMessage, type TParams, type Translate } from "../i18n";
+import { applyLocale } from "../i18n/middleware";
 
+/**
+ * `message` is a translation key ("errors.not_found") with its `params`, translated where it is shown (the error
+ * handler, a form); text that is not a key yet is shown as it is.
+ */
 export class HttpError extends Error {
+  /** Shown to the user; internal messages (5xx) never are. */
+  public expose: boolean;
+
   constructor(
     public status: number,
     message: string,
-    /** Shown to the user; internal messages (5xx) never are. */
-    public expose = status < 500,
+    public params?: TParams,
   ) {
     super(message);
+    this.expose = status < 500;
+  }
+
+  /** The message in the reader's language. */
+  text(t: Translate): string {
+    return translateMessage(t, this.message, this.params);
   }
 }
 
 /**
  * A refused form: the message belongs next to one field (`_form` for the form as a whole). Services throw it for
- * rules only they can check (a taken username, a wrong current password); routes re-render the form with it (422).
+ * rules only they can check (a taken username, a wrong current password); routes re-render the form with
+ * `{ [err.field]: err.text(req.t) }` (422).
  */
 export class FieldError extends HttpError {
-  constructor(public field: string, message: string) {
-    super(422, message);
+  constructor(public field: string, message: string, params?: TParams) {
+    super(422, message, params);
   }
 }
 
-export const notFound = (what = "Page not found") => new HttpError(404, what);
+export const notFound = (what = "errors.not_found") => new HttpError(404, what);
 
 /** Turns an id from a URL or form into a positive int32, or null. Postgres' int is 32-bit, so a larger number can only be a miss. */
 export function parseId(raw: unknown): number | null {
@@ -42,17 +58,9 @@ export function requireId(raw: unknown): number {
 
 export const notFoundHandler: RequestHandler = (_req, _res, next) => next(notFound());
 
-const TITLES: Record<number, string> = {
-  400: "Bad request",
-  403: "Forbidden",
-  404: "Page not found",
-  405: "Method not allowed",
-  413: "Too large",
-  422: "Unprocessable",
-  429: "Too many requests",
-  500: "Something went wrong",
-  503: "Temporarily unavailable",
-};
+/** Statuses with a title of their own (errors.status_<code>); any other shows errors.status_other. */
+const TITLED = new Set([400, 403, 404, 405, 413, 422, 429, 500, 503]);
+const titleKey = (status: number) => (TITLED.has(status) ? `errors.status_${status}` : "errors.status_other");
 
 /** Postgres is down or restarting: errors that mean "try again soon", not "bug". */
 function isDatabaseUnavailable(err: unknown): boolean {
@@ -77,14 +85,18 @@ export function errorHandler({ logger, showDetails }: { logger: Logger; showDeta
     if (status >= 500) logger.error({ err, url: req.originalUrl }, "request failed");
     if (res.headersSent) return req.socket.destroy();
 
-    const expose = err instanceof HttpError ? err.expose : status < 500 && typeof err?.message === "string";
-    let message: string = expose ? err.message : TITLES[status] ?? "Error";
-    if (status === 403 && !(err instanceof HttpError)) message = "Your form expired or came from another site. Please reload the page and try again.";
+    // Failures before the locale middleware (a body too large to parse) still answer in the reader's language.
+    if (!req.t) applyLocale(req, res);
+    const t = req.t;
+    const ours = err instanceof HttpError;
+    // Other libraries' messages (body-parser, multer) are English and technical: the status's own words instead.
+    let message = ours && err.expose ? err.text(t) : t(titleKey(status));
+    if (status === 403 && !ours) message = t("errors.csrf");
     if (status === 503) {
-      message = "The service is briefly unavailable. Please try again in a moment.";
+      message = t("errors.unavailable");
       res.set("Retry-After", "5");
     }
-    if (status === 413 && !(err instanceof HttpError)) message = "That upload is too large.";
+    if (status === 413 && !ours) message = t("errors.too_large");
 
     res.status(status);
     if (req.accepts(["html", "json"]) === "json") {
@@ -94,7 +106,7 @@ export function errorHandler({ logger, showDetails }: { logger: Logger; showDeta
     const view = status === 404 ? "errors/404.njk" : status >= 500 ? "errors/500.njk" : "errors/error.njk";
     res.render(view, {
       status,
-      title: TITLES[status] ?? "Error",
+      title: t(titleKey(status)),
       message,
       stack: showDetails && status >= 500 ? String(err?.stack ?? err) : undefined,
     }, (renderErr: Error | null, html?: string) => {

@@ -1,11 +1,16 @@
 // Values every template sees: the current user, the CSRF token (lazily), flash messages, the path.
 import type { Request, RequestHandler } from "express";
+import { translateMessage, type TParams } from "../i18n";
 import { generateToken } from "./csrf";
 
 type FlashType = "success" | "danger" | "info" | "warning";
 
-export function flash(req: Request, type: FlashType, message: string): void {
-  (req.session.flash ??= []).push({ type, message });
+/**
+ * A message for the next page: a translation key and its parameters (`flash(req, "success", "notes.added")`),
+ * stored untranslated and translated when shown, so a language switch in between shows the new language.
+ */
+export function flash(req: Request, type: FlashType, message: string, params?: TParams): void {
+  (req.session.flash ??= []).push(params ? { type, message, params } : { type, message });
 }
 
 /**
@@ -26,6 +31,8 @@ export const saveBeforeRedirect: RequestHandler = (req, res, next) => {
 export const templateLocals: RequestHandler = (req, res, next) => {
   res.locals.currentUser = req.user ?? null;
   res.locals.currentPath = req.path;
+  // Where the language switch brings the reader back to.
+  res.locals.currentUrl = req.originalUrl;
   // A function, so a page without a form creates no session just to hold a token.
   res.locals.csrfToken = () => generateToken(req);
   // Taken when the page renders, so a redirect in between does not swallow them.
@@ -33,7 +40,7 @@ export const templateLocals: RequestHandler = (req, res, next) => {
     const messages = req.session?.flash;
     if (!messages?.length) return [];
     delete req.session.flash;
-    return messages;
+    return messages.map((f) => ({ type: f.type, text: translateMessage(req.t, f.message, f.params) }));
   };
   next();
 };

@@ -8,11 +8,11 @@ import type { Request, Response } from "express";
 import type { Config } from "../config";
 import { redisKeys, type RedisClient } from "../realtime-adapter";
 
-export function tooMany(_req: Request, res: Response) {
+export function tooMany(req: Request, res: Response) {
   res.status(429).render("errors/error.njk", {
     status: 429,
-    title: "Too many attempts",
-    message: "Too many attempts. Please wait a few minutes and try again.",
+    title: req.t("errors.too_many_title"),
+    message: req.t("errors.too_many"),
   });
 }
 

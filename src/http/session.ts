@@ -10,7 +10,8 @@ import type { Config } from "../config";
 
 declare module "express-session" {
   interface SessionData {
-    flash?: { type: "success" | "danger" | "info" | "warning"; message: string }[];
+    /** Keys (or text not converted yet) and their parameters, translated when shown: a language switch in between shows the new language. */
+    flash?: { type: "success" | "danger" | "info" | "warning"; message: string; params?: Record<string, unknown> }[];
     returnTo?: string;
     /** Last time the expiry was pushed forward (ms); see slidingExpiry. */
     seenAt?: number;

@@ -33,32 +33,33 @@ export function cleanFileName(raw: unknown, max = 100): string {
   return name || "unnamed file";
 }
 
-const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
+const MB = MAX_FILE_BYTES / 1024 / 1024;
 
 /** multer and busboy report problems in their own terms; turn them into a status and a sentence a person understands. */
 function toHttpError(err: unknown, maxFiles: number): unknown {
   if (err instanceof multer.MulterError) {
     // multer 2 names the file a limit error is about; its types do not say so yet.
     const filename = (err as { filename?: string }).filename;
-    const file = filename ? `“${cleanFileName(filename)}”` : "A file";
     switch (err.code) {
       case "LIMIT_FILE_SIZE":
-        return new HttpError(413, `${file} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB. Each image can be at most ${MAX_FILE_BYTES / 1024 / 1024} MB.`);
+        return filename
+          ? new HttpError(413, "errors.upload.file_too_large", { file: cleanFileName(filename), mb: MB })
+          : new HttpError(413, "errors.upload.unnamed_too_large", { mb: MB });
       case "LIMIT_FILE_COUNT":
-        return new HttpError(413, `Too many files: you can upload at most ${plural(maxFiles, "image")} at once.`);
+        return new HttpError(413, "errors.upload.too_many_files", { count: maxFiles });
       case "LIMIT_PART_COUNT":
       case "LIMIT_FIELD_COUNT":
       case "LIMIT_FIELD_VALUE":
       case "LIMIT_FIELD_KEY":
-        return new HttpError(413, "That upload has too many or too large form fields.");
+        return new HttpError(413, "errors.upload.too_many_fields");
       default:
-        return new HttpError(400, "That upload was not in the expected form. Please use the upload form.");
+        return new HttpError(400, "errors.upload.unexpected");
     }
   }
   // Disk full, permissions and the like are our problem (a 500), not the client's.
   if ((err as NodeJS.ErrnoException)?.syscall) return err;
   // Everything else busboy throws is a malformed or cut-off body.
-  return new HttpError(400, "The upload could not be read. Please try again.");
+  return new HttpError(400, "errors.upload.unreadable");
 }
 
 export interface Uploader {
@@ -106,7 +107,7 @@ export function createUploader(config: Config): Uploader {
       if (declared > MAX_REQUEST_BYTES) {
         // Not worth reading: close the connection instead of draining hundreds of megabytes.
         res.set("Connection", "close");
-        return next(new HttpError(413, `That upload is too large: at most ${plural(maxFiles, "image")} of ${MAX_FILE_BYTES / 1024 / 1024} MB each.`));
+        return next(new HttpError(413, "errors.upload.too_large_total", { count: maxFiles, mb: MB }));
       }
       // On a limit error multer has already removed what it wrote and drained the body, so the
       // friendly error page reaches the browser instead of a reset connection.

@@ -1,17 +1,24 @@
-// zod at the edge: one schema per form; failures become field errors for a 422 re-render.
+// zod at the edge: one schema per form; failures become field errors, in the reader's language, for a 422 re-render.
 import type { z } from "zod";
+import { translateMessage, type Translate } from "../i18n";
 
 export type FieldErrors = Record<string, string>;
 
 export type FormResult<T> = { ok: true; data: T } | { ok: false; errors: FieldErrors };
 
-export function parseForm<S extends z.ZodType>(schema: S, body: unknown): FormResult<z.output<S>> {
+/**
+ * Schemas carry translation keys as messages (`.min(3, "validation.too_short")`); a custom issue passes its
+ * values in `params`. A size check's limit reaches the message as {{min}} / {{max}}.
+ */
+export function parseForm<S extends z.ZodType>(schema: S, body: unknown, t: Translate): FormResult<z.output<S>> {
   const parsed = schema.safeParse(body ?? {});
   if (parsed.success) return { ok: true, data: parsed.data };
   const errors: FieldErrors = {};
   for (const issue of parsed.error.issues) {
     const key = String(issue.path[0] ?? "_form");
-    errors[key] ??= issue.message;
+    if (errors[key] !== undefined) continue;
+    const i = issue as { minimum?: unknown; maximum?: unknown; params?: Record<string, unknown> };
+    errors[key] = translateMessage(t, issue.message, { min: i.minimum, max: i.maximum, ...i.params });
   }
   return { ok: false, errors };
 }

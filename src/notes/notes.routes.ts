@@ -38,7 +38,7 @@ export function createNotesRouter(_deps: AppDeps): Router {
   router.get("/notes", (_req, res) => res.redirect(303, "/"));
 
   router.post("/notes", async (req, res) => {
-    const form = parseForm(noteSchema, req.body);
+    const form = parseForm(noteSchema, req.body, req.t);
     if (!form.ok) return renderHome(req, res.status(422), 1, oldInput(req.body), form.errors);
     await addNote(req.user!.id, form.data.data);
     flash(req, "success", "Note added.");
@@ -46,7 +46,7 @@ export function createNotesRouter(_deps: AppDeps): Router {
   });
 
   router.get("/notes/search", async (req, res) => {
-    const form = parseForm(searchSchema, req.query);
+    const form = parseForm(searchSchema, req.query, req.t);
     const page = parsePage(req.query.page, { perPage: NOTES_PER_PAGE });
     if (!form.ok) return res.status(422).render("notes/search.njk", { ...formView, q: oldInput(req.query).q ?? "", errors: form.errors });
     const results = form.data.q ? await searchNotes(req.user!.id, form.data.q, page) : null;
@@ -60,7 +60,7 @@ export function createNotesRouter(_deps: AppDeps): Router {
 
   router.post("/notes/:id/edit", async (req, res) => {
     const id = requireId(req.params.id);
-    const form = parseForm(noteSchema, req.body);
+    const form = parseForm(noteSchema, req.body, req.t);
     // Someone else's note is a 404 even when the form is also wrong.
     if (!form.ok) return renderEdit(res.status(422), await ownedNote(req.user!.id, id), oldInput(req.body), form.errors);
     await updateNote(req.user!.id, id, form.data.data);

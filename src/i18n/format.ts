@@ -1,0 +1,101 @@
+// Dates and times in the reader's language and time zone: one module for the templates' filters, the presenters
+// and (with the same options, in public/js/format.js) the browser scripts. test/i18n/format.test.ts checks both
+// print the same.
+import { FALLBACK_LANGUAGE, isLanguage, type Language } from "./index";
+
+/** Intl's name for each of our languages: British English keeps the 24-hour clock and day-month order. */
+const INTL_LOCALE: Record<Language, string> = { uk: "uk", en: "en-GB" };
+
+/** The styles every page uses. Keep in step with STYLES in public/js/format.js (the test compares them). */
+export const STYLES = {
+  dateTime: { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+  day: { day: "numeric", month: "short", year: "numeric" },
+  shortDay: { day: "numeric", month: "short" },
+  time: { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+} as const satisfies Record<string, Intl.DateTimeFormatOptions>;
+export type Style = keyof typeof STYLES;
+
+export interface DateFormatter {
+  readonly lang: Language;
+  readonly timeZone: string;
+  /** "4 груд. 2026 р., 19:09" ("4 Dec 2026, 17:09 UTC" where the zone is named). */
+  dateTime(d: Date): string;
+  /** "4 груд. 2026 р." */
+  day(d: Date): string;
+  /** "4 груд." */
+  shortDay(d: Date): string;
+  /** "19:09" */
+  time(d: Date): string;
+  /** "5 хв тому", "учора", "in 2 days": from `now`, in the largest unit that fits. */
+  relative(d: Date, now?: Date): string;
+}
+
+/**
+ * Formatting one date with Intl costs ~3 µs and the home page prints dozens; a page mostly shows the same notes
+ * and messages again, so each style keeps what it printed per minute (bounded: cleared when it grows large).
+ */
+const MEMO_LIMIT = 5000;
+
+function memoised(fmt: Intl.DateTimeFormat): (d: Date) => string {
+  const memo = new Map<number, string>();
+  return (d) => {
+    const minute = Math.floor(d.getTime() / 60_000);
+    let text = memo.get(minute);
+    if (text === undefined) {
+      if (memo.size >= MEMO_LIMIT) memo.clear();
+      text = fmt.format(d);
+      memo.set(minute, text);
+    }
+    return text;
+  };
+}
+
+const RELATIVE_STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ["second", 60],
+  ["minute", 60],
+  ["hour", 24],
+  ["day", 7],
+  ["week", 4.35],
+  ["month", 12],
+  ["year", Infinity],
+];
+
+function build(lang: Language, timeZone: string, nameZone: boolean): DateFormatter {
+  const locale = INTL_LOCALE[lang];
+  const make = (style: Style, named = false) =>
+    memoised(new Intl.DateTimeFormat(locale, { ...STYLES[style], timeZone, ...(named ? { timeZoneName: "short" } : {}) }));
+  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: "auto", style: "short" });
+  return {
+    lang,
+    timeZone,
+    dateTime: make("dateTime", nameZone),
+    day: make("day"),
+    shortDay: make("shortDay"),
+    time: make("time"),
+    relative(d, now = new Date()) {
+      let value = (d.getTime() - now.getTime()) / 1000;
+      for (const [unit, size] of RELATIVE_STEPS) {
+        if (Math.abs(value) < size) return rtf.format(Math.round(value), unit);
+        value /= size;
+      }
+      return rtf.format(Math.round(value), "year");
+    },
+  };
+}
+
+const formatters = new Map<string, DateFormatter>();
+
+/**
+ * The formatter of a language and time zone, made once and reused by every request. `nameZone`: print the zone
+ * after full dates, for readers whose zone we do not know (anonymous visitors, accounts without one), who get UTC.
+ */
+export function dateFormatter(lang: string, timeZone = "UTC", nameZone = false): DateFormatter {
+  const language = isLanguage(lang) ? lang : FALLBACK_LANGUAGE;
+  const id = `${language} ${timeZone} ${nameZone}`;
+  let f = formatters.get(id);
+  if (!f) {
+    f = build(language, timeZone, nameZone);
+    formatters.set(id, f);
+  }
+  return f;
+}
