@@ -102,11 +102,11 @@ export interface NoteRow {
 }
 
 function avatar(u: UserRow): string {
-  const label = esc(u.username);
+  const label = esc(`${u.username}'s avatar`);
   if (u.pp_thumb_path) {
-    return `<img src="/media/${esc(u.pp_thumb_path)}" width="32" height="32" class="avatar avatar-32 rounded-circle object-fit-cover" alt="${label}'s avatar">`;
+    return `<img src="/media/${esc(u.pp_thumb_path)}" width="32" height="32" class="avatar avatar-32 rounded-circle object-fit-cover" alt="${label}">`;
   }
-  return `<span class="avatar avatar-32 avatar-placeholder rounded-circle" role="img" aria-label="${label}'s avatar"><span aria-hidden="true">${esc(initials(u.username))}</span></span>`;
+  return `<span class="avatar avatar-32 avatar-placeholder rounded-circle" role="img" aria-label="${label}"><span aria-hidden="true">${esc(initials(u.username))}</span></span>`;
 }
 
 function nav(u: UserRow, token: string): string {
@@ -126,6 +126,11 @@ function nav(u: UserRow, token: string): string {
         ${u.is_staff ? `<li class="nav-item"><a class="nav-link" href="/admin">Admin</a></li>` : ""}
       </ul>
       <div class="d-flex align-items-center gap-2">
+        <form method="post" action="/language" class="m-0 d-flex align-items-center gap-1" aria-label="Language">
+          <input type="hidden" name="_csrf" value="${token}">
+          <input type="hidden" name="next" value="/">
+          <button type="submit" name="lang" value="uk" lang="uk" class="btn btn-link btn-sm text-decoration-none">Українська</button>
+        </form>
         <a class="nav-link d-flex align-items-center gap-2" href="/profile" id="nav-profile">
           ${avatar(u)}<span>${esc(u.username)}</span>
         </a>
@@ -227,7 +232,7 @@ ${nav(u, token)}
 </div>
   </main>
   <footer class="py-3 text-center text-body-secondary small border-top bg-body">
-    Hromada &middot; a small community app
+    Hromada · a small community app
   </footer>
   <script src="/static/bootstrap/js/bootstrap.bundle.min.js" defer></script>
   <script type="module" src="/static/js/notes.js"></script>

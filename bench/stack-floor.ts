@@ -15,6 +15,8 @@ import passport from "passport";
 import type { Pool } from "pg";
 import { serveFromEnv } from "./lib/serve";
 import { NOTE_MAX_CHARS, NOTE_RULES, SEARCH_MAX_CHARS } from "../src/notes/notes.schemas";
+import { LANGUAGES, translator } from "../src/i18n";
+import { dateFormatter } from "../src/i18n/format";
 import { registerFilters } from "../src/views";
 import { HEADERS, NOTES_SQL, USER_SQL, type NoteRow, type UserRow } from "./baseline";
 
@@ -62,7 +64,8 @@ export function createFloorApp(pool: Pool, secret: string): express.Express {
       const token = (req.session as unknown as { csrfToken?: string }).csrfToken ?? "";
       res.set(HEADERS);
       res.render("notes/index.njk", {
-        currentUser: user, currentPath: req.path, csrfToken: () => token, takeFlashes: () => [],
+        currentUser: user, currentPath: req.path, currentUrl: req.originalUrl, csrfToken: () => token, takeFlashes: () => [],
+        lang: "en", languages: LANGUAGES, t: translator("en"), fmt: dateFormatter("en", "UTC", true),
         notes: rows.map((r) => ({ id: r.id, data: r.data, date: r.date, updatedAt: r.updated_at })),
         total: rows.length ? Number(rows[0].total) : 0,
         pagination: { page: 1, pages: 1, links: [] },

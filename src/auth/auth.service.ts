@@ -16,7 +16,7 @@ export interface SignupInput {
 /** The failures allowed for this account are used up: answered with the 429 page. */
 export class TooManyAttempts extends HttpError {
   constructor() {
-    super(429, "errors.too_many");
+    super(429, "errors.too_many_attempts");
   }
 }
 

@@ -58,9 +58,9 @@ export function requireId(raw: unknown): number {
 
 export const notFoundHandler: RequestHandler = (_req, _res, next) => next(notFound());
 
-/** Statuses with a title of their own (errors.status_<code>); any other shows errors.status_other. */
+/** Statuses with a title of their own (errors.status_<code>); any other shows errors.status_unknown. */
 const TITLED = new Set([400, 403, 404, 405, 413, 422, 429, 500, 503]);
-const titleKey = (status: number) => (TITLED.has(status) ? `errors.status_${status}` : "errors.status_other");
+const titleKey = (status: number) => (TITLED.has(status) ? `errors.status_${status}` : "errors.status_unknown");
 
 /** Postgres is down or restarting: errors that mean "try again soon", not "bug". */
 function isDatabaseUnavailable(err: unknown): boolean {

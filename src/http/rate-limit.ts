@@ -12,7 +12,7 @@ export function tooMany(req: Request, res: Response) {
   res.status(429).render("errors/error.njk", {
     status: 429,
     title: req.t("errors.too_many_title"),
-    message: req.t("errors.too_many"),
+    message: req.t("errors.too_many_attempts"),
   });
 }
 
