@@ -91,7 +91,7 @@ const COVERED = [
   "POST /signup", "POST /login", "POST /profile", "POST /profile/password", "POST /notes", "POST /notes/:id/edit", "POST /chats",
   "POST /chats/:id/messages", "POST /chats/:id/rename", "POST /chats/:id/members", "POST /chats/direct", "POST /gallery/:id/avatar",
   "POST /gallery", "POST /profile/avatar", "POST /chats/:id/avatar", "POST /admin/users/:id/active", "POST /admin/users/:id/staff",
-  "POST /admin/users/:id/delete",
+  "POST /admin/users/:id/delete", "POST /language",
 ];
 
 describe("extra fields in every form are ignored", () => {
@@ -140,6 +140,12 @@ describe("extra fields in every form are ignored", () => {
       w.a.agent.post("/profile").set("X-CSRF-Token", token).send({ ...extras(), is_staff: true, isStaff: true, username: `${w.a.username}3`, email: `three.${w.a.email}` }));
     assert.deepEqual(c.updated, [`users#${w.a.userId}.email`, `users#${w.a.userId}.username`]);
     w.a.username = `${w.a.username}3`;
+  });
+
+  it("language switch: only a's language", async () => {
+    const c = await run("language", () => post("/language", { lang: "uk", next: "/" }));
+    assert.deepEqual(c.updated, [`users#${w.a.userId}.locale`]);
+    assert.deepEqual([c.inserted, c.deleted], [[], []]);
   });
 
   it("password change: only a's password hash (b's untouched)", async () => {
