@@ -56,7 +56,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   const app = express();
   const server = http.createServer(app);
   const { io, realtime } = createIo({ server, sessionMiddleware: session.middleware, pp, slidingExpiry, adapter: socketAdapter(redis, config) });
-  const deps: AppDeps = { config, logger, ds, pool, auth, realtime, redis };
+  const deps: AppDeps = { config, logger, ds, pool, realtime, redis };
   const lifecycle: Lifecycle = { shuttingDown: false };
 
   app.set("trust proxy", config.trustProxy);
@@ -102,9 +102,9 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(templateLocals);
   app.use(saveBeforeRedirect);
 
-  app.use(createAuthRouter(deps, pp));
+  app.use(createAuthRouter(deps, auth, pp));
   app.use(createLanguageRouter(deps));
-  app.use(createProfileRouter(deps));
+  app.use(createProfileRouter(deps, auth));
   app.use(createNotesRouter(deps));
   app.use(createChatRouter(deps, io));
   app.use(createChatAvatarRouter(deps));
@@ -116,7 +116,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
 
   registerChatSocket(io, deps);
 
-  return { app, server, io, deps, lifecycle, sessionStore: session.store };
+  return { app, server, io, deps, auth, lifecycle, sessionStore: session.store };
 }
 
 export type HromadaApp = ReturnType<typeof createApp>;

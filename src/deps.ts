@@ -2,7 +2,6 @@
 import type { Logger } from "pino";
 import type { Pool } from "pg";
 import type { DataSource } from "typeorm";
-import type { AuthService } from "./auth/auth.service";
 import type { Config } from "./config";
 import type { RedisClient } from "./realtime-adapter";
 
@@ -17,7 +16,6 @@ export interface AppDeps {
   logger: Logger;
   ds: DataSource;
   pool: Pool;
-  auth: AuthService;
   realtime: Realtime;
   /** Set when REDIS_URL is: shared by the socket.io adapter and the rate limits of all processes. */
   redis?: RedisClient;

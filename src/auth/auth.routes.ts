@@ -2,6 +2,7 @@
 import { Router, type NextFunction, type Request, type Response } from "express";
 import type passport from "passport";
 import type { AppDeps } from "../deps";
+import type { AuthService } from "./auth.service";
 import { FieldError } from "../http/errors";
 import { safeReturnPath } from "../http/guards";
 import { flash } from "../http/locals";
@@ -19,8 +20,8 @@ function logIn(req: Request, user: User): Promise<string> {
   return new Promise((resolve, reject) => req.login(user, (err) => (err ? reject(err) : resolve(returnTo))));
 }
 
-export function createAuthRouter(deps: AppDeps, pp: passport.PassportStatic): Router {
-  const { auth, realtime } = deps;
+export function createAuthRouter(deps: AppDeps, auth: AuthService, pp: passport.PassportStatic): Router {
+  const { realtime } = deps;
   const limits = createRateLimits(deps.config, deps.redis);
   const router = Router();
   const signupView = { usernameRules: USERNAME_RULES, passwordRules: PASSWORD_RULES };

@@ -10,7 +10,7 @@ import { createPasswordChangeLimit, createProfileLimit, tooMany } from "../http/
 import { createUploader, uploadedFiles } from "../http/upload";
 import { oldInput, parseForm } from "../http/validate";
 import { passwordChangeSchema, PASSWORD_RULES, profileSchema, USERNAME_RULES } from "./auth.schemas";
-import { TooManyAttempts } from "./auth.service";
+import { TooManyAttempts, type AuthService } from "./auth.service";
 import { User } from "./user.entity";
 
 const view = (values: Record<string, string>, errors: Record<string, string> = {}, pwErrors: Record<string, string> = {}, avatarError?: string) => ({
@@ -22,8 +22,8 @@ const view = (values: Record<string, string>, errors: Record<string, string> = {
   passwordRules: PASSWORD_RULES,
 });
 
-export function createProfileRouter(deps: AppDeps): Router {
-  const { auth, realtime, config, redis, logger } = deps;
+export function createProfileRouter(deps: AppDeps, auth: AuthService): Router {
+  const { realtime, config, redis, logger } = deps;
   const router = Router();
   const passwordChangeLimit = createPasswordChangeLimit(config, logger, redis);
   const profileLimit = createProfileLimit(config, redis);

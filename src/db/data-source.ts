@@ -1,10 +1,17 @@
 // The TypeORM DataSource. Schema changes come only from migrations/ (synchronize stays off).
 import "reflect-metadata";
+import path from "node:path";
 import type { Pool } from "pg";
 import { BaseEntity, DataSource } from "typeorm";
 import type { PostgresDriver } from "typeorm/driver/postgres/PostgresDriver";
 import { migrations } from "../../migrations";
-import { entities } from "./entities";
+
+/**
+ * Every feature's `*.entity` file, found by name: src/db serves the features and names none of them (a list here
+ * would point the imports upward). The extension is this file's own, so `tsx` loads the .ts sources and the build
+ * the compiled .js, never both.
+ */
+const entities = [path.join(__dirname, "..", "**", `*.entity${path.extname(__filename)}`)];
 
 export interface DataSourceOptions {
   url: string;

@@ -12,7 +12,7 @@ let someone: number;
 before(async () => {
   app = await startTestApp();
   staff = (await loggedInAgent(app, newCredentials("qstaff"), { isStaff: true })).agent;
-  for (let i = 0; i < 30; i++) someone = (await app.deps.auth.signup(newCredentials("q"))).id;
+  for (let i = 0; i < 30; i++) someone = (await app.auth.signup(newCredentials("q"))).id;
   await app.sql("INSERT INTO notes (data, user_id) SELECT 'n' || i, $1 FROM generate_series(1, 40) i", [someone]);
   assert.equal((await staff.get("/admin")).status, 200, "warm-up: the session's CSRF token is stored");
 });

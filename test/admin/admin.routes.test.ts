@@ -240,8 +240,8 @@ describe("dashboard", () => {
 describe("users list", () => {
   it("searches usernames and emails case-insensitively, with % and _ taken literally", async () => {
     const tag = `w${process.pid}`;
-    const literal = await app.deps.auth.signup({ username: `${tag}_card`, email: `lit${tag}@wild.test`, password: "password123" });
-    const lookalike = await app.deps.auth.signup({ username: `${tag}Xcard`, email: `look${tag}@example.test`, password: "password123" });
+    const literal = await app.auth.signup({ username: `${tag}_card`, email: `lit${tag}@wild.test`, password: "password123" });
+    const lookalike = await app.auth.signup({ username: `${tag}Xcard`, email: `look${tag}@example.test`, password: "password123" });
     let res = await staff.agent.get(`/admin/users?q=${encodeURIComponent(`${tag.toUpperCase()}_CARD`)}`);
     assert.equal(res.status, 200);
     assert.match(res.text, new RegExp(`/admin/users/${literal.id}"`));
@@ -259,7 +259,7 @@ describe("users list", () => {
     const tag = `pg${process.pid}x`;
     const ids: number[] = [];
     for (let i = 0; i < 30; i++) {
-      ids.push((await app.deps.auth.signup({ username: `${tag}${i}`, email: `${tag}${i}@example.test`, password: "password123" })).id);
+      ids.push((await app.auth.signup({ username: `${tag}${i}`, email: `${tag}${i}@example.test`, password: "password123" })).id);
     }
     const first = await staff.agent.get(`/admin/users?q=${tag}`);
     assert.match(first.text, /30 users matching/);
@@ -360,7 +360,7 @@ describe("activating and deactivating", () => {
 
   it("reactivates, and the user can log in again", async () => {
     const creds = newCredentials("react");
-    const user = await app.deps.auth.signup(creds);
+    const user = await app.auth.signup(creds);
     await app.sql("UPDATE users SET is_active = false WHERE id = $1", [user.id]);
     const res = await staffPost(`/admin/users/${user.id}/active`, { active: "1" });
     assert.equal(res.status, 303);
@@ -371,7 +371,7 @@ describe("activating and deactivating", () => {
   });
 
   it("records nothing when the account already has that state", async () => {
-    const user = await app.deps.auth.signup(newCredentials("same"));
+    const user = await app.auth.signup(newCredentials("same"));
     const before = await auditCount();
     const res = await staffPost(`/admin/users/${user.id}/active`, { active: "1" });
     assert.equal(res.status, 303);
@@ -380,7 +380,7 @@ describe("activating and deactivating", () => {
   });
 
   it("re-renders the user page with 422 for a bad value, changing nothing", async () => {
-    const user = await app.deps.auth.signup(newCredentials("badval"));
+    const user = await app.auth.signup(newCredentials("badval"));
     const before = await auditCount();
     for (const form of [{ active: "maybe" }, {}, { active: "" }] as Record<string, string>[]) {
       const res = await staffPost(`/admin/users/${user.id}/active`, form);
@@ -549,7 +549,7 @@ describe("deleting a user", () => {
 
   it("can delete another staff member; the log keeps their name on entries they made", async () => {
     const other = await loggedInAgent(app, newCredentials("oldstaff"), { isStaff: true });
-    const target = await app.deps.auth.signup(newCredentials("t"));
+    const target = await app.auth.signup(newCredentials("t"));
     await postForm(other.agent, `/admin/users/${target.id}/staff`, { staff: "1" }, "/admin");
     const [theirEntry] = await app.sql<{ id: number }>("SELECT id FROM audit_logs WHERE actor_id = $1", [other.userId]);
     assert.ok(theirEntry);
@@ -565,8 +565,8 @@ describe("deleting a user", () => {
 
 describe("moderation lists", () => {
   it("lists notes, messages and images newest first with their owners, optionally for one user", async () => {
-    const a = await app.deps.auth.signup(newCredentials("moda"));
-    const b = await app.deps.auth.signup(newCredentials("modb"));
+    const a = await app.auth.signup(newCredentials("moda"));
+    const b = await app.auth.signup(newCredentials("modb"));
     const n1 = await makeNote(a.id, "first <script>alert(1)</script> note");
     const n2 = await makeNote(b.id, "second note " + "y".repeat(300));
     const chat = await makeChat([a.id, b.id], "Mod <chat>");
@@ -604,7 +604,7 @@ describe("moderation lists", () => {
   });
 
   it("pages through the lists", async () => {
-    const u = await app.deps.auth.signup(newCredentials("many"));
+    const u = await app.auth.signup(newCredentials("many"));
     const ids: number[] = [];
     for (let i = 0; i < 27; i++) ids.push(await makeNote(u.id, `bulk ${i}`));
     const shown = (html: string) => [...html.matchAll(/\/admin\/notes\/(\d+)\/delete/g)].map((m) => Number(m[1]));
@@ -619,7 +619,7 @@ describe("moderation lists", () => {
 
 describe("moderation deletes", () => {
   it("deletes any user's note, audited with an excerpt, and returns to the list page it came from", async () => {
-    const u = await app.deps.auth.signup(newCredentials("noted"));
+    const u = await app.auth.signup(newCredentials("noted"));
     const note = await makeNote(u.id, "something to moderate");
     const other = await makeNote(u.id, "something to keep");
     const res = await staffPost(`/admin/notes/${note}/delete`, { next: `/admin/notes?user=${u.id}&page=1` });
@@ -637,7 +637,7 @@ describe("moderation deletes", () => {
   });
 
   it("sends the admin only to admin pages after a delete", async () => {
-    const u = await app.deps.auth.signup(newCredentials("redir"));
+    const u = await app.auth.signup(newCredentials("redir"));
     for (const next of ["//evil.example/admin", "https://evil.example/", "/notes", "/admin/../logout", "/admin\\evil", ""]) {
       const note = await makeNote(u.id);
       const res = await staffPost(`/admin/notes/${note}/delete`, { next });
@@ -647,8 +647,8 @@ describe("moderation deletes", () => {
   });
 
   it("deletes any user's chat message, audited, keeping the chat's newest-message pointer right", async () => {
-    const a = await app.deps.auth.signup(newCredentials("msga"));
-    const b = await app.deps.auth.signup(newCredentials("msgb"));
+    const a = await app.auth.signup(newCredentials("msga"));
+    const b = await app.auth.signup(newCredentials("msgb"));
     const chat = await makeChat([a.id, b.id]);
     const first = await makeMessage(chat, a.id, "hello");
     const bad = await makeMessage(chat, b.id, "spam spam spam");
@@ -693,7 +693,7 @@ describe("moderation deletes", () => {
   });
 
   it("deletes the row even when the files are already missing", async () => {
-    const u = await app.deps.auth.signup(newCredentials("nofile"));
+    const u = await app.auth.signup(newCredentials("nofile"));
     const img = await makeImage(u.id);
     for (const f of img.files) fs.rmSync(f);
     const res = await staffPost(`/admin/images/${img.id}/delete`);
@@ -722,7 +722,7 @@ describe("audit log page", () => {
     const p2 = await staff.agent.get("/admin/audit?page=2");
     assert.equal(rows(p2.text), Math.min(25, total - 25));
     // Entries made through the site show who did what.
-    const u = await app.deps.auth.signup(newCredentials("logged"));
+    const u = await app.auth.signup(newCredentials("logged"));
     await staffPost(`/admin/users/${u.id}/staff`, { staff: "1" });
     const latest = await staff.agent.get("/admin/audit");
     assert.match(latest.text, new RegExp(`${staff.creds.username}</td>\\s*<td><code>user.grant_staff</code></td>\\s*<td class="text-nowrap">\\s*<a href="/admin/users/${u.id}">user #${u.id}</a>`));

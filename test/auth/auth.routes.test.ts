@@ -96,7 +96,7 @@ describe("sign up", () => {
 describe("log in and out", () => {
   it("logs in by username or email in any case, rotates the session id and records last_login", async () => {
     const creds = newCredentials("login");
-    const user = await app.deps.auth.signup(creds);
+    const user = await app.auth.signup(creds);
     const a = agent(app);
     const page = await a.get("/login");
     const before = page.headers["set-cookie"]?.[0]?.split(";")[0];
@@ -115,7 +115,7 @@ describe("log in and out", () => {
 
   it("gives the same answer for a wrong password and an unknown user", async () => {
     const creds = newCredentials("same");
-    await app.deps.auth.signup(creds);
+    await app.auth.signup(creds);
     const wrong = await postForm(agent(app), "/login", { login: creds.username, password: "wrong password" });
     const unknown = await postForm(agent(app), "/login", { login: "nobody_here", password: "wrong password" });
     assert.equal(wrong.status, 422);
@@ -128,7 +128,7 @@ describe("log in and out", () => {
 
   it("refuses a deactivated account with the same message", async () => {
     const creds = newCredentials("inactive");
-    const user = await app.deps.auth.signup(creds);
+    const user = await app.auth.signup(creds);
     await app.sql("UPDATE users SET is_active = false WHERE id = $1", [user.id]);
     const res = await postForm(agent(app), "/login", { login: creds.username, password: creds.password });
     assert.equal(res.status, 422);
@@ -137,7 +137,7 @@ describe("log in and out", () => {
 
   it("sends anonymous visitors to the login page and back to where they were going", async () => {
     const creds = newCredentials("back");
-    await app.deps.auth.signup(creds);
+    await app.auth.signup(creds);
     const a = agent(app);
     const res = await a.get("/profile");
     assert.equal(res.status, 303);
@@ -148,7 +148,7 @@ describe("log in and out", () => {
 
   it("does not redirect to another site after login", async () => {
     const creds = newCredentials("open");
-    await app.deps.auth.signup(creds);
+    await app.auth.signup(creds);
     const a = agent(app);
     await a.get("/login?next=//evil.example/x");
     const login = await postForm(a, "/login", { login: creds.username, password: creds.password });

@@ -42,7 +42,7 @@ describe("per account, whichever name is typed", () => {
   it("five failures with the username leave no sixth guess with the email (or the reverse), right password included", async () => {
     for (const first of ["username", "email"] as const) {
       const creds = newCredentials("both");
-      const user = await app.deps.auth.signup(creds);
+      const user = await app.auth.signup(creds);
       const other = first === "username" ? creds.email : creds.username;
       for (let i = 0; i < 5; i++) assert.equal((await attempt(app, creds[first], "wrong password")).status, 422, `failure ${i + 1}`);
       const sixth = await attempt(app, other.toUpperCase(), "wrong password");
@@ -55,7 +55,7 @@ describe("per account, whichever name is typed", () => {
 
   it("mixing the names counts every failure once: five in all, not five per name", async () => {
     const creds = newCredentials("mixed");
-    await app.deps.auth.signup(creds);
+    await app.auth.signup(creds);
     const names = [creds.username, creds.email, creds.username.toUpperCase(), creds.email.toUpperCase(), ` ${creds.username} `];
     for (const name of names) assert.equal((await attempt(app, name, "wrong password")).status, 422);
     assert.equal((await attempt(app, creds.username, "wrong password")).status, 429);
@@ -63,7 +63,7 @@ describe("per account, whichever name is typed", () => {
 
   it("a name with no account behaves as an account does: the same pages, the same 429, spelt in any case", async () => {
     const real = newCredentials("real");
-    await app.deps.auth.signup(real);
+    await app.auth.signup(real);
     const unknown = `Nobody_${process.pid}_${crypto.randomBytes(3).toString("hex")}`;
     const seen: { real: [number, string][]; unknown: [number, string][] } = { real: [], unknown: [] };
     for (let i = 0; i < 7; i++) {
@@ -79,7 +79,7 @@ describe("per account, whichever name is typed", () => {
 
   it("a correct login forgives the account's failures (only the owner can do that)", async () => {
     const creds = newCredentials("forgive");
-    const user = await app.deps.auth.signup(creds);
+    const user = await app.auth.signup(creds);
     for (let i = 0; i < 4; i++) assert.equal((await attempt(app, creds.email, "wrong password")).status, 422);
     assert.equal((await attempt(app, creds.username, creds.password)).status, 303);
     for (let i = 0; i < 5; i++) assert.equal((await attempt(app, creds.username, "wrong password")).status, 422, `fresh budget: ${i + 1}`);
@@ -91,7 +91,7 @@ describe("per account, whichever name is typed", () => {
 describe("only failures count", () => {
   it("32 simultaneous correct logins to one account from one address all get in", async () => {
     const creds = newCredentials("burst");
-    const user = await app.deps.auth.signup(creds);
+    const user = await app.auth.signup(creds);
     const ip = nextIp();
     const results = await Promise.all(Array.from({ length: 32 }, (_, i) => attempt(app, i % 2 ? creds.email : creds.username, creds.password, ip)));
     assert.deepEqual(results.map((r) => r.status), Array(32).fill(303));
@@ -104,7 +104,7 @@ describe("only failures count", () => {
 
   it("guesses sent all at once get no more answers than the limit allows; the others are 429", async () => {
     const creds = newCredentials("flood");
-    const user = await app.deps.auth.signup(creds);
+    const user = await app.auth.signup(creds);
     const guesses = Array.from({ length: 12 }, (_, i) => `wrong guess ${i}`);
     guesses.push(creds.password);
     const results = await Promise.all(guesses.map((g) => attempt(app, creds.username, g)));
@@ -119,7 +119,7 @@ describe("only failures count", () => {
 describe("per client address", () => {
   it("stops an address after LOGIN_RATE_LIMIT failures over many names, right password included; others go on", async () => {
     const victim = newCredentials("ipvictim");
-    const user = await app.deps.auth.signup(victim);
+    const user = await app.auth.signup(victim);
     const ip = nextIp();
     for (let i = 0; i < 10; i++) assert.equal((await attempt(app, `spray${i}_${process.pid}`, "wrong password", ip)).status, 422);
     assert.equal((await attempt(app, victim.username, victim.password, ip)).status, 429);
@@ -131,7 +131,7 @@ describe("per client address", () => {
     const ip = nextIp();
     for (let i = 0; i < 12; i++) {
       const creds = newCredentials("office");
-      await app.deps.auth.signup(creds);
+      await app.auth.signup(creds);
       assert.equal((await attempt(app, creds.username, creds.password, ip)).status, 303, `login ${i + 1}`);
     }
   });
@@ -166,7 +166,7 @@ describe("with Redis, shared by two app processes", () => {
     if (redisDown) return t.skip(`no Redis at ${REDIS_TEST_URL}: ${redisDown}`);
     const [a, b] = apps;
     const creds = newCredentials("shared");
-    const user = await a.deps.auth.signup(creds);
+    const user = await a.auth.signup(creds);
     for (let i = 0; i < 5; i++) {
       const [server, name] = i % 2 ? [b, creds.email] : [a, creds.username];
       assert.equal((await attempt(server, name, "wrong password")).status, 422, `failure ${i + 1}`);
@@ -181,7 +181,7 @@ describe("with Redis, shared by two app processes", () => {
   it("32 simultaneous correct logins spread over both processes all get in", async (t) => {
     if (redisDown) return t.skip(`no Redis at ${REDIS_TEST_URL}: ${redisDown}`);
     const creds = newCredentials("sharedburst");
-    const user = await apps[0].deps.auth.signup(creds);
+    const user = await apps[0].auth.signup(creds);
     const ip = nextIp();
     const results = await Promise.all(Array.from({ length: 32 }, (_, i) => attempt(apps[i % 2], creds.username, creds.password, ip)));
     assert.deepEqual(results.map((r) => r.status), Array(32).fill(303));
@@ -202,7 +202,7 @@ describe("with Redis, shared by two app processes", () => {
     apps.push(c);
     await redis.close();
     const creds = newCredentials("redisdown");
-    const user = await c.deps.auth.signup(creds);
+    const user = await c.auth.signup(creds);
     for (let i = 0; i < 7; i++) assert.equal((await attempt(c, creds.username, "wrong password")).status, 422, `failure ${i + 1} answered`);
     assert.equal((await attempt(c, creds.email, creds.password)).status, 303);
     assert.ok(await lastLogin(c, user.id));

@@ -94,7 +94,7 @@ describe("password change", () => {
 describe("existing accounts", () => {
   it("an account whose password is weak (made before this rule) still logs in", async () => {
     const creds = { ...newCredentials("legacy"), password: "password" };
-    const user = await app.deps.auth.signup(creds);
+    const user = await app.auth.signup(creds);
     const res = await postForm(agent(app), "/login", { login: creds.username, password: "password" });
     assert.equal(res.status, 303);
     const [row] = await app.sql<{ last_login: Date | null }>("SELECT last_login FROM users WHERE id = $1", [user.id]);

@@ -57,7 +57,7 @@ before(async () => {
   floorUrl = `http://127.0.0.1:${(floor.address() as AddressInfo).port}`;
 
   const creds = newCredentials("bench");
-  const created = await app.deps.auth.signup(creds);
+  const created = await app.auth.signup(creds);
   await app.sql(
     `INSERT INTO notes (data, user_id, date, updated_at)
      SELECT t, $2, now() - make_interval(hours => (21 - i)::int), CASE WHEN i % 3 = 0 THEN now() END
@@ -142,7 +142,7 @@ describe("bench/stack-floor.ts", () => {
 
 describe("bench/lib/seed.ts mintSessions", () => {
   it("copies a real session row for other users, and the app accepts the copies", async () => {
-    const others = await Promise.all([1, 2].map(() => app.deps.auth.signup(newCredentials("member"))));
+    const others = await Promise.all([1, 2].map(() => app.auth.signup(newCredentials("member"))));
     const before = Number((await app.sql<{ n: string }>("SELECT count(*) AS n FROM session"))[0].n);
     const cookies = await mintSessions(pool, user, others.map((u) => ({ id: u.id, username: u.username })), SECRET);
     assert.equal(Number((await app.sql<{ n: string }>("SELECT count(*) AS n FROM session"))[0].n), before + 2);

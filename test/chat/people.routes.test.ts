@@ -64,7 +64,7 @@ describe("the directory", () => {
   });
 
   it("pages through many people", async () => {
-    for (let i = 0; i < 30; i++) await app.deps.auth.signup({ username: `pager${String(i).padStart(2, "0")}`, email: `pager${i}@example.test`, password: "correct horse battery" });
+    for (let i = 0; i < 30; i++) await app.auth.signup({ username: `pager${String(i).padStart(2, "0")}`, email: `pager${i}@example.test`, password: "correct horse battery" });
     const p1 = await me.agent.get("/people?q=pager");
     const p2 = await me.agent.get("/people?q=pager&page=2");
     const all = [...names(p1.text), ...names(p2.text)];

@@ -17,10 +17,10 @@ useAppAndBrowser((a, b) => {
 });
 
 async function seed() {
-  const admin = await app.deps.auth.signup({ username: "olena_admin", email: "olena@example.test", password: "a good long password" }, { isStaff: true });
+  const admin = await app.auth.signup({ username: "olena_admin", email: "olena@example.test", password: "a good long password" }, { isStaff: true });
   const names = ["taras", "mariia.k", "ivan-petrenko", "sofiia", "a_very_long_username_here", "bohdan", "kateryna", "dmytro"];
   const users = [];
-  for (const name of names) users.push(await app.deps.auth.signup({ username: name, email: `${name}@example.test`, password: "password1234" }));
+  for (const name of names) users.push(await app.auth.signup({ username: name, email: `${name}@example.test`, password: "password1234" }));
   await app.sql("UPDATE users SET is_active = false WHERE username = 'bohdan'");
   await app.sql("UPDATE users SET is_staff = true WHERE username = 'sofiia'");
   await app.sql("UPDATE users SET last_login = now() - interval '2 hours' WHERE username IN ('taras', 'sofiia')");

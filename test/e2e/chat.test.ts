@@ -18,7 +18,7 @@ useAppAndBrowser((a, b) => {
 const PASSWORD = "correct horse battery";
 
 async function signup(username: string) {
-  const user = await app.deps.auth.signup({ username, email: `${username}@example.test`, password: PASSWORD });
+  const user = await app.auth.signup({ username, email: `${username}@example.test`, password: PASSWORD });
   return user.id;
 }
 

@@ -27,7 +27,7 @@ const navAvatarSrc = (page: Page) => page.locator("#nav-profile img.avatar").get
 
 it("uploads two photos, sets one as avatar and sees it in the navbar", { timeout: 120_000 }, async () => {
   const creds = { username: "marta", email: "marta@example.test", password: "a good long password" };
-  const user = await app.deps.auth.signup(creds);
+  const user = await app.auth.signup(creds);
   const { page, errors } = await newPage(browser, app.url);
   try {
     await journey(page, user, creds);

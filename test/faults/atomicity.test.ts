@@ -143,8 +143,8 @@ describe("accounts", () => {
       p.agent.post("/profile/password").type("form").send({ current_password: p.password, new_password: "brand new password", new_password_confirm: "brand new password", _csrf: token }));
     assert.deepEqual(await sessions(), before, "every session is intact");
     assert.equal((await raw(app, "GET", "/", { cookie: other })).status, 200, "the other browser is still logged in");
-    assert.ok(await app.deps.auth.verifyCredentials(p.username, p.password), "the old password still works");
-    assert.equal(await app.deps.auth.verifyCredentials(p.username, "brand new password"), null);
+    assert.ok(await app.auth.verifyCredentials(p.username, p.password), "the old password still works");
+    assert.equal(await app.auth.verifyCredentials(p.username, "brand new password"), null);
     // (This browser's session had already been given a new id when the failure came, so it logs in again.)
     const again = agent(app);
     assert.equal((await postForm(again, "/login", { login: p.username, password: p.password })).status, 303);

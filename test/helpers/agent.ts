@@ -52,7 +52,7 @@ export async function signedUpAgent(app: TestApp, creds: Credentials = newCreden
 
 /** Creates a user directly through the service (fast) and logs in through the form. */
 export async function loggedInAgent(app: TestApp, creds: Credentials = newCredentials(), opts: { isStaff?: boolean } = {}) {
-  const user = await app.deps.auth.signup(creds, opts);
+  const user = await app.auth.signup(creds, opts);
   const a = agent(app);
   const res = await postForm(a, "/login", { login: creds.username, password: creds.password });
   assert.equal(res.status, 303, `login should redirect, got ${res.status}`);

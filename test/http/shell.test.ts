@@ -118,7 +118,7 @@ describe("flash messages", () => {
 describe("rate limits", () => {
   it("limits login attempts per account, with a clear 429 page", async () => {
     const creds = newCredentials("limit");
-    await app.deps.auth.signup(creds);
+    await app.auth.signup(creds);
     for (let i = 0; i < 2; i++) {
       const res = await postForm(agent(app), "/login", { login: creds.username, password: "wrong-password" });
       assert.equal(res.status, 422);

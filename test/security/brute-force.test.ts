@@ -33,7 +33,7 @@ const normalise = (html: string, login: string) => html.replace(/value="[0-9a-f]
 describe("per client IP", () => {
   it("stops an address after LOGIN_RATE_LIMIT failures, across accounts, even with a right password; other addresses go on", async () => {
     const victim = newCredentials("ipvictim");
-    await app.deps.auth.signup(victim);
+    await app.auth.signup(victim);
     for (let i = 0; i < 4; i++) assert.equal((await attempt(app, `guess${i}_${process.pid}`, "wrong password", "10.1.0.1")).status, 422);
     const blocked = await attempt(app, victim.username, victim.password, "10.1.0.1");
     assert.equal(blocked.status, 429);
@@ -52,7 +52,7 @@ describe("per client IP", () => {
 describe("per account", () => {
   it("stops an account after LOGIN_ACCOUNT_RATE_LIMIT failures from as many addresses, however the name is spelt", async () => {
     const target = newCredentials("acct");
-    await app.deps.auth.signup(target);
+    await app.auth.signup(target);
     const spellings = [target.username, target.username.toUpperCase(), `  ${target.username}  `];
     for (const [i, login] of spellings.entries()) assert.equal((await attempt(app, login, "wrong password", `10.3.0.${i + 1}`)).status, 422);
     const res = await attempt(app, target.username, target.password, "10.3.0.99");
@@ -62,7 +62,7 @@ describe("per account", () => {
 
   it("answers an unknown account exactly as a real one: the same 422 page, then the same 429", async () => {
     const real = newCredentials("same");
-    await app.deps.auth.signup(real);
+    await app.auth.signup(real);
     const unknown = `nobody_${process.pid}_x`;
     const pages: { real: string[]; unknown: string[] } = { real: [], unknown: [] };
     for (let i = 0; i < 4; i++) {
@@ -101,7 +101,7 @@ describe("guessing with a stolen session", () => {
 describe("bcrypt's 72-byte limit", () => {
   it("a password that only starts with the real 72 bytes does not log in (bcrypt alone would accept it)", async () => {
     const creds = { ...newCredentials("b72"), password: "p".repeat(71) + "q" };
-    await app.deps.auth.signup(creds);
+    await app.auth.signup(creds);
     assert.equal(Buffer.byteLength(creds.password), 72);
     // Two tries, so the per-account limit (3) leaves room for the control below.
     for (const longer of [creds.password + "x", creds.password + "ї anything at all"]) {
@@ -138,7 +138,7 @@ describe("timing", () => {
 
   it("an unknown account takes about as long as a wrong password (median server time, ratio within 0.5-2)", async () => {
     const creds = newCredentials("timing");
-    await slow.deps.auth.signup(creds);
+    await slow.auth.signup(creds);
     const time = async (login: string) => {
       const a = agent(slow);
       const page = await a.get("/login");
@@ -179,7 +179,7 @@ describe("asking who has an account", () => {
 
   it("sign-up answers \"that email has an account\" only SIGNUP_RATE_LIMIT times per address; typos do not count", async () => {
     const known = newCredentials("known");
-    await probe.deps.auth.signup(known);
+    await probe.auth.signup(known);
     for (let i = 0; i < 4; i++) assert.equal((await signup({ username: `typo${i}`, email: "not an email" }, "10.8.0.1")).status, 422, "typos are not limited");
     for (let i = 0; i < 2; i++) {
       const res = await signup({ username: `probe${i}_${process.pid}`, email: known.email }, "10.8.0.1");
@@ -193,7 +193,7 @@ describe("asking who has an account", () => {
 
   it("the profile form answers it only SIGNUP_RATE_LIMIT times per account; saved changes and typos do not count", async () => {
     const known = newCredentials("known2");
-    await probe.deps.auth.signup(known);
+    await probe.auth.signup(known);
     const p = await person(probe, "prober");
     const save = (email: string, username = p.username) => formPost(p, "/profile", { username, email });
     for (let i = 0; i < 3; i++) assert.equal((await save(`me${i}.${p.email}`)).status, 303, "saving one's own changes is not limited");

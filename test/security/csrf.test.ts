@@ -65,7 +65,7 @@ describe("every state-changing route", () => {
 
   it("refuses the token the browser held before logging in (the session, and its token, are new at login)", async () => {
     const p = newCredentials("prelogin");
-    await app.deps.auth.signup(p);
+    await app.auth.signup(p);
     const browser = agent(app);
     const preLogin = csrfFrom((await browser.get("/login")).text);
     assert.equal((await browser.post("/login").type("form").send({ login: p.username, password: p.password, _csrf: preLogin })).status, 303);

@@ -53,7 +53,7 @@ describe("session fixation", () => {
   for (const form of ["login", "signup"] as const) {
     it(`a session id planted in the victim's browser is not the one logged in at ${form}`, async () => {
       const creds = newCredentials(`fix${form}`);
-      if (form === "login") await app.deps.auth.signup(creds);
+      if (form === "login") await app.auth.signup(creds);
       // The attacker opens the form and hands its session cookie to the victim (a subdomain cookie, a shared computer).
       const page = await raw(app, "GET", `/${form}`);
       const planted = cookieIn(page.headers["set-cookie"])!;

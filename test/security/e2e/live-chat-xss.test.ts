@@ -44,7 +44,7 @@ async function injected(page: Page): Promise<string[]> {
 
 it("payloads sent live render as text in the open chat, the chat list and the title; nothing runs", { timeout: 120_000 }, async () => {
   const victimCreds = newCredentials("victim");
-  await app.deps.auth.signup(victimCreds);
+  await app.auth.signup(victimCreds);
   const attacker = await loggedInAgent(app, newCredentials("attacker"));
   const chatId = await createGroup(attacker.agent, "plain name", [victimCreds.username]);
 
