@@ -29,25 +29,6 @@ export function sameOrigin(origin: string | undefined, host: string | undefined)
 }
 
 /** A session socket.io is about to restore: its rooms, its data, and the events it missed as [event, ...args, offset]. */
-export type RecoveredSession = NonNullable<Awaited<ReturnType<AppServer["sockets"]["adapter"]["restoreSession"]>>>;
-
-/**
- * Lets a feature vet every recovered session before socket.io rejoins its rooms and replays what it missed.
- * This is the only moment both can still be changed: socket.io writes the missed events while it builds the
- * socket, before any middleware or "connection" handler runs. It works with any adapter (in memory, or the Redis
- * streams one, whose sessions come back on whichever process the client reaches). If vetting fails (the database
- * is away) the recovery fails too and the client gets a fresh connection, with nothing restored.
- */
-export function vetRecoveredSessions(io: AppServer, vet: (session: RecoveredSession) => Promise<void>): void {
-  const adapter = io.of("/").adapter;
-  const restore = adapter.restoreSession.bind(adapter);
-  adapter.restoreSession = async (pid, offset) => {
-    const session = await restore(pid, offset);
-    if (session) await vet(session);
-    return session;
-  };
-}
-
 export function createIo({
   server,
   sessionMiddleware,

@@ -8,7 +8,7 @@ import type { z } from "zod";
 import type { User } from "../auth/user.entity";
 import type { AppDeps } from "../deps";
 import { HttpError, notFound } from "../http/errors";
-import { vetRecoveredSessions, type RecoveredSession } from "../realtime";
+import { vetRecoveredSessions, type RecoveredSession } from "./session-recovery";
 import { ChatMember } from "./chat-member.entity";
 import {
   type AppServer, type AppSocket, chatRoom, type ClientToServerEvents, type Refusal, type ServerToClientEvents,
