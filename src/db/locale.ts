@@ -79,6 +79,11 @@ async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promis
   }
 }
 
+/** checkUnicode on the database at `url`, through a connection of its own. */
+export function checkUnicodeAt(url: string) {
+  return withClient(url, checkUnicode);
+}
+
 /**
  * Creates a database that folds non-ASCII case, whatever template1 was made with, through the server at
  * `adminUrl`: a plain CREATE DATABASE when template1 is already Unicode-aware (so the server's own choice, e.g.
@@ -86,7 +91,7 @@ async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promis
  * that this server accepts and that really folds.
  */
 export async function createUnicodeDatabase(adminUrl: string, name: string): Promise<void> {
-  const check = () => withClient(withDatabase(adminUrl, name), checkUnicode);
+  const check = () => checkUnicodeAt(withDatabase(adminUrl, name));
   await withClient(adminUrl, async (admin) => {
     await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
     let result = await check();

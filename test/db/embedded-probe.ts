@@ -2,17 +2,7 @@
 // the folder given, prints what its databases do with Cyrillic as one JSON line, and stops it.
 import { Client } from "pg";
 import { freePort, startEmbeddedPostgres } from "../../src/db/embedded";
-import { checkUnicode, withDatabase } from "../../src/db/locale";
-
-async function probe(url: string) {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await checkUnicode(client);
-  } finally {
-    await client.end();
-  }
-}
+import { checkUnicodeAt, withDatabase } from "../../src/db/locale";
 
 async function main() {
   const server = await startEmbeddedPostgres({ dataDir: process.argv[2], port: await freePort(), persistent: false });
@@ -22,7 +12,7 @@ async function main() {
     await admin.connect();
     await admin.query("CREATE DATABASE plain");
     await admin.end();
-    const result = { admin: await probe(server.adminUrl), app: await probe(server.url), plain: await probe(withDatabase(server.adminUrl, "plain")) };
+    const result = { admin: await checkUnicodeAt(server.adminUrl), app: await checkUnicodeAt(server.url), plain: await checkUnicodeAt(withDatabase(server.adminUrl, "plain")) };
     console.log(JSON.stringify(result));
   } finally {
     await server.stop();

@@ -12,7 +12,7 @@ import { Client } from "pg";
 import { loadConfig } from "../../src/config";
 import { connectDatabase } from "../../src/db/connect";
 import { freePort, loadEmbeddedPostgres } from "../../src/db/embedded";
-import { checkUnicode, createUnicodeDatabase, createUnicodeDatabaseSql, withDatabase } from "../../src/db/locale";
+import { checkUnicodeAt, createUnicodeDatabase, createUnicodeDatabaseSql, withDatabase } from "../../src/db/locale";
 import { query, startServerProcess } from "../production/server-process";
 
 const root = path.resolve(__dirname, "../..");
@@ -20,16 +20,6 @@ const adminUrl = process.env.TEST_ADMIN_URL ?? process.env.DATABASE_URL!;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-locale-"));
 const tag = `hromada_t_loc${process.pid}_${crypto.randomBytes(3).toString("hex")}`;
 const created: string[] = [];
-
-async function probe(url: string) {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await checkUnicode(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A database made the way a server without LANG makes one: the C locale. */
 async function createCDatabase(name: string): Promise<string> {
@@ -81,11 +71,11 @@ describe("a database that does not fold non-ASCII case", () => {
       await db.close();
     }
     // The statement the message gives, run on this very server, makes a database that folds.
-    const { serverVersion } = await probe(url);
+    const { serverVersion } = await checkUnicodeAt(url);
     const fixed = `${tag}_fixed`;
     created.push(fixed);
     await query(adminUrl, createUnicodeDatabaseSql(fixed, serverVersion));
-    assert.deepEqual((await probe(withDatabase(adminUrl, fixed))).failing, []);
+    assert.deepEqual((await checkUnicodeAt(withDatabase(adminUrl, fixed))).failing, []);
 
     const good = await connectDatabase(loadConfig({ DATABASE_URL: withDatabase(adminUrl, fixed), LOG_LEVEL: "silent" }));
     assert.equal(good.localeProblem, undefined);
@@ -128,10 +118,10 @@ describe("an embedded data directory made by an earlier version under the C loca
     const oldAdmin = `postgres://hromada:${password}@127.0.0.1:${pgPort}/postgres`;
     try {
       await query(oldAdmin, `CREATE DATABASE hromada`);
-      assert.deepEqual((await probe(withDatabase(oldAdmin, "hromada"))).failing, ["lower", "ilike", "fulltext"], "made the old way");
+      assert.deepEqual((await checkUnicodeAt(withDatabase(oldAdmin, "hromada"))).failing, ["lower", "ilike", "fulltext"], "made the old way");
       // A database the app creates in such a cluster now is Unicode-aware all the same.
       await createUnicodeDatabase(oldAdmin, "fresh");
-      assert.deepEqual((await probe(withDatabase(oldAdmin, "fresh"))).failing, []);
+      assert.deepEqual((await checkUnicodeAt(withDatabase(oldAdmin, "fresh"))).failing, []);
     } finally {
       await old.stop();
     }

@@ -6,11 +6,11 @@
 // is the cross-cutting proof, and it fails when a new route with an id has no entry here.
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import { after, before, describe, it } from "node:test";
-import { startTestApp, type TestApp } from "../helpers/app";
+import { before, describe, it } from "node:test";
+import type { TestApp } from "../helpers/app";
 import { csrfFrom } from "../helpers/agent";
 import { ask, closeAll, collect, connect, type MessageLike } from "../chat/helpers";
-import { aimAt, anonymous, buildWorld, listRoutes, pagesOf, routeKey, send, snapshot, tokenOf, unchanged, type World } from "./helpers";
+import { aimAt, anonymous, listRoutes, pagesOf, routeKey, send, snapshot, tokenOf, unchanged, useWorld, type World } from "./helpers";
 
 /** Routes with a parameter that are open to every logged-in user on purpose, and why. */
 const PUBLIC_BY_DESIGN: Record<string, string> = {
@@ -19,11 +19,7 @@ const PUBLIC_BY_DESIGN: Record<string, string> = {
 
 let app: TestApp;
 let w: World;
-before(async () => {
-  app = await startTestApp();
-  w = await buildWorld(app);
-});
-after(() => app.close());
+useWorld((a, world) => ((app = a), (w = world)));
 
 /** Nothing of a's may appear in a refusal. */
 function assertNoLeak(text: string, what: string) {

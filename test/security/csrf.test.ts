@@ -5,19 +5,15 @@
 // the SQL the app sends is recorded, and it writes nothing but the documented exceptions.
 // (Per-feature CSRF tests: test/auth, test/notes, test/gallery, test/admin.)
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { startTestApp, type TestApp } from "../helpers/app";
+import { before, describe, it } from "node:test";
+import type { TestApp } from "../helpers/app";
 import { agent, csrfFrom, newCredentials } from "../helpers/agent";
 import { postMessage, recordStatements } from "../chat/helpers";
-import { aimAt, anonymous, buildWorld, listRoutes, ownRoutes, pagesOf, routeKey, send, tokenOf, unchanged, type Aim, type Person, type World } from "./helpers";
+import { aimAt, anonymous, listRoutes, ownRoutes, pagesOf, routeKey, send, tokenOf, unchanged, useWorld, type Aim, type Person, type World } from "./helpers";
 
 let app: TestApp;
 let w: World;
-before(async () => {
-  app = await startTestApp();
-  w = await buildWorld(app);
-});
-after(() => app.close());
+useWorld((a, world) => ((app = a), (w = world)));
 
 const ANONYMOUS_ROUTES = new Set(["POST /signup", "POST /login"]);
 

@@ -9,15 +9,11 @@ import { after, before, describe, it } from "node:test";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { csrfFrom } from "../helpers/agent";
 import { imageRows } from "../gallery/helpers";
-import { aimAt, anonymous, buildWorld, listRoutes, ownRoutes, pagesOf, raw, routeKey, send, tokenOf, type World } from "./helpers";
+import { aimAt, anonymous, listRoutes, ownRoutes, pagesOf, raw, routeKey, send, tokenOf, useWorld, type World } from "./helpers";
 
 let app: TestApp;
 let w: World;
-before(async () => {
-  app = await startTestApp();
-  w = await buildWorld(app);
-});
-after(() => app.close());
+useWorld((a, world) => ((app = a), (w = world)));
 
 type Headers = Record<string, string | string[] | undefined>;
 

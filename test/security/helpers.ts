@@ -6,7 +6,8 @@ import crypto from "node:crypto";
 import http from "node:http";
 import type { Router } from "express";
 import { agent, csrfFrom, loggedInAgent, newCredentials, type Agent } from "../helpers/agent";
-import type { TestApp } from "../helpers/app";
+import { after, before } from "node:test";
+import { startTestApp, type TestApp } from "../helpers/app";
 import { cookieOf, createGroup, openDirect, postMessage } from "../chat/helpers";
 import { imageRows, listFiles, png, upload, uploadToken } from "../gallery/helpers";
 
@@ -100,6 +101,19 @@ export interface World {
   owned: Owned;
   /** b's own objects, for swapping ids between forms. */
   bOwned: { noteId: number; imageId: number; directId: number };
+}
+
+/**
+ * The world every security file attacks: a fresh app with buildWorld's people and objects, made before the file's
+ * tests and closed after them. `use` receives both, so each file keeps its own `app` and `w`.
+ */
+export function useWorld(use: (app: TestApp, w: World) => void): void {
+  let app: TestApp | undefined;
+  before(async () => {
+    app = await startTestApp();
+    use(app, await buildWorld(app));
+  });
+  after(() => app?.close());
 }
 
 /** Uploads a small PNG through a real upload form and returns the new image's id. */

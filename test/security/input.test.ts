@@ -6,21 +6,17 @@
 // it throws, and the last test pins that down.)
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { Image } from "../../src/gallery/image.entity";
 import { Note } from "../../src/notes/note.entity";
-import { startTestApp, type TestApp } from "../helpers/app";
+import type { TestApp } from "../helpers/app";
 import { csrfFrom } from "../helpers/agent";
 import { ask, connect } from "../chat/helpers";
-import { aimAt, anonymous, buildWorld, listRoutes, ownRoutes, raw, routeKey, send, tokenOf, unchanged, type Person, type World } from "./helpers";
+import { aimAt, anonymous, listRoutes, ownRoutes, raw, routeKey, send, tokenOf, unchanged, useWorld, type Person, type World } from "./helpers";
 
 let app: TestApp;
 let w: World;
-before(async () => {
-  app = await startTestApp();
-  w = await buildWorld(app);
-});
-after(() => app.close());
+useWorld((a, world) => ((app = a), (w = world)));
 
 /** Path segments that are not a usable id. Written as they go on the wire (percent-encoded where needed). */
 const ALL_BAD_IDS = [

@@ -5,18 +5,14 @@
 // nothing of anyone else's. (test/auth and test/notes check is_staff and user_id on their own forms.)
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { startTestApp, type TestApp } from "../helpers/app";
+import type { TestApp } from "../helpers/app";
 import { csrfFrom } from "../helpers/agent";
 import { png, upload, uploadToken } from "../gallery/helpers";
-import { aimAt, anonymous, buildWorld, ownRoutes, person, tokenOf, type World } from "./helpers";
+import { aimAt, anonymous, ownRoutes, person, tokenOf, useWorld, type World } from "./helpers";
 
 let app: TestApp;
 let w: World;
-before(async () => {
-  app = await startTestApp();
-  w = await buildWorld(app);
-});
-after(() => app.close());
+useWorld((a, world) => ((app = a), (w = world)));
 
 type Row = Record<string, unknown> & { id: number };
 type Tables = Record<string, Map<number, Row>>;
