@@ -8,11 +8,11 @@ import { safeReturnPath } from "../http/guards";
 import { flash } from "../http/locals";
 import { createRateLimits, tooMany } from "../http/rate-limit";
 import { oldInput, parseForm } from "../http/validate";
-import { loginSchema, PASSWORD_RULES, signupSchema, USERNAME_RULES } from "./auth.schemas";
+import { cookieLanguage } from "../i18n/middleware";
+import { loginSchema, signupSchema } from "./auth.schemas";
+import { rememberLanguage } from "./language.routes";
 import type { LoginRefusal } from "./passport";
 import type { User } from "./user.entity";
-
-const BAD_CREDENTIALS = "Wrong username/email or password.";
 
 /** req.login regenerates the session id (no fixation) and loses what was in it; returnTo is carried over by hand. */
 function logIn(req: Request, user: User): Promise<string> {
@@ -24,27 +24,26 @@ export function createAuthRouter(deps: AppDeps, auth: AuthService, pp: passport.
   const { realtime } = deps;
   const limits = createRateLimits(deps.config, deps.redis);
   const router = Router();
-  const signupView = { usernameRules: USERNAME_RULES, passwordRules: PASSWORD_RULES };
 
   router.get("/signup", (req, res) => {
     if (req.user) return res.redirect(303, "/");
-    res.render("auth/signup.njk", { ...signupView, values: {}, errors: {} });
+    res.render("auth/signup.njk", { values: {}, errors: {} });
   });
 
   router.post("/signup", limits.signup, async (req, res) => {
     const form = parseForm(signupSchema, req.body, req.t);
-    const rerender = (errors: Record<string, string>) =>
-      res.status(422).render("auth/signup.njk", { ...signupView, values: oldInput(req.body), errors });
+    const rerender = (errors: Record<string, string>) => res.status(422).render("auth/signup.njk", { values: oldInput(req.body), errors });
     if (!form.ok) return rerender(form.errors);
     try {
-      const user = await auth.signup(form.data);
+      // The language switched to before signing up (if any) and the browser's zone become the account's.
+      const user = await auth.signup({ ...form.data, locale: cookieLanguage(req), timeZone: form.data.time_zone });
       const to = await logIn(req, user);
-      flash(req, "success", `Welcome to Hromada, ${user.username}!`);
+      flash(req, "success", "auth.flash.welcome", { username: user.username });
       res.redirect(303, to);
     } catch (err) {
       if (err instanceof FieldError) {
         res.locals.taken = true; // counted by the sign-up rate limit (a probe for who has an account)
-        return rerender({ [err.field]: err.message });
+        return rerender({ [err.field]: err.text(req.t) });
       }
       throw err;
     }
@@ -69,11 +68,12 @@ export function createAuthRouter(deps: AppDeps, auth: AuthService, pp: passport.
       if (!user) {
         if (refusal?.limited) return tooMany(req, res);
         // One message for unknown users, wrong passwords and deactivated accounts: nothing to enumerate.
-        return refuse({ _form: BAD_CREDENTIALS });
+        return refuse({ _form: req.t("auth.errors.bad_credentials") });
       }
       logIn(req, user)
         .then(async (to) => {
-          await auth.recordLogin(user.id);
+          // A language switched to while logged out is what the person reads now: it becomes the account's.
+          await auth.recordLogin(user.id, { locale: cookieLanguage(req), timeZone: form.data.time_zone });
           res.redirect(303, to);
         })
         .catch(next);
@@ -82,11 +82,13 @@ export function createAuthRouter(deps: AppDeps, auth: AuthService, pp: passport.
 
   router.post("/logout", (req, res, next) => {
     const sid = req.sessionID;
+    // The account's language stays with the browser, so the login page after this is in the same language.
+    if (req.user?.locale && cookieLanguage(req) !== req.user.locale) rememberLanguage(res, req.user.locale, deps.config.cookieSecure);
     // passport's logout regenerates the session, which deletes the old row from the store.
     req.logout((err) => {
       if (err) return next(err);
       realtime.disconnectSessions([sid]);
-      flash(req, "info", "You have been logged out.");
+      flash(req, "info", "auth.flash.logged_out");
       res.redirect(303, "/login");
     });
   });

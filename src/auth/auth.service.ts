@@ -11,6 +11,16 @@ export interface SignupInput {
   username: string;
   email: string;
   password: string;
+  /** The language chosen with the switch before signing up, if any. */
+  locale?: string;
+  /** The IANA zone the browser reported (validated by the schema). */
+  timeZone?: string;
+}
+
+/** What the browser says at login: the language switched to while logged out, the zone it is in. */
+export interface LoginPreferences {
+  locale?: string;
+  timeZone?: string;
 }
 
 /** The failures allowed for this account are used up: answered with the 429 page. */
@@ -51,6 +61,8 @@ export class AuthService {
           passwordHash,
           galleryId: gallery.id,
           isStaff,
+          locale: input.locale ?? null,
+          timeZone: input.timeZone ?? null,
         });
         return em.save(user);
       });
@@ -63,8 +75,8 @@ export class AuthService {
   async assertAvailable(username: string, email: string, exceptUserId?: number): Promise<void> {
     for (const r of await User.findClashing(username, email)) {
       if (r.id === exceptUserId) continue;
-      if (r.username.toLowerCase() === username.toLowerCase()) throw new FieldError("username", "That username is taken.");
-      throw new FieldError("email", "An account with that email already exists.");
+      if (r.username.toLowerCase() === username.toLowerCase()) throw new FieldError("username", "auth.errors.username_taken");
+      throw new FieldError("email", "auth.errors.email_taken");
     }
   }
 
@@ -103,8 +115,13 @@ export class AuthService {
     return user;
   }
 
-  async recordLogin(userId: number): Promise<void> {
-    await User.update({ id: userId }, { lastLogin: new Date() });
+  /** The login's time, and what the browser brought along (see LoginPreferences) when it has something. */
+  async recordLogin(userId: number, prefs: LoginPreferences = {}): Promise<void> {
+    await User.update({ id: userId }, {
+      lastLogin: new Date(),
+      ...(prefs.locale ? { locale: prefs.locale } : {}),
+      ...(prefs.timeZone ? { timeZone: prefs.timeZone } : {}),
+    });
   }
 
   async updateProfile(userId: number, data: { username: string; email: string }): Promise<void> {
@@ -126,7 +143,7 @@ export class AuthService {
     const user = await User.createQueryBuilder("u").addSelect("u.passwordHash").where("u.id = :id", { id: userId }).getOne();
     if (!user || !(await bcrypt.compare(current, user.passwordHash))) {
       if (await limit.fail(key)) throw new TooManyAttempts();
-      throw new FieldError("current_password", "Your current password is not correct.");
+      throw new FieldError("current_password", "profile.errors.current_password_wrong");
     }
     if (await limit.reached(key)) throw new TooManyAttempts();
   }
@@ -149,6 +166,6 @@ function uniqueViolationToFieldError(err: unknown): unknown {
   const code = e.driverError?.code ?? e.code;
   const constraint = e.driverError?.constraint ?? e.constraint ?? "";
   if (code !== "23505") return err;
-  if (constraint.includes("email")) return new FieldError("email", "An account with that email already exists.");
-  return new FieldError("username", "That username is taken.");
+  if (constraint.includes("email")) return new FieldError("email", "auth.errors.email_taken");
+  return new FieldError("username", "auth.errors.username_taken");
 }

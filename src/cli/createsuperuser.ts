@@ -9,8 +9,11 @@ import { AuthService } from "../auth/auth.service";
 import { User } from "../auth/user.entity";
 import { passwordProblem } from "../auth/password-policy";
 import { FieldError } from "../http/errors";
+import { issueText } from "../http/validate";
+import { translateMessage, translator } from "../i18n";
 import { commandEnvironment } from "../config";
 import type { DataSource } from "typeorm";
+import type { z } from "zod";
 import { CommandError, commandConfig, describeDatabase, EXIT_USAGE, openCommandDatabase, parseCommandArgs, runCommand } from "./command";
 
 const USAGE = `Usage: npm run createsuperuser [-- options]
@@ -57,15 +60,24 @@ async function create(ds: DataSource, auth: AuthService, input: { username: stri
     });
     return `Superuser ${user.username} created.`;
   } catch (err) {
-    if (err instanceof FieldError) throw new CommandError(`${err.field}: ${err.message}`);
+    if (err instanceof FieldError) throw new CommandError(`${err.field}: ${err.text(ENGLISH)}`);
     throw err;
   }
 }
 
+/** The command line speaks English; the schemas' and services' messages are translation keys. */
+const ENGLISH = translator("en");
+
 /** First zod message for a value, or null when it is fine. */
-function problem(schema: { safeParse(v: unknown): { success: boolean; error?: { issues: { message: string }[] } } }, value: string) {
+function problem(schema: z.ZodType, value: string) {
   const r = schema.safeParse(value);
-  return r.success ? null : r.error!.issues[0].message;
+  return r.success ? null : issueText(ENGLISH, r.error.issues[0]);
+}
+
+/** The password policy's objection in words, or null. */
+function policyProblem(password: string, account: { username: string; email: string }): string | null {
+  const m = passwordProblem(password, account);
+  return m && translateMessage(ENGLISH, m.key, m.params);
 }
 
 interface Prompter {
@@ -159,7 +171,7 @@ async function interactive(
     for (;;) {
       if (password === undefined) {
         password = await p.ask("Password", { hidden: true });
-        const bad = problem(passwordSchema, password) ?? passwordProblem(password, { username, email: email! });
+        const bad = problem(passwordSchema, password) ?? policyProblem(password, { username, email: email! });
         if (bad) {
           console.error(`  ${bad} (${PASSWORD_RULES})`);
           password = undefined;
@@ -172,7 +184,7 @@ async function interactive(
           continue;
         }
       } else {
-        const bad = problem(passwordSchema, password) ?? passwordProblem(password, { username, email: email! });
+        const bad = problem(passwordSchema, password) ?? policyProblem(password, { username, email: email! });
         if (bad) throw new CommandError(`password: ${bad}`);
       }
       break;
@@ -199,7 +211,7 @@ async function nonInteractive(ds: DataSource, auth: AuthService, given: { userna
   }
   const form = signupSchema.safeParse({ ...given, password_confirm: given.password });
   if (!form.success) {
-    const lines = form.error.issues.map((i) => `  ${String(i.path[0])}: ${i.message}`);
+    const lines = form.error.issues.map((i) => `  ${String(i.path[0])}: ${issueText(ENGLISH, i)}`);
     throw new CommandError(`Invalid superuser details:\n${lines.join("\n")}`);
   }
   return create(ds, auth, form.data);

@@ -16,11 +16,15 @@ export function parseForm<S extends z.ZodType>(schema: S, body: unknown, t: Tran
   const errors: FieldErrors = {};
   for (const issue of parsed.error.issues) {
     const key = String(issue.path[0] ?? "_form");
-    if (errors[key] !== undefined) continue;
-    const i = issue as { minimum?: unknown; maximum?: unknown; params?: Record<string, unknown> };
-    errors[key] = translateMessage(t, issue.message, { min: i.minimum, max: i.maximum, ...i.params });
+    errors[key] ??= issueText(t, issue);
   }
   return { ok: false, errors };
+}
+
+/** One zod issue in words: its message key translated, with a size check's limit as {{min}} / {{max}}. */
+export function issueText(t: Translate, issue: z.core.$ZodIssue): string {
+  const i = issue as { minimum?: unknown; maximum?: unknown; params?: Record<string, unknown> };
+  return translateMessage(t, issue.message, { min: i.minimum, max: i.maximum, ...i.params });
 }
 
 /** Form fields as the user typed them, minus anything secret, for re-rendering a form. */

@@ -58,10 +58,17 @@ const KEY = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
 /** A translation key ("notes.count"), as opposed to text not converted yet ("Note added."). */
 export const isKey = (s: string) => KEY.test(s);
 
+const isMessage = (v: unknown): v is Message => typeof (v as Message | null)?.key === "string" && isKey((v as Message).key);
+
 /**
  * The text of a message in the request's language. Text that is not a key is shown as it is, never passed through
- * i18next: it may hold user content ("Group "{{x}}" created.") that interpolation would rewrite.
+ * i18next: it may hold user content ("Group "{{x}}" created.") that interpolation would rewrite. A parameter that
+ * is itself a Message (`{ why: { key: "auth.password_warnings.dates" } }`) is translated first; strings never are.
  */
 export function translateMessage(t: Translate, message: string, params?: TParams): string {
-  return isKey(message) ? t(message, params) : message;
+  if (!isKey(message)) return message;
+  if (params && Object.values(params).some(isMessage)) {
+    params = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, isMessage(v) ? translateMessage(t, v.key, v.params) : v]));
+  }
+  return t(message, params);
 }

@@ -87,7 +87,7 @@ const COVERED = [
   "POST /signup", "POST /login", "POST /profile", "POST /profile/password", "POST /notes", "POST /notes/:id/edit", "POST /chats",
   "POST /chats/:id/messages", "POST /chats/:id/rename", "POST /chats/:id/members", "POST /chats/direct", "POST /gallery/:id/avatar",
   "POST /gallery", "POST /profile/avatar", "POST /chats/:id/avatar", "POST /admin/users/:id/active", "POST /admin/users/:id/staff",
-  "POST /admin/users/:id/delete", "POST /language",
+  "POST /admin/users/:id/delete", "POST /language", "POST /profile/preferences",
 ];
 
 describe("extra fields in every form are ignored", () => {
@@ -141,6 +141,12 @@ describe("extra fields in every form are ignored", () => {
   it("language switch: only a's language", async () => {
     const c = await run("language", () => post("/language", { lang: "uk", next: "/" }));
     assert.deepEqual(c.updated, [`users#${w.a.userId}.locale`]);
+    assert.deepEqual([c.inserted, c.deleted], [[], []]);
+  });
+
+  it("language and time zone: only a's own two columns", async () => {
+    const c = await run("preferences", () => post("/profile/preferences", { locale: "en", time_zone: "Europe/Kiev" }));
+    assert.deepEqual(c.updated, [`users#${w.a.userId}.locale`, `users#${w.a.userId}.time_zone`]);
     assert.deepEqual([c.inserted, c.deleted], [[], []]);
   });
 
