@@ -10,6 +10,13 @@ import { parsePage as parsePageOf } from "../http/pagination";
 import { oldInput, parseForm, type FieldErrors } from "../http/validate";
 import { adminReturnPath, deleteUserSchema, setActiveSchema, setStaffSchema, userSearchSchema } from "./admin.schemas";
 import { AdminService, PAGE_SIZE, type Actor } from "./admin.service";
+import { AUDIT_LABELS } from "./audit-labels";
+
+/** What a user action did: a flash key and whom it was done to. */
+interface Done {
+  key: string;
+  username: string;
+}
 
 const actorOf = (req: Request): Actor => ({ id: req.user!.id, username: req.user!.username });
 
@@ -40,7 +47,7 @@ export function createAdminRouter(deps: AppDeps): Router {
 
   async function renderUser(res: Response, id: number, status = 200, errors: FieldErrors = {}, values: Record<string, string> = {}) {
     const [user, audit] = await Promise.all([admin.userDetail(id), admin.auditFor("user", id)]);
-    res.status(status).render("admin/users/show.njk", { user, audit, errors, values });
+    res.status(status).render("admin/users/show.njk", { user, audit, auditLabels: AUDIT_LABELS, errors, values });
   }
 
   router.get("/users/:id", async (req, res) => {
@@ -48,15 +55,16 @@ export function createAdminRouter(deps: AppDeps): Router {
   });
 
   /** Parse the form, run the change, flash what happened; a bad form or a refusal re-renders the user page with 422. */
-  function userAction<S extends z.ZodType>(schema: S, run: (actor: Actor, id: number, data: z.output<S>) => Promise<string>) {
+  function userAction<S extends z.ZodType>(schema: S, run: (actor: Actor, id: number, data: z.output<S>) => Promise<Done>) {
     return async (req: Request, res: Response) => {
       const id = requireId(req.params.id);
       const form = parseForm(schema, req.body, req.t);
       if (!form.ok) return renderUser(res, id, 422, form.errors, oldInput(req.body));
       try {
-        flash(req, "success", await run(actorOf(req), id, form.data));
+        const { key, username } = await run(actorOf(req), id, form.data);
+        flash(req, "success", key, { username });
       } catch (err) {
-        if (err instanceof FieldError) return renderUser(res, id, 422, { [err.field]: err.message }, oldInput(req.body));
+        if (err instanceof FieldError) return renderUser(res, id, 422, { [err.field]: err.text(req.t) }, oldInput(req.body));
         throw err;
       }
       res.redirect(303, `/admin/users/${id}`);
@@ -65,14 +73,14 @@ export function createAdminRouter(deps: AppDeps): Router {
 
   router.post("/users/:id/active", userAction(setActiveSchema, async (actor, id, { active }) => {
     const { username, changed } = await admin.setActive(actor, id, active);
-    if (!changed) return `${username} was already ${active ? "active" : "deactivated"}.`;
-    return active ? `${username} can log in again.` : `${username} has been deactivated and logged out everywhere.`;
+    if (!changed) return { username, key: active ? "admin.flash.already_active" : "admin.flash.already_deactivated" };
+    return { username, key: active ? "admin.flash.reactivated" : "admin.flash.deactivated" };
   }));
 
   router.post("/users/:id/staff", userAction(setStaffSchema, async (actor, id, { staff }) => {
     const { username, changed } = await admin.setStaff(actor, id, staff);
-    if (!changed) return `${username} ${staff ? "was already" : "was not"} staff.`;
-    return staff ? `${username} is now staff and can use the admin site.` : `${username} is no longer staff.`;
+    if (!changed) return { username, key: staff ? "admin.flash.already_staff" : "admin.flash.already_not_staff" };
+    return { username, key: staff ? "admin.flash.staff_granted" : "admin.flash.staff_revoked" };
   }));
 
   router.post("/users/:id/delete", async (req, res) => {
@@ -81,9 +89,9 @@ export function createAdminRouter(deps: AppDeps): Router {
     if (!form.ok) return renderUser(res, id, 422, form.errors, oldInput(req.body));
     try {
       const { username } = await admin.deleteUser(actorOf(req), id, form.data.confirm);
-      flash(req, "success", `${username} and everything they owned have been deleted.`);
+      flash(req, "success", "admin.flash.user_deleted", { username });
     } catch (err) {
-      if (err instanceof FieldError) return renderUser(res, id, 422, { [err.field]: err.message }, oldInput(req.body));
+      if (err instanceof FieldError) return renderUser(res, id, 422, { [err.field]: err.text(req.t) }, oldInput(req.body));
       throw err;
     }
     res.redirect(303, "/admin/users");
@@ -92,7 +100,7 @@ export function createAdminRouter(deps: AppDeps): Router {
   addModerationRoutes(router, admin);
 
   router.get("/audit", async (req, res) => {
-    res.render("admin/audit.njk", { entries: await admin.auditPage(parsePage(req.query.page)) });
+    res.render("admin/audit.njk", { entries: await admin.auditPage(parsePage(req.query.page)), auditLabels: AUDIT_LABELS });
   });
 
   return router;
@@ -106,9 +114,9 @@ function addModerationRoutes(router: Router, admin: AdminService): void {
     images: (page: number, user?: number) => admin.listImages(page, user),
   };
   const deletes = {
-    notes: { run: (a: Actor, id: number) => admin.deleteNote(a, id), done: (id: number) => `Note #${id} deleted.` },
-    messages: { run: (a: Actor, id: number) => admin.deleteMessage(a, id), done: (id: number) => `Message #${id} deleted.` },
-    images: { run: (a: Actor, id: number) => admin.deleteImage(a, id), done: (id: number) => `Image #${id} and its files deleted.` },
+    notes: { run: (a: Actor, id: number) => admin.deleteNote(a, id), done: "admin.flash.note_deleted" },
+    messages: { run: (a: Actor, id: number) => admin.deleteMessage(a, id), done: "admin.flash.message_deleted" },
+    images: { run: (a: Actor, id: number) => admin.deleteImage(a, id), done: "admin.flash.image_deleted" },
   };
   for (const kind of ["notes", "messages", "images"] as const) {
     router.get(`/${kind}`, async (req, res) => {
@@ -121,7 +129,7 @@ function addModerationRoutes(router: Router, admin: AdminService): void {
     router.post(`/${kind}/:id/delete`, async (req, res) => {
       const id = requireId(req.params.id);
       await deletes[kind].run(actorOf(req), id);
-      flash(req, "success", deletes[kind].done(id));
+      flash(req, "success", deletes[kind].done, { id });
       res.redirect(303, adminReturnPath(req.body?.next, `/admin/${kind}`));
     });
   }

@@ -3,26 +3,26 @@ import { z } from "zod";
 
 export const userSearchSchema = z.object({
   q: z
-    .string({ error: "Enter one search term." })
+    .string({ error: "admin.errors.search_type" })
     .trim()
-    .max(100, "Search for at most 100 characters.")
+    .max(100, "admin.errors.search_long")
     // Postgres text cannot hold NUL, and no username or email contains control characters.
-    .refine((q) => !/[\u0000-\u001f\u007f]/.test(q), "Remove the control characters from the search.")
+    .refine((q) => !/[\u0000-\u001f\u007f]/.test(q), "admin.errors.search_control")
     .default(""),
 });
 
 const flag = (message: string) => z.enum(["1", "0"], { error: message }).transform((v) => v === "1");
 
-export const setActiveSchema = z.object({ active: flag("Choose whether the account is active.") });
+export const setActiveSchema = z.object({ active: flag("admin.errors.active_choice") });
 
-export const setStaffSchema = z.object({ staff: flag("Choose whether the user is staff.") });
+export const setStaffSchema = z.object({ staff: flag("admin.errors.staff_choice") });
 
 export const deleteUserSchema = z.object({
   confirm: z
-    .string({ error: "Type the username to confirm." })
+    .string({ error: "admin.errors.confirm_required" })
     .trim()
-    .min(1, "Type the username to confirm.")
-    .max(150, "That is not the username."),
+    .min(1, "admin.errors.confirm_required")
+    .max(150, "admin.errors.confirm_long"),
 });
 
 /** Where a moderation form sends the admin back to: only admin pages, so the field cannot redirect elsewhere. */

@@ -78,7 +78,7 @@ export class AdminService {
   /** Activates or deactivates an account; a deactivated user's sessions and sockets end at once. */
   async setActive(actor: Actor, id: number, active: boolean): Promise<{ username: string; changed: boolean }> {
     if (actor.id === id && !active) {
-      throw new FieldError("active", "You cannot deactivate your own account. Ask another staff member if it really should be.");
+      throw new FieldError("active", "admin.errors.self_deactivate");
     }
     const result = await this.changeFlag(actor, id, "isActive", active, active ? "user.activate" : "user.deactivate");
     if (result.changed && !active) await this.endSessions(id);
@@ -87,7 +87,7 @@ export class AdminService {
 
   async setStaff(actor: Actor, id: number, staff: boolean): Promise<{ username: string; changed: boolean }> {
     if (actor.id === id && !staff) {
-      throw new FieldError("staff", "You cannot remove your own staff access: ask another staff member, so nobody locks themselves out.");
+      throw new FieldError("staff", "admin.errors.self_unstaff");
     }
     return this.changeFlag(actor, id, "isStaff", staff, staff ? "user.grant_staff" : "user.revoke_staff");
   }
@@ -108,14 +108,14 @@ export class AdminService {
    * removed only after the commit, so a rollback never leaves rows without files.
    */
   async deleteUser(actor: Actor, id: number, confirm: string): Promise<{ username: string }> {
-    if (actor.id === id) throw new FieldError("confirm", "You cannot delete your own account from the admin site.");
+    if (actor.id === id) throw new FieldError("confirm", "admin.errors.self_delete");
     const { username, files } = await this.deps.ds.transaction(async (em) => {
       // Chats whose newest message is theirs are locked first, in the order a send takes its locks (the chat
       // row, then the sender's row through the FK check), and repointed after the cascade below.
       const lastIn = await Chat.lockWithLastMessageBy(em, id);
       const user = await User.lockForChange(em, id);
       if (!user) throw notFound();
-      if (confirm !== user.username) throw new FieldError("confirm", `Type the username "${user.username}" exactly to confirm.`);
+      if (confirm !== user.username) throw new FieldError("confirm", "admin.errors.confirm_mismatch", { username: user.username });
       const images = await Image.filesOfUser(em, id, user.galleryId);
       const counts = await selectCounts(em, ownedBy("$1"), [id]);
       await User.deleteWithGallery(em, user);

@@ -247,6 +247,10 @@ describe("users list", () => {
     assert.match(res.text, new RegExp(`/admin/users/${literal.id}"`));
     assert.doesNotMatch(res.text, new RegExp(`/admin/users/${lookalike.id}"`), "_ is not a wildcard");
     assert.match(res.text, /1 user matching/);
+    res = await staff.agent.get(`/admin/users?q=${encodeURIComponent(`${tag.toUpperCase()}_CARD`)}`).set("Accept-Language", "uk");
+    assert.match(res.text, /1 користувач за запитом/);
+    res = await staff.agent.get(`/admin/users?q=${tag}`).set("Accept-Language", "uk");
+    assert.match(res.text, /2 користувачі за запитом/);
     res = await staff.agent.get(`/admin/users?q=${encodeURIComponent("%")}`);
     assert.match(res.text, /0 users matching/, "% is not a wildcard");
     res = await staff.agent.get(`/admin/users?q=${encodeURIComponent(`LOOK${tag}@EXAMPLE`)}`);
@@ -263,6 +267,11 @@ describe("users list", () => {
     }
     const first = await staff.agent.get(`/admin/users?q=${tag}`);
     assert.match(first.text, /30 users matching/);
+    // Ukrainian plurals: 30 and 11 take "many", 1 takes "one" (2 takes "few": see the search test above).
+    const ukCount = async (q: string) => (await staff.agent.get(`/admin/users?q=${q}`).set("Accept-Language", "uk")).text;
+    assert.match(await ukCount(tag), /30 користувачів за запитом «/);
+    assert.match(await ukCount(`${tag}1`), /11 користувачів за запитом/, "1 and 10..19");
+    assert.match(await ukCount(`${tag}29`), /1 користувач за запитом/);
     const shown = (html: string) => [...html.matchAll(/href="\/admin\/users\/(\d+)">/g)].map((m) => Number(m[1])).filter((id) => ids.includes(id));
     assert.deepEqual(shown(first.text), [...ids].reverse().slice(0, 25));
     assert.match(first.text, new RegExp(`href="/admin/users\\?q=${tag}&amp;page=2" rel="next"`));
@@ -585,7 +594,7 @@ describe("moderation lists", () => {
     res = await staff.agent.get(`/admin/notes?user=${a.id}`);
     assert.match(res.text, new RegExp(`/admin/notes/${n1}/delete`));
     assert.doesNotMatch(res.text, new RegExp(`/admin/notes/${n2}/delete`));
-    assert.match(res.text, new RegExp(`Showing notes by <a href="/admin/users/${a.id}">${a.username}</a>`));
+    assert.match(res.text, new RegExp(`Showing notes by <a href="/admin/users/${a.id}"[^>]*>${a.username}</a>`));
 
     res = await staff.agent.get("/admin/messages");
     assert.ok(res.text.indexOf(`/admin/messages/${m2}/delete`) < res.text.indexOf(`/admin/messages/${m1}/delete`));
@@ -725,7 +734,13 @@ describe("audit log page", () => {
     const u = await app.auth.signup(newCredentials("logged"));
     await staffPost(`/admin/users/${u.id}/staff`, { staff: "1" });
     const latest = await staff.agent.get("/admin/audit");
-    assert.match(latest.text, new RegExp(`${staff.creds.username}</td>\\s*<td><code>user.grant_staff</code></td>\\s*<td class="text-nowrap">\\s*<a href="/admin/users/${u.id}">user #${u.id}</a>`));
-    assert.match((await staff.agent.get(`/admin/users/${u.id}`)).text, /<code>user.grant_staff<\/code> by/);
+    // The action is shown in the reader's language; the stored name stays as stored.
+    assert.match(latest.text, new RegExp(`${staff.creds.username}</td>\\s*<td>\\s*<span data-action="user.grant_staff">Granted staff access</span>\\s*</td>\\s*<td class="text-nowrap">\\s*<a href="/admin/users/${u.id}">user #${u.id}</a>`));
+    assert.match((await staff.agent.get(`/admin/users/${u.id}`)).text, /data-action="user.grant_staff">Granted staff access<\/span>\s*by/);
+    const uk = await staff.agent.get("/admin/audit").set("Accept-Language", "uk");
+    assert.match(uk.text, new RegExp(`<span data-action="user.grant_staff">Надано права персоналу</span>\\s*</td>\\s*<td class="text-nowrap">\\s*<a href="/admin/users/${u.id}">користувач №${u.id}</a>`));
+    assert.match(uk.text, /нотатка №30/);
+    assert.match(uk.text, /<code translate="no">test.entry<\/code>/, "an action without a label shows as stored");
+    assert.equal((await lastAudit()).action, "user.grant_staff", "the log keeps the stored name");
   });
 });

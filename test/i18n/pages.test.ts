@@ -39,13 +39,6 @@ const NOT_CONVERTED = new Set([
   "/gallery",
   "/gallery/:id",
   "/gallery/:id/delete",
-  "/admin",
-  "/admin/users",
-  "/admin/users/:id",
-  "/admin/notes",
-  "/admin/messages",
-  "/admin/images",
-  "/admin/audit",
 ]);
 
 type Role = "anonymous" | "user" | "staff";

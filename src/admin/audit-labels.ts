@@ -1,0 +1,37 @@
+// How the audit log's stored names read in the reader's language. The log keeps what it stored ("user.delete",
+// "wasStaff"); only the page translates it, so old entries still read after a rename and nothing is rewritten.
+// The keys are spelled out whole (not built from the stored name) so the locale tests see each one used.
+
+export const AUDIT_LABELS = {
+  actions: {
+    "user.activate": "admin.audit.actions.user_activate",
+    "user.deactivate": "admin.audit.actions.user_deactivate",
+    "user.grant_staff": "admin.audit.actions.user_grant_staff",
+    "user.revoke_staff": "admin.audit.actions.user_revoke_staff",
+    "user.create_superuser": "admin.audit.actions.user_create_superuser",
+    "user.delete": "admin.audit.actions.user_delete",
+    "note.delete": "admin.audit.actions.note_delete",
+    "message.delete": "admin.audit.actions.message_delete",
+    "image.delete": "admin.audit.actions.image_delete",
+  },
+  targets: {
+    user: "admin.audit.targets.user",
+    note: "admin.audit.targets.note",
+    message: "admin.audit.targets.message",
+    image: "admin.audit.targets.image",
+  },
+  fields: {
+    username: "admin.audit.fields.username",
+    wasStaff: "admin.audit.fields.was_staff",
+    notes: "admin.audit.fields.notes",
+    messages: "admin.audit.fields.messages",
+    chats: "admin.audit.fields.chats",
+    images: "admin.audit.fields.images",
+    ownerId: "admin.audit.fields.owner_id",
+    owner: "admin.audit.fields.owner",
+    chatId: "admin.audit.fields.chat_id",
+    excerpt: "admin.audit.fields.excerpt",
+    originalName: "admin.audit.fields.original_name",
+    path: "admin.audit.fields.path",
+  },
+} as const satisfies Record<string, Record<string, string>>;
