@@ -16,6 +16,7 @@ import { png, upload, uploadToken } from "../gallery/helpers";
 import { HttpError, errorHandler } from "../../src/http/errors";
 import { templateLocals } from "../../src/http/locals";
 import { localize } from "../../src/i18n/middleware";
+import { dateFormatter } from "../../src/i18n/format";
 import { registerFilters } from "../../src/views";
 import { flatten, localeFile } from "./helpers";
 import { latinWords, RAW_KEY, readPage } from "./scan";
@@ -92,8 +93,11 @@ const PAGES: Record<string, Page | { skip: string }> = {
 const getRoutes = (app: TestApp) => listRoutes(app).filter((r) => r.method === "GET").map((r) => r.path);
 
 const localeWords = (lang: string) => flatten(localeFile(lang)).flatMap(([, v]) => latinWords(String(v).replace(/\{\{\w+\}\}/g, "")));
-/** Latin words the Ukrainian texts use themselves: names like "JPEG", "WebP", "English". */
-const UK_LATIN = new Set(localeWords("uk"));
+/**
+ * Latin words the Ukrainian texts use themselves: names like "JPEG", "WebP", "English", and what the Ukrainian date
+ * formatter writes itself (the zone it names for a reader without one: "UTC").
+ */
+const UK_LATIN = new Set([...localeWords("uk"), ...latinWords(dateFormatter("uk", "UTC", true).dateTime(new Date()))]);
 /** Words of the English locale that Ukrainian does not share. */
 const ENGLISH_WORDS = new Set(localeWords("en").filter((w) => !UK_LATIN.has(w)));
 
