@@ -10,7 +10,11 @@ import { CLIENT, SERVER } from "./chat/events.js";
 import { olderHistory } from "./chat/history.js";
 import { messageList } from "./chat/messages.js";
 import { presence } from "./chat/presence.js";
+import { t } from "./i18n.js";
 import { countUnread, getSocket, setOpenChat, updateRow } from "./notify.js";
+
+/** What an error ack's code tells the reader (not_found ends the membership instead). */
+const ACK_ERRORS = { rate_limited: "chat.errors.too_fast", invalid: "chat.errors.invalid", server: "chat.errors.server" };
 
 /** The server moves our read position once the newest message has been on screen (in a visible tab). */
 function reader(socket, chatId, messages) {
@@ -36,10 +40,7 @@ function reader(socket, chatId, messages) {
 /** Says why nothing more can be sent or received here, and takes away what no longer applies. */
 function showRemoved(root, chatId, reason) {
   const notice = document.getElementById("chat-removed");
-  notice.textContent =
-    reason === "left" ? "You left this group, so you can no longer send or receive its messages." :
-    reason === "removed" ? "You were removed from this group, so you can no longer send or receive its messages." :
-    "You are no longer a member of this chat, so you can no longer send or receive its messages.";
+  notice.textContent = t(reason === "left" ? "chat.removed.left" : reason === "removed" ? "chat.removed.removed" : "chat.removed.gone");
   notice.hidden = false;
   root.querySelector(`a[href="/chats/${chatId}/settings"]`)?.remove(); // its settings are not theirs any more
 }
@@ -77,7 +78,7 @@ function start(root) {
     if (!messages.place(m)) return;
     messages.relayout();
     people.dropTyper(m.userId);
-    updateRow(chatId, { preview: m.userId === me ? `You: ${m.text}` : isGroup ? `${m.username}: ${m.text}` : m.text, at: m.createdAt });
+    updateRow(chatId, { preview: m.userId === me ? `${t("chat.you")}: ${m.text}` : isGroup ? `${m.username}: ${m.text}` : m.text, at: m.createdAt });
     if (m.userId === me || wasAtBottom) messages.toBottom();
     else messages.showJump();
     if (m.userId === me) reading.own(m.id);
@@ -88,7 +89,7 @@ function start(root) {
   const outgoing = outbox(socket, chatId, (clientId, ack) => {
     if (ack.ok) receive(ack.message);
     else if (ack.code === "not_found") endMembership();
-    else fail(clientId, ack.error || "please try again.");
+    else fail(clientId, t(ACK_ERRORS[ack.code] ?? "chat.errors.server"));
   });
   function fail(clientId, reason, canRetry = true) {
     outgoing.done(clientId);
@@ -112,7 +113,7 @@ function start(root) {
     removed = true;
     showRemoved(root, chatId, reason);
     box.disable();
-    for (const clientId of outgoing.close()) fail(clientId, "you are no longer a member of this chat.", false);
+    for (const clientId of outgoing.close()) fail(clientId, t("chat.errors.not_member"), false);
     people.set("removed");
   }
   listen(socket, chat, { receive, endMembership, reading, gaps, outgoing, people, live });
@@ -135,7 +136,7 @@ function listen(socket, { chatId, me }, { receive, endMembership, reading, gaps,
   socket.on(SERVER.renamed, (e) => {
     if (e.chatId !== chatId) return;
     document.getElementById("chat-title").textContent = e.name;
-    document.title = `${e.name} · Hromada`;
+    document.title = `${e.name} · ${t("common.app_name")}`;
   });
 
   // Membership is checked by the server; then everything after the last id we saw, then whatever is still

@@ -11,6 +11,7 @@ export const STYLES = {
   day: { day: "numeric", month: "short", year: "numeric" },
   shortDay: { day: "numeric", month: "short" },
   time: { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+  year: { year: "numeric" },
 };
 
 const RELATIVE_STEPS = [["second", 60], ["minute", 60], ["hour", 24], ["day", 7], ["week", 4.35], ["month", 12], ["year", Infinity]];
@@ -28,6 +29,7 @@ export function dateFormatter(lang, timeZone) {
     day: make("day"),
     shortDay: make("shortDay"),
     time: make("time"),
+    year: make("year"),
     /** "5 хв тому", "учора": from `now`, in the largest unit that fits. */
     relative(d, now = new Date()) {
       let value = (d.getTime() - now.getTime()) / 1000;

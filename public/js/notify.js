@@ -3,6 +3,7 @@
 // server from the user row); the server re-sends the total on every (re)connect and after every read.
 import { io } from "/socket.io/socket.io.esm.min.js";
 import { SERVER } from "./chat/events.js";
+import { fmt } from "./format.js";
 
 let socket = null;
 let openChatId = null;
@@ -39,16 +40,13 @@ function setTotal(n) {
   badge.classList.toggle("d-none", total === 0);
 }
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const dayFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
-const yearFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
-
-/** As the server labels a chat's last activity (a time today, a day this year, a date before), in local time. */
+/** As the server labels a chat's last activity (a time today, a day this year, a date before), in the reader's zone. */
 function activityLabel(iso) {
   const at = new Date(iso);
   const now = new Date();
-  if (at.toDateString() === now.toDateString()) return timeFormat.format(at);
-  return at.getFullYear() === now.getFullYear() ? dayFormat.format(at) : yearFormat.format(at);
+  const f = fmt();
+  if (f.day(at) === f.day(now)) return f.time(at);
+  return f.year(at) === f.year(now) ? f.shortDay(at) : f.day(at);
 }
 
 for (const t of document.querySelectorAll(".chat-row-time[datetime]")) t.textContent = activityLabel(t.dateTime);

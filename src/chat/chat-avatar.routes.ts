@@ -8,6 +8,7 @@ import { ImagesService } from "../gallery/images.service";
 import { notFound, requireId } from "../http/errors";
 import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
+import { translateMessage } from "../i18n";
 import { createUploader, uploadedFiles } from "../http/upload";
 import { Chat } from "./chat.entity";
 
@@ -37,20 +38,20 @@ export function createChatAvatarRouter(deps: AppDeps): Router {
     const refuse = (chatAvatarError: string) =>
       res.status(422).render("chat/avatar.njk", view(chat, { chatAvatarError, chatAvatarNext: back }));
     const files = uploadedFiles(req);
-    if (!files.length) return refuse("Choose an image to upload.");
+    if (!files.length) return refuse(req.t("chat.avatar.choose"));
     const [outcome] = await images.storeUploads(req.user!, files.slice(0, 1), async (em, picture) => {
       // Checked again here: membership may have ended while the file was being processed.
       if (!(await Chat.setPicture(chat.id, userId, picture.id, em))) throw notFound();
     });
-    if (!outcome.ok) return refuse(outcome.error);
-    flash(req, "success", "The chat's picture has been changed.");
+    if (!outcome.ok) return refuse(translateMessage(req.t, outcome.error));
+    flash(req, "success", "chat.avatar.changed");
     res.redirect(303, back);
   });
 
   router.post("/chats/:id/avatar/remove", async (req, res) => {
     const chatId = requireId(req.params.id);
     if (!(await Chat.setPicture(chatId, req.user!.id, null))) throw notFound();
-    flash(req, "success", "The chat's picture has been removed.");
+    flash(req, "success", "chat.avatar.removed");
     res.redirect(303, returnTo(req.body, `/chats/${chatId}`));
   });
 

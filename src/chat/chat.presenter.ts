@@ -1,5 +1,9 @@
 // Shapes chat rows for pages and socket events: what a message, a chat list row and a chat look like to a user.
-// Times are formatted in UTC for pages rendered without JavaScript; the browser relabels them in local time.
+// Times go through the one date formatter in the reader's language and zone (as notes print them); a message
+// broadcast live goes to readers of every language, so it carries only its instant and the browser formats it
+// (public/js/format.js, the same options).
+import type { Translate } from "../i18n";
+import type { DateFormatter } from "../i18n/format";
 import type { ChatListRow, ChatMemberView } from "./chat.entity";
 import type { MessageRow } from "./message.entity";
 import { UNREAD_CAP } from "./unread";
@@ -14,9 +18,6 @@ export interface MessageDto {
   text: string;
   clientId: string | null;
   createdAt: string;
-  /** "14:05" and "3 Mar 2026" in UTC, for pages rendered without JavaScript (chat.js shows local time). */
-  time: string;
-  day: string;
 }
 
 /** A message as broadcast live: with the id of the chat's message before it (0 for the first). */
@@ -61,9 +62,11 @@ export interface ChatView {
   unread: number;
 }
 
-const timeFmt = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "UTC" });
-const dayFmt = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
-const shortDayFmt = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
+/** Who a page is for: their translator and date formatter (req.t, res.locals.fmt). */
+export interface Reader {
+  t: Translate;
+  fmt: DateFormatter;
+}
 
 const picture = (thumbPath: string | null): Picture => ({ profilePicture: thumbPath ? { thumbPath } : null });
 
@@ -78,37 +81,35 @@ export function toDto(r: MessageRow): MessageDto {
     text: r.message,
     clientId: r.client_id,
     createdAt: at.toISOString(),
-    time: timeFmt.format(at),
-    day: dayFmt.format(at),
   };
 }
 
-/** "14:05" today, "3 Mar" this year, "3 Mar 2024" before: as chat lists show activity. */
-function activityLabel(at: Date, now: Date): string {
-  if (dayFmt.format(at) === dayFmt.format(now)) return timeFmt.format(at);
-  if (at.getUTCFullYear() === now.getUTCFullYear()) return shortDayFmt.format(at);
-  return dayFmt.format(at);
+/** "14:05" today, "3 Mar" this year, "3 Mar 2024" before, in the reader's zone: as chat lists show activity. */
+function activityLabel(fmt: DateFormatter, at: Date, now: Date): string {
+  if (fmt.day(at) === fmt.day(now)) return fmt.time(at);
+  if (fmt.year(at) === fmt.year(now)) return fmt.shortDay(at);
+  return fmt.day(at);
 }
 
 export const unreadLabel = (n: number) => (n >= UNREAD_CAP ? `${UNREAD_CAP - 1}+` : String(n));
 
-export function listItem(r: ChatListRow, userId: number, now = new Date()): ChatListItem {
+export function listItem(r: ChatListRow, userId: number, { t, fmt }: Reader, now = new Date()): ChatListItem {
   const at = new Date(r.activity_at);
   return {
     id: r.id,
     isGroup: r.is_group,
-    title: r.is_group ? r.chat_name ?? "Group" : r.other_username ?? "Deleted account",
+    title: r.is_group ? r.chat_name ?? t("chat.group") : r.other_username ?? t("chat.deleted_account"),
     picture: picture(r.is_group ? r.avatar : r.other_avatar),
     memberCount: r.member_count,
     activityAt: at.toISOString(),
-    activityLabel: activityLabel(at, now),
+    activityLabel: activityLabel(fmt, at, now),
     last: r.last_id === null ? null : { text: r.last_text ?? "", username: r.last_username, mine: r.last_user_id === userId },
     unread: r.unread,
     unreadLabel: unreadLabel(r.unread),
   };
 }
 
-export function chatView(row: ChatMemberView, userId: number): ChatView {
+export function chatView(row: ChatMemberView, userId: number, t: Translate): ChatView {
   const members: MemberView[] = (row.members ?? []).map((m) => ({
     id: m.id,
     username: m.username,
@@ -120,7 +121,7 @@ export function chatView(row: ChatMemberView, userId: number): ChatView {
   return {
     id: row.id,
     isGroup: row.is_group,
-    title: row.is_group ? row.chat_name ?? "Group" : other?.username ?? "Deleted account",
+    title: row.is_group ? row.chat_name ?? t("chat.group") : other?.username ?? t("chat.deleted_account"),
     picture: row.is_group ? picture(row.avatar) : other?.picture ?? picture(null),
     creatorId: row.creator_id,
     isCreator: row.is_group && row.creator_id === userId,
@@ -131,16 +132,25 @@ export function chatView(row: ChatMemberView, userId: number): ChatView {
   };
 }
 
-/** Consecutive messages of one author within five minutes are drawn as one block; days get a divider. */
-export function layoutMessages(messages: MessageDto[], lastReadId: number, me: number) {
+/**
+ * Consecutive messages of one author within five minutes are drawn as one block; days (in the reader's zone) get
+ * a divider, "Today" and "Yesterday" by name (`dayLabel`, a key), as public/js/chat/messages.js draws them.
+ */
+export function layoutMessages(messages: MessageDto[], lastReadId: number, me: number, fmt: DateFormatter, now = new Date()) {
+  const today = fmt.day(now);
+  const yesterday = fmt.day(new Date(now.getTime() - 86_400_000));
+  const days = messages.map((m) => fmt.day(new Date(m.createdAt)));
   let unreadShown = false;
   return messages.map((m, i) => {
     const prev = messages[i - 1];
-    const dayBreak = !prev || prev.day !== m.day;
+    const at = new Date(m.createdAt);
+    const day = days[i];
+    const dayBreak = !prev || days[i - 1] !== day;
+    const dayLabel = day === today ? "chat.today" : day === yesterday ? "chat.yesterday" : null;
     const unreadBreak = !unreadShown && m.id > lastReadId && m.userId !== me;
     if (unreadBreak) unreadShown = true;
     const continued =
       !dayBreak && !unreadBreak && !!prev && prev.userId === m.userId && Date.parse(m.createdAt) - Date.parse(prev.createdAt) < 5 * 60_000;
-    return { ...m, mine: m.userId === me, dayBreak, unreadBreak, continued };
+    return { ...m, mine: m.userId === me, day, dayLabel, time: fmt.time(at), title: fmt.dateTime(at), dayBreak, unreadBreak, continued };
   });
 }

@@ -10,7 +10,8 @@ import { flash } from "../http/locals";
 import { oldInput, parseForm, type FieldErrors } from "../http/validate";
 import { addMembersSchema, CHAT_NAME_MAX, createGroupSchema, MESSAGE_MAX, renameSchema, sendMessageSchema } from "./chat.schemas";
 import type { AppServer } from "./chat.events";
-import { type ChatView, layoutMessages } from "./chat.presenter";
+import { CHAT_CLIENT_KEYS } from "./chat.client-keys";
+import { type ChatView, layoutMessages, type Reader } from "./chat.presenter";
 import { CHATS_PER_PAGE, type GroupService } from "./groups.service";
 import type { MessageService } from "./messages.service";
 import { TooFast } from "./message-budget";
@@ -18,6 +19,8 @@ import { chatServicesFor } from "./services";
 import { createPeopleRouter } from "./people.routes";
 import { PeopleService } from "./people.service";
 
+
+const readerOf = (req: Request, res: Response): Reader => ({ t: req.t, fmt: res.locals.fmt });
 
 export function createChatRouter(deps: AppDeps, io: AppServer): Router {
   const { messages, groups } = chatServicesFor(deps, io);
@@ -34,7 +37,7 @@ export function createChatRouter(deps: AppDeps, io: AppServer): Router {
 function chatRoutes(router: Router, chats: GroupService): void {
   router.get("/chats", async (req, res) => {
     const page = parsePage(req.query.page, { perPage: CHATS_PER_PAGE });
-    const { items, hasMore } = await chats.listChats(req.user!.id, page);
+    const { items, hasMore } = await chats.listChats(req.user!.id, readerOf(req, res), page);
     res.render("chat/index.njk", { items, page, hasMore });
   });
 
@@ -51,10 +54,10 @@ function chatRoutes(router: Router, chats: GroupService): void {
     if (!form.ok) return renderNew(res, oldInput(req.body), form.errors, 422);
     try {
       const id = await chats.createGroup(req.user!.id, form.data.name, form.data.members);
-      flash(req, "success", `Group "${form.data.name}" created.`);
+      flash(req, "success", "chat.created", { name: form.data.name });
       res.redirect(303, `/chats/${id}`);
     } catch (err) {
-      if (err instanceof FieldError) return renderNew(res, oldInput(req.body), { [err.field]: err.message }, 422);
+      if (err instanceof FieldError) return renderNew(res, oldInput(req.body), { [err.field]: err.text(req.t) }, 422);
       throw err;
     }
   });
@@ -70,7 +73,7 @@ function chatRoutes(router: Router, chats: GroupService): void {
       res.status(422).render("people/show.njk", {
         person: { id: me.id, username: me.username, joinedAt: me.createdAt, joined: "", profilePicture: me.profilePicture },
         isMe: true,
-        error: err.message,
+        error: err.text(req.t),
       });
     }
   });
@@ -82,11 +85,12 @@ function messageRoutes(router: Router, messages: MessageService, chats: GroupSer
   async function renderChat(req: Request, res: Response, values: Record<string, string> = {}, errors: FieldErrors = {}, status = 422) {
     const chatId = requireId(req.params.id);
     const before = req.query.before === undefined ? null : requireId(req.query.before);
-    const page = await messages.openChat(req.user!, chatId, before);
-    const list = await chats.listChats(req.user!.id);
+    const reader = readerOf(req, res);
+    const page = await messages.openChat(req.user!, chatId, before, reader.t);
+    const list = await chats.listChats(req.user!.id, reader);
     res.status(Object.keys(errors).length ? status : 200).render("chat/show.njk", {
       chat: page.chat,
-      messages: layoutMessages(page.messages, page.chat.lastReadMessageId, req.user!.id),
+      messages: layoutMessages(page.messages, page.chat.lastReadMessageId, req.user!.id, reader.fmt),
       hasOlder: page.hasOlder,
       viewingOlder: before !== null,
       list: list.items,
@@ -94,6 +98,7 @@ function messageRoutes(router: Router, messages: MessageService, chats: GroupSer
       // A fresh id per rendered form: submitting the same form twice stores the message once.
       clientId: crypto.randomUUID(),
       messageMax: MESSAGE_MAX,
+      clientKeys: CHAT_CLIENT_KEYS,
       values,
       errors,
     });
@@ -115,9 +120,9 @@ function messageRoutes(router: Router, messages: MessageService, chats: GroupSer
     try {
       await messages.postMessage(req.user!.id, chatId, form.data.text, form.data.client_id || null);
     } catch (err) {
-      if (err instanceof FieldError) return renderChat(req, res, oldInput(req.body), { text: err.message });
+      if (err instanceof FieldError) return renderChat(req, res, oldInput(req.body), { text: err.text(req.t) });
       // Over the message budget: the page comes back with the text still in the composer, to send in a moment.
-      if (err instanceof TooFast) return renderChat(req, res, oldInput(req.body), { text: err.message }, 429);
+      if (err instanceof TooFast) return renderChat(req, res, oldInput(req.body), { text: err.text(req.t) }, 429);
       throw err;
     }
     res.redirect(303, `/chats/${chatId}`);
@@ -129,7 +134,7 @@ function messageRoutes(router: Router, messages: MessageService, chats: GroupSer
 function groupRoutes(router: Router, chats: GroupService): void {
   /** A group as its member sees it, or 404; `creatorOnly` makes it 404 for everyone but the creator as well. */
   async function groupFor(req: Request, creatorOnly: boolean): Promise<ChatView> {
-    const chat = await chats.getChat(req.user!.id, requireId(req.params.id));
+    const chat = await chats.getChat(req.user!.id, requireId(req.params.id), req.t);
     if (!chat.isGroup || (creatorOnly && !chat.isCreator)) throw notFound();
     return chat;
   }
@@ -152,7 +157,7 @@ function groupRoutes(router: Router, chats: GroupService): void {
     const form = parseForm(renameSchema, req.body, req.t);
     if (!form.ok) return renderSettings(res, chat, { values: oldInput(req.body), errors: form.errors }, 422);
     await chats.rename(req.user!.id, chat.id, form.data.name);
-    flash(req, "success", "Group renamed.");
+    flash(req, "success", "chat.renamed");
     res.redirect(303, `/chats/${chat.id}/settings`);
   });
 
@@ -162,10 +167,10 @@ function groupRoutes(router: Router, chats: GroupService): void {
     if (!form.ok) return renderSettings(res, chat, { addValues: oldInput(req.body), addErrors: form.errors }, 422);
     try {
       const { added, already } = await chats.addMembers(req.user!.id, chat.id, form.data.members);
-      if (added.length) flash(req, "success", `Added ${added.join(", ")}.`);
-      if (already.length) flash(req, "info", `Already in the group: ${already.join(", ")}.`);
+      if (added.length) flash(req, "success", "chat.added", { names: added.join(", ") });
+      if (already.length) flash(req, "info", "chat.already_members", { names: already.join(", ") });
     } catch (err) {
-      if (err instanceof FieldError) return renderSettings(res, chat, { addValues: oldInput(req.body), addErrors: { members: err.message } }, 422);
+      if (err instanceof FieldError) return renderSettings(res, chat, { addValues: oldInput(req.body), addErrors: { members: err.text(req.t) } }, 422);
       throw err;
     }
     res.redirect(303, `/chats/${chat.id}/settings`);
@@ -174,13 +179,13 @@ function groupRoutes(router: Router, chats: GroupService): void {
   router.post("/chats/:id/members/:userId/remove", async (req, res) => {
     const chatId = requireId(req.params.id);
     const username = await chats.removeMember(req.user!.id, chatId, requireId(req.params.userId));
-    flash(req, "success", `Removed ${username} from the group.`);
+    flash(req, "success", "chat.member_removed", { name: username });
     res.redirect(303, `/chats/${chatId}/settings`);
   });
 
   router.post("/chats/:id/leave", async (req, res) => {
     const { title, deleted } = await chats.leave(req.user!.id, requireId(req.params.id));
-    flash(req, "info", deleted ? `You left "${title}", its last member: the group is deleted.` : `You left "${title}".`);
+    flash(req, "info", deleted ? "chat.left_deleted" : "chat.left", { title: title ?? req.t("chat.group") });
     res.redirect(303, "/chats");
   });
 }

@@ -11,14 +11,14 @@ export const MEMBERS_PER_FORM = 50;
 const noNul = (s: string) => !s.includes("\u0000");
 
 export const messageText = z
-  .string({ error: "Write a message." })
+  .string({ error: "chat.errors.write_message" })
   .trim()
-  .min(1, "Write a message.")
-  .max(MESSAGE_MAX, "A message can be at most 4,000 characters.")
-  .refine(noNul, "A message cannot contain NUL characters.");
+  .min(1, "chat.errors.write_message")
+  .max(MESSAGE_MAX, "chat.errors.message_too_long")
+  .refine(noNul, "chat.errors.message_nul");
 
 /** Postgres int: anything else can only be a miss. */
-const dbId = z.number({ error: "Expected a chat id." }).int().min(1).max(INT4_MAX);
+const dbId = z.number({ error: "chat.errors.not_found" }).int().min(1).max(INT4_MAX);
 
 /** The plain-HTML send form carries a client id generated when the page was rendered: a double submit stores once. */
 export const sendMessageSchema = z.object({
@@ -27,18 +27,18 @@ export const sendMessageSchema = z.object({
 });
 
 const chatName = z
-  .string({ error: "Give the group a name." })
+  .string({ error: "chat.errors.name_required" })
   .trim()
-  .min(1, "Give the group a name.")
-  .max(CHAT_NAME_MAX, "A group name can be at most 100 characters.")
-  .refine(noNul, "A group name cannot contain NUL characters.");
+  .min(1, "chat.errors.name_required")
+  .max(CHAT_NAME_MAX, "chat.errors.name_too_long")
+  .refine(noNul, "chat.errors.name_nul");
 
 /**
  * Usernames typed as a list ("olena, taras  ivan") or sent as repeated fields (a multi-select);
  * de-duplicated case-insensitively, keeping the first spelling.
  */
 const usernameList = z
-  .union([z.string(), z.array(z.string())], { error: "Name at least one person." })
+  .union([z.string(), z.array(z.string())], { error: "chat.errors.members_required" })
   .transform((v) => {
     const seen = new Set<string>();
     const out: string[] = [];
@@ -53,9 +53,9 @@ const usernameList = z
   })
   .pipe(
     z
-      .array(z.string().max(150, "That is not a username.").refine(noNul, "That is not a username."))
-      .min(1, "Name at least one person.")
-      .max(MEMBERS_PER_FORM, `Add at most ${MEMBERS_PER_FORM} people at a time.`),
+      .array(z.string().max(150, "chat.errors.not_username").refine(noNul, "chat.errors.not_username"))
+      .min(1, "chat.errors.members_required")
+      .max(MEMBERS_PER_FORM, "chat.errors.too_many_members"),
   );
 
 export const createGroupSchema = z.object({ name: chatName, members: usernameList });
@@ -70,7 +70,7 @@ export const peopleQuerySchema = z.object({
 
 // Socket payloads: anything not matching is refused with an error ack.
 export const joinPayload = z.object({ chatId: dbId });
-export const messagePayload = z.object({ chatId: dbId, text: messageText, clientId: z.uuid("clientId must be a UUID.") });
+export const messagePayload = z.object({ chatId: dbId, text: messageText, clientId: z.uuid("chat.errors.invalid") });
 export const typingPayload = z.object({ chatId: dbId, typing: z.boolean().default(true) });
 export const syncPayload = z.object({ chatId: dbId, afterId: z.number().int().min(0).max(INT4_MAX) });
 export const readPayload = z.object({ chatId: dbId, messageId: z.number().int().min(1).max(INT4_MAX) });

@@ -8,6 +8,7 @@ import type { z } from "zod";
 import type { User } from "../auth/user.entity";
 import type { AppDeps } from "../deps";
 import { HttpError, notFound } from "../http/errors";
+import { translateMessage, translator, type Translate } from "../i18n";
 import { vetRecoveredSessions, type RecoveredSession } from "./session-recovery";
 import { ChatMember } from "./chat-member.entity";
 import {
@@ -55,11 +56,15 @@ async function vetRecovered(session: RecoveredSession): Promise<void> {
   for (const chatId of lost) if (!told.has(chatId)) session.missedPackets.push([REMOVED, { chatId }]);
 }
 
-function refusal(err: unknown): Refusal | null {
+/**
+ * An error ack: `code` is what the page acts on and shows in its reader's language (chat.errors.<code>, embedded
+ * with the page); `error` is the same in the account's saved language, for other clients and logs.
+ */
+function refusal(err: unknown, t: Translate): Refusal | null {
   if (!(err instanceof HttpError) || err.status >= 500) return null;
-  if (err.status === 404) return { ok: false, error: "Chat not found.", code: "not_found" };
-  if (err.status === 429) return { ok: false, error: err.message, code: "rate_limited" };
-  return { ok: false, error: err.message, code: "invalid" };
+  if (err.status === 404) return { ok: false, error: t("chat.errors.not_found"), code: "not_found" };
+  if (err.status === 429) return { ok: false, error: err.text(t), code: "rate_limited" };
+  return { ok: false, error: err.text(t), code: "invalid" };
 }
 
 type Event = keyof ClientToServerEvents;
@@ -104,7 +109,7 @@ function connected(socket: AppSocket, user: User, ctx: Context): void {
   // The handshake loaded the user row with its unread total, so the badge is fresh after every (re)connect
   // without a query of its own.
   socket.emit("chat:unread", { total: user.unreadTotal ?? 0 });
-  handleEvents(socket, user, ctx.chats, guarded(socket, user.id, ctx));
+  handleEvents(socket, user, ctx.chats, guarded(socket, user.id, translator(user.locale ?? ""), ctx));
   socket.on("disconnecting", () => {
     const chatIds = chatIdsIn(socket.rooms);
     if (chatIds.length) socket.once("disconnect", () => chatIds.forEach((id) => ctx.chats.presence.changed(id)));
@@ -121,7 +126,7 @@ function dropChat(socket: AppSocket, chatId: number): void {
  * The `on` of one socket: counts the event against the connection's budget, validates the payload, runs the
  * handler, and turns refusals into error acks (never an unhandled rejection).
  */
-function guarded(socket: AppSocket, userId: number, { deps, events }: Context): On {
+function guarded(socket: AppSocket, userId: number, t: Translate, { deps, events }: Context): On {
   const inflight = new Set<Promise<void>>();
   return (event, schema, handler) => {
     // Payloads are whatever a client sent: typed `unknown` here, and only the zod schema's output reaches the handler.
@@ -129,15 +134,15 @@ function guarded(socket: AppSocket, userId: number, { deps, events }: Context): 
     listen(event, async (payload, ack) => {
       const reply: Reply = typeof ack === "function" ? (ack as Reply) : () => {};
       if (!(await events.consume(socket.id).then(() => true, () => false))) {
-        reply({ ok: false, error: "Too many requests.", code: "rate_limited" });
+        reply({ ok: false, error: t("chat.errors.rate_limited"), code: "rate_limited" });
         // What was accepted within the budget is still answered; then the connection ends.
         void Promise.allSettled([...inflight]).then(() => socket.disconnect(true));
         return;
       }
       const parsed = schema.safeParse(payload);
-      if (!parsed.success) return reply({ ok: false, error: parsed.error.issues[0]?.message ?? "Bad request.", code: "invalid" });
+      if (!parsed.success) return reply({ ok: false, error: translateMessage(t, parsed.error.issues[0]?.message ?? "chat.errors.invalid"), code: "invalid" });
       const done = handler(parsed.data, reply as AckOf<typeof event>).catch((err: unknown) => {
-        const refused = refusal(err);
+        const refused = refusal(err, t);
         if (err instanceof TooFast && err.flooding) {
           deps.logger.warn({ userId }, "chat socket disconnected for flooding");
           reply(refused!);
@@ -149,7 +154,7 @@ function guarded(socket: AppSocket, userId: number, { deps, events }: Context): 
         if (err instanceof HttpError && err.status === 404 && chatId && socket.rooms.has(chatRoom(chatId))) dropChat(socket, chatId);
         if (refused) return reply(refused);
         deps.logger.error({ err, event, userId }, "chat socket handler failed");
-        reply({ ok: false, error: "Something went wrong. Please try again.", code: "server" });
+        reply({ ok: false, error: t("chat.errors.server"), code: "server" });
       });
       inflight.add(done);
       void done.finally(() => inflight.delete(done));

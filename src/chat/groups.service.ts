@@ -6,7 +6,8 @@ import { FieldError, notFound } from "../http/errors";
 import { ChatMember } from "./chat-member.entity";
 import { Chat } from "./chat.entity";
 import { type AppServer, chatRoom, userRoom } from "./chat.events";
-import { type ChatListItem, type ChatView, chatView, listItem } from "./chat.presenter";
+import type { Translate } from "../i18n";
+import { type ChatListItem, type ChatView, chatView, listItem, type Reader } from "./chat.presenter";
 import type { Presence } from "./presence";
 
 export const CHATS_PER_PAGE = 50;
@@ -21,22 +22,22 @@ export class GroupService {
     private presence: Presence,
   ) {}
 
-  async listChats(userId: number, page = 1): Promise<{ items: ChatListItem[]; hasMore: boolean }> {
+  async listChats(userId: number, reader: Reader, page = 1): Promise<{ items: ChatListItem[]; hasMore: boolean }> {
     const rows = await Chat.listFor(userId, CHATS_PER_PAGE + 1, (page - 1) * CHATS_PER_PAGE);
     const now = new Date();
-    return { items: rows.slice(0, CHATS_PER_PAGE).map((r) => listItem(r, userId, now)), hasMore: rows.length > CHATS_PER_PAGE };
+    return { items: rows.slice(0, CHATS_PER_PAGE).map((r) => listItem(r, userId, reader, now)), hasMore: rows.length > CHATS_PER_PAGE };
   }
 
   /** The chat as a member sees it; 404 for anyone else, so a chat's existence is not revealed. */
-  async getChat(userId: number, chatId: number): Promise<ChatView> {
+  async getChat(userId: number, chatId: number, t: Translate): Promise<ChatView> {
     const row = await Chat.forMember(chatId, userId);
     if (!row) throw notFound();
-    return chatView(row, userId);
+    return chatView(row, userId, t);
   }
 
   /** The direct chat between two people, created on first use; 404 if the other is not an active user. */
   async openDirect(userId: number, otherId: number): Promise<number> {
-    if (userId === otherId) throw new FieldError("_form", "You can't start a chat with yourself.");
+    if (userId === otherId) throw new FieldError("_form", "chat.errors.self_chat");
     const chatId = await Chat.openDirect(userId, otherId);
     if (chatId === null) throw notFound();
     return chatId;
@@ -48,8 +49,8 @@ export class GroupService {
     const found = new Set(people.map((p) => p.username.toLowerCase()));
     const unknown = names.filter((n) => !found.has(n.toLowerCase()));
     if (unknown.length) {
-      const list = unknown.map((n) => `"${n}"`).join(", ");
-      throw new FieldError("members", unknown.length === 1 ? `There is no user called ${list}.` : `There are no users called ${list}.`);
+      const names = unknown.map((n) => `"${n}"`).join(", ");
+      throw new FieldError("members", "chat.errors.no_such_user", { names, count: unknown.length });
     }
     return people;
   }
@@ -58,7 +59,7 @@ export class GroupService {
   async createGroup(userId: number, name: string, usernames: string[]): Promise<number> {
     return this.ds.transaction(async (em) => {
       const people = (await this.resolveUsernames(usernames, em)).filter((p) => p.id !== userId);
-      if (!people.length) throw new FieldError("members", "Add at least one other person.");
+      if (!people.length) throw new FieldError("members", "chat.errors.need_someone");
       const chatId = await Chat.createGroup(em, name, userId);
       await ChatMember.addAll(em, chatId, [userId, ...people.map((p) => p.id)]);
       return chatId;
@@ -102,11 +103,11 @@ export class GroupService {
    * can still be managed; when the last member leaves, the group and its history are deleted (nobody could
    * ever see them again). Direct chats cannot be left: 404.
    */
-  async leave(userId: number, chatId: number): Promise<{ title: string; deleted: boolean }> {
+  async leave(userId: number, chatId: number): Promise<{ title: string | null; deleted: boolean }> {
     const result = await this.ds.transaction(async (em) => {
       const chat = await Chat.lockForMember(em, chatId, userId);
       if (!chat) throw notFound();
-      const title = chat.chatName ?? "Group";
+      const title = chat.chatName;
       await ChatMember.removeOne(em, chatId, userId);
       const next = await ChatMember.longestStanding(em, chatId);
       if (next === null) {

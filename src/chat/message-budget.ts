@@ -10,7 +10,7 @@ const WINDOW_SECONDS = 10;
 /** A message over the budget. `flooding`: the sender went on to twice the budget (its socket is then dropped). */
 export class TooFast extends HttpError {
   constructor(public flooding: boolean) {
-    super(429, "You are sending messages too fast. Wait a few seconds.");
+    super(429, "chat.errors.too_fast");
   }
 }
 

@@ -1,6 +1,7 @@
 // Messages: the chat page's history, "load older", what a reconnecting client missed, reading, and the one path
 // every message takes (postMessage), whether it came from the HTML form or from a socket.
 import { INT4_MAX } from "../db/sql";
+import type { Translate } from "../i18n";
 import { FieldError, notFound } from "../http/errors";
 import { ChatMember } from "./chat-member.entity";
 import { Chat } from "./chat.entity";
@@ -45,10 +46,10 @@ export class MessageService {
    * newest page marks the chat read; the user's other tabs get the new badge total, worked out from the total
    * their user row carried (no extra query).
    */
-  async openChat(user: { id: number; unreadTotal?: number }, chatId: number, beforeId: number | null) {
+  async openChat(user: { id: number; unreadTotal?: number }, chatId: number, beforeId: number | null, t: Translate) {
     const row = await Chat.forMember(chatId, user.id);
     if (!row) throw notFound();
-    const chat = chatView(row, user.id);
+    const chat = chatView(row, user.id, t);
     const { messages, hasMore: hasOlder } = page(await Message.pageBefore(chatId, beforeId ?? INT4_MAX, HISTORY_PAGE + 1), HISTORY_PAGE, "start");
     let unreadTotal = user.unreadTotal ?? 0;
     const newest = messages.at(-1);
@@ -109,7 +110,7 @@ export class MessageService {
       // A retry of a message already stored: same answer as the first time, nothing broadcast.
       const stored = clientId ? await Message.byClientId(senderId, clientId) : null;
       // The same client id reused for another chat is a client bug, never a reason to reveal that message.
-      if (!stored || stored.chat_id !== chatId) throw new FieldError("clientId", "That client id was already used for another message.");
+      if (!stored || stored.chat_id !== chatId) throw new FieldError("clientId", "chat.errors.client_id_used");
       const message = toDto(stored);
       onStored?.(message, false);
       return { message, created: false };

@@ -12,6 +12,7 @@ export const STYLES = {
   day: { day: "numeric", month: "short", year: "numeric" },
   shortDay: { day: "numeric", month: "short" },
   time: { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+  year: { year: "numeric" },
 } as const satisfies Record<string, Intl.DateTimeFormatOptions>;
 export type Style = keyof typeof STYLES;
 
@@ -26,6 +27,8 @@ export interface DateFormatter {
   shortDay(d: Date): string;
   /** "19:09" */
   time(d: Date): string;
+  /** "2026" (in the zone: chat lists leave the year out for this year's dates) */
+  year(d: Date): string;
   /** "5 хв тому", "учора", "in 2 days": from `now`, in the largest unit that fits. */
   relative(d: Date, now?: Date): string;
 }
@@ -72,6 +75,7 @@ function build(lang: Language, timeZone: string, nameZone: boolean): DateFormatt
     day: make("day"),
     shortDay: make("shortDay"),
     time: make("time"),
+    year: make("year"),
     relative(d, now = new Date()) {
       let value = (d.getTime() - now.getTime()) / 1000;
       for (const [unit, size] of RELATIVE_STEPS) {

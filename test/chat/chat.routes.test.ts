@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { agent, loggedInAgent, newCredentials, postForm, tokenFor, type Agent } from "../helpers/agent";
+import { dateFormatter } from "../../src/i18n/format";
 import { chatIdFrom, createGroup, openDirect, postMessage, recordStatements } from "./helpers";
 
 let app: TestApp;
@@ -141,7 +142,7 @@ describe("a chat page and sending by form", () => {
 
     const page = await b.agent.get(`/chats/${chatId}`);
     assert.equal(page.status, 200);
-    assert.match(page.text, /<div class="chat-text">hello there<\/div>/);
+    assert.match(page.text, /<div class="chat-text" data-user-content>hello there<\/div>/);
   });
 
   it("stores a double-submitted form once (the form's client id)", async () => {
@@ -261,7 +262,7 @@ describe("history pages (keyset, newest at the bottom)", () => {
     assert.equal(first.body.hasMore, true);
     assert.deepEqual(first.body.messages.map((m: { id: number }) => m.id), ids.slice(20, 70));
     const m = first.body.messages[0];
-    assert.deepEqual(Object.keys(m).sort(), ["avatar", "chatId", "clientId", "createdAt", "day", "id", "text", "time", "userId", "username"]);
+    assert.deepEqual(Object.keys(m).sort(), ["avatar", "chatId", "clientId", "createdAt", "id", "text", "userId", "username"]);
     assert.equal(m.username, b.creds.username);
     const last = await a.agent.get(`/chats/${chatId}/messages?before=${ids[20]}`);
     assert.equal(last.body.hasMore, false);
@@ -294,7 +295,7 @@ describe("my chats, unread counts and the navbar badge", () => {
     const order = [...list.text.matchAll(/data-chat-row="(\d+)"/g)].map((m) => Number(m[1]));
     assert.deepEqual(order, [withB, group, withC], "most recent activity first");
     const row = (id: number) => list.text.slice(list.text.indexOf(`data-chat-row="${id}"`)).split("</li>")[0];
-    assert.match(row(withB), /You: my own reply/);
+    assert.match(row(withB), /You: <span data-user-content>my own reply</);
     assert.match(row(withB), /chat-row-unread d-none/, "my own message is not unread, and it read what came before");
     assert.match(row(withC), /are you there\?/);
     assert.match(row(withC), /text-bg-primary chat-row-unread">2</);
@@ -360,11 +361,11 @@ describe("my chats, unread counts and the navbar badge", () => {
     const rows = (html: string) => [...html.matchAll(/data-chat-row="\d+"/g)].length;
     const p1 = await f.agent.get("/chats");
     assert.equal(rows(p1.text), 50);
-    assert.match(p1.text, /Group 1 <span/);
+    assert.match(p1.text, /<span data-user-content>Group 1<\/span> <span/);
     assert.match(p1.text, /href="\/chats\?page=2">Older chats/);
     const p2 = await f.agent.get("/chats?page=2");
     assert.equal(rows(p2.text), 2);
-    assert.match(p2.text, /Group 52 <span/);
+    assert.match(p2.text, /<span data-user-content>Group 52<\/span> <span/);
     assert.match(p2.text, /href="\/chats\?page=1">Newer/);
     assert.equal((await f.agent.get("/chats?page=junk")).status, 200, "a bad page number is the first page");
   });
@@ -538,5 +539,58 @@ describe("group chats", () => {
     assert.equal(await count("SELECT count(*) AS n FROM chats WHERE id = $1", [id]), 0, "the last member out deletes the group");
     assert.equal(await count("SELECT count(*) AS n FROM messages WHERE chat_id = $1", [id]), 0, "and its messages");
     assert.match((await m1.agent.get("/chats")).text, /its last member: the group is deleted/);
+  });
+});
+
+describe("in Ukrainian, in the reader's own time zone", () => {
+  let olena: U;
+  let taras: U;
+  let ivan: U;
+  before(async () => {
+    [olena, taras, ivan] = [await user("uk"), await user("uk"), await user("uk")];
+    await app.sql("UPDATE users SET locale = 'uk', time_zone = 'Europe/Kiev' WHERE id = $1", [olena.userId]);
+  });
+
+  it("labels days Сьогодні / Учора and prints each time as the one date formatter does in her zone", async () => {
+    const id = await createGroup(taras.agent, "Книжковий клуб", [olena.creds.username, ivan.creds.username]);
+    await insertMessages(id, taras.userId, 1, "вчорашнє");
+    await app.sql("UPDATE messages SET created_at = now() - interval '1 day' WHERE chat_id = $1", [id]);
+    await postMessage(ivan.agent, id, "сьогоднішнє");
+    const [yesterday, today] = await app.sql<{ created_at: Date }>("SELECT created_at FROM messages WHERE chat_id = $1 ORDER BY id", [id]);
+
+    const page = await olena.agent.get(`/chats/${id}`);
+    assert.equal(page.status, 200);
+    assert.match(page.text, /<html lang="uk"/);
+    const days = [...page.text.matchAll(/<li class="chat-divider chat-day"[^>]*><span>([^<]*)</g)].map((m) => m[1]);
+    assert.deepEqual(days, ["Учора", "Сьогодні"]);
+    // The same moment shows the same clock time as notes: the one formatter, in Olena's language and zone.
+    const fmt = dateFormatter("uk", "Europe/Kiev");
+    const times = [...page.text.matchAll(/<time class="chat-time"[^>]*title="([^"]*)"[^>]*>([^<]*)</g)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(times, [yesterday, today].map((m) => [fmt.dateTime(m.created_at), fmt.time(m.created_at)]));
+    assert.match(page.text, /3 учасники/);
+    assert.doesNotMatch(page.text, /UTC/);
+    // Her chat list labels today's activity with the time, in her zone.
+    const list = await olena.agent.get("/chats");
+    assert.match(list.text, new RegExp(`chat-row-time" datetime="[^"]+">${fmt.time(today.created_at)}<`));
+  });
+
+  it("speaks Ukrainian in form errors, flashes and plurals", async () => {
+    let res = await postForm(olena.agent, "/chats", { name: "Похід", members: "nobody_here_1 nobody_here_2" }, "/chats/new");
+    assert.equal(res.status, 422);
+    assert.match(res.text, /Немає користувачів з іменами &quot;nobody_here_1&quot;, &quot;nobody_here_2&quot;\./);
+    res = await postForm(olena.agent, "/chats", { name: "Похід", members: "nobody_here_1" }, "/chats/new");
+    assert.match(res.text, /Немає користувача з іменем &quot;nobody_here_1&quot;\./);
+    assert.equal(await count("SELECT count(*) AS n FROM chats WHERE chat_name = 'Похід'"), 0);
+
+    res = await postForm(olena.agent, "/chats", { name: "Похід", members: `${taras.creds.username} ${ivan.creds.username}` }, "/chats/new");
+    const id = chatIdFrom(res);
+    const settings = await olena.agent.get(`/chats/${id}/settings`);
+    assert.match(settings.text, /Групу «Похід» створено\./);
+    assert.match(settings.text, /Група · 3 учасники/);
+    assert.match((await olena.agent.get("/chats")).text, /3 учасники · ще немає повідомлень/);
+    const more = [await user("uk"), await user("uk")];
+    await postForm(olena.agent, `/chats/${id}/members`, { members: more.map((u) => u.creds.username).join(" ") }, `/chats/${id}/settings`);
+    assert.match((await olena.agent.get(`/chats/${id}/settings`)).text, /Група · 5 учасників/);
+    assert.equal(await count("SELECT count(*) AS n FROM chat_members WHERE chat_id = $1", [id]), 5);
   });
 });

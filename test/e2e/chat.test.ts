@@ -1,10 +1,11 @@
 // Two people chat live in two real Chromium contexts: the Message button, sending with Enter, live
 // delivery both ways, typing, presence, the navbar badge raised live and cleared on reading (also with the
 // chat open in a hidden tab), older history on scroll, and the pages at desktop and phone widths
-// (screenshots in test-results/).
+// (screenshots in test-results/); and the same live chat in Ukrainian, in the readers' saved time zone.
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import type { Browser, Page } from "playwright-core";
+import { dateFormatter } from "../../src/i18n/format";
 import type { TestApp } from "../helpers/app";
 import { useAppAndBrowser, newPage, screenshot } from "../helpers/browser";
 
@@ -84,7 +85,7 @@ it("two people exchange messages live, with typing, presence and the unread badg
   await alice.page.waitForURL(/\/chats\/\d+$/);
   const chatId = Number(/\/chats\/(\d+)$/.exec(alice.page.url())![1]);
   await alice.page.getByRole("heading", { name: "bob" }).waitFor();
-  await alice.page.getByText("Say hello to bob!").waitFor();
+  await alice.page.getByText("Say hello!").waitFor();
 
   // Bob is on the home page: no unread yet.
   await bob.page.goto("/");
@@ -374,4 +375,55 @@ it("tells a member whose group page is open that they were removed: the composer
   assert.deepEqual([...dana.errors, ...erik.errors], []);
   await dana.context.close();
   await erik.context.close();
+});
+
+it("in Ukrainian: a live message arrives under its Ukrainian day divider, with its time in the reader's saved zone", { timeout: 120_000 }, async () => {
+  const olenaId = await signup("olena_uk");
+  const tarasId = await signup("taras_uk");
+  await app.sql("UPDATE users SET locale = 'uk', time_zone = 'Europe/Kiev' WHERE id IN ($1, $2)", [olenaId, tarasId]);
+  const chatId = await directChat(olenaId, tarasId);
+  await app.sql("INSERT INTO messages (chat_id, user_id, message, created_at) VALUES ($1, $2, 'Привіт! Як справи?', now() - interval '1 day')", [chatId, tarasId]);
+  // The browsers are in New York: the page must still show Kyiv time, the zone saved on the account.
+  const open = async (username: string) => {
+    const context = await browser.newContext({ baseURL: app.url, viewport: { width: 1280, height: 900 }, timezoneId: "America/New_York" });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    await logIn(page, username);
+    await page.goto(`/chats/${chatId}`);
+    return { context, page, errors };
+  };
+  const olena = await open("olena_uk");
+  const taras = await open("taras_uk");
+  assert.equal(await olena.page.locator("html").getAttribute("lang"), "uk");
+  await olena.page.locator("#chat-status.chat-online").getByText("у мережі").waitFor();
+
+  const box = taras.page.getByLabel("Повідомлення", { exact: true });
+  await box.pressSequentially("Усе");
+  await olena.page.locator("#typing").getByText("друкує…").waitFor();
+  await box.fill("Усе добре, дякую! Зустрінемося о сьомій?");
+  await taras.page.getByRole("button", { name: "Надіслати" }).click();
+  const live = olena.page.locator("#messages .chat-msg[data-id]", { hasText: "Зустрінемося о сьомій?" });
+  await live.waitFor();
+
+  const [stored] = await app.sql<{ created_at: Date }>("SELECT created_at FROM messages WHERE chat_id = $1 AND user_id = $2 AND message LIKE 'Усе добре%'", [chatId, tarasId]);
+  const kyiv = dateFormatter("uk", "Europe/Kiev");
+  assert.equal(await live.locator(".chat-time").innerText(), kyiv.time(stored.created_at), "the time in Kyiv, as notes print it");
+  assert.equal(await live.locator(".chat-time").getAttribute("title"), kyiv.dateTime(stored.created_at));
+  assert.deepEqual(await olena.page.locator("#messages .chat-day").allInnerTexts(), ["Учора", "Сьогодні"], "day dividers in Ukrainian");
+  // The divider right before the live message is today's.
+  assert.equal(await live.evaluate((li) => li.previousElementSibling?.textContent), "Сьогодні");
+  assert.equal(await olena.page.locator("#chat-empty").count(), 0);
+  await screenshot(olena.page, "chat-uk-live-1280");
+  await olena.page.setViewportSize({ width: 375, height: 760 });
+  await screenshot(olena.page, "chat-uk-live-375");
+
+  // Her chat list, in Ukrainian with the same clock time.
+  await olena.page.setViewportSize({ width: 1280, height: 900 });
+  await olena.page.goto("/chats");
+  assert.equal(await olena.page.locator(`[data-chat-row="${chatId}"] .chat-row-time`).innerText(), kyiv.time(stored.created_at));
+  await screenshot(olena.page, "chat-uk-list-1280");
+  assert.deepEqual([...olena.errors, ...taras.errors], [], "no console errors or CSP violations");
+  await Promise.all([olena.context.close(), taras.context.close()]);
 });

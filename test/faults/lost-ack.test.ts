@@ -124,6 +124,6 @@ describe("a chat message whose acknowledgement is lost", () => {
     assert.equal(again.status, 303);
     assert.equal((await storedWith(clientId)).length, 1, "stored once");
     const page = await a.agent.get(`/chats/${chatId}`);
-    assert.equal(page.text.split('<div class="chat-text">sent without JavaScript</div>').length - 1, 1, "and shown once in the history");
+    assert.equal(page.text.split('<div class="chat-text" data-user-content>sent without JavaScript</div>').length - 1, 1, "and shown once in the history");
   });
 });

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import nunjucks from "nunjucks";
+import { translator } from "../../src/i18n";
 import { loggedInAgent, postForm } from "../helpers/agent";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { assertMediaConsistent, imageRows, png, svgWithScript, upload, uploadToken } from "./helpers";
@@ -55,7 +56,7 @@ describe("group chat picture", () => {
 
     const page = await member.agent.get(`/chats/${chatId}/avatar`);
     assert.equal(page.status, 200);
-    assert.match(page.text, /Picture of “Book club”/);
+    assert.match(page.text, /Group picture<\/h1>\s*<p[^>]*data-user-content>Book club</);
     assert.match(page.text, /No picture yet/);
 
     const token = await uploadToken(member.agent, `/chats/${chatId}/avatar`);
@@ -143,7 +144,7 @@ describe("group chat picture", () => {
 describe("the form partial other pages include", () => {
   const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(path.resolve(__dirname, "../../views")), { autoescape: true });
   const render = (ctx: Record<string, unknown>) =>
-    env.render("chat/_avatar_form.njk", { csrfToken: () => "tok/en", currentPath: "/chats/7/settings", ...ctx });
+    env.render("chat/_avatar_form.njk", { t: translator("en"), csrfToken: () => "tok/en", currentPath: "/chats/7/settings", ...ctx });
 
   it("works with a chat view model (chat.picture) and returns to the including page", () => {
     const html = render({ chat: { id: 7, title: "Book club", picture: { profilePicture: { thumbPath: "aa/bb/x.thumb.webp" } } } });

@@ -62,7 +62,7 @@ describe("public/js/format.js", () => {
         const client = browser.dateFormatter(lang, zone);
         for (let t = Date.UTC(2025, 0, 1); t < Date.UTC(2027, 0, 1); t += (7 * 60 + 13) * 60_000) {
           const d = new Date(t);
-          for (const style of ["dateTime", "day", "shortDay", "time"] as const) assert.equal(client[style](d), server[style](d), `${lang} ${zone} ${style} ${d.toISOString()}`);
+          for (const style of ["dateTime", "day", "shortDay", "time", "year"] as const) assert.equal(client[style](d), server[style](d), `${lang} ${zone} ${style} ${d.toISOString()}`);
           assert.equal(client.relative(d, moment), server.relative(d, moment));
         }
       }

@@ -1,5 +1,6 @@
 // The message box: Enter sends (Shift+Enter is a new line), it grows with its text, says what is wrong next to
 // itself, and tells the others when this person is typing.
+import { t } from "../i18n.js";
 import { CLIENT } from "./events.js";
 
 const MAX = 4000;
@@ -59,8 +60,8 @@ export function composer(socket, { chatId, live, send }) {
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       const text = input.value.trim();
-      if (!text) return showError("Write a message.");
-      if (text.length > MAX) return showError("A message can be at most 4,000 characters.");
+      if (!text) return showError(t("chat.errors.write_message"));
+      if (text.length > MAX) return showError(t("chat.errors.message_too_long"));
       showError("");
       input.value = "";
       autosize();

@@ -1,5 +1,6 @@
 // Older history: the "Load older messages" link works without JavaScript; with it, older pages load in place
 // when the link scrolls into view, keeping the message that was at the top where it was on screen.
+import { t } from "../i18n.js";
 import { el } from "./dom.js";
 
 export function olderHistory({ chatId, live, messages }) {
@@ -25,7 +26,7 @@ export function olderHistory({ chatId, live, messages }) {
       messages.scroller.scrollTop += first.getBoundingClientRect().top - anchorTop;
       if (page.hasMore && page.messages.length) older.href = `/chats/${chatId}?before=${page.messages[0].id}`;
       else {
-        document.getElementById("older-wrap").replaceChildren(el("p", "small text-body-secondary mb-0", "This is the beginning of the chat."));
+        document.getElementById("older-wrap").replaceChildren(el("p", "small text-body-secondary mb-0", t("chat.history_start")));
         observer?.disconnect();
         older = null;
       }

@@ -1,10 +1,16 @@
 // The message list: live messages are clones of the server-rendered <template> (views/chat/_message.njk, the one
-// copy of the bubble's markup) filled in with textContent; local times and day dividers; "New messages ↓".
+// copy of the bubble's markup) filled in with textContent; times and day dividers in the reader's zone and
+// language (format.js, as the server prints them); "New messages ↓".
+import { fmt } from "../format.js";
+import { t } from "../i18n.js";
 import { el } from "./dom.js";
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
-const dayFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
+/** "Today", "Yesterday" or the date: as src/chat/chat.presenter.ts labels a day. */
+function dayLabel(day, now = new Date()) {
+  if (day === fmt().day(now)) return t("chat.today");
+  if (day === fmt().day(new Date(now.getTime() - 86_400_000))) return t("chat.yesterday");
+  return day;
+}
 
 /** Same as the server's `initials` filter. */
 function initials(name) {
@@ -17,10 +23,10 @@ function fillAvatar(box, thumbPath, name) {
   const [img, placeholder] = box.children;
   if (thumbPath) {
     img.src = `/media/${thumbPath}`;
-    img.alt = `${name}'s avatar`;
+    img.alt = t("common.avatar_of", { name });
     placeholder.remove();
   } else {
-    placeholder.setAttribute("aria-label", `${name}'s avatar`);
+    placeholder.setAttribute("aria-label", t("common.avatar_of", { name }));
     placeholder.firstElementChild.textContent = initials(name);
     img.remove();
   }
@@ -47,13 +53,13 @@ function renderMessage(template, m, { me, isGroup }) {
     avatar.remove();
     author.remove();
   }
-  li.querySelector(".chat-bubble > .visually-hidden").textContent = `${mine ? "You" : m.username}:`;
+  li.querySelector(".chat-bubble > .visually-hidden").textContent = `${mine ? t("chat.you") : m.username}:`;
   li.querySelector(".chat-text").textContent = m.text;
   li.querySelector(".chat-time").dateTime = m.createdAt;
   return li;
 }
 
-/** Local times and local-day dividers, and which messages continue the one before (same author, < 5 min). */
+/** Times and day dividers in the reader's zone, and which messages continue the one before (same author, < 5 min). */
 function relayout(list) {
   for (const d of list.querySelectorAll(".chat-day")) d.remove();
   let prev = null;
@@ -65,20 +71,21 @@ function relayout(list) {
     }
     if (!li.classList.contains("chat-msg")) continue;
     const at = new Date(li.dataset.createdAt);
-    const day = at.toDateString();
+    const day = fmt().day(at);
     if (day !== prevDay) {
       const d = el("li", "chat-divider chat-day");
-      d.append(el("span", "", day === new Date().toDateString() ? "Today" : dayFormat.format(at)));
+      d.dataset.day = day;
+      d.append(el("span", "", dayLabel(day)));
       li.before(d);
       prev = null;
       prevDay = day;
     }
     const cont = prev && prev.dataset.userId === li.dataset.userId && at - new Date(prev.dataset.createdAt) < 5 * 60_000;
     li.classList.toggle("continued", Boolean(cont));
-    const t = li.querySelector(".chat-time");
-    if (t) {
-      t.textContent = li.classList.contains("pending") ? "sending…" : timeFormat.format(at);
-      t.title = fullFormat.format(at);
+    const time = li.querySelector(".chat-time");
+    if (time) {
+      time.textContent = li.classList.contains("pending") ? t("chat.sending") : fmt().time(at);
+      time.title = fmt().dateTime(at);
     }
     prev = li;
   }
@@ -88,9 +95,9 @@ function relayout(list) {
 function markFailed(li, message, retry, redraw) {
   li.classList.remove("pending");
   li.classList.add("failed");
-  const note = el("div", "chat-msg-error", `Not sent: ${message} `);
+  const note = el("div", "chat-msg-error", `${t("chat.not_sent")} ${message} `);
   if (retry) {
-    const button = el("button", "btn btn-link btn-sm p-0 align-baseline", "Retry");
+    const button = el("button", "btn btn-link btn-sm p-0 align-baseline", t("chat.retry"));
     button.type = "button";
     button.addEventListener("click", () => {
       note.remove();
@@ -107,7 +114,7 @@ function markFailed(li, message, retry, redraw) {
 
 /** "New messages ↓": shown when a message arrives while the reader is scrolled up in the history. */
 function jumpButton(root, scroller) {
-  const jump = el("button", "btn btn-primary btn-sm chat-jump", "New messages ↓");
+  const jump = el("button", "btn btn-primary btn-sm chat-jump", `${t("chat.new_messages")} ↓`);
   jump.type = "button";
   jump.hidden = true;
   root.append(jump);
@@ -151,7 +158,7 @@ export function messageList({ root, me, isGroup }) {
 
   /** A message being sent, shown at the end until the server confirms it. */
   function addPending(clientId, text) {
-    const li = render({ userId: me, username: "You", text, clientId, createdAt: new Date().toISOString() });
+    const li = render({ userId: me, username: t("chat.you"), text, clientId, createdAt: new Date().toISOString() });
     li.classList.add("pending");
     list.append(li);
     document.getElementById("chat-empty")?.remove();

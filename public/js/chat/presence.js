@@ -1,4 +1,5 @@
 // Who is typing and who has the chat open, in the header's status line and under the messages.
+import { t } from "../i18n.js";
 import { SERVER } from "./events.js";
 
 const TYPING_SHOWN_MS = 6000;
@@ -13,39 +14,40 @@ export function presence(socket, { chatId, me, isGroup, memberCount, otherId }) 
   let hereCount = 0;
 
   function renderTypers() {
-    const names = [...typers.values()].map((t) => t.name);
+    const names = [...typers.values()].map((typer) => typer.name);
     typingBox.textContent =
       names.length === 0 ? "" :
-      names.length === 1 ? (isGroup ? `${names[0]} is typing…` : "typing…") :
-      names.length === 2 ? `${names[0]} and ${names[1]} are typing…` :
-      "Several people are typing…";
+      names.length === 1 ? (isGroup ? t("chat.typing.named", { name: names[0] }) : t("chat.typing.direct")) :
+      names.length === 2 ? t("chat.typing.two", { first: names[0], second: names[1] }) :
+      t("chat.typing.several");
   }
 
   function dropTyper(userId) {
-    const t = typers.get(userId);
-    if (!t) return;
-    clearTimeout(t.timer);
+    const typer = typers.get(userId);
+    if (!typer) return;
+    clearTimeout(typer.timer);
     typers.delete(userId);
     renderTypers();
   }
 
   function render() {
     statusBox.classList.remove("chat-online");
-    if (state === "removed") return void (statusBox.textContent = "You are no longer a member");
-    if (state === "offline") return void (statusBox.textContent = "Connecting… messages are sent when the connection is back");
+    if (state === "removed") return void (statusBox.textContent = t("chat.status.removed"));
+    if (state === "offline") return void (statusBox.textContent = t("chat.status.connecting"));
     const others = here.filter((u) => u.id !== me);
     if (!isGroup) {
       const online = otherId !== null && others.some((u) => u.id === otherId);
-      statusBox.textContent = online ? "online" : staticStatus;
+      statusBox.textContent = online ? t("chat.status.online") : staticStatus;
       statusBox.classList.toggle("chat-online", online);
       return;
     }
-    const members = `${memberCount} member${memberCount === 1 ? "" : "s"}`;
+    const members = t("chat.members", { count: memberCount });
     if (!others.length) statusBox.textContent = members;
     else {
       const named = others.slice(0, 3).map((u) => u.username).join(", ");
       const more = hereCount - (here.length - others.length) - Math.min(3, others.length);
-      statusBox.textContent = `${members} · ${named}${more > 0 ? ` and ${more} more` : ""} online`;
+      const names = more > 0 ? t("chat.status.and_more", { names: named, count: more }) : named;
+      statusBox.textContent = t("chat.status.here", { members, names });
       statusBox.classList.add("chat-online");
     }
   }
