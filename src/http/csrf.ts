@@ -1,10 +1,10 @@
 // CSRF protection for every state-changing request (synchronizer token kept in the session).
 import { csrfSync } from "csrf-sync";
-import type { Request } from "express";
+import type { Request, RequestHandler } from "express";
 
 const isMultipart = (req: Request) => (req.headers["content-type"] ?? "").startsWith("multipart/form-data");
 
-export const { csrfSynchronisedProtection: csrfProtection, generateToken } = csrfSync({
+const { csrfSynchronisedProtection, generateToken } = csrfSync({
   size: 32,
   getTokenFromRequest: (req) => {
     const header = req.headers["x-csrf-token"];
@@ -16,3 +16,16 @@ export const { csrfSynchronisedProtection: csrfProtection, generateToken } = csr
     return typeof body?._csrf === "string" ? body._csrf : undefined;
   },
 });
+
+export { generateToken };
+
+/**
+ * The one opt-out: a visitor's (not logged in) language switch, POST /language. It only sets the visitor's own
+ * `lang` cookie, so the worst a forged one can do is show a visitor the other language; requiring a token there
+ * would make every anonymous page, 404s included, write a session row just to hold one. A logged-in user's switch
+ * is saved on the account and needs the token like every other change.
+ */
+const isVisitorLanguageSwitch = (req: Request) => req.method === "POST" && req.path === "/language" && !req.user;
+
+export const csrfProtection: RequestHandler = (req, res, next) =>
+  isVisitorLanguageSwitch(req) ? next() : csrfSynchronisedProtection(req, res, next);

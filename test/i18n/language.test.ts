@@ -77,9 +77,26 @@ describe("choosing the language", () => {
     assert.equal(away.headers.location, "/");
   });
 
-  it("needs the CSRF token like every change", async () => {
-    const res = await request(app.url).post("/language").type("form").send({ lang: "uk" });
+  it("needs the CSRF token from a logged-in user, whose choice is saved on the account", async () => {
+    const { agent: a, userId } = await loggedInAgent(app);
+    const res = await a.post("/language").type("form").send({ lang: "uk", next: "/profile" });
     assert.equal(res.status, 403);
+    const [row] = await app.sql<{ locale: string | null }>("SELECT locale FROM users WHERE id = $1", [userId]);
+    assert.equal(row.locale, null);
+  });
+
+  it("lets a visitor switch without a session: anonymous pages and the switch write no session row", async () => {
+    const [before] = await app.sql<{ n: number }>("SELECT count(*)::int AS n FROM session");
+    const page = await request(app.url).get("/no-such-page").set("Accept-Language", "en");
+    assert.equal(page.status, 404);
+    assert.match(page.text, /action="\/language"/, "the switch is on the page");
+    assert.equal(page.headers["set-cookie"], undefined, "no session cookie for a page a visitor only reads");
+    const res = await request(app.url).post("/language").type("form").send({ lang: "uk", next: "/login" });
+    assert.equal(res.status, 303);
+    assert.match(String(res.headers["set-cookie"]), /lang=uk;/);
+    assert.doesNotMatch(String(res.headers["set-cookie"]), /hromada\.sid/);
+    const [after] = await app.sql<{ n: number }>("SELECT count(*)::int AS n FROM session");
+    assert.equal(after.n, before.n, "no session row was written");
   });
 
   it("user content inside a translated sentence is escaped once and never interpreted", async () => {
