@@ -1,12 +1,16 @@
 // Gallery upload form: lists the chosen files with small previews and warns early about files the server
 // will refuse (too large, too many). The form works the same without it; the server checks everything again.
+import { t } from "/static/js/i18n.js";
+
 const form = document.querySelector("form.gallery-upload");
 const input = form?.querySelector('input[type="file"]');
 const list = document.getElementById("upload-preview");
 
+const number = new Intl.NumberFormat(document.documentElement.lang || "en", { maximumFractionDigits: 1 });
+
 function formatSize(bytes) {
-  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  return `${Math.max(1, Math.round(bytes / 1024))} KB`;
+  if (bytes >= 1024 * 1024) return t("gallery.size_mb", { size: number.format(bytes / 1024 / 1024) });
+  return t("gallery.size_kb", { size: number.format(Math.max(1, Math.round(bytes / 1024))) });
 }
 
 const previews = [];
@@ -21,7 +25,7 @@ function render() {
   if (files.length > maxFiles) {
     const li = document.createElement("li");
     li.className = "text-danger fw-semibold";
-    li.textContent = `${files.length} files chosen: at most ${maxFiles} can be uploaded at once.`;
+    li.textContent = t("gallery.too_many_chosen", { count: files.length, max: maxFiles });
     list.append(li);
     problems++;
   }
@@ -37,11 +41,11 @@ function render() {
     }
     const text = document.createElement("span");
     // textContent, never innerHTML: file names are whatever the user's disk says.
-    text.textContent = `${file.name} (${formatSize(file.size)})`;
+    text.textContent = t("gallery.file_size", { name: file.name, size: formatSize(file.size) });
     li.append(text);
     if (file.size > maxBytes) {
       li.classList.add("text-danger");
-      text.textContent += ` is larger than ${formatSize(maxBytes)} and will be refused.`;
+      text.textContent = t("gallery.file_refused", { name: file.name, size: formatSize(file.size), max: formatSize(maxBytes) });
       problems++;
     }
     list.append(li);
@@ -57,7 +61,7 @@ if (form && input && list) {
     // A second click would upload everything twice.
     if (button) {
       button.disabled = true;
-      button.textContent = "Uploading…";
+      button.textContent = t("gallery.uploading");
     }
   });
   // Coming back with the Back button (bfcache) must not leave the form stuck.

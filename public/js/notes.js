@@ -1,5 +1,7 @@
 // Notes list: "Delete" asks with confirm() and posts straight away. Without JavaScript (or if the page has
 // no CSRF token to send) the link opens the confirmation page instead, which does the same with a form.
+import { t } from "/static/js/i18n.js";
+
 document.addEventListener("click", (event) => {
   const link = event.target instanceof Element ? event.target.closest("a[data-note-delete]") : null;
   if (!link || event.defaultPrevented || event.button !== 0) return;
@@ -7,7 +9,7 @@ document.addEventListener("click", (event) => {
   const token = document.querySelector('input[name="_csrf"]')?.value;
   if (!token) return;
   event.preventDefault();
-  if (!window.confirm("Delete this note? This cannot be undone.")) return;
+  if (!window.confirm(t("notes.confirm_delete"))) return;
   const form = document.createElement("form");
   form.method = "post";
   form.action = link.dataset.noteDelete;

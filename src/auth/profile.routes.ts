@@ -9,7 +9,7 @@ import { flash } from "../http/locals";
 import { createPasswordChangeLimit, createProfileLimit, tooMany } from "../http/rate-limit";
 import { createUploader, uploadedFiles } from "../http/upload";
 import { oldInput, parseForm, type FieldErrors } from "../http/validate";
-import { LANGUAGES, translateMessage, translator } from "../i18n";
+import { LANGUAGES, translator } from "../i18n";
 import { isTimeZone, TIME_ZONES } from "../i18n/time-zones";
 import { passwordChangeSchema, preferencesSchema, profileSchema } from "./auth.schemas";
 import { TooManyAttempts, type AuthService } from "./auth.service";
@@ -125,7 +125,7 @@ function addAvatarRoutes(router: Router, deps: AppDeps): void {
     const files = uploadedFiles(req);
     if (!files.length) return refuse(req.t("profile.avatar.choose_file"));
     const [outcome] = await images.storeUploads(user, files, (em, picture) => User.setPicture(em, user.id, picture.id));
-    if (!outcome.ok) return refuse(translateMessage(req.t, outcome.error));
+    if (!outcome.ok) return refuse(req.t(outcome.error.key, outcome.error.params));
     flash(req, "success", "profile.flash.avatar_set");
     res.redirect(303, "/profile");
   });

@@ -8,7 +8,6 @@ import { ImagesService } from "../gallery/images.service";
 import { notFound, requireId } from "../http/errors";
 import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
-import { translateMessage } from "../i18n";
 import { createUploader, uploadedFiles } from "../http/upload";
 import { Chat } from "./chat.entity";
 
@@ -43,7 +42,7 @@ export function createChatAvatarRouter(deps: AppDeps): Router {
       // Checked again here: membership may have ended while the file was being processed.
       if (!(await Chat.setPicture(chat.id, userId, picture.id, em))) throw notFound();
     });
-    if (!outcome.ok) return refuse(translateMessage(req.t, outcome.error));
+    if (!outcome.ok) return refuse(req.t(outcome.error.key, outcome.error.params));
     flash(req, "success", "chat.avatar.changed");
     res.redirect(303, back);
   });

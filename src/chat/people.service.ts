@@ -1,6 +1,5 @@
 // The people directory: find someone to talk to by username, and their public profile.
 import { User, type PersonRow } from "../auth/user.entity";
-import { dateFormatter } from "../i18n/format";
 import { paged, pageWindow } from "../http/pagination";
 import { Chat } from "./chat.entity";
 
@@ -9,9 +8,8 @@ const PEOPLE_PER_PAGE = 24;
 export interface Person {
   id: number;
   username: string;
+  /** Shown in the reader's language and zone by the templates' `day` filter. */
   joinedAt: Date;
-  /** "3 Mar 2026" */
-  joined: string;
   profilePicture: { thumbPath: string } | null;
 }
 
@@ -19,7 +17,6 @@ const toPerson = (r: PersonRow): Person => ({
   id: r.id,
   username: r.username,
   joinedAt: r.created_at,
-  joined: dateFormatter("en").day(r.created_at),
   profilePicture: r.thumb_path ? { thumbPath: r.thumb_path } : null,
 });
 

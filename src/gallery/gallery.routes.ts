@@ -12,8 +12,9 @@ import { paginate, parsePage } from "../http/pagination";
 import { createUploader, MAX_FILE_BYTES, MAX_FILES, uploadedFiles } from "../http/upload";
 import { PER_PAGE, UPLOAD_FIELD } from "./gallery.schemas";
 import { Image } from "./image.entity";
-import { ACCEPTED } from "./image-pipeline";
+import { WEB_MAX } from "./image-pipeline";
 import { ImagesService, type UploadOutcome } from "./images.service";
+import type { Message } from "../i18n";
 
 // Only names this feature writes: two hex shard directories, a 128-bit random hex name, .webp. Anything else
 // (dotfiles such as .tmp, "..", encoded variants, other extensions) is a 404 before the filesystem is asked.
@@ -36,10 +37,20 @@ export function mediaStatic(config: Config): RequestHandler {
   };
 }
 
-const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
 const errorsOf = (outcomes: UploadOutcome[]) => outcomes.flatMap((o) => (o.ok ? [] : [o.error]));
 
-const UPLOAD_RULES = `${ACCEPTED}; up to ${MAX_FILES} files at once, ${MAX_FILE_BYTES / 1024 / 1024} MB each.`;
+/** The limits the upload form states and its script checks early. */
+const UPLOAD_LIMITS = { maxFiles: MAX_FILES, maxFileBytes: MAX_FILE_BYTES, maxMb: MAX_FILE_BYTES / 1024 / 1024, webMax: WEB_MAX };
+
+/** The strings public/js/gallery.js shows. */
+export const GALLERY_CLIENT_KEYS = [
+  "gallery.too_many_chosen",
+  "gallery.size_mb",
+  "gallery.size_kb",
+  "gallery.file_size",
+  "gallery.file_refused",
+  "gallery.uploading",
+] as const;
 
 /** How often the temp dir is swept for a crashed upload's leftovers (they become sweepable an hour after the crash). */
 const TEMP_SWEEP_EVERY_MS = 15 * 60_000;
@@ -59,7 +70,7 @@ export function createGalleryRouter(deps: AppDeps, io: Server): Router {
   // Before any upload middleware: an anonymous upload is redirected without a byte written.
   router.use("/gallery", requireUser);
 
-  const renderIndex = async (req: Request, res: Response, status = 200, uploadErrors: string[] = []) => {
+  const renderIndex = async (req: Request, res: Response, status = 200, uploadErrors: Message[] = []) => {
     const page = parsePage(req.query.page, { perPage: PER_PAGE });
     const [items, total] = await Image.pageOf(req.user!.galleryId, page, PER_PAGE);
     res.status(status).render("gallery/index.njk", {
@@ -67,8 +78,9 @@ export function createGalleryRouter(deps: AppDeps, io: Server): Router {
       total,
       page,
       pages: paginate(page, total, PER_PAGE, (p) => `/gallery?page=${p}`).pages,
-      uploadErrors,
-      uploadRules: UPLOAD_RULES,
+      uploadErrors: uploadErrors.map((e) => req.t(e.key, e.params)),
+      ...UPLOAD_LIMITS,
+      clientKeys: GALLERY_CLIENT_KEYS,
     });
   };
 
@@ -76,13 +88,16 @@ export function createGalleryRouter(deps: AppDeps, io: Server): Router {
 
   router.post("/gallery", upload.files(UPLOAD_FIELD), async (req, res) => {
     const files = uploadedFiles(req);
-    if (!files.length) return renderIndex(req, res, 422, ["Choose at least one image to upload."]);
+    if (!files.length) return renderIndex(req, res, 422, [{ key: "gallery.errors.choose" }]);
     const outcomes = await images.storeUploads(req.user!, files);
     const errors = errorsOf(outcomes);
     if (errors.length === outcomes.length) return renderIndex(req, res, 422, errors);
     const stored = outcomes.length - errors.length;
-    flash(req, "success", errors.length ? `Uploaded ${stored} of ${plural(outcomes.length, "image")}.` : `Uploaded ${plural(stored, "image")}.`);
-    for (const e of errors) flash(req, "danger", `Not stored: ${e}`);
+    if (errors.length) flash(req, "success", "gallery.uploaded_some", { stored, count: outcomes.length });
+    else flash(req, "success", "gallery.uploaded", { count: stored });
+    // The reason is translated now (it is a message of its own, with the file's name in it): only the frame
+    // follows a language switch made before the redirect lands.
+    for (const e of errors) flash(req, "danger", "gallery.not_stored", { reason: req.t(e.key, e.params) });
     res.redirect(303, "/gallery");
   });
 
@@ -107,7 +122,7 @@ export function createGalleryRouter(deps: AppDeps, io: Server): Router {
     const id = requireId(req.params.id);
     const wasAvatar = req.user!.profilePictureId === id;
     await images.destroyOwned(req.user!.id, id);
-    flash(req, "success", wasAvatar ? "Photo deleted. Your avatar is back to your initials." : "Photo deleted.");
+    flash(req, "success", wasAvatar ? "gallery.deleted_avatar" : "gallery.deleted");
     res.redirect(303, "/gallery");
   });
 

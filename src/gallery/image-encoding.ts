@@ -3,7 +3,7 @@
 // (image-worker.ts); it imports nothing of the app, so the worker never loads the database or the web stack.
 import fs from "node:fs";
 import sharp, { type Metadata, type OutputInfo, type SharpOptions } from "sharp";
-import { ACCEPTED, ImageRejected, MAX_PIXELS, THUMB_SIZE, WEB_MAX, type Encoded, type Format } from "./image-pipeline";
+import { ImageRejected, MAX_PIXELS, THUMB_SIZE, WEB_MAX, type Encoded, type Format } from "./image-pipeline";
 
 // Every input option matters for untrusted files: the pixel limit is checked against the header before any
 // pixel is decoded, and failOn "warning" refuses truncated or corrupt data instead of storing half a picture.
@@ -80,22 +80,20 @@ async function bodyHasMarkup(file: string): Promise<boolean> {
  */
 export async function encodeImage(file: string, format: Format): Promise<Encoded> {
   if (await bodyHasMarkup(file)) {
-    throw new ImageRejected("contains HTML, script or document data besides the image, so it was refused");
+    throw new ImageRejected("gallery.rejected.markup");
   }
 
   let meta: Metadata;
   try {
     meta = await sharp(file, HEADER_ONLY).metadata();
   } catch {
-    throw new ImageRejected("could not be read as an image (it may be damaged or incomplete)");
+    throw new ImageRejected("gallery.rejected.unreadable");
   }
   // The header and the decoder must agree: a file dressed up as one format and parsed as another is refused.
-  if (meta.format !== format) throw new ImageRejected(`is not a ${ACCEPTED} image`);
+  if (meta.format !== format) throw new ImageRejected("gallery.rejected.not_image");
   const { width = 0, height = 0 } = meta;
   if (width * height > MAX_PIXELS || width < 1 || height < 1) {
-    throw new ImageRejected(
-      `is too large: ${width} × ${height} pixels (at most ${MAX_PIXELS / 1_000_000} megapixels)`,
-    );
+    throw new ImageRejected("gallery.rejected.too_many_pixels", { width, height, max: MAX_PIXELS / 1_000_000 });
   }
 
   let web: { data: Buffer; info: OutputInfo };
@@ -117,9 +115,9 @@ export async function encodeImage(file: string, format: Format): Promise<Encoded
       .toBuffer();
   } catch (err) {
     if (/pixel limit/i.test(String((err as Error)?.message))) {
-      throw new ImageRejected(`is too large (more than ${MAX_PIXELS / 1_000_000} megapixels)`);
+      throw new ImageRejected("gallery.rejected.too_many_pixels_decoded", { max: MAX_PIXELS / 1_000_000 });
     }
-    throw new ImageRejected("could not be read as an image (it may be damaged or incomplete)");
+    throw new ImageRejected("gallery.rejected.unreadable");
   }
   return { web: web.data, thumb, width: web.info.width, height: web.info.height };
 }

@@ -6,9 +6,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Logger } from "pino";
+import type { TParams } from "../i18n";
 import { ProcessPool, WorkerLost, type PoolStats, type ProcessPoolOptions } from "./process-pool";
 
-export const ACCEPTED = "JPEG, PNG, WebP or GIF";
 /** About 40 megapixels: a 10 MB file can declare far more (a "pixel bomb"); past this we refuse before decoding. */
 export const MAX_PIXELS = 40_000_000;
 export const WEB_MAX = 1600;
@@ -16,8 +16,18 @@ export const THUMB_SIZE = 256;
 
 export type Format = "jpeg" | "png" | "webp" | "gif";
 
-/** The upload is not an image we store; the message completes "“name” ...". */
-export class ImageRejected extends Error {}
+/**
+ * The upload is not an image we store. `key` (gallery.rejected.*) says why in a sentence about the file: the
+ * caller adds its cleaned name as {{name}} to `params`. It crosses the worker's IPC channel as { key, params }.
+ */
+export class ImageRejected extends Error {
+  constructor(
+    readonly key: string,
+    readonly params: TParams = {},
+  ) {
+    super(key);
+  }
+}
 
 const startsWith = (head: Buffer, sig: string | number[], at = 0) => {
   const bytes = typeof sig === "string" ? Buffer.from(sig, "latin1") : Buffer.from(sig);
@@ -33,16 +43,16 @@ export function sniff(head: Buffer): Format | null {
   return null;
 }
 
-/** A plain-words description of common things that are not accepted, for the refusal message. */
+/** Which refusal (gallery.rejected.*) names a common thing that is not accepted, in plain words. */
 function describeForeign(head: Buffer): string {
   const text = head.toString("latin1").replace(/^\uFEFF|^\xEF\xBB\xBF/, "").trimStart().toLowerCase();
-  if (text.startsWith("%pdf")) return "is a PDF document";
-  if (text.includes("<svg") || (text.startsWith("<?xml") && text.includes("svg"))) return "is an SVG drawing";
-  if (text.startsWith("<!doctype html") || text.startsWith("<html") || text.includes("<script")) return "is an HTML page";
-  if (startsWith(head, "ftyp", 4)) return "is a HEIC/AVIF/MP4 file (save it as JPEG first)";
-  if (startsWith(head, "BM") || startsWith(head, "II*\0") || startsWith(head, "MM\0*")) return "is a BMP or TIFF image (save it as JPEG or PNG first)";
-  if (head.length === 0) return "is empty";
-  return `is not a ${ACCEPTED} image`;
+  if (text.startsWith("%pdf")) return "gallery.rejected.pdf";
+  if (text.includes("<svg") || (text.startsWith("<?xml") && text.includes("svg"))) return "gallery.rejected.svg";
+  if (text.startsWith("<!doctype html") || text.startsWith("<html") || text.includes("<script")) return "gallery.rejected.html";
+  if (startsWith(head, "ftyp", 4)) return "gallery.rejected.heic";
+  if (startsWith(head, "BM") || startsWith(head, "II*\0") || startsWith(head, "MM\0*")) return "gallery.rejected.bmp";
+  if (head.length === 0) return "gallery.rejected.empty";
+  return "gallery.rejected.not_image";
 }
 
 // Markup, script or a document hidden inside something that also parses as an image: a polyglot made to be
@@ -74,7 +84,7 @@ export interface Encoded {
 export const OUTPUT_EXT = ".webp";
 
 type WorkerRequest = { file: string; format: Format };
-type WorkerReply = { encoded: Encoded } | { rejected: string } | { error: string };
+type WorkerReply = { encoded: Encoded } | { rejected: { key: string; params: TParams } } | { error: string };
 
 // Under tsx (development, tests) this module is TypeScript, and the worker is loaded through tsx's require hook
 // (resolved here, as the worker's working directory need not be the project's); compiled to dist/, both are .js.
@@ -112,9 +122,9 @@ export function setImagePipelineLogger(l: Pick<Logger, "warn">): void {
 
 /** What the uploader is told when the worker died under their image (it may well be the image's fault). */
 const LOST_MESSAGES: Record<WorkerLost["reason"], string> = {
-  crashed: "could not be processed: the image processor stopped while working on it (try again, or save it smaller or as JPEG first)",
-  timeout: "could not be processed in time (try a smaller image)",
-  closed: "could not be processed: the server was restarting (please try again)",
+  crashed: "gallery.rejected.crashed",
+  timeout: "gallery.rejected.timeout",
+  closed: "gallery.rejected.closed",
 };
 
 export interface ImagePool {
@@ -139,7 +149,7 @@ export function createImagePool(options: Partial<ProcessPoolOptions> = {}): Imag
       const format = sniff(head);
       if (!format) throw new ImageRejected(describeForeign(head));
       if (HEADER_MARKUP.test(head.toString("latin1"))) {
-        throw new ImageRejected("contains HTML, script or document data besides the image, so it was refused");
+        throw new ImageRejected("gallery.rejected.markup");
       }
       let reply: WorkerReply;
       try {
@@ -149,7 +159,7 @@ export function createImagePool(options: Partial<ProcessPoolOptions> = {}): Imag
         if (err instanceof WorkerLost) throw new ImageRejected(LOST_MESSAGES[err.reason]);
         throw err;
       }
-      if ("rejected" in reply) throw new ImageRejected(reply.rejected);
+      if ("rejected" in reply) throw new ImageRejected(reply.rejected.key, reply.rejected.params);
       if ("error" in reply) throw new Error(`image worker: ${reply.error}`);
       return reply.encoded;
     },

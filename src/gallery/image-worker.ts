@@ -1,5 +1,5 @@
 // The image worker process, forked by the pool in image-pipeline.ts: it answers each { id, file, format } with
-// { id, encoded }, { id, rejected } (a message for the uploader) or { id, error } (a fault of ours).
+// { id, encoded }, { id, rejected: { key, params } } (a refusal for the uploader) or { id, error } (a fault of ours).
 import { configureSharp, encodeImage } from "./image-encoding";
 import { ImageRejected, type Format } from "./image-pipeline";
 
@@ -18,7 +18,7 @@ process.on("message", async ({ id, file, format }: { id: number; file: string; f
   try {
     reply = { id, encoded: await encodeImage(file, format) };
   } catch (err) {
-    reply = err instanceof ImageRejected ? { id, rejected: err.message } : { id, error: (err as Error)?.stack ?? String(err) };
+    reply = err instanceof ImageRejected ? { id, rejected: { key: err.key, params: err.params } } : { id, error: (err as Error)?.stack ?? String(err) };
   }
   if (process.connected) process.send!(reply);
 });

@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { DataSource, EntityManager } from "typeorm";
 import type { AppDeps } from "../deps";
 import { notFound } from "../http/errors";
+import type { Message } from "../i18n";
 import { cleanFileName, uploadTempDir } from "../http/upload";
 import { Image } from "./image.entity";
 import { ImageRejected, OUTPUT_EXT, processImage, setImagePipelineLogger } from "./image-pipeline";
@@ -19,9 +20,10 @@ export interface UploadFile {
   originalname: string;
 }
 
+/** A refused file's error is a message (gallery.rejected.*, naming the file) for the route to translate. */
 export type UploadOutcome =
   | { name: string; ok: true; image: Image }
-  | { name: string; ok: false; error: string };
+  | { name: string; ok: false; error: Message };
 
 /** Who stores: the uploader's id and the gallery the images go into. */
 export interface Uploader {
@@ -45,6 +47,8 @@ interface Prepared {
   height: number;
   bytes: number;
 }
+
+type Refused = { name: string; error: Message };
 
 /** The temp dir's journals of files placed in MEDIA_ROOT before their rows commit (see storeUploads, sweepTemp). */
 const JOURNAL_EXT = ".placing";
@@ -80,9 +84,9 @@ export class ImagesService {
       const settled = await Promise.allSettled(files.map((f) => this.prepare(f, scratch)));
       const crashed = settled.find((s) => s.status === "rejected");
       if (crashed) throw (crashed as PromiseRejectedResult).reason;
-      const results = settled.map((s) => (s as PromiseFulfilledResult<Prepared | { name: string; error: string }>).value);
+      const results = settled.map((s) => (s as PromiseFulfilledResult<Prepared | Refused>).value);
       const good = results.filter((r): r is Prepared => "web" in r);
-      if (!good.length) return results.map((r) => ({ name: r.name, ok: false, error: (r as { error: string }).error }));
+      if (!good.length) return results.map((r) => ({ name: r.name, ok: false, error: (r as Refused).error }));
 
       // Written before anything is placed: should this process die before the rows commit (a SIGKILL, a power
       // cut), sweepTemp reads it and removes the files that no row names.
@@ -127,13 +131,13 @@ export class ImagesService {
   }
 
   /** Validates and re-encodes one upload into scratch files; a refusal is a result, not an exception. */
-  private async prepare(file: UploadFile, scratch: string[]): Promise<Prepared | { name: string; error: string }> {
+  private async prepare(file: UploadFile, scratch: string[]): Promise<Prepared | Refused> {
     const name = cleanFileName(file.originalname);
     let encoded;
     try {
       encoded = await processImage(file.path);
     } catch (err) {
-      if (err instanceof ImageRejected) return { name, error: `“${name}” ${err.message}.` };
+      if (err instanceof ImageRejected) return { name, error: { key: err.key, params: { ...err.params, name } } };
       throw err;
     }
     // Random names in two levels of shards (65,536 directories), so no directory grows huge.

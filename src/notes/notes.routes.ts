@@ -12,11 +12,14 @@ import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
 import { parsePage } from "../http/pagination";
 import { oldInput, parseForm, type FieldErrors } from "../http/validate";
-import { NOTE_MAX_CHARS, NOTE_RULES, noteSchema, SEARCH_MAX_CHARS, searchSchema } from "./notes.schemas";
+import { NOTE_MAX_CHARS, noteSchema, SEARCH_MAX_CHARS, searchSchema } from "./notes.schemas";
 import { addNote, deleteNote, listNotes, ownedNote, searchNotes, updateNote } from "./notes.service";
 import { NOTES_PER_PAGE, type Note } from "./note.entity";
 
-const formView = { noteRules: NOTE_RULES, noteMaxChars: NOTE_MAX_CHARS, searchMaxChars: SEARCH_MAX_CHARS };
+/** The strings public/js/notes.js shows (the list and the search results load it). */
+export const NOTES_CLIENT_KEYS = ["notes.confirm_delete"] as const;
+
+const formView = { noteMaxChars: NOTE_MAX_CHARS, searchMaxChars: SEARCH_MAX_CHARS, clientKeys: NOTES_CLIENT_KEYS };
 
 async function renderHome(req: Request, res: Response, page: number, values: Record<string, string> = {}, errors: FieldErrors = {}) {
   const list = await listNotes(req.user!.id, page);
@@ -41,7 +44,7 @@ export function createNotesRouter(_deps: AppDeps): Router {
     const form = parseForm(noteSchema, req.body, req.t);
     if (!form.ok) return renderHome(req, res.status(422), 1, oldInput(req.body), form.errors);
     await addNote(req.user!.id, form.data.data);
-    flash(req, "success", "Note added.");
+    flash(req, "success", "notes.added");
     res.redirect(303, "/");
   });
 
@@ -64,7 +67,7 @@ export function createNotesRouter(_deps: AppDeps): Router {
     // Someone else's note is a 404 even when the form is also wrong.
     if (!form.ok) return renderEdit(res.status(422), await ownedNote(req.user!.id, id), oldInput(req.body), form.errors);
     await updateNote(req.user!.id, id, form.data.data);
-    flash(req, "success", "Note saved.");
+    flash(req, "success", "notes.saved");
     res.redirect(303, "/");
   });
 
@@ -76,7 +79,7 @@ export function createNotesRouter(_deps: AppDeps): Router {
 
   router.post("/notes/:id/delete", async (req, res) => {
     await deleteNote(req.user!.id, requireId(req.params.id));
-    flash(req, "success", "Note deleted.");
+    flash(req, "success", "notes.deleted");
     res.redirect(303, "/");
   });
 

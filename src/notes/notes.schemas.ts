@@ -2,7 +2,6 @@
 import { z } from "zod";
 
 export const NOTE_MAX_CHARS = 10_000;
-export const NOTE_RULES = `Up to ${NOTE_MAX_CHARS.toLocaleString("en-US")} characters. Line breaks are kept.`;
 export const SEARCH_MAX_CHARS = 200;
 
 /** Whitespace plus the invisible characters people paste by accident (zero-width spaces, BOM). */
@@ -14,22 +13,19 @@ const BLANK = /^[\s\u200B-\u200D\u2060\uFEFF]*$/u;
  * Characters are code points, so an emoji counts once.
  */
 const noteText = z
-  .string({ error: "Write something first: a note cannot be empty." })
+  .string({ error: "notes.errors.empty" })
   .transform((s) => s.replace(/\r\n?/g, "\n").replace(/^(?:[ \t]*\n)+/, "").trimEnd())
   .superRefine((s, ctx) => {
     if (BLANK.test(s)) {
-      ctx.addIssue({ code: "custom", message: "Write something first: a note cannot be empty or only spaces." });
+      ctx.addIssue({ code: "custom", message: "notes.errors.blank" });
       return;
     }
     const length = [...s].length;
     if (length > NOTE_MAX_CHARS) {
-      ctx.addIssue({
-        code: "custom",
-        message: `A note can be at most ${NOTE_MAX_CHARS.toLocaleString("en-US")} characters; this one has ${length.toLocaleString("en-US")}.`,
-      });
+      ctx.addIssue({ code: "custom", message: "notes.errors.too_long", params: { max: NOTE_MAX_CHARS, length } });
     }
     // Postgres text cannot hold U+0000; refusing it here keeps it from becoming a 500.
-    if (s.includes("\u0000")) ctx.addIssue({ code: "custom", message: "A note cannot contain NUL characters." });
+    if (s.includes("\u0000")) ctx.addIssue({ code: "custom", message: "notes.errors.nul" });
   });
 
 export const noteSchema = z.object({ data: noteText });
@@ -38,6 +34,6 @@ export const noteSchema = z.object({ data: noteText });
 export const searchSchema = z.object({
   q: z.preprocess(
     (v) => (typeof v === "string" ? v.replace(/\u0000/g, "").trim() : ""),
-    z.string().max(SEARCH_MAX_CHARS, `Search for at most ${SEARCH_MAX_CHARS} characters.`),
+    z.string().max(SEARCH_MAX_CHARS, "notes.errors.search_too_long"),
   ),
 });

@@ -12,7 +12,7 @@ before(async () => {
 });
 after(() => app.close());
 
-const names = (html: string) => [...html.matchAll(/<a class="fw-semibold[^"]*" href="\/people\/[^"]+">([^<]+)<\/a>/g)].map((m) => m[1]);
+const names = (html: string) => [...html.matchAll(/<a class="fw-semibold[^"]*" data-user-content href="\/people\/[^"]+">([^<]+)<\/a>/g)].map((m) => m[1]);
 const make = (username: string) => loggedInAgent(app, { username, email: `${username.toLowerCase()}@example.test`, password: "correct horse battery" });
 
 describe("the directory", () => {
@@ -57,7 +57,7 @@ describe("the directory", () => {
     const res = await me.agent.get(`/people?q=${encodeURIComponent('"><script>alert(1)</script>')}`);
     assert.equal(res.status, 200);
     assert.ok(!res.text.includes("<script>alert(1)</script>"));
-    assert.match(res.text, /Nobody's username contains/);
+    assert.match(res.text, /Nobody’s username contains/);
     for (const qs of ["q[]=a", "q=a&q=b", "page=abc", "page=-1", "page=99999999", `q=${"x".repeat(500)}`]) {
       assert.equal((await me.agent.get(`/people?${qs}`)).status, 200, qs);
     }

@@ -135,6 +135,25 @@ describe("uploading to the gallery", () => {
     await assertMediaConsistent(app);
   });
 
+  it("says the same in Ukrainian, with Ukrainian plurals, to a reader who asks for it", async () => {
+    const { agent: a, token, userId } = await uploader();
+    const res = await upload(a, "/gallery", token, [
+      { filename: "перша.jpg", data: await jpeg() },
+      { filename: "нотатки.png", data: textFile, contentType: "image/png" },
+      { filename: "друга.png", data: await png(), contentType: "image/png" },
+    ]).set("Accept-Language", "uk");
+    assert.equal(res.status, 303);
+    assert.deepEqual((await imageRows(app, userId)).map((r) => r.original_name), ["перша.jpg", "друга.png"]);
+    const page = await a.get("/gallery").set("Accept-Language", "uk");
+    assert.match(page.text, /Завантажено 2 з 3 фотографій\./);
+    assert.match(page.text, /Не збережено: «нотатки\.png» — не зображення JPEG, PNG, WebP або GIF\./);
+    assert.match(page.text, />2 фотографії</, "the count, in the few form");
+    const none = await upload(a, "/gallery", token, []).set("Accept-Language", "uk");
+    assert.equal(none.status, 422);
+    assert.match(none.text, /Виберіть принаймні одне зображення для завантаження\./);
+    await assertMediaConsistent(app);
+  });
+
   it("answers 422 when every file of a multi-upload fails, listing each", async () => {
     const { agent: a, token, userId } = await uploader();
     const res = await upload(a, "/gallery", token, [

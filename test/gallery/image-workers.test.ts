@@ -81,7 +81,7 @@ describe("image worker processes", () => {
       const { pid } = await busyWorker(pool);
       const next = pool.process(small);
       process.kill(pid, "SIGKILL");
-      await assert.rejects(doomed, (err: unknown) => err instanceof ImageRejected && /^could not be processed: the image processor stopped/.test(err.message));
+      await assert.rejects(doomed, (err: unknown) => err instanceof ImageRejected && err.key === "gallery.rejected.crashed");
       const out = await next;
       assert.deepEqual([out.width, out.height], [120, 80]);
       const [worker] = pool.stats().workers;
@@ -97,7 +97,7 @@ describe("image worker processes", () => {
     try {
       const job = pool.process(big);
       const { pid } = await busyWorker(pool);
-      await assert.rejects(job, (err: unknown) => err instanceof ImageRejected && /could not be processed in time/.test(err.message));
+      await assert.rejects(job, (err: unknown) => err instanceof ImageRejected && err.key === "gallery.rejected.timeout");
       await until("the worker to be gone", () => !alive(pid));
     } finally {
       await pool.close();
@@ -137,7 +137,7 @@ describe("image worker processes", () => {
 
   it("close() ends every worker, a busy one included, before it resolves", async () => {
     const pool = createImagePool({ size: 2 });
-    const running = assert.rejects(pool.process(big), (err: unknown) => err instanceof ImageRejected && /could not be processed/.test(err.message));
+    const running = assert.rejects(pool.process(big), (err: unknown) => err instanceof ImageRejected && /^gallery\.rejected\.(crashed|closed)$/.test(err.key));
     await pool.process(small);
     const stats = pool.stats().workers;
     assert.deepEqual(stats.map((w) => w.busy).sort(), [false, true], "one busy and one idle worker");

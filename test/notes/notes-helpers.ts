@@ -34,7 +34,7 @@ export async function insertNote(app: TestApp, userId: number, data: string): Pr
 
 /** The text of every rendered note on a page, in page order, with HTML entities as sent. */
 export function noteBodies(html: string): string[] {
-  return [...html.matchAll(/<div class="note-body">([\s\S]*?)<\/div>/g)].map((m) => m[1]);
+  return [...html.matchAll(/<div class="note-body" data-user-content>([\s\S]*?)<\/div>/g)].map((m) => m[1]);
 }
 
 /** The page's <main>, where user content lives (the navbar shows the username, which tests may search for). */

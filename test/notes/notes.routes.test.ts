@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startTestApp, type TestApp } from "../helpers/app";
-import { agent, loggedInAgent, type Agent } from "../helpers/agent";
+import { agent, csrfFrom, loggedInAgent, type Agent } from "../helpers/agent";
 import { insertNote, mainOf, noteBodies, noteRow, notesOf, post } from "./notes-helpers";
 
 let app: TestApp;
@@ -215,6 +215,17 @@ describe("editing a note", () => {
     assert.match(home.text, /Note saved\./);
     assert.match(home.text, /edited <time/);
     assert.deepEqual(noteBodies(home.text), ["final\nversion"]);
+  });
+
+  it("refuses in the reader's language, numbers written their way", async () => {
+    const { agent: a, userId } = await loggedInAgent(app);
+    const id = await insertNote(app, userId, "лишити як є");
+    const home = await a.get("/").set("Accept-Language", "uk");
+    const res = await a.post(`/notes/${id}/edit`).type("form").set("Accept-Language", "uk").send({ data: "ж".repeat(10_001), _csrf: csrfFrom(home.text) });
+    assert.equal(res.status, 422);
+    assert.match(res.text, /Нотатка може мати щонайбільше 10\s000 символів, а в цій їх 10\s001\./);
+    assert.match(res.text, /До 10\s000 символів\. Розриви рядків зберігаються\./);
+    assert.equal((await noteRow(app, id))?.data, "лишити як є");
   });
 
   it("refuses an empty or too long edit with 422 and the typed text, leaving the note alone", async () => {

@@ -39,7 +39,7 @@ describe("full-text search", () => {
     const res = await search("PIPE leaking");
     assert.equal(res.status, 200);
     assert.deepEqual(noteBodies(res.text), ["Call the plumber about the <mark>leaking</mark> <mark>pipe</mark>"]);
-    assert.match(res.text, /1 note matches &ldquo;PIPE leaking&rdquo;/);
+    assert.match(res.text, /1 note matches <q data-user-content>PIPE leaking<\/q>/);
     const pipes = noteBodies((await search("pipe")).text);
     assert.deepEqual(pipes, [
       "Ideas: a garden with tomatoes, a <mark>PIPE</mark> organ",
@@ -141,7 +141,7 @@ describe("highlighting", () => {
     const main = mainOf(res.text);
     assert.doesNotMatch(main, /<script>/);
     assert.ok(main.includes('value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"'));
-    assert.ok(main.includes("&ldquo;&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&rdquo;"));
+    assert.ok(main.includes("<q data-user-content>&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;</q>"));
   });
 });
 
@@ -178,9 +178,11 @@ describe("the search page", () => {
     const p1 = await b.get("/notes/search?q=kettle%20%26");
     assert.equal(p1.status, 200);
     assert.equal(noteBodies(p1.text).length, 20);
-    assert.match(p1.text, /25 notes match &ldquo;kettle &amp;&rdquo; &middot; page 1 of 2/);
+    assert.match(p1.text, /25 notes match <q data-user-content>kettle &amp;<\/q> &middot; page 1 of 2/);
     assert.match(p1.text, /<nav class="mt-4" aria-label="Pages of search results">/);
     assert.match(p1.text, /href="\/notes\/search\?q=kettle%20%26&amp;page=2" rel="next"/);
+    const uk = await b.get("/notes/search?q=kettle%20%26").set("Accept-Language", "uk");
+    assert.match(uk.text, /25 нотаток відповідають запиту <q data-user-content>kettle &amp;<\/q> &middot; сторінка 1 з 2/);
     const p2 = await b.get("/notes/search?q=kettle%20%26&page=2");
     assert.deepEqual(noteBodies(p2.text).map(plain), ["kettle number 5", "kettle number 4", "kettle number 3", "kettle number 2", "kettle number 1"]);
     assert.equal((await b.get("/notes/search?q=kettle&page=3")).status, 404);
