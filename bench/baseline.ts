@@ -36,6 +36,8 @@ export const HEADERS: Record<string, string> = {
 
 const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 const esc = (v: unknown) => String(v ?? "").replace(/[&<>"']/g, (c) => ESC[c]);
+/** The strings notes.js shows, embedded as the layout does (made once, like the rest of this page's constants). */
+const NOTES_STRINGS = esc(JSON.stringify({ "notes.confirm_delete": "Delete this note? This cannot be undone." }));
 
 // The app's own date formatting: the floor must not pay for Intl where the app does not.
 const datetime = (d: Date) => dateFormatter("en", "UTC", true).dateTime(d);
@@ -153,7 +155,7 @@ function noteCard(n: NoteRow): string {
   return `<li>
 <article class="card shadow-sm note-card" id="note-${n.id}">
   <div class="card-body">
-    <div class="note-body">${esc(n.data)}</div>
+    <div class="note-body" data-user-content>${esc(n.data)}</div>
   </div>
   <div class="card-footer bg-body d-flex flex-wrap align-items-center gap-2 small text-body-secondary">
     <span class="me-auto">
@@ -213,7 +215,7 @@ ${nav(u, token)}
           <input type="hidden" name="_csrf" value="${token}">
 <div class="mb-3">
   <label class="form-label" for="f-data">Your note</label>
-  <textarea class="form-control" id="f-data" name="data" rows="6" maxlength="10000" required
+  <textarea class="form-control" data-user-content id="f-data" name="data" rows="6" maxlength="10000" required
     aria-describedby="f-data-help">
 </textarea>
   <div class="form-text" id="f-data-help">Up to 10,000 characters. Line breaks are kept.</div>
@@ -234,6 +236,7 @@ ${nav(u, token)}
   <footer class="py-3 text-center text-body-secondary small border-top bg-body">
     Hromada · a small community app
   </footer>
+  <template id="i18n-strings" data-strings="${NOTES_STRINGS}"></template>
   <script src="/static/bootstrap/js/bootstrap.bundle.min.js" defer></script>
   <script type="module" src="/static/js/notes.js"></script>
 </body>

@@ -14,7 +14,9 @@ import nunjucks from "nunjucks";
 import passport from "passport";
 import type { Pool } from "pg";
 import { serveFromEnv } from "./lib/serve";
-import { NOTE_MAX_CHARS, NOTE_RULES, SEARCH_MAX_CHARS } from "../src/notes/notes.schemas";
+import { NOTE_MAX_CHARS, SEARCH_MAX_CHARS } from "../src/notes/notes.schemas";
+import { NOTES_CLIENT_KEYS } from "../src/notes/notes.routes";
+import { clientStrings } from "../src/i18n/client";
 import { LANGUAGES, translator } from "../src/i18n";
 import { dateFormatter } from "../src/i18n/format";
 import { registerFilters } from "../src/views";
@@ -70,7 +72,8 @@ export function createFloorApp(pool: Pool, secret: string): express.Express {
         total: rows.length ? Number(rows[0].total) : 0,
         pagination: { page: 1, pages: 1, links: [] },
         values: {}, errors: {},
-        noteRules: NOTE_RULES, noteMaxChars: NOTE_MAX_CHARS, searchMaxChars: SEARCH_MAX_CHARS,
+        noteMaxChars: NOTE_MAX_CHARS, searchMaxChars: SEARCH_MAX_CHARS,
+        clientKeys: NOTES_CLIENT_KEYS, clientStrings: (keys: readonly string[]) => clientStrings("en", keys),
       });
     }, next);
   });

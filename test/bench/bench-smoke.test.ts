@@ -26,7 +26,7 @@ let floor: http.Server;
 let floorUrl: string;
 let user: LoggedIn;
 
-const noteBodies = (html: string) => [...html.matchAll(/<div class="note-body">([\s\S]*?)<\/div>/g)].map((m) => m[1]);
+const noteBodies = (html: string) => [...html.matchAll(/<div class="note-body" data-user-content>([\s\S]*?)<\/div>/g)].map((m) => m[1]);
 
 /** One GET on a fresh connection (no keep-alive reuse between the two servers), failing fast if it hangs. */
 function get(url: string, cookie?: string): Promise<{ status: number; location: string | null; text: string }> {
