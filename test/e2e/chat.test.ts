@@ -380,22 +380,23 @@ it("tells a member whose group page is open that they were removed: the composer
 it("in Ukrainian: a live message arrives under its Ukrainian day divider, with its time in the reader's saved zone", { timeout: 120_000 }, async () => {
   const olenaId = await signup("olena_uk");
   const tarasId = await signup("taras_uk");
-  await app.sql("UPDATE users SET locale = 'uk', time_zone = 'Europe/Kiev' WHERE id IN ($1, $2)", [olenaId, tarasId]);
   const chatId = await directChat(olenaId, tarasId);
   await app.sql("INSERT INTO messages (chat_id, user_id, message, created_at) VALUES ($1, $2, 'Привіт! Як справи?', now() - interval '1 day')", [chatId, tarasId]);
-  // The browsers are in New York: the page must still show Kyiv time, the zone saved on the account.
-  const open = async (username: string) => {
+  // The browsers are in New York (logging in saves that zone); then each account is set to Ukrainian and Kyiv, as
+  // on the profile page: the page must show Kyiv time, the zone saved on the account, not the browser's.
+  const open = async (username: string, userId: number) => {
     const context = await browser.newContext({ baseURL: app.url, viewport: { width: 1280, height: 900 }, timezoneId: "America/New_York" });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
     await logIn(page, username);
+    await app.sql("UPDATE users SET locale = 'uk', time_zone = 'Europe/Kiev' WHERE id = $1", [userId]);
     await page.goto(`/chats/${chatId}`);
     return { context, page, errors };
   };
-  const olena = await open("olena_uk");
-  const taras = await open("taras_uk");
+  const olena = await open("olena_uk", olenaId);
+  const taras = await open("taras_uk", tarasId);
   assert.equal(await olena.page.locator("html").getAttribute("lang"), "uk");
   await olena.page.locator("#chat-status.chat-online").getByText("у мережі").waitFor();
 
