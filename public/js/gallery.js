@@ -6,11 +6,14 @@ const form = document.querySelector("form.gallery-upload");
 const input = form?.querySelector('input[type="file"]');
 const list = document.getElementById("upload-preview");
 
-const number = new Intl.NumberFormat(document.documentElement.lang || "en", { maximumFractionDigits: 1 });
+// Megabytes with one decimal ("11.0 MB", "11,0 МБ"), kilobytes whole, each in the page's language.
+const lang = document.documentElement.lang || "en";
+const megabytes = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const kilobytes = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
 
 function formatSize(bytes) {
-  if (bytes >= 1024 * 1024) return t("gallery.size_mb", { size: number.format(bytes / 1024 / 1024) });
-  return t("gallery.size_kb", { size: number.format(Math.max(1, Math.round(bytes / 1024))) });
+  if (bytes >= 1024 * 1024) return t("gallery.size_mb", { size: megabytes.format(bytes / 1024 / 1024) });
+  return t("gallery.size_kb", { size: kilobytes.format(Math.max(1, Math.round(bytes / 1024))) });
 }
 
 const previews = [];
