@@ -71,7 +71,7 @@ function chatRoutes(router: Router, chats: GroupService): void {
       if (!(err instanceof FieldError)) throw err;
       const me = req.user!;
       res.status(422).render("people/show.njk", {
-        person: { id: me.id, username: me.username, joinedAt: me.createdAt, joined: "", profilePicture: me.profilePicture },
+        person: { id: me.id, username: me.username, joinedAt: me.createdAt, profilePicture: me.profilePicture },
         isMe: true,
         error: err.text(req.t),
       });
