@@ -23,3 +23,14 @@ export function t(key, params = {}) {
   if (text === undefined) return key;
   return text.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name) => (params[name] === undefined ? "" : String(params[name])));
 }
+
+let names = null;
+
+/**
+ * Compares two names in the page's language (Ukrainian puts Cyrillic first, English Latin), the same in every
+ * browser: one Intl.Collator with the page's locale, made on first use, never a bare localeCompare().
+ */
+export function compareNames(a, b) {
+  names ??= new Intl.Collator(document.documentElement.lang || "en", { sensitivity: "variant", numeric: true });
+  return names.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
+}

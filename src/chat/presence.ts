@@ -1,5 +1,6 @@
 // Who has a chat open right now, read from the chat's room itself (so it works across processes), and told to
 // the room shortly after someone joins or leaves.
+import { ROOT_COLLATOR } from "../i18n/collate";
 import { type AppServer, chatRoom, type PresenceEvent } from "./chat.events";
 
 const PRESENCE_LIST_MAX = 50;
@@ -10,12 +11,17 @@ export class Presence {
 
   constructor(private io: AppServer) {}
 
-  /** How many people have the chat open, and the first PRESENCE_LIST_MAX by name: one entry per person, whatever their tabs. */
+  /**
+   * How many people have the chat open, and the first PRESENCE_LIST_MAX by name: one entry per person, whatever
+   * their tabs. One broadcast reaches readers of every language, so the server picks the first ones in ICU's root
+   * order (the same on every machine); each page sorts what it shows with its own language's collator.
+   */
   async of(chatId: number): Promise<PresenceEvent> {
     const sockets = await this.io.in(chatRoom(chatId)).fetchSockets();
     const users = new Map<number, string>();
     for (const s of sockets) if (typeof s.data.userId === "number") users.set(s.data.userId, String(s.data.username ?? ""));
-    const list = [...users].map(([id, username]) => ({ id, username })).sort((a, b) => a.username.localeCompare(b.username));
+    const list = [...users].map(([id, username]) => ({ id, username }))
+      .sort((a, b) => ROOT_COLLATOR.compare(a.username, b.username) || a.id - b.id);
     return { chatId, count: list.length, users: list.slice(0, PRESENCE_LIST_MAX) };
   }
 

@@ -1,5 +1,5 @@
 // Who is typing and who has the chat open, in the header's status line and under the messages.
-import { t } from "../i18n.js";
+import { compareNames, t } from "../i18n.js";
 import { SERVER } from "./events.js";
 
 const TYPING_SHOWN_MS = 6000;
@@ -62,7 +62,8 @@ export function presence(socket, { chatId, me, isGroup, memberCount, otherId }) 
   });
   socket.on(SERVER.presence, (e) => {
     if (e.chatId !== chatId) return;
-    here = e.users;
+    // The server picks who is listed in a language-neutral order; the names shown follow the reader's.
+    here = [...e.users].sort((a, b) => compareNames(a.username, b.username));
     hereCount = e.count ?? e.users.length;
     render();
   });
