@@ -95,9 +95,9 @@ export function createGalleryRouter(deps: AppDeps, io: Server): Router {
     const stored = outcomes.length - errors.length;
     if (errors.length) flash(req, "success", "gallery.uploaded_some", { stored, count: outcomes.length });
     else flash(req, "success", "gallery.uploaded", { count: stored });
-    // The reason is translated now (it is a message of its own, with the file's name in it): only the frame
-    // follows a language switch made before the redirect lands.
-    for (const e of errors) flash(req, "danger", "gallery.not_stored", { reason: req.t(e.key, e.params) });
+    // The reason is a message of its own (with the file's name in it), kept as key + params like the frame, so
+    // both are translated when shown: a language switch before the redirect lands shows the new language.
+    for (const e of errors) flash(req, "danger", "gallery.not_stored", { reason: { key: e.key, params: e.params } });
     res.redirect(303, "/gallery");
   });
 

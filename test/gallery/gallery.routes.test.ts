@@ -154,6 +154,26 @@ describe("uploading to the gallery", () => {
     await assertMediaConsistent(app);
   });
 
+  it("keeps the refusal's reason as a message, so a language switch before the page shows gives it in the new language", async () => {
+    const { agent: a, token, userId } = await uploader();
+    const res = await upload(a, "/gallery", token, [
+      { filename: "good.jpg", data: await jpeg() },
+      { filename: "notes.png", data: textFile, contentType: "image/png" },
+    ]).set("Accept-Language", "en");
+    assert.equal(res.status, 303);
+    const [stored] = await app.sql<{ data: string }>(
+      "SELECT s.sess::text AS data FROM session s WHERE s.sess->'passport'->>'user' = $1", [String(userId)]);
+    assert.match(stored.data, /"key":"gallery\.rejected\.not_image","params":\{"name":"notes\.png"\}/, "the reason is stored as a key, not as English text");
+    assert.doesNotMatch(stored.data, /is not a JPEG/);
+    const switched = await a.post("/language").type("form").send({ lang: "uk", next: "/gallery", _csrf: token });
+    assert.equal(switched.status, 303);
+    const page = await a.get("/gallery").set("Accept-Language", "en");
+    assert.match(page.text, /Завантажено 1 з 2 фотографій\./);
+    assert.match(page.text, /Не збережено: «notes\.png» — не зображення JPEG, PNG, WebP або GIF\./);
+    assert.doesNotMatch(page.text, /Not stored|is not a JPEG/);
+    assert.deepEqual((await imageRows(app, userId)).map((r) => r.original_name), ["good.jpg"]);
+  });
+
   it("answers 422 when every file of a multi-upload fails, listing each", async () => {
     const { agent: a, token, userId } = await uploader();
     const res = await upload(a, "/gallery", token, [
