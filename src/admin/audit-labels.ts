@@ -2,7 +2,15 @@
 // "wasStaff"); only the page translates it, so old entries still read after a rename and nothing is rewritten.
 // The keys are spelled out whole (not built from the stored name) so the locale tests see each one used.
 
+/** What the log stores as the actor of a management command (in actor_username, with no actor_id). */
+export const CLI_ACTORS = { createsuperuser: "cli:createsuperuser" } as const;
+
 export const AUDIT_LABELS = {
+  actors: {
+    [CLI_ACTORS.createsuperuser]: "admin.audit.actors.createsuperuser",
+    // What entries written before the code was stored say.
+    "createsuperuser (command line)": "admin.audit.actors.createsuperuser",
+  },
   actions: {
     "user.activate": "admin.audit.actions.user_activate",
     "user.deactivate": "admin.audit.actions.user_deactivate",

@@ -3,6 +3,7 @@
 import readline from "node:readline";
 import input from "@inquirer/input";
 import password from "@inquirer/password";
+import { CLI_ACTORS } from "../admin/audit-labels";
 import { AuditLog } from "../admin/audit-log.entity";
 import { password as passwordSchema, profileSchema, signupSchema, PASSWORD_RULES, USERNAME_RULES } from "../auth/auth.schemas";
 import { AuthService } from "../auth/auth.service";
@@ -34,8 +35,11 @@ Options:
 Environment (used when the matching option is not given):
   HROMADA_SUPERUSER_USERNAME, HROMADA_SUPERUSER_EMAIL, HROMADA_SUPERUSER_PASSWORD`;
 
-/** Recorded in the audit log as the actor: there is no logged-in user on the command line. */
-const CLI_ACTOR = { id: null, username: "createsuperuser (command line)" };
+/**
+ * Recorded in the audit log as the actor: there is no logged-in user on the command line. A stable code, never a
+ * username (":" is not allowed in one); the admin site shows it in the reader's language (src/admin/audit-labels.ts).
+ */
+const CLI_ACTOR = { id: null, username: CLI_ACTORS.createsuperuser };
 
 type Existing = Pick<User, "id" | "username" | "isStaff" | "isActive">;
 

@@ -735,12 +735,37 @@ describe("audit log page", () => {
     await staffPost(`/admin/users/${u.id}/staff`, { staff: "1" });
     const latest = await staff.agent.get("/admin/audit");
     // The action is shown in the reader's language; the stored name stays as stored.
-    assert.match(latest.text, new RegExp(`${staff.creds.username}</td>\\s*<td>\\s*<span data-action="user.grant_staff">Granted staff access</span>\\s*</td>\\s*<td class="text-nowrap">\\s*<a href="/admin/users/${u.id}">user #${u.id}</a>`));
+    assert.match(latest.text, new RegExp(`<span data-user-content>${staff.creds.username}</span>\\s*</td>\\s*<td>\\s*<span data-action="user.grant_staff">Granted staff access</span>\\s*</td>\\s*<td class="text-nowrap">\\s*<a href="/admin/users/${u.id}">user #${u.id}</a>`));
     assert.match((await staff.agent.get(`/admin/users/${u.id}`)).text, /data-action="user.grant_staff">Granted staff access<\/span>\s*by/);
     const uk = await staff.agent.get("/admin/audit").set("Accept-Language", "uk");
     assert.match(uk.text, new RegExp(`<span data-action="user.grant_staff">Надано права персоналу</span>\\s*</td>\\s*<td class="text-nowrap">\\s*<a href="/admin/users/${u.id}">користувач №${u.id}</a>`));
     assert.match(uk.text, /нотатка №30/);
     assert.match(uk.text, /<code translate="no">test.entry<\/code>/, "an action without a label shows as stored");
     assert.equal((await lastAudit()).action, "user.grant_staff", "the log keeps the stored name");
+  });
+
+  it("names a management command as the actor in the reader's language; a person's name stays as stored", async () => {
+    const target = await app.auth.signup(newCredentials("bycli"));
+    await app.sql(
+      `INSERT INTO audit_logs (actor_id, actor_username, action, target_type, target_id, details) VALUES
+       (NULL, 'cli:createsuperuser', 'user.create_superuser', 'user', $1, '{}'),
+       (NULL, 'createsuperuser (command line)', 'user.grant_staff', 'user', $1, '{}'),
+       (NULL, 'cli:createsuperuser', 'user.revoke_staff', 'user', $1, '{}')`,
+      [String(target.id)],
+    );
+    const en = await staff.agent.get("/admin/audit");
+    assert.equal(en.text.split('<span data-actor="cli:createsuperuser">Command line (createsuperuser)</span>').length - 1, 2);
+    assert.match(en.text, /<span data-actor="createsuperuser \(command line\)">Command line \(createsuperuser\)<\/span>/, "entries stored before the code read the same");
+    const uk = await staff.agent.get("/admin/audit").set("Accept-Language", "uk");
+    assert.equal(uk.text.split("Командний рядок (createsuperuser)").length - 1, 3);
+    assert.doesNotMatch(uk.text, />Command line/);
+    const history = await staff.agent.get(`/admin/users/${target.id}`).set("Accept-Language", "uk");
+    assert.match(history.text, /Командний рядок \(createsuperuser\)/);
+    const [row] = await app.sql<{ actor_username: string }>(
+      "SELECT actor_username FROM audit_logs WHERE target_id = $1 ORDER BY id LIMIT 1", [String(target.id)]);
+    assert.equal(row.actor_username, "cli:createsuperuser", "the log keeps the code");
+    await staffPost(`/admin/users/${target.id}/staff`, { staff: "0" });
+    const person = await staff.agent.get("/admin/audit").set("Accept-Language", "uk");
+    assert.match(person.text, new RegExp(`<span data-user-content>${staff.creds.username}</span>`), "a person's name stays as stored");
   });
 });
