@@ -24,6 +24,9 @@ export function registerFilters(env: Environment): void {
   env.addFilter("reltime", function (this: unknown, d: DateIn) {
     return d ? formatterOf(this).relative(new Date(d)) : "";
   });
+  env.addFilter("recent", function (this: unknown, d: DateIn) {
+    return d ? formatterOf(this).recent(new Date(d)) : "";
+  });
   env.addFilter("isodate", (d: DateIn) => (d ? new Date(d).toISOString() : ""));
   env.addFilter("initials", (name: string | null | undefined) => {
     const parts = String(name ?? "?").split(/[\s._-]+/).filter(Boolean);

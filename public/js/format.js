@@ -14,6 +14,9 @@ export const STYLES = {
   year: { year: "numeric" },
 };
 
+/** Keep in step with RECENT_MS in src/i18n/format.ts: a feed says "5 хв тому" for a week, then gives the date. */
+export const RECENT_MS = 7 * 24 * 3600_000;
+
 const RELATIVE_STEPS = [["second", 60], ["minute", 60], ["hour", 24], ["day", 7], ["week", 4.35], ["month", 12], ["year", Infinity]];
 
 /** A formatter for a language and a zone (undefined: the browser's), with the server's methods. */
@@ -24,22 +27,47 @@ export function dateFormatter(lang, timeZone) {
     return (d) => f.format(d);
   };
   const rtf = new Intl.RelativeTimeFormat(locale, { numeric: "auto", style: "short" });
+  /** "5 хв тому", "учора": from `now`, in the largest unit that fits. */
+  const relative = (d, now = new Date()) => {
+    let value = (d.getTime() - now.getTime()) / 1000;
+    for (const [unit, size] of RELATIVE_STEPS) {
+      // Under a minute is "now" ("зараз"): counting seconds would change faster than a feed is refreshed.
+      if (Math.abs(value) < size) return rtf.format(unit === "second" ? 0 : Math.round(value), unit);
+      value /= size;
+    }
+    return rtf.format(Math.round(value), "year");
+  };
+  const dateTime = make("dateTime");
   return {
-    dateTime: make("dateTime"),
+    dateTime,
     day: make("day"),
     shortDay: make("shortDay"),
     time: make("time"),
     year: make("year"),
-    /** "5 хв тому", "учора": from `now`, in the largest unit that fits. */
-    relative(d, now = new Date()) {
-      let value = (d.getTime() - now.getTime()) / 1000;
-      for (const [unit, size] of RELATIVE_STEPS) {
-        if (Math.abs(value) < size) return rtf.format(Math.round(value), unit);
-        value /= size;
-      }
-      return rtf.format(Math.round(value), "year");
-    },
+    relative,
+    /** What a feed shows: relative within RECENT_MS, then the date and time. */
+    recent: (d, now = new Date()) => (Math.abs(now.getTime() - d.getTime()) < RECENT_MS ? relative(d, now) : dateTime(d)),
   };
+}
+
+/**
+ * Keeps every <time data-recent> on the page saying how long ago it was ("5 хв тому" turns into "6 хв тому"), once
+ * a minute and when the tab comes back into view. The server printed the same text; its title keeps the full date.
+ */
+export function keepRecentTimesFresh(root = document) {
+  const refresh = () => {
+    const now = new Date();
+    for (const el of root.querySelectorAll("time[data-recent]")) {
+      const d = new Date(el.dateTime);
+      // Older ones show the date the server printed (in the zone it named), which does not change.
+      if (Math.abs(now.getTime() - d.getTime()) >= RECENT_MS) continue;
+      const text = fmt().recent(d, now);
+      if (el.textContent !== text) el.textContent = text;
+    }
+  };
+  setInterval(refresh, 60_000);
+  document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && refresh());
+  return refresh;
 }
 
 let pageFormatter = null;

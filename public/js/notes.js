@@ -1,6 +1,9 @@
-// Notes list: "Delete" asks with confirm() and posts straight away. Without JavaScript (or if the page has
+// Notes list: times say how long ago ("5 хв тому") and stay current. "Delete" asks with confirm() and posts straight away. Without JavaScript (or if the page has
 // no CSRF token to send) the link opens the confirmation page instead, which does the same with a form.
+import { keepRecentTimesFresh } from "/static/js/format.js";
 import { t } from "/static/js/i18n.js";
+
+keepRecentTimesFresh();
 
 document.addEventListener("click", (event) => {
   const link = event.target instanceof Element ? event.target.closest("a[data-note-delete]") : null;

@@ -31,7 +31,12 @@ export interface DateFormatter {
   year(d: Date): string;
   /** "5 хв тому", "учора", "in 2 days": from `now`, in the largest unit that fits. */
   relative(d: Date, now?: Date): string;
+  /** What a feed shows: relative within RECENT_MS of `now` ("5 хв тому"), else the date and time (dateTime). */
+  recent(d: Date, now?: Date): string;
 }
+
+/** How long a feed says "5 хв тому" before it gives the date: a week, as "3 дн. тому" still reads at a glance. */
+export const RECENT_MS = 7 * 24 * 3600_000;
 
 /**
  * Formatting one date with Intl costs ~3 µs and the home page prints dozens; a page mostly shows the same notes
@@ -68,22 +73,39 @@ function build(lang: Language, timeZone: string, nameZone: boolean): DateFormatt
   const make = (style: Style, named = false) =>
     memoised(new Intl.DateTimeFormat(locale, { ...STYLES[style], timeZone, ...(named ? { timeZoneName: "short" } : {}) }));
   const rtf = new Intl.RelativeTimeFormat(locale, { numeric: "auto", style: "short" });
+  // A feed prints "5 хв тому" for many items: the text depends only on the unit and the rounded number, so each
+  // is formatted once (a few hundred at most).
+  const said = new Map<string, string>();
+  const say = (n: number, unit: Intl.RelativeTimeFormatUnit) => {
+    const id = unit + n;
+    let text = said.get(id);
+    if (text === undefined) {
+      if (said.size >= MEMO_LIMIT) said.clear();
+      text = rtf.format(n, unit);
+      said.set(id, text);
+    }
+    return text;
+  };
+  const relative = (d: Date, now = new Date()) => {
+    let value = (d.getTime() - now.getTime()) / 1000;
+    for (const [unit, size] of RELATIVE_STEPS) {
+      // Under a minute is "now" ("зараз"): counting seconds would change faster than a feed is refreshed.
+      if (Math.abs(value) < size) return say(unit === "second" ? 0 : Math.round(value), unit);
+      value /= size;
+    }
+    return say(Math.round(value), "year");
+  };
+  const dateTime = make("dateTime", nameZone);
   return {
     lang,
     timeZone,
-    dateTime: make("dateTime", nameZone),
+    dateTime,
     day: make("day"),
     shortDay: make("shortDay"),
     time: make("time"),
     year: make("year"),
-    relative(d, now = new Date()) {
-      let value = (d.getTime() - now.getTime()) / 1000;
-      for (const [unit, size] of RELATIVE_STEPS) {
-        if (Math.abs(value) < size) return rtf.format(Math.round(value), unit);
-        value /= size;
-      }
-      return rtf.format(Math.round(value), "year");
-    },
+    relative,
+    recent: (d, now = new Date()) => (Math.abs(now.getTime() - d.getTime()) < RECENT_MS ? relative(d, now) : dateTime(d)),
   };
 }
 

@@ -33,6 +33,16 @@ describe("the date formatter", () => {
     assert.equal(dateFormatter("en").relative(new Date(moment.getTime() - 3 * 3600_000), moment), "3 hr ago");
   });
 
+  it("says 'now' under a minute, and a feed's time is relative for a week, then the date and time", () => {
+    const f = dateFormatter("uk", "Europe/Kiev");
+    assert.equal(f.relative(new Date(moment.getTime() - 40_000), moment), "зараз");
+    assert.equal(dateFormatter("en").relative(new Date(moment.getTime() - 59_000), moment), "now");
+    assert.equal(f.recent(new Date(moment.getTime() - 5 * 60_000), moment), "5 хв тому");
+    assert.equal(f.recent(new Date(moment.getTime() - 6 * 24 * 3600_000), moment), "6 дн. тому");
+    assert.equal(f.recent(new Date(moment.getTime() - 8 * 24 * 3600_000), moment), "26 лист. 2026 р., 19:09");
+    assert.equal(dateFormatter("en", "UTC", true).recent(new Date(moment.getTime() - 30 * 24 * 3600_000), moment), "4 Nov 2026, 17:09 UTC");
+  });
+
   it("is made once per language and zone, and remembers what it printed per minute without mixing minutes", () => {
     assert.equal(dateFormatter("uk", "Europe/Kiev"), dateFormatter("uk", "Europe/Kiev"));
     assert.notEqual(dateFormatter("uk", "Europe/Kiev"), dateFormatter("uk", "UTC"));
@@ -64,6 +74,7 @@ describe("public/js/format.js", () => {
           const d = new Date(t);
           for (const style of ["dateTime", "day", "shortDay", "time", "year"] as const) assert.equal(client[style](d), server[style](d), `${lang} ${zone} ${style} ${d.toISOString()}`);
           assert.equal(client.relative(d, moment), server.relative(d, moment));
+          assert.equal(client.recent(d, moment), server.recent(d, moment));
         }
       }
     }
@@ -77,6 +88,12 @@ describe("the date filters", () => {
   it("print in the request's language and zone (fmt in the context)", () => {
     const fmt = dateFormatter("uk", "Europe/Kiev");
     assert.equal(env.renderString("{{ d | datetime }}|{{ d | day }}|{{ d | time }}", { d: moment, fmt }), "4 груд. 2026 р., 19:09|4 груд. 2026 р.|19:09");
+  });
+
+  it("recent prints how long ago in the request's language", () => {
+    const fmt = dateFormatter("uk", "Europe/Kiev");
+    assert.equal(env.renderString("{{ d | recent }}", { d: new Date(Date.now() - 3 * 3600_000), fmt }), "3 год тому");
+    assert.equal(env.renderString("{{ d | recent }}", { d: null, fmt }), "");
   });
 
   it("take a Date or an ISO string, print nothing for no date, and English UTC outside a request", () => {

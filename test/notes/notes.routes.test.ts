@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { agent, csrfFrom, loggedInAgent, type Agent } from "../helpers/agent";
+import { dateFormatter } from "../../src/i18n/format";
 import { insertNote, mainOf, noteBodies, noteRow, notesOf, post } from "./notes-helpers";
 
 let app: TestApp;
@@ -49,15 +50,21 @@ describe("the home page", () => {
     await insertNote(app, other.userId, "someone else's note");
     const first = await insertNote(app, userId, "first\nsecond line\n\n  indented");
     const second = await insertNote(app, userId, "the newer note");
-    await app.sql("UPDATE notes SET updated_at = date + interval '1 hour' WHERE id = $1", [first]);
+    // Written ten days ago, edited five minutes ago: a week on, a feed gives the date; before, how long ago.
+    await app.sql("UPDATE notes SET date = now() - interval '10 days', updated_at = now() - interval '5 minutes' WHERE id = $1", [first]);
     const res = await a.get("/");
     assert.equal(res.status, 200);
     assert.deepEqual(noteBodies(res.text), ["the newer note", "first\nsecond line\n\n  indented"]);
     assert.ok(!res.text.includes("someone else's"), "other users' notes are not listed");
     assert.match(res.text, /2 notes/);
     const [row] = await app.sql<{ date: Date; updated_at: Date }>("SELECT date, updated_at FROM notes WHERE id = $1", [first]);
-    assert.ok(res.text.includes(`<time datetime="${row.date.toISOString()}">`), "created time");
-    assert.ok(res.text.includes(`edited <time datetime="${row.updated_at.toISOString()}">`), "edited time");
+    const full = (d: Date) => dateFormatter("en", "UTC", true).dateTime(d);
+    assert.ok(res.text.includes(`<time datetime="${row.date.toISOString()}" title="${full(row.date)}" data-recent>${full(row.date)}</time>`), "created time: the date");
+    assert.ok(res.text.includes(`edited <time datetime="${row.updated_at.toISOString()}" title="${full(row.updated_at)}" data-recent>5 min ago</time>`), "edited time: how long ago, the date in its title");
+    assert.match(res.text, /data-recent>now<\/time>/, "the newer note was written just now");
+    const uk = await a.get("/").set("Accept-Language", "uk");
+    assert.ok(uk.text.includes(`змінено <time datetime="${row.updated_at.toISOString()}" title="${dateFormatter("uk", "UTC", true).dateTime(row.updated_at)}" data-recent>5 хв тому</time>`));
+    assert.match(uk.text, /data-recent>зараз<\/time>/);
     const newer = res.text.slice(res.text.indexOf(`id="note-${second}"`), res.text.indexOf(`id="note-${first}"`));
     assert.doesNotMatch(newer, /edited/, "a never-edited note does not say edited");
     assert.match(res.text, new RegExp(`href="/notes/${first}/edit"`));
