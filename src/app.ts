@@ -23,7 +23,9 @@ import { unreadTotalSql } from "./chat/unread";
 import type { Config } from "./config";
 import { poolOf } from "./db/data-source";
 import type { AppDeps } from "./deps";
-import { createGalleryRouter, mediaStatic } from "./gallery/gallery.routes";
+import { createGalleryRouter } from "./gallery/gallery.routes";
+import { Image } from "./gallery/image.entity";
+import { mediaHandler } from "./gallery/media.routes";
 import { closeWhenDraining, createHealthRouter, type Lifecycle } from "./http/health";
 import { csrfProtection } from "./http/csrf";
 import { errorHandler, notFoundHandler } from "./http/errors";
@@ -83,10 +85,11 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(securityHeaders(config));
   app.use(closeWhenDraining(lifecycle));
 
-  // Static files and health probes come before the session, so they never touch the database.
+  // Static files and health probes come before the session, so they never touch the database; /media reads the
+  // session itself, inside its one authorizing statement.
   app.use("/static/bootstrap", express.static(path.join(ROOT, "node_modules/bootstrap/dist"), { maxAge: config.isProduction ? "7d" : 0, index: false }));
   app.use("/static", express.static(path.join(ROOT, "public"), { maxAge: config.isProduction ? "1d" : 0, index: false }));
-  app.use("/media", mediaStatic(config));
+  app.use("/media", mediaHandler(config, sessionSecret, Image.mediaAccess(ds)));
   app.use(createHealthRouter(deps, lifecycle));
   app.use(noStore);
 

@@ -25,6 +25,7 @@ const schema = z.object({
   TRUST_PROXY: z.string().default("false"),
   BCRYPT_COST: int(4, 15).default(12),
   MEDIA_ROOT: z.string().min(1).default("media"),
+  MEDIA_ACCEL_REDIRECT: z.string().regex(/^\/[A-Za-z0-9_\/-]*\/$/, "a path that starts and ends with / (nginx's internal location)").optional(),
   LOGIN_RATE_LIMIT: int(1, 100000).default(10),
   LOGIN_ACCOUNT_RATE_LIMIT: int(1, 100000).default(5),
   SIGNUP_RATE_LIMIT: int(1, 100000).default(5),
@@ -60,6 +61,8 @@ export interface Config {
   trustProxy: boolean | number | string;
   bcryptCost: number;
   mediaRoot: string;
+  /** nginx's internal location for MEDIA_ROOT: /media answers an authorized request with X-Accel-Redirect to it. */
+  mediaAccelRedirect?: string;
   rateLimits: { login: number; loginAccount: number; signup: number; windowMs: number; chatPer10s: number };
   redisUrl?: string;
   /** Namespaces every Redis key and channel, so several deployments (or test runs) can share one Redis. */
@@ -119,6 +122,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     bcryptCost: e.BCRYPT_COST,
     mediaRoot: path.resolve(e.MEDIA_ROOT),
+    mediaAccelRedirect: e.MEDIA_ACCEL_REDIRECT,
     rateLimits: {
       login: e.LOGIN_RATE_LIMIT,
       loginAccount: e.LOGIN_ACCOUNT_RATE_LIMIT,

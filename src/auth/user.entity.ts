@@ -32,6 +32,8 @@ export class User extends BaseEntity {
   @JoinColumn({ name: "gallery_id" })
   gallery: Relation<Gallery>;
 
+  // Indexed: /media asks whether an image is anyone's profile picture (visible to every logged-in user).
+  @Index("users_profile_picture_id_idx")
   @Column({ name: "profile_picture_id", type: "int", nullable: true })
   profilePictureId: number | null;
 

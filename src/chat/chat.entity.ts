@@ -26,6 +26,8 @@ export class Chat extends BaseEntity {
   @Column({ name: "direct_key", type: "varchar", length: 40, nullable: true, unique: true })
   directKey: string | null;
 
+  // Indexed: /media asks whether an image is a group's picture (visible to every logged-in user).
+  @Index("chats_profile_picture_id_idx")
   @Column({ name: "profile_picture_id", type: "int", nullable: true })
   profilePictureId: number | null;
 

@@ -1,9 +1,7 @@
-// The gallery (issue #5): upload, browse, view, delete; /media serving. Profile and group pictures are stored through
+// The gallery (issue #5): upload, browse, view, delete (files are served by media.routes.ts). Profile and group pictures are stored through
 // ImagesService by their own features (src/auth/profile.routes.ts, src/chat/chat-avatar.routes.ts).
-import path from "node:path";
-import express, { Router, type Request, type RequestHandler, type Response } from "express";
+import { Router, type Request, type Response } from "express";
 import type { Server } from "socket.io";
-import type { Config } from "../config";
 import type { AppDeps } from "../deps";
 import { notFound, requireId } from "../http/errors";
 import { requireUser } from "../http/guards";
@@ -15,27 +13,6 @@ import { Image } from "./image.entity";
 import { WEB_MAX } from "./image-pipeline";
 import { ImagesService, type UploadOutcome } from "./images.service";
 import type { Message } from "../i18n";
-
-// Only names this feature writes: two hex shard directories, a 128-bit random hex name, .webp. Anything else
-// (dotfiles such as .tmp, "..", encoded variants, other extensions) is a 404 before the filesystem is asked.
-const MEDIA_FILE = /^\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{32}(\.thumb)?\.webp$/;
-
-/** Uploaded media: files only (no listing, no dotfiles), never sniffed, cached for long (names are random and never reused). */
-export function mediaStatic(config: Config): RequestHandler {
-  const serve = express.static(path.resolve(config.mediaRoot), {
-    index: false,
-    dotfiles: "deny",
-    redirect: false,
-    immutable: true,
-    maxAge: "365d",
-    fallthrough: false,
-    setHeaders: (res) => res.setHeader("X-Content-Type-Options", "nosniff"),
-  });
-  return (req, res, next) => {
-    if ((req.method !== "GET" && req.method !== "HEAD") || !MEDIA_FILE.test(req.path)) return next(notFound());
-    serve(req, res, next);
-  };
-}
 
 const errorsOf = (outcomes: UploadOutcome[]) => outcomes.flatMap((o) => (o.ok ? [] : [o.error]));
 

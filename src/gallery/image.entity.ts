@@ -1,6 +1,6 @@
 // A stored photo: a re-encoded web-size file and a square thumbnail under MEDIA_ROOT (relative paths only).
 import {
-  BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type EntityManager,
+  BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type DataSource, type EntityManager,
   type Relation,
 } from "typeorm";
 import { deleteReturning } from "../db/sql";
@@ -29,11 +29,13 @@ export class Image extends BaseEntity {
   @JoinColumn({ name: "owner_id" })
   owner: Relation<{ id: number }>;
 
-  /** Web-size re-encoded file, relative to MEDIA_ROOT. */
+  /** Web-size re-encoded file, relative to MEDIA_ROOT. Unique: /media finds the image by it. */
+  @Index("images_path_key", { unique: true })
   @Column({ type: "varchar", length: 255 })
   path: string;
 
-  /** Square thumbnail, relative to MEDIA_ROOT. */
+  /** Square thumbnail, relative to MEDIA_ROOT; its random name is not the web file's, so one does not lead to the other. */
+  @Index("images_thumb_path_key", { unique: true })
   @Column({ name: "thumb_path", type: "varchar", length: 255 })
   thumbPath: string;
 
@@ -56,6 +58,34 @@ export class Image extends BaseEntity {
   /** One of the owner's images, or null: another user's image is simply not found. */
   static findOwned(id: number, ownerId: number): Promise<Image | null> {
     return Image.findOne({ where: { id, ownerId } });
+  }
+
+  /**
+   * Who may fetch a stored file, decided in one statement from the file's relative path and the request's session
+   * id: the viewer is the session's active user (nobody when logged out), and the answer is the file's image id,
+   * or nothing (404). The owner and staff see every file; any logged-in user sees the thumbnail of a profile or
+   * group picture (never its full-size original); `extraRules` are SQL conditions other features add (e.g. a chat
+   * photo for that chat's members), on `i` (the image) and `viewer.id`. Each lookup is an index probe. Runs on the
+   * app's own DataSource (as the session store does), not the entities' global one.
+   */
+  static mediaAccess(ds: DataSource, extraRules: string[] = []): (rel: string, sid: string | null) => Promise<{ id: number; thumb: boolean } | null> {
+    const sql = `SELECT i.id, i.thumb_path = $1 AS thumb
+         FROM images i
+         JOIN LATERAL (
+           SELECT u.id, u.is_staff FROM session s JOIN users u ON u.is_active
+              AND u.id = CASE WHEN s.sess -> 'passport' ->> 'user' ~ '^[0-9]{1,9}$' THEN (s.sess -> 'passport' ->> 'user')::int END
+            WHERE s.sid = $2 AND s.expire > now()
+         ) viewer ON true
+        WHERE (i.path = $1 OR i.thumb_path = $1)
+          AND (viewer.id = i.owner_id OR viewer.is_staff
+               OR (i.thumb_path = $1 AND (EXISTS (SELECT 1 FROM users pu WHERE pu.profile_picture_id = i.id)
+                                          OR EXISTS (SELECT 1 FROM chats pc WHERE pc.profile_picture_id = i.id)))
+               ${extraRules.map((r) => `OR (${r})`).join("\n               ")})`;
+    return async (rel, sid) => {
+      if (!sid) return null;
+      const [row]: { id: number; thumb: boolean }[] = await ds.query(sql, [rel, sid]);
+      return row ?? null;
+    };
   }
 
   /** A page of a gallery, newest first, with the total count. */

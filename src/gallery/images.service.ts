@@ -140,18 +140,21 @@ export class ImagesService {
       if (err instanceof ImageRejected) return { name, error: { key: err.key, params: { ...err.params, name } } };
       throw err;
     }
-    // Random names in two levels of shards (65,536 directories), so no directory grows huge.
+    // Random names in two levels of shards (65,536 directories), so no directory grows huge. The web file and the
+    // thumbnail get a name each: a profile picture's thumbnail is shown to everyone, its full-size original only to
+    // its owner, so one name must not lead to the other.
     const id = crypto.randomBytes(16).toString("hex");
-    const dir = `${id.slice(0, 2)}/${id.slice(2, 4)}`;
+    const thumbId = crypto.randomBytes(16).toString("hex");
+    const shard = (hex: string) => `${hex.slice(0, 2)}/${hex.slice(2, 4)}`;
     const tmpWeb = path.join(this.tmpDir, `${id}.web`);
-    const tmpThumb = path.join(this.tmpDir, `${id}.thumb`);
+    const tmpThumb = path.join(this.tmpDir, `${thumbId}.thumb`);
     scratch.push(tmpWeb, tmpThumb);
     await fs.mkdir(this.tmpDir, { recursive: true });
     await Promise.all([fs.writeFile(tmpWeb, encoded.web, { flag: "wx" }), fs.writeFile(tmpThumb, encoded.thumb, { flag: "wx" })]);
     return {
       name,
-      web: `${dir}/${id}${OUTPUT_EXT}`,
-      thumb: `${dir}/${id}.thumb${OUTPUT_EXT}`,
+      web: `${shard(id)}/${id}${OUTPUT_EXT}`,
+      thumb: `${shard(thumbId)}/${thumbId}.thumb${OUTPUT_EXT}`,
       tmpWeb,
       tmpThumb,
       width: encoded.width,

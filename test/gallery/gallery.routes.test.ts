@@ -76,8 +76,8 @@ describe("uploading to the gallery", () => {
       assert.equal(m.xmp, undefined, "no XMP block");
       assert.equal(m.icc, undefined, "no ICC profile");
       for (const needle of ["SpyCam", "Tracker", "secret-owner", "Exif"]) assert.ok(!stored.includes(Buffer.from(needle)), `no ${needle}`);
-      // And served over HTTP exactly as stored.
-      const served = await agent(app).get(`/media/${rel}`).buffer(true);
+      // And served over HTTP exactly as stored (to its owner: gallery photos are private).
+      const served = await a.get(`/media/${rel}`).buffer(true);
       assert.equal(served.status, 200);
       assert.ok(Buffer.from(served.body).equals(stored));
     }
@@ -498,7 +498,7 @@ describe("viewing, deleting and avatars", () => {
     // Rows only (files are not the point here); removed again so the media check of other tests stays true.
     await app.sql(
       `INSERT INTO images (gallery_id, owner_id, path, thumb_path, width, height, bytes, original_name)
-       SELECT $1, $2, 'x', 'x', 1, 1, 1, 'n' || g FROM generate_series(1, 50) g`,
+       SELECT $1, $2, 'x' || g, 'x' || g || '.thumb', 1, 1, 1, 'n' || g FROM generate_series(1, 50) g`,
       [user.galleryId, userId],
     );
     try {

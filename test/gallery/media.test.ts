@@ -1,22 +1,31 @@
-// /media: stored images only, with safe headers; everything else (traversal, dotfiles, listings) is a 404.
+// /media: every file is authorized (issue #18). A gallery photo goes to its owner and staff only; a profile or group
+// picture's thumbnail to any logged-in user, never its original; a deleted photo is a 404 at once; nothing is
+// cached by shared caches; one statement per request, no session write. Malformed paths are a 404 before any of it.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { loggedInAgent } from "../helpers/agent";
+import { loggedInAgent, postForm, type Agent } from "../helpers/agent";
 import { startTestApp, type TestApp } from "../helpers/app";
-import { imageRows, jpeg, upload, uploadToken } from "./helpers";
+import { recordStatements, writes } from "../helpers/sql-spy";
+import { cookieOf } from "../chat/helpers";
+import { MEDIA_MAX_AGE } from "../../src/gallery/media.routes";
+import { imageRows, jpeg, png, upload, uploadToken, type ImageRow } from "./helpers";
 
 let app: TestApp;
-let web: string;
-let thumb: string;
+let owner: Awaited<ReturnType<typeof loggedInAgent>>;
+let other: Awaited<ReturnType<typeof loggedInAgent>>;
+let staff: Awaited<ReturnType<typeof loggedInAgent>>;
+let photo: ImageRow;
+
+type Raw = { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
 
 /** A raw request: the path goes on the wire exactly as written (no URL normalisation by a client library). */
-function raw(method: string, rawPath: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
-  const { hostname, port } = new URL(app.url);
+function raw(method: string, rawPath: string, cookie?: string, base = app.url): Promise<Raw> {
+  const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: hostname, port, method, path: rawPath }, (res) => {
+    const req = http.request({ host: hostname, port, method, path: rawPath, headers: cookie ? { cookie } : {} }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -26,12 +35,37 @@ function raw(method: string, rawPath: string): Promise<{ status: number; headers
   });
 }
 
+const as = (a: Agent | null) => (a ? cookieOf(a) : undefined);
+const get = (rel: string, a: Agent | null) => raw("GET", `/media/${rel}`, as(a));
+
+async function uploadOne(a: Agent, userId: number, data?: Buffer): Promise<ImageRow> {
+  const res = await upload(a, "/gallery", await uploadToken(a), [{ filename: "x.jpg", data: data ?? (await jpeg(320, 240)) }]);
+  assert.equal(res.status, 303);
+  const rows = await imageRows(app, userId);
+  return rows[rows.length - 1];
+}
+
+function assertServed(res: Raw, rel: string) {
+  assert.equal(res.status, 200, `${rel} -> ${res.status}`);
+  assert.equal(res.headers["content-type"], "image/webp");
+  assert.equal(res.headers["x-content-type-options"], "nosniff");
+  assert.equal(res.headers["cache-control"], `private, max-age=${MEDIA_MAX_AGE}`, "no shared cache keeps it; browsers briefly");
+  assert.equal(res.headers["set-cookie"], undefined, "no session is created or refreshed for media");
+  assert.ok(res.body.equals(fs.readFileSync(path.join(app.mediaRoot, rel))), "the stored bytes");
+}
+
+function assertRefused(res: Raw, what: string) {
+  assert.equal(res.status, 404, `${what} -> ${res.status}`);
+  assert.notEqual(res.headers["content-type"], "image/webp", what);
+  assert.doesNotMatch(String(res.headers["cache-control"]), /max-age=[1-9]/, `${what}: a refusal is not cached`);
+}
+
 before(async () => {
   app = await startTestApp();
-  const { agent: a, userId } = await loggedInAgent(app);
-  const res = await upload(a, "/gallery", await uploadToken(a), [{ filename: "x.jpg", data: await jpeg() }]);
-  assert.equal(res.status, 303);
-  [{ path: web, thumb_path: thumb }] = await imageRows(app, userId);
+  owner = await loggedInAgent(app);
+  other = await loggedInAgent(app);
+  staff = await loggedInAgent(app, undefined, { isStaff: true });
+  photo = await uploadOne(owner.agent, owner.userId);
   // Secrets next to and inside MEDIA_ROOT that must never be served.
   fs.writeFileSync(path.join(app.mediaRoot, "..", ".env"), "SESSION_SECRET=do-not-leak\n");
   fs.writeFileSync(path.join(app.mediaRoot, ".env"), "SESSION_SECRET=do-not-leak\n");
@@ -40,23 +74,133 @@ before(async () => {
 });
 after(() => app.close());
 
-describe("/media", () => {
-  it("serves a stored image without a session: image type, nosniff, long immutable caching", async () => {
-    for (const rel of [web, thumb]) {
-      const res = await raw("GET", `/media/${rel}`);
-      assert.equal(res.status, 200);
-      assert.equal(res.headers["content-type"], "image/webp");
-      assert.equal(res.headers["x-content-type-options"], "nosniff");
-      assert.match(String(res.headers["cache-control"]), /max-age=31536000/);
-      assert.match(String(res.headers["cache-control"]), /immutable/);
-      assert.equal(res.headers["set-cookie"], undefined, "no session is created for media");
-      assert.ok(res.body.equals(fs.readFileSync(path.join(app.mediaRoot, rel))));
-    }
-    const head = await raw("HEAD", `/media/${web}`);
-    assert.equal(head.status, 200);
+describe("/media: a gallery photo", () => {
+  it("is sent to its owner, full size and thumbnail, private and briefly cached; HEAD too", async () => {
+    for (const rel of [photo.path, photo.thumb_path]) assertServed(await get(rel, owner.agent), rel);
+    assert.equal((await raw("HEAD", `/media/${photo.path}`, as(owner.agent))).status, 200);
   });
 
-  const shard = () => web.slice(0, 5);
+  it("is sent to staff (moderation)", async () => {
+    for (const rel of [photo.path, photo.thumb_path]) assertServed(await get(rel, staff.agent), rel);
+  });
+
+  it("is a 404 for another user, a logged-out visitor, a forged or expired session", async () => {
+    const forged = cookieOf(owner.agent).replace(/\.[^.]+$/, ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    const sid = decodeURIComponent(cookieOf(owner.agent).split("=")[1]).slice(2).split(".")[0];
+    for (const rel of [photo.path, photo.thumb_path]) {
+      assertRefused(await get(rel, other.agent), "another user");
+      assertRefused(await get(rel, null), "logged out");
+      assertRefused(await raw("GET", `/media/${rel}`, forged), "a cookie with a forged signature");
+      assertRefused(await raw("GET", `/media/${rel}`, `hromada.sid=${sid}`), "an unsigned session id");
+    }
+    // The owner's own session, once expired in the store, counts as logged out.
+    const fresh = await loggedInAgent(app);
+    const mine = await uploadOne(fresh.agent, fresh.userId, await png(40, 40));
+    assertServed(await get(mine.thumb_path, fresh.agent), mine.thumb_path);
+    await app.sql("UPDATE session SET expire = now() - interval '1 minute' WHERE sess->'passport'->>'user' = $1", [String(fresh.userId)]);
+    assertRefused(await get(mine.thumb_path, fresh.agent), "an expired session");
+  });
+
+  it("is a 404 for its owner once deactivated", async () => {
+    const gone = await loggedInAgent(app);
+    const mine = await uploadOne(gone.agent, gone.userId, await png(30, 30));
+    await app.sql("UPDATE users SET is_active = false WHERE id = $1", [gone.userId]);
+    assertRefused(await get(mine.path, gone.agent), "a deactivated owner");
+  });
+
+  it("costs one statement and writes nothing (no session touch); logged out costs none", async () => {
+    const statements = await recordStatements(() => get(photo.thumb_path, owner.agent));
+    assert.equal(statements.length, 1, statements.join("\n"));
+    assert.deepEqual(writes(statements), []);
+    assert.deepEqual(await recordStatements(() => get(photo.thumb_path, null)), []);
+  });
+
+  it("is a 404 at once after it is deleted, for its owner too, and its files are gone", async () => {
+    const doomed = await uploadOne(owner.agent, owner.userId, await png(50, 50));
+    assertServed(await get(doomed.path, owner.agent), doomed.path);
+    const res = await postForm(owner.agent, `/gallery/${doomed.id}/delete`, {}, `/gallery/${doomed.id}`);
+    assert.equal(res.status, 303);
+    for (const rel of [doomed.path, doomed.thumb_path]) {
+      assertRefused(await get(rel, owner.agent), "a deleted photo");
+      assert.equal(fs.existsSync(path.join(app.mediaRoot, rel)), false, "its file is removed");
+    }
+    assert.equal((await app.sql("SELECT 1 FROM images WHERE id = $1", [doomed.id])).length, 0);
+  });
+});
+
+describe("/media: pictures people show", () => {
+  it("a profile picture's thumbnail goes to every logged-in user; its original does not, and is not derivable", async () => {
+    const who = await loggedInAgent(app);
+    const pic = await uploadOne(who.agent, who.userId, await png(200, 200));
+    const res = await postForm(who.agent, `/gallery/${pic.id}/avatar`, {}, `/gallery/${pic.id}`);
+    assert.equal(res.status, 303);
+    assert.equal((await app.sql<{ profile_picture_id: number }>("SELECT profile_picture_id FROM users WHERE id = $1", [who.userId]))[0].profile_picture_id, pic.id);
+
+    assertServed(await get(pic.thumb_path, other.agent), pic.thumb_path);
+    assertRefused(await get(pic.path, other.agent), "another user asking for an avatar's original");
+    assertRefused(await get(pic.thumb_path, null), "a logged-out visitor asking for an avatar");
+    assertServed(await get(pic.path, who.agent), pic.path);
+
+    // Independent random names: the thumbnail's name says nothing about the original's.
+    const name = (rel: string) => path.basename(rel).split(".")[0];
+    assert.notEqual(name(pic.thumb_path), name(pic.path));
+    assert.notEqual(pic.thumb_path.slice(0, 5) + name(pic.thumb_path), pic.path.slice(0, 5) + name(pic.path));
+    assertRefused(await get(pic.thumb_path.replace(".thumb.webp", ".webp"), other.agent), "the thumbnail's name without .thumb");
+
+    // No longer the avatar: private again.
+    assert.equal((await postForm(who.agent, "/profile/avatar/remove", {}, "/profile")).status, 303);
+    assertRefused(await get(pic.thumb_path, other.agent), "a former avatar");
+  });
+
+  it("a group's picture thumbnail goes to every logged-in user", async () => {
+    const creator = await loggedInAgent(app);
+    const [chat] = await app.sql<{ id: number }>("INSERT INTO chats (chat_name, is_group, creator_id) VALUES ('Club', true, $1) RETURNING id", [creator.userId]);
+    await app.sql("INSERT INTO chat_members (chat_id, user_id) VALUES ($1, $2)", [chat.id, creator.userId]);
+    const token = await uploadToken(creator.agent, `/chats/${chat.id}/avatar`);
+    const res = await upload(creator.agent, `/chats/${chat.id}/avatar`, token, [{ filename: "g.png", data: await png(), contentType: "image/png" }], { field: "image" });
+    assert.equal(res.status, 303);
+    const [pic] = await imageRows(app, creator.userId);
+    assertServed(await get(pic.thumb_path, other.agent), pic.thumb_path);
+    assertRefused(await get(pic.path, other.agent), "a group picture's original");
+    assertRefused(await get(pic.thumb_path, null), "logged out");
+  });
+});
+
+describe("/media: behind nginx (MEDIA_ACCEL_REDIRECT)", () => {
+  let accel: TestApp;
+  let a: Awaited<ReturnType<typeof loggedInAgent>>;
+  let pic: ImageRow;
+  before(async () => {
+    accel = await startTestApp({ MEDIA_ACCEL_REDIRECT: "/_protected_media/" });
+    a = await loggedInAgent(accel);
+    const res = await upload(a.agent, "/gallery", await uploadToken(a.agent), [{ filename: "x.png", data: await png(), contentType: "image/png" }]);
+    assert.equal(res.status, 303);
+    [pic] = await imageRows(accel, a.userId);
+  });
+  after(() => accel.close());
+
+  it("answers yes with an internal redirect and no body: nginx sends the file", async () => {
+    const res = await raw("GET", `/media/${pic.path}`, cookieOf(a.agent), accel.url);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers["x-accel-redirect"], `/_protected_media/${pic.path}`);
+    assert.equal(res.headers["cache-control"], `private, max-age=${MEDIA_MAX_AGE}`);
+    assert.equal(res.headers["x-content-type-options"], "nosniff");
+    assert.equal(res.body.length, 0);
+    assert.ok(fs.existsSync(path.join(accel.mediaRoot, pic.path)), "the redirect names a stored file");
+  });
+
+  it("answers no with a plain 404 and no redirect", async () => {
+    const stranger = await loggedInAgent(accel);
+    for (const cookie of [cookieOf(stranger.agent), undefined]) {
+      const res = await raw("GET", `/media/${pic.path}`, cookie, accel.url);
+      assert.equal(res.status, 404);
+      assert.equal(res.headers["x-accel-redirect"], undefined);
+    }
+  });
+});
+
+describe("/media: malformed paths", () => {
+  const shard = () => photo.path.slice(0, 5);
   const refused: [string, () => string][] = [
     ["a plain ../ traversal", () => "/media/../.env"],
     ["a deep traversal", () => "/media/../../../../etc/passwd"],
@@ -73,24 +217,25 @@ describe("/media", () => {
     ["the root without slash", () => "/media"],
     ["a listing of a shard", () => `/media/${shard()}/`],
     ["a shard without slash", () => `/media/${shard()}`],
-    ["a NUL byte", () => `/media/${web}%00.html`],
-    ["an extra extension", () => `/media/${web}.html`],
-    ["upper-case hex", () => `/media/${web.toUpperCase()}`],
+    ["a NUL byte", () => `/media/${photo.path}%00.html`],
+    ["an extra extension", () => `/media/${photo.path}.html`],
+    ["upper-case hex", () => `/media/${photo.path.toUpperCase()}`],
     ["a missing file of the right shape", () => "/media/00/00/00000000000000000000000000000000.webp"],
     ["an absolute path", () => "/media//etc/passwd"],
   ];
   for (const [what, p] of refused) {
-    it(`answers 404 for ${what}`, async () => {
-      const res = await raw("GET", p());
+    it(`answers 404 for ${what}, even to the owner`, async () => {
+      const res = await raw("GET", p(), cookieOf(owner.agent));
       assert.equal(res.status, 404, `${p()} -> ${res.status}`);
       assert.ok(!res.body.includes("do-not-leak"));
       assert.ok(!res.body.includes("half an upload"));
-      assert.ok(!res.body.includes(path.basename(web)), "no listing");
+      assert.ok(!res.body.includes(path.basename(photo.path)), "no listing");
     });
   }
 
   it("answers 404 to anything but GET and HEAD", async () => {
-    for (const method of ["POST", "PUT", "DELETE"]) assert.equal((await raw(method, `/media/${web}`)).status, 404, method);
-    assert.ok(fs.existsSync(path.join(app.mediaRoot, web)));
+    for (const method of ["POST", "PUT", "DELETE"]) assert.equal((await raw(method, `/media/${photo.path}`, cookieOf(owner.agent))).status, 404, method);
+    assert.ok(fs.existsSync(path.join(app.mediaRoot, photo.path)));
   });
 });
+

@@ -175,8 +175,8 @@ describe("deploy/nginx.conf", () => {
     assert.match(nginx, /map \$http_upgrade \$connection_upgrade/);
   });
 
-  it("forwards the headers TRUST_PROXY relies on, in every location", () => {
-    const locations = [...nginx.matchAll(/^\s*location\s+\S+\s*\{([^}]*)\}/gm)].map((m) => m[1]);
+  it("forwards the headers TRUST_PROXY relies on, in every proxied location", () => {
+    const locations = [...nginx.matchAll(/^\s*location\s+\S+\s*\{([^}]*)\}/gm)].map((m) => m[1]).filter((l) => /proxy_pass/.test(l));
     assert.ok(locations.length >= 2);
     // proxy_set_header in a location replaces the server's, so each location must set them itself.
     for (const loc of locations) {
@@ -184,6 +184,27 @@ describe("deploy/nginx.conf", () => {
       assert.match(loc, /proxy_set_header X-Forwarded-Proto \$scheme/);
       assert.match(loc, /proxy_set_header Host \$host/);
     }
+  });
+
+  it("sends media only after the app said yes: an internal location on the media volume, named by MEDIA_ACCEL_REDIRECT", () => {
+    const internal = apps.map(([, app]) => app.environment!.MEDIA_ACCEL_REDIRECT);
+    assert.equal(new Set(internal).size, 1);
+    const prefix = internal[0];
+    assert.match(String(prefix), /^\/[^/].*\/$/, "a path with slashes at both ends");
+    const esc = String(prefix).replace(/[/.]/g, "\\$&");
+    const location = new RegExp(`location\\s+${esc}\\s*\\{([^}]*)\\}`).exec(nginx)?.[1];
+    assert.ok(location, `a location for ${prefix}`);
+    assert.match(location, /^\s*internal;/m, "not reachable from outside");
+    assert.doesNotMatch(location, /proxy_pass|autoindex on/);
+    const mediaRoot = apps[0][1].environment!.MEDIA_ROOT;
+    assert.match(location, new RegExp(`alias ${mediaRoot}/;`), "serves the folder the app stores into");
+    assert.match(location, /add_header X-Content-Type-Options nosniff/);
+    assert.doesNotMatch(location, /expires|Cache-Control/, "keeps the app's private, short Cache-Control");
+    // nginx mounts the very volume the replicas store into, read-only, at the same path.
+    const appVolume = apps[0][1].volumes!.find((v) => v.split(":")[1] === mediaRoot)!.split(":")[0];
+    assert.ok(services.nginx.volumes?.includes(`${appVolume}:${mediaRoot}:ro`), "nginx mounts the media volume read-only");
+    // /media itself is not served from disk by nginx: it goes to the app, which authorizes every file.
+    assert.doesNotMatch(nginx, /location\s+[~^=]*\s*\/media/);
   });
 
   it("lets uploads through up to the app's own limit, so the app answers too-large uploads itself", async () => {

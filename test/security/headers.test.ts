@@ -79,10 +79,10 @@ describe("every page", () => {
     }
   });
 
-  it("static files and media keep long caching, with nosniff (their CSP is the page's, or none needed)", async () => {
+  it("static files keep long caching and media a short private one, with nosniff (their CSP is the page's, or none needed)", async () => {
     const [img] = await imageRows(app, w.a.userId);
-    for (const [url, cache] of [["/static/css/app.css", /max-age=0|max-age=\d+/], ["/static/js/chat.js", /max-age/], [`/media/${img.thumb_path}`, /max-age=31536000, immutable/]] as const) {
-      const res = await raw(app, "GET", url);
+    for (const [url, cache] of [["/static/css/app.css", /max-age=0|max-age=\d+/], ["/static/js/chat.js", /max-age/], [`/media/${img.thumb_path}`, /^private, max-age=60$/]] as const) {
+      const res = await raw(app, "GET", url, { cookie: w.a.cookie });
       assert.equal(res.status, 200, url);
       assertProtected(res.headers, url);
       assert.match(String(res.headers["cache-control"]), cache, url);
