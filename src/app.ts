@@ -29,7 +29,8 @@ import { mediaHandler } from "./gallery/media.routes";
 import { closeWhenDraining, createHealthRouter, type Lifecycle } from "./http/health";
 import { csrfProtection } from "./http/csrf";
 import { errorHandler, notFoundHandler } from "./http/errors";
-import { saveBeforeRedirect, templateLocals } from "./http/locals";
+import { flashes } from "./http/flash";
+import { templateLocals } from "./http/locals";
 import { noStore, securityHeaders } from "./http/security";
 import { createSessionMiddleware, slidingExpiry } from "./http/session";
 import { createNotesRouter } from "./notes/notes.routes";
@@ -102,8 +103,8 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(pp.session());
   app.use(localize);
   app.use(csrfProtection);
+  app.use(flashes({ secret: sessionSecret, secure: config.cookieSecure }));
   app.use(templateLocals);
-  app.use(saveBeforeRedirect);
 
   app.use(createAuthRouter(deps, auth, pp));
   app.use(createLanguageRouter(deps));

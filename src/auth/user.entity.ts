@@ -101,11 +101,12 @@ export class User extends BaseEntity {
    * features ride along, each set on the user under its name as a number: the chat's unread total for the navbar
    * badge costs no statement of its own (app.ts composes it). A query builder rather than findOne({ relations }):
    * findOne adds a LIMIT, and TypeORM turns LIMIT + JOIN into two statements. Its SQL is built once per lookup
-   * (src/db/hot-query.ts).
+   * (src/db/hot-query.ts) and it is a prepared statement.
    */
   static activeLookup(extras: Record<string, (userId: string) => string> = {}): (id: number) => Promise<User | null> {
     const names = Object.keys(extras);
-    const sql = sqlOnce(() => {
+    // Prepared under a name per set of extras: one lookup is made per app, but each name must keep one text.
+    const sql = sqlOnce(["user_active", ...names].join("_"), () => {
       const qb = User.createQueryBuilder("u").leftJoinAndSelect("u.profilePicture", "pp");
       names.forEach((name, i) => qb.addSelect(extras[name]("u.id"), `extra_${i}`));
       return qb.where("u.id = :id AND u.isActive = true", { id: 0 });

@@ -5,6 +5,7 @@ import type { Pool } from "pg";
 import { BaseEntity, DataSource } from "typeorm";
 import type { PostgresDriver } from "typeorm/driver/postgres/PostgresDriver";
 import { migrations } from "../../migrations";
+import { PreparingClient } from "./prepared";
 
 /**
  * Every feature's `*.entity` file, found by name: src/db serves the features and names none of them (a list here
@@ -30,6 +31,8 @@ export function createDataSource({ url, poolSize = 10, logging = false }: DataSo
     logging,
     extra: {
       max: poolSize,
+      // Sends the registered per-request statements as named (prepared) ones: src/db/prepared.ts.
+      Client: PreparingClient,
       // Fail fast instead of queueing forever when Postgres is gone; the error page says 503.
       connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 30000,

@@ -4,6 +4,7 @@
 // about a fifth of the home page's server time (bench/README.md, "The two per-request queries built once").
 import type { BaseEntity, EntityMetadata, ObjectLiteral, SelectQueryBuilder } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
+import { prepared } from "./prepared";
 
 type EntityClass<T extends BaseEntity> = { new (): T } & typeof BaseEntity;
 type Row = Record<string, unknown>;
@@ -11,11 +12,12 @@ type Row = Record<string, unknown>;
 /**
  * The SQL of a query builder, made on first use and reused: only the parameters change between calls. The
  * builder's parameter values are placeholders; callers pass the real ones in the same order ($1, $2, ...).
- * `append` adds what the builder cannot parameterise (it writes LIMIT and OFFSET as literals).
+ * `append` adds what the builder cannot parameterise (it writes LIMIT and OFFSET as literals). The text is also
+ * registered as the prepared statement `name` (src/db/prepared.ts): it is planned once per connection.
  */
-export function sqlOnce(build: () => SelectQueryBuilder<ObjectLiteral>, append = ""): () => string {
+export function sqlOnce(name: string, build: () => SelectQueryBuilder<ObjectLiteral>, append = ""): () => string {
   let sql: string | undefined;
-  return () => (sql ??= build().getQueryAndParameters()[0] + append);
+  return () => (sql ??= prepared(name, build().getQueryAndParameters()[0] + append));
 }
 
 const plans = new WeakMap<EntityMetadata, Map<string, [string, ColumnMetadata][]>>();

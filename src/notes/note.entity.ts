@@ -141,7 +141,7 @@ export class Note extends BaseEntity {
 
 // Note.pageFor's statement, the same as paged() would build, made once: the home page is the hottest page
 // (src/db/hot-query.ts). TypeORM writes OFFSET as a literal, so the offset is appended as the second parameter.
-const pageForSql = sqlOnce(() =>
+const pageForSql = sqlOnce("notes_page", () =>
   Note.createQueryBuilder("n")
     .where("n.user_id = :userId", { userId: 0 })
     .addSelect("count(*) OVER ()", "total")

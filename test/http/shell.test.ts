@@ -82,7 +82,7 @@ describe("the shell", () => {
 });
 
 describe("flash messages", () => {
-  it("are stored before the redirect's headers leave, so the next page always shows them", async () => {
+  it("travel with the redirect itself (a signed cookie), so the next page always shows them", async () => {
     const { agent: a } = await loggedInAgent(app);
     const token = await tokenFor(a, "/profile");
     const cookie = (a as unknown as { jar: { getCookies(o: object): { toValueString(): string }[] } }).jar
@@ -90,28 +90,31 @@ describe("flash messages", () => {
       .map((c) => c.toValueString())
       .join("; ");
     const sid = decodeURIComponent(cookie.split("=")[1]).slice(2).split(".")[0];
-    // A slow store widens the race that browsers hit under load: without the fix, the headers leave
-    // while this save is still pending.
-    const store = app.sessionStore as unknown as { set: (sid: string, sess: unknown, cb: (e?: unknown) => void) => void };
-    const realSet = store.set;
-    store.set = function (sid, sess, cb) {
-      setTimeout(() => realSet.call(this, sid, sess, cb), 300);
-    };
-    // Log out is a flash + redirect; read the session row the instant the 303's headers arrive.
-    const flashAtHeaders = await new Promise<string>((resolve, reject) => {
+    // Log out is a flash + redirect: the 303's own headers carry the message, nothing waits for a store.
+    const setCookie = await new Promise<string[]>((resolve, reject) => {
       const req = http.request(`${app.url}/logout`, { method: "POST", headers: { cookie, "content-type": "application/x-www-form-urlencoded" } }, (res) => {
         assert.equal(res.statusCode, 303);
-        const newSid = decodeURIComponent(String(res.headers["set-cookie"]?.[0]).split(";")[0].split("=")[1]).slice(2).split(".")[0];
-        app.sql<{ sess: { flash?: { message: string }[] } }>("SELECT sess FROM session WHERE sid = $1", [newSid])
-          .then((rows) => resolve(rows[0]?.sess.flash?.[0]?.message ?? "(none)"), reject);
+        assert.equal(res.headers.location, "/login");
+        resolve(res.headers["set-cookie"] ?? []);
         res.resume();
       });
       req.on("error", reject);
       req.end(new URLSearchParams({ _csrf: token }).toString());
     });
-    store.set = realSet;
+    const flashCookie = setCookie.find((c) => c.startsWith("hromada.flash="));
+    assert.ok(flashCookie, `a flash cookie in ${setCookie.join(" | ")}`);
+    assert.match(flashCookie, /HttpOnly/i);
+    assert.match(flashCookie, /SameSite=Lax/i);
     // Stored as its key, translated when shown (in the language of the page that shows it).
-    assert.equal(flashAtHeaders, "auth.flash.logged_out");
+    const payload = flashCookie.split(";")[0].split("=")[1].split(".")[0];
+    assert.deepEqual(JSON.parse(Buffer.from(payload, "base64url").toString()), [{ type: "info", message: "auth.flash.logged_out" }]);
+    const login = await new Promise<string>((resolve, reject) => {
+      http.get(`${app.url}/login`, { headers: { cookie: flashCookie.split(";")[0] } }, (res) => {
+        let text = "";
+        res.setEncoding("utf8").on("data", (d) => (text += d)).on("end", () => resolve(text));
+      }).on("error", reject);
+    });
+    assert.match(login, /alert-info/);
     assert.equal((await app.sql("SELECT 1 FROM session WHERE sid = $1", [sid])).length, 0, "the old session is gone");
   });
 });

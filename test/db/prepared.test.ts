@@ -1,0 +1,73 @@
+// The per-request statements go out as named (prepared) statements (src/db/prepared.ts): Postgres then plans them
+// once per connection instead of on every request. Nothing functional would notice a lost name, so this test reads
+// what Postgres itself holds prepared on the app's pooled connections.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { PoolClient } from "pg";
+import { preparedStatements } from "../../src/db/prepared";
+import { startTestApp, type TestApp } from "../helpers/app";
+import { csrfFrom, loggedInAgent } from "../helpers/agent";
+import { recordStatements } from "../helpers/sql-spy";
+
+let app: TestApp;
+before(async () => {
+  app = await startTestApp();
+});
+after(() => app.close());
+
+/** name -> SQL of every statement prepared over the wire (not by PREPARE) on any connection of the app's pool. */
+async function preparedOnPool(): Promise<Map<string, string>> {
+  const pool = app.deps.pool;
+  // Holding as many clients as the pool has open makes it hand out every one of them (new ones add nothing).
+  const clients: PoolClient[] = await Promise.all(Array.from({ length: pool.totalCount }, () => pool.connect()));
+  const found = new Map<string, string>();
+  try {
+    for (const c of clients) {
+      const { rows } = await c.query<{ name: string; statement: string }>("SELECT name, statement FROM pg_prepared_statements WHERE NOT from_sql");
+      for (const r of rows) found.set(r.name, r.statement);
+    }
+  } finally {
+    clients.forEach((c) => c.release());
+  }
+  return found;
+}
+
+describe("prepared statements on the hot path", () => {
+  it("the home page's session read, user lookup and notes query are prepared, under these names", async () => {
+    const { agent: a, userId } = await loggedInAgent(app);
+    await app.sql("INSERT INTO notes (data, user_id) VALUES ('a note', $1)", [userId]);
+    // The first page after logging in stores the session's CSRF token (test/http/query-count.test.ts).
+    await a.get("/").expect(200);
+    let html = "";
+    const sent = await recordStatements(async () => {
+      const res = await a.get("/").expect(200);
+      html = res.text;
+    });
+    assert.match(html, /a note/);
+    // What the client sent: each of the three carries its name (pg's query config).
+    const names = sent.map((s) => [...preparedStatements()].find(([, sql]) => sql === s)?.[0] ?? "(unnamed)");
+    assert.deepEqual(names, ["session_get", "user_active_unreadTotal", "notes_page"]);
+
+    // What Postgres holds: the same names with exactly the registered SQL.
+    const onServer = await preparedOnPool();
+    for (const name of ["session_get", "user_active_unreadTotal", "notes_page"]) {
+      assert.equal(onServer.get(name), preparedStatements().get(name), `${name} is prepared on a pooled connection`);
+    }
+  });
+
+  it("a changed session is written through the prepared upsert", async () => {
+    const { agent: a } = await loggedInAgent(app);
+    // Logging in wrote the session (passport saves it): with the named upsert.
+    const onServer = await preparedOnPool();
+    assert.equal(onServer.get("session_set"), preparedStatements().get("session_set"));
+    assert.match(csrfFrom((await a.get("/").expect(200)).text), /./);
+  });
+
+  it("other statements are still sent unnamed", async () => {
+    const before = await preparedOnPool();
+    await app.sql("SELECT 42 AS answer");
+    const afterwards = await preparedOnPool();
+    assert.deepEqual([...afterwards.keys()].sort(), [...before.keys()].sort());
+    assert.ok(![...afterwards.values()].some((sql) => sql.includes("42")));
+  });
+});
