@@ -6,8 +6,8 @@
 // - one notes query (the same as Note.pageFor: 20 newest with count(*) OVER ());
 // - renders the same HTML as views/notes/index.njk in layout.njk (checked by test/bench/bench-smoke.test.ts
 //   and at the start of every S1 run), with the same security headers.
-// Statements are sent unnamed (not prepared), as TypeORM and connect-pg-simple send them, so the database
-// does the same work for both: the ratio measures what the app spends in Node.
+// Statements are sent as named (prepared) statements, as the app sends these three (src/db/prepared.ts), so the
+// database does the same work for both: the ratio measures what the app spends in Node.
 // It only renders page 1 (no pager) and ignores flash messages: the S1 user has 20 notes and no flashes.
 import crypto from "node:crypto";
 import http from "node:http";
@@ -267,13 +267,13 @@ export function createBaselineHandler(pool: Pool, secret: string): http.RequestL
     const sid = sessionId(req.headers.cookie, secret);
     if (!sid) return toLogin(res);
     (async () => {
-      const s = await pool.query<{ sess: { passport?: { user?: number }; csrfToken?: string } }>(SESSION_SQL, [sid, Math.ceil(Date.now() / 1000)]);
+      const s = await pool.query<{ sess: { passport?: { user?: number }; csrfToken?: string } }>({ name: "session_get", text: SESSION_SQL, values: [sid, Math.ceil(Date.now() / 1000)] });
       const sess = s.rows[0]?.sess;
       const userId = sess?.passport?.user;
       if (typeof userId !== "number") return toLogin(res);
-      const u = await pool.query<UserRow>(USER_SQL, [userId]);
+      const u = await pool.query<UserRow>({ name: "user_active", text: USER_SQL, values: [userId] });
       if (!u.rows[0]) return toLogin(res);
-      const notes = await pool.query<NoteRow>(NOTES_SQL, [userId]);
+      const notes = await pool.query<NoteRow>({ name: "notes_page", text: NOTES_SQL, values: [userId] });
       const html = renderHome(u.rows[0], notes.rows, esc(sess.csrfToken ?? ""));
       res.writeHead(200, { ...HEADERS, "Content-Length": Buffer.byteLength(html) });
       res.end(html);

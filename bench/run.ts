@@ -12,14 +12,16 @@
 //   npm run bench -- --members 1000    chat members for S4 (default 1000; 200 with --quick)
 //   npm run bench -- --no-pin          no taskset pinning
 //   npm run bench -- --floor           S1 also measures the stack floor (bench/stack-floor.ts): the fixed stack, none of our code
-//   npm run bench -- --pin-postgres    the embedded Postgres on the load generator's CPU too (the server's CPU is its own)
+//   npm run bench -- --pin-postgres    the embedded Postgres on the server's CPU: app + database on one core, as the peer harness measures
+//   npm run bench -- --pin-postgres=load  the embedded Postgres on the load generator's CPU instead (the server's CPU is its own)
 //   npm run bench -- --log-level info  the app's LOG_LEVEL (default: info, as in production; logs go to a file)
 import { execFileSync, spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createBenchDatabase, postgresPids, settle, type BenchDatabase } from "./lib/db";
+import { createBenchDatabase, postgresCpuMeter, postgresPids, settle, type BenchDatabase } from "./lib/db";
+import { measurePostgresWith } from "./lib/load";
 import { freePort } from "../src/db/embedded";
 import { pinLoadGenerator, startServer, tail, type ProbeStats, type ServerProcess } from "./lib/proc";
 import { combineRounds, fmt, rowsTable, table, targetsTable, type Outcome, type Target } from "./lib/report";
@@ -48,8 +50,8 @@ interface Args {
   profile: boolean;
   rounds: number;
   pin: boolean;
-  /** Also pin the embedded Postgres to the load generator's CPU, leaving the server's CPU to the server. */
-  pinPostgres: boolean;
+  /** Pin the embedded Postgres: "server" (on the server's CPU, equal terms with the peers), "load" (the load generator's), or not. */
+  pinPostgres: "server" | "load" | false;
   logLevel: string;
   members: number;
   /** The checkout whose app is measured (default: this one). */
@@ -72,7 +74,12 @@ function parseArgs(argv: string[]): Args {
     if (arg === "--quick") a.quick = true;
     else if (arg === "--profile") a.profile = true;
     else if (arg === "--no-pin") a.pin = false;
-    else if (arg === "--pin-postgres") a.pinPostgres = true;
+    else if (arg === "--pin-postgres") a.pinPostgres = "server";
+    else if (arg.startsWith("--pin-postgres=")) {
+      const where = value();
+      if (where !== "server" && where !== "load") throw new UsageError(`--pin-postgres=${where}: say server or load`);
+      a.pinPostgres = where;
+    }
     else if (arg === "--floor") a.floor = true;
     else if (arg.startsWith("--only")) {
       const ids = value().toUpperCase().split(",").map((s) => s.trim()).filter(Boolean);
@@ -161,14 +168,21 @@ async function main() {
     if (args.pinPostgres) {
       // Backends are forked by the postmaster later and inherit its CPU list.
       if (!pinning.enabled || !db.dataDir) {
-        pinning.description += "; --pin-postgres ignored (it needs taskset pinning and the embedded PostgreSQL)";
+        pinning.description += `; --pin-postgres${args.pinPostgres === "load" ? "=load" : ""} ignored (it needs taskset pinning and the embedded PostgreSQL: unset DATABASE_URL)`;
       } else {
+        const cpu = args.pinPostgres === "server" ? pinning.serverCpu : pinning.loadCpu;
         const pids = postgresPids(db.dataDir);
-        for (const pid of pids) execFileSync("taskset", ["-a", "-p", "-c", String(pinning.loadCpu), String(pid)], { stdio: "ignore" });
+        for (const pid of pids) execFileSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore" });
         pinning.description = pinning.description.replace(/; Postgres unpinned.*$/, "") +
-          `; Postgres (embedded, ${pids.length} processes and the backends they fork) pinned to CPU ${pinning.loadCpu} with the load generator (--pin-postgres)`;
+          (args.pinPostgres === "server"
+            ? `; Postgres (embedded, ${pids.length} processes and the backends they fork) pinned to CPU ${cpu} WITH THE SERVER (--pin-postgres: app + database on one core, the peer harness's terms)`
+            : `; Postgres (embedded, ${pids.length} processes and the backends they fork) pinned to CPU ${cpu} with the load generator (--pin-postgres=load)`);
       }
     }
+    pinning.postgres = !pinning.enabled ? "unpinned" : !args.pinPostgres || !db.dataDir ? "unpinned" : args.pinPostgres === "server" ? "server CPU" : "load generator CPU";
+    const pgMeter = postgresCpuMeter(db);
+    measurePostgresWith(pgMeter);
+    if (pgMeter) pinning.description += `; ${pgMeter.description}`;
     log(pinning.description);
 
     const secret = crypto.randomBytes(32).toString("hex");

@@ -1,4 +1,5 @@
 // A fresh database for one benchmark run: a new database on DATABASE_URL's server, or a throwaway embedded Postgres.
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -91,4 +92,65 @@ export function postgresPids(dataDir: string): number[] {
     if (list) pids.push(...list.split(" ").map(Number));
   }
   return pids;
+}
+
+/** CPU time (ms) of each Postgres process at one moment, by pid. */
+export type PgCpuSnapshot = Map<number, number>;
+
+export interface PgCpuMeter {
+  /** Which processes are counted (printed with the run). */
+  description: string;
+  snapshot(): Promise<PgCpuSnapshot>;
+}
+
+const TICK_MS = (() => {
+  try {
+    return 1000 / Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+  } catch {
+    return 10;
+  }
+})();
+
+/** utime + stime of a process from /proc (ms), or undefined when it is gone or unreadable. */
+function procCpuMs(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name may hold spaces and parentheses: the fields after it start past the last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Postgres's CPU, read from /proc like the peer harness does: the whole embedded cluster (postmaster, backends,
+ * background writers), or on DATABASE_URL's shared server only the backends connected to the bench database
+ * (its other databases belong to someone else). Null off Linux. A backend that starts during a run counts from
+ * zero; one that ends during it is lost (the app's pool keeps its connections, so that is rare).
+ */
+export function postgresCpuMeter(db: BenchDatabase): PgCpuMeter | null {
+  if (!fs.existsSync("/proc/self/stat")) return null;
+  const pids = db.dataDir
+    ? async () => postgresPids(db.dataDir!)
+    : async () =>
+        (await db.pool.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")).rows.map((r) => r.pid);
+  return {
+    description: db.dataDir ? "Postgres CPU: every process of the embedded cluster (/proc)" : "Postgres CPU: the bench database's backends on DATABASE_URL's server (/proc; background processes not counted)",
+    snapshot: async () => {
+      const snap: PgCpuSnapshot = new Map();
+      for (const pid of await pids()) {
+        const ms = procCpuMs(pid);
+        if (ms !== undefined) snap.set(pid, ms);
+      }
+      return snap;
+    },
+  };
+}
+
+/** CPU (ms) the processes of `after` used since `before`. */
+export function pgCpuBetween(before: PgCpuSnapshot, after: PgCpuSnapshot): number {
+  let ms = 0;
+  for (const [pid, now] of after) ms += Math.max(0, now - (before.get(pid) ?? 0));
+  return ms;
 }

@@ -3,6 +3,13 @@
 import http from "node:http";
 import autocannon from "autocannon";
 import type { ProbeStats, ServerProcess } from "./proc";
+import { pgCpuBetween, type PgCpuMeter } from "./db";
+
+let pgMeter: PgCpuMeter | null = null;
+/** Every saturating run from now on also reads Postgres's CPU (run.ts sets it once the database is up). */
+export function measurePostgresWith(meter: PgCpuMeter | null): void {
+  pgMeter = meter;
+}
 
 export interface LoadOptions {
   server: ServerProcess;
@@ -48,6 +55,9 @@ export interface LoadResult {
   server?: ProbeStats;
   /** Server CPU time per request, in microseconds (includes its thread pool: bcrypt, sharp). */
   serverCpuUsPerReq?: number;
+  /** Postgres's CPU time during the run (ms) and per request (µs): see postgresCpuMeter in db.ts. */
+  pgCpuMs?: number;
+  pgCpuUsPerReq?: number;
   /** This process's CPU use during the run, as a fraction of one CPU: near 1 means the load generator limited the result. */
   loadGenCpu: number;
 }
@@ -64,6 +74,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const statuses: Record<string, number> = {};
   let mismatches = 0;
   if (!o.noProbe) await o.server.reset();
+  const pg0 = o.noProbe || !pgMeter ? undefined : await pgMeter.snapshot();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const instance = autocannon({
@@ -88,6 +99,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const server = o.noProbe ? undefined : await o.server.stats();
+  const pgCpuMs = pg0 && pgMeter ? pgCpuBetween(pg0, await pgMeter.snapshot()) : undefined;
   mismatches = res.mismatches ?? 0;
   const requests = latencies.length;
   const expected = Array.isArray(o.expectStatus) ? o.expectStatus : [o.expectStatus];
@@ -109,6 +121,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     durationS: res.duration,
     server,
     serverCpuUsPerReq: server && requests ? (server.cpuMs * 1000) / requests : undefined,
+    pgCpuMs,
+    pgCpuUsPerReq: pgCpuMs !== undefined && requests ? (pgCpuMs * 1000) / requests : undefined,
     loadGenCpu: (cpu.user + cpu.system) / 1e6 / wall,
   };
 }

@@ -11,6 +11,8 @@ export interface Pinning {
   loadCpu?: number;
   /** CPUs the server may use (what "cores" means for the ideal login rate). */
   serverCores: number;
+  /** Where Postgres runs (set by run.ts after --pin-postgres): its CPU per request means most on the server's CPU. */
+  postgres?: "unpinned" | "server CPU" | "load generator CPU";
   description: string;
 }
 

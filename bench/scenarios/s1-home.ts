@@ -17,6 +17,7 @@ export function escapeHtml(s: string): string {
 export function serverNote(r: LoadResult, extra: string[] = [], cpuPerReq = true): string {
   const parts = [...extra];
   if (cpuPerReq && r.serverCpuUsPerReq !== undefined) parts.push(`server ${fmt.n(r.serverCpuUsPerReq)} µs CPU/req`);
+  if (cpuPerReq && r.pgCpuUsPerReq !== undefined) parts.push(`Postgres ${fmt.n(r.pgCpuUsPerReq)} µs CPU/req`);
   if (r.server) {
     parts.push(`ELU ${fmt.pct(r.server.elu)}`, `loop delay p99 ${fmt.ms(r.server.eld.p99)} ms (max ${fmt.ms(r.server.eld.max)})`);
     const gc = r.server.gc;
@@ -32,8 +33,8 @@ export function loadRow(scenario: string, name: string, r: LoadResult, unit = "r
   return { scenario, name, rate: r.rps, unit, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, note: serverNote(r, extra, cpuPerReq) };
 }
 
-async function sessionFingerprint(ctx: Ctx): Promise<string> {
-  const sid = sidOf(ctx.s1.cookie.slice(SESSION_COOKIE.length + 1));
+export async function sessionFingerprint(ctx: Ctx, who: Ctx["s1"] = ctx.s1): Promise<string> {
+  const sid = sidOf(who.cookie.slice(SESSION_COOKIE.length + 1));
   const { rows } = await ctx.db.pool.query("SELECT md5(sess::text) || ' ' || expire::text AS f FROM session WHERE sid = $1", [sid]);
   return String(rows[0]?.f ?? "missing");
 }
@@ -62,6 +63,13 @@ export async function runS1(ctx: Ctx): Promise<Outcome> {
   const targets: Target[] = [
     { scenario: "S1", what: "app p99 (32 connections)", target: "< 25 ms", actual: `${fmt.ms(app.latency.p99)} ms`, met: app.errors === 0 && app.latency.p99 < 25 },
     { scenario: "S1", what: "no session write on page views", target: "row unchanged", actual: sessionUntouched ? "unchanged" : "CHANGED", met: sessionUntouched },
+    // Issue #21's per-page budget. Postgres's share is only the app's own when it runs on the server's CPU.
+    { scenario: "S1", what: "app (Node) CPU per page", target: "<= 600 µs", actual: `${fmt.n(app.serverCpuUsPerReq)} µs`, met: app.serverCpuUsPerReq === undefined ? null : app.serverCpuUsPerReq <= 600 },
+    {
+      scenario: "S1", what: "Postgres CPU per page", target: "<= 250 µs",
+      actual: `${fmt.n(app.pgCpuUsPerReq)} µs (Postgres ${ctx.pinning.postgres ?? "unpinned"})`,
+      met: app.pgCpuUsPerReq === undefined ? null : app.pgCpuUsPerReq <= 250,
+    },
   ];
 
   /** A comparison server, measured like the app: its page compared with the app's, warm-up, (profile,) load. */

@@ -4,7 +4,7 @@
 import { csrfFrom, formsOf } from "../lib/http";
 import { runLoad } from "../lib/load";
 import { fmt, type Outcome } from "../lib/report";
-import { loadRow } from "./s1-home";
+import { loadRow, sessionFingerprint } from "./s1-home";
 import { S1_CONNECTIONS, type Ctx } from "./context";
 
 export async function runS2(ctx: Ctx): Promise<Outcome> {
@@ -32,7 +32,9 @@ export async function runS2(ctx: Ctx): Promise<Outcome> {
     await load(ctx.d.warmS);
     await reset();
   }
+  const sessionBefore = await sessionFingerprint(ctx, ctx.s2);
   const r = await load(ctx.d.measureS);
+  const sessionUntouched = sessionBefore === (await sessionFingerprint(ctx, ctx.s2));
   const stored = await count();
   const posts = r.statuses[303] ?? 0;
   // Every acknowledged add (303) must be a row; a request cut off by the end of the run may have stored one too.
@@ -47,9 +49,12 @@ export async function runS2(ctx: Ctx): Promise<Outcome> {
     p99: r.byStatus["303"]?.p99,
     errors: r.errors + lost,
     note: `p50/p99 are the POST's; the GET / after it: p99 ${fmt.ms(r.byStatus["200"]?.p99)} ms; ${stored} notes stored for ${posts} acknowledged, ` +
-      `server ${fmt.n(r.server ? (r.server.cpuMs * 1000) / Math.max(1, posts) : undefined)} µs CPU per add (POST+GET), ELU ${fmt.pct(r.server?.elu)}, loadgen CPU ${fmt.pct(r.loadGenCpu)}` +
+      `server ${fmt.n(r.server ? (r.server.cpuMs * 1000) / Math.max(1, posts) : undefined)} µs and Postgres ${fmt.n(r.pgCpuMs !== undefined ? (r.pgCpuMs * 1000) / Math.max(1, posts) : undefined)} µs CPU per add (POST+GET), ELU ${fmt.pct(r.server?.elu)}, loadgen CPU ${fmt.pct(r.loadGenCpu)}` +
       (r.errorDetail ? `, ${r.errorDetail}` : ""),
   });
+  out.data.sessionRowUnchanged = sessionUntouched;
+  // Flash messages travel in a signed cookie (src/http/flash.ts): adding a note writes the note, not the session.
+  out.targets.push({ scenario: "S2", what: "no session write per added note", target: "row unchanged", actual: sessionUntouched ? "unchanged" : "CHANGED", met: sessionUntouched });
   // The next round starts from the same state.
   await reset();
   return out;
