@@ -41,6 +41,7 @@ const NOTES_STRINGS = esc(JSON.stringify({ "notes.confirm_delete": "Delete this 
 
 // The app's own date formatting: the floor must not pay for Intl where the app does not.
 const datetime = (d: Date) => dateFormatter("en", "UTC", true).dateTime(d);
+const recent = (d: Date) => dateFormatter("en", "UTC", true).recent(d);
 const initials = (name: string) => {
   const parts = name.split(/[\s._-]+/).filter(Boolean);
   return ((parts[0]?.[0] ?? "?") + (parts[1]?.[0] ?? "")).toUpperCase();
@@ -150,7 +151,7 @@ function nav(u: UserRow, token: string): string {
 function noteCard(n: NoteRow): string {
   const when = datetime(n.date);
   const edited = n.updated_at
-    ? ` &middot; edited <time datetime="${n.updated_at.toISOString()}">${datetime(n.updated_at)}</time>`
+    ? ` &middot; edited <time datetime="${n.updated_at.toISOString()}" title="${datetime(n.updated_at)}" data-recent>${recent(n.updated_at)}</time>`
     : "";
   return `<li>
 <article class="card shadow-sm note-card" id="note-${n.id}">
@@ -159,7 +160,7 @@ function noteCard(n: NoteRow): string {
   </div>
   <div class="card-footer bg-body d-flex flex-wrap align-items-center gap-2 small text-body-secondary">
     <span class="me-auto">
-      <time datetime="${n.date.toISOString()}">${when}</time>${edited}
+      <time datetime="${n.date.toISOString()}" title="${when}" data-recent>${recent(n.date)}</time>${edited}
     </span>
     <a class="btn btn-sm btn-outline-secondary" href="/notes/${n.id}/edit">Edit<span class="visually-hidden"> the note from ${when}</span></a>
     <a class="btn btn-sm btn-outline-danger" href="/notes/${n.id}/delete" data-note-delete="/notes/${n.id}/delete">Delete<span class="visually-hidden"> the note from ${when}</span></a>

@@ -161,8 +161,10 @@ describe("uploading to the gallery", () => {
       { filename: "notes.png", data: textFile, contentType: "image/png" },
     ]).set("Accept-Language", "en");
     assert.equal(res.status, 303);
-    const [stored] = await app.sql<{ data: string }>(
-      "SELECT s.sess::text AS data FROM session s WHERE s.sess->'passport'->>'user' = $1", [String(userId)]);
+    // The flash travels in the 303's signed cookie (src/http/flash.ts): its payload is the stored message.
+    const flashCookie = /hromada\.flash=([^.;]+)\./.exec(String(res.headers["set-cookie"]));
+    assert.ok(flashCookie, "the redirect carries the flash cookie");
+    const stored = { data: Buffer.from(flashCookie[1], "base64url").toString("utf8") };
     assert.match(stored.data, /"key":"gallery\.rejected\.not_image","params":\{"name":"notes\.png"\}/, "the reason is stored as a key, not as English text");
     assert.doesNotMatch(stored.data, /is not a JPEG/);
     const switched = await a.post("/language").type("form").send({ lang: "uk", next: "/gallery", _csrf: token });
