@@ -3,5 +3,12 @@ import { InitialSchema1764118000000 } from "./1764118000000-initial-schema";
 import { ChatLastMessageId1764300000000 } from "./1764300000000-chat-last-message-id";
 import { UserLocaleTimeZone1764900000000 } from "./1764900000000-user-locale-time-zone";
 import { MediaAccessIndexes1765019351312 } from "./1765019351312-media-access-indexes";
+import { Accounts1765019481308 } from "./1765019481308-accounts";
 
-export const migrations: Function[] = [InitialSchema1764118000000, ChatLastMessageId1764300000000, UserLocaleTimeZone1764900000000, MediaAccessIndexes1765019351312];
+export const migrations: Function[] = [
+  InitialSchema1764118000000,
+  ChatLastMessageId1764300000000,
+  UserLocaleTimeZone1764900000000,
+  MediaAccessIndexes1765019351312,
+  Accounts1765019481308,
+];

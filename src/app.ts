@@ -36,6 +36,8 @@ import { createSessionMiddleware, slidingExpiry } from "./http/session";
 import { createNotesRouter } from "./notes/notes.routes";
 import { localize } from "./i18n/middleware";
 import { createIo } from "./realtime";
+import { Mailer } from "./mail/mailer";
+import { createDevOutboxRouter } from "./mail/outbox.routes";
 import { socketAdapter, type RedisClient } from "./realtime-adapter";
 import { registerFilters } from "./views";
 
@@ -59,7 +61,8 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   const app = express();
   const server = http.createServer(app);
   const { io, realtime } = createIo({ server, sessionMiddleware: session.middleware, pp, slidingExpiry, adapter: socketAdapter(redis, config) });
-  const deps: AppDeps = { config, logger, ds, pool, realtime, redis };
+  const mailer = new Mailer(config, logger, path.join(ROOT, "views"));
+  const deps: AppDeps = { config, logger, ds, pool, realtime, redis, mailer };
   const lifecycle: Lifecycle = { shuttingDown: false };
 
   app.set("trust proxy", config.trustProxy);
@@ -114,13 +117,15 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(createChatAvatarRouter(deps));
   app.use(createGalleryRouter(deps, io));
   app.use("/admin", createAdminRouter(deps));
+  // Development only: in production /dev/outbox does not exist (404), like every unknown page.
+  if (!config.isProduction) app.use("/dev/outbox", createDevOutboxRouter(deps));
 
   app.use(notFoundHandler);
   app.use(errorHandler({ logger, showDetails: !config.isProduction }));
 
   registerChatSocket(io, deps);
 
-  return { app, server, io, deps, auth, lifecycle, sessionStore: session.store };
+  return { app, server, io, deps, auth, lifecycle, mailer, sessionStore: session.store };
 }
 
 export type HromadaApp = ReturnType<typeof createApp>;

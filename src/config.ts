@@ -36,7 +36,29 @@ const schema = z.object({
   SHUTDOWN_DELAY_SECONDS: int(0, 120).default(0),
   SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(25),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SMTP_URL: z
+    .string()
+    .refine(isSmtpUrl, "must be an smtp:// or smtps:// URL with a host, e.g. smtps://user:pass@mail.example.com:465")
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(320).regex(/@/, "must hold an address, e.g. Hromada <no-reply@example.com>").default("Hromada <no-reply@localhost>"),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be an http(s):// URL, e.g. https://hromada.example.com" }).optional(),
+  PASSWORD_RESET_TIMEOUT_MINUTES: int(5, 7 * 24 * 60).default(60),
+  PASSWORD_RESET_RATE_LIMIT: int(1, 100000).default(3),
+  PASSWORD_RESET_IP_RATE_LIMIT: int(1, 100000).default(10),
+  UNVERIFIED_ACCOUNTS: z.enum(["everything", "no-password-reset", "read-only"]).default("no-password-reset"),
+  REQUIRE_STAFF_2FA: bool.default(false),
+  EXPORT_INLINE_LIMIT: int(0, 1_000_000).default(2000),
+  EXPORT_LINK_HOURS: int(1, 24 * 30).default(48),
 });
+
+function isSmtpUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return (u.protocol === "smtp:" || u.protocol === "smtps:") && u.hostname !== "";
+  } catch {
+    return false;
+  }
+}
 
 export type RawEnv = z.input<typeof schema>;
 
@@ -72,6 +94,22 @@ export interface Config {
   /** Past this, shutdown gives up waiting for in-flight requests and exits 1. */
   shutdownTimeoutMs: number;
   logLevel: string;
+  mail: {
+    /** Unset: development and tests write each mail to DATA_DIR/outbox (listed at /dev/outbox); production queues it. */
+    smtpUrl?: string;
+    from: string;
+  };
+  /** Where links in mail point; without PUBLIC_URL, http://localhost:PORT (development). */
+  publicUrl: string;
+  passwordResetTimeoutMs: number;
+  /** Reset requests per typed address and per client IP, per rate-limit window. */
+  passwordResetLimits: { perAddress: number; perIp: number };
+  /** What an account whose address is not confirmed may do (see README, "Email verification"). */
+  unverifiedAccounts: "everything" | "no-password-reset" | "read-only";
+  requireStaff2fa: boolean;
+  /** An account with more items (notes, messages, photos) than this gets its export built in the background. */
+  exportInlineLimit: number;
+  exportLinkMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -135,6 +173,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownDelayMs: e.SHUTDOWN_DELAY_SECONDS * 1000,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    passwordResetTimeoutMs: e.PASSWORD_RESET_TIMEOUT_MINUTES * 60_000,
+    passwordResetLimits: { perAddress: e.PASSWORD_RESET_RATE_LIMIT, perIp: e.PASSWORD_RESET_IP_RATE_LIMIT },
+    unverifiedAccounts: e.UNVERIFIED_ACCOUNTS,
+    requireStaff2fa: e.REQUIRE_STAFF_2FA,
+    exportInlineLimit: e.EXPORT_INLINE_LIMIT,
+    exportLinkMs: e.EXPORT_LINK_HOURS * 3600_000,
   };
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Pool } from "pg";
 import type { DataSource } from "typeorm";
 import type { Config } from "./config";
+import type { Mailer } from "./mail/mailer";
 import type { RedisClient } from "./realtime-adapter";
 
 /** Ends live sockets when their session ends (logout, password change, deactivation). */
@@ -17,6 +18,8 @@ export interface AppDeps {
   ds: DataSource;
   pool: Pool;
   realtime: Realtime;
+  /** Outgoing mail: queued in a transaction, sent after it commits. */
+  mailer: Mailer;
   /** Set when REDIS_URL is: shared by the socket.io adapter and the rate limits of all processes. */
   redis?: RedisClient;
 }

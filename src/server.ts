@@ -40,12 +40,13 @@ async function main() {
     await db.close();
     throw err;
   }
-  const { server, io, lifecycle } = createApp({ config, logger, ds: db.ds, sessionSecret: resolveSessionSecret(config), redis });
+  const { server, io, lifecycle, mailer } = createApp({ config, logger, ds: db.ds, sessionSecret: resolveSessionSecret(config), redis });
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);
   });
+  mailer.start();
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.port;
   logger.info({ port, pid: process.pid, redis: Boolean(redis) }, `Hromada is running at http://localhost:${port}`);
@@ -85,6 +86,7 @@ async function main() {
     await httpClosed;
     clearInterval(sweep);
     await closeImageWorkers();
+    await mailer.stop();
     if (redis?.isOpen) await redis.close().catch(() => {});
     await db.close();
     logger.info("bye");

@@ -61,6 +61,22 @@ export class User extends BaseEntity {
   @Column({ name: "time_zone", type: "varchar", length: 64, nullable: true })
   timeZone: string | null;
 
+  /** When the current email address was confirmed (the link mailed to it); null: not yet (see UNVERIFIED_ACCOUNTS). */
+  @Column({ name: "email_verified_at", type: "timestamptz", nullable: true })
+  emailVerifiedAt: Date | null;
+
+  /** The TOTP secret (base32) while two-factor authentication is on; never selected unless asked for. */
+  @Column({ name: "totp_secret", type: "varchar", length: 64, nullable: true, select: false })
+  totpSecret: string | null;
+
+  /** Two-factor authentication is on since then; null: off. */
+  @Column({ name: "totp_enabled_at", type: "timestamptz", nullable: true })
+  totpEnabledAt: Date | null;
+
+  /** The 30-second step of the last code accepted: a code is good once, and never one older than that. */
+  @Column({ name: "totp_last_step", type: "bigint", nullable: true, select: false })
+  totpLastStep: string | null;
+
   /** Case-insensitive lookup by username or email, as people type them at the login form. */
   static findByLogin(login: string, withPassword = false): Promise<User | null> {
     const qb = User.createQueryBuilder("u")

@@ -163,6 +163,18 @@ export function checkDeploy(env: Env, { root }: { root: string }): Finding[] {
     warn("BCRYPT_COST", `is ${config.bcryptCost}: password hashes are cheaper to crack than at the recommended 12`);
   }
 
+  if (!reported.has("SMTP_URL") && !config.mail.smtpUrl) {
+    if (prod) error("SMTP_URL", "is not set in production: password-reset, verification and export mails are queued in mail_outbox but never sent; set it to your mail server, e.g. smtps://user:pass@mail.example.com:465");
+    else warn("SMTP_URL", `is not set: mail is written to ${path.join(config.dataDir, "outbox")} and listed at /dev/outbox instead of being sent`);
+  }
+  if (!reported.has("PUBLIC_URL")) {
+    if (!env.PUBLIC_URL) {
+      if (prod) error("PUBLIC_URL", `is not set in production: links in mail would point to ${config.publicUrl}; set it to the site's address, e.g. https://hromada.example.com`);
+    } else if (prod && config.publicUrl.startsWith("http://")) {
+      warn("PUBLIC_URL", "is http:// in production: password-reset links in mail would travel to an unencrypted page; use https://");
+    }
+  }
+
   const media = mediaRootProblem(config.mediaRoot);
   if (media) error("MEDIA_ROOT", `${media}: image uploads would fail`);
 

@@ -29,6 +29,8 @@ const good = (extra: Record<string, string> = {}) => ({
   DATABASE_URL: adminUrl,
   MEDIA_ROOT: path.join(tmp, "media"),
   DATA_DIR: path.join(tmp, "data"),
+  SMTP_URL: "smtps://mailer:secret@mail.example.com:465",
+  PUBLIC_URL: "https://hromada.example.com",
   ...extra,
 });
 const run = (env: Record<string, string>, args: string[] = []) => runCli("check-deploy", args, { env });
@@ -100,6 +102,23 @@ describe("npm run check:deploy", () => {
     r = await run(env, ["--strict"]);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /--strict: warnings fail/);
+  });
+
+  it("calls production mail without SMTP_URL or PUBLIC_URL an error, an invalid SMTP_URL too, and http:// links a warning", async () => {
+    const env = good();
+    delete (env as Record<string, string>).SMTP_URL;
+    delete (env as Record<string, string>).PUBLIC_URL;
+    let r = await run(env);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^ERROR +SMTP_URL +is not set in production: password-reset, verification and export mails are queued/m);
+    assert.match(r.stdout, /^ERROR +PUBLIC_URL +is not set in production: links in mail would point to http:\/\/localhost:3000/m);
+    r = await run(good({ SMTP_URL: "http://mail.example.com" }));
+    assert.match(r.stdout, /^ERROR +SMTP_URL +must be an smtp:\/\/ or smtps:\/\/ URL .*\(the server refuses to start\)$/m);
+    r = await run(good({ PUBLIC_URL: "http://hromada.example.com" }));
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^WARNING +PUBLIC_URL +is http:\/\/ in production/m);
+    r = await run(good({ NODE_ENV: "development", SMTP_URL: "" }));
+    assert.match(r.stdout, /^WARNING +SMTP_URL +is not set: mail is written to .*outbox and listed at \/dev\/outbox/m);
   });
 
   it("warns when NODE_ENV is not production, and about TRUST_PROXY=true", async () => {

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 
 /** The top-level groups of every locale file: one per feature, plus the shared ones. */
-export const GROUPS = ["common", "nav", "auth", "profile", "notes", "people", "chat", "gallery", "admin", "errors", "validation", "time"] as const;
+export const GROUPS = ["common", "nav", "auth", "profile", "notes", "people", "chat", "gallery", "admin", "errors", "validation", "time", "mail"] as const;
 
 /**
  * A key used in code: a quoted literal starting with a group ("notes.count", 'errors.csrf'). This finds keys in

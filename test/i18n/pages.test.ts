@@ -72,6 +72,10 @@ const PAGES: Record<string, Page | { skip: string }> = {
   "/admin/messages": { url: () => "/admin/messages", as: ["staff"] },
   "/admin/images": { url: () => "/admin/images", as: ["staff"] },
   "/admin/audit": { url: () => "/admin/audit", as: ["staff"] },
+  "/dev/outbox": { url: () => "/dev/outbox", as: ["anonymous"] },
+  "/dev/outbox/:name": { skip: "one development mail, in the language it was sent in (test/mail)" },
+  "/dev/outbox/:name/html": { skip: "a mail's own HTML part" },
+  "/dev/outbox/:name/raw": { skip: "a mail file" },
 };
 
 /** The GET routes the app has, walked from its routers. */

@@ -128,8 +128,9 @@ describe("docker-compose.yml", () => {
     }
   });
 
-  it("publishes only nginx, which mounts deploy/nginx.conf", () => {
-    for (const [name, s] of Object.entries(services)) if (name !== "nginx") assert.equal(s.ports, undefined, `${name} is not published`);
+  it("publishes only nginx, which mounts deploy/nginx.conf (and the mail catcher's UI, on this machine only)", () => {
+    for (const [name, s] of Object.entries(services)) if (name !== "nginx" && name !== "mailpit") assert.equal(s.ports, undefined, `${name} is not published`);
+    assert.deepEqual(services.mailpit.ports, ["127.0.0.1:${MAILPIT_PORT:-8025}:8025"], "Mailpit's UI is reachable from this machine only");
     assert.deepEqual(services.nginx.ports?.map((p) => p.split(":").pop()), ["80"]);
     assert.ok(services.nginx.volumes?.includes("./deploy/nginx.conf:/etc/nginx/nginx.conf:ro"));
     for (const name of appNames) assert.equal(services.nginx.depends_on?.[name]?.condition, "service_healthy");
