@@ -4,6 +4,7 @@ import { ChatLastMessageId1764300000000 } from "./1764300000000-chat-last-messag
 import { UserLocaleTimeZone1764900000000 } from "./1764900000000-user-locale-time-zone";
 import { MediaAccessIndexes1765019351312 } from "./1765019351312-media-access-indexes";
 import { Accounts1765019481308 } from "./1765019481308-accounts";
+import { ChatEveryday1765021144240 } from "./1765021144240-chat-everyday";
 
 export const migrations: Function[] = [
   InitialSchema1764118000000,
@@ -11,4 +12,5 @@ export const migrations: Function[] = [
   UserLocaleTimeZone1764900000000,
   MediaAccessIndexes1765019351312,
   Accounts1765019481308,
+  ChatEveryday1765021144240,
 ];

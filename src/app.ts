@@ -92,6 +92,8 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   // Static files and health probes come before the session, so they never touch the database; /media reads the
   // session itself, inside its one authorizing statement.
   app.use("/static/bootstrap", express.static(path.join(ROOT, "node_modules/bootstrap/dist"), { maxAge: config.isProduction ? "7d" : 0, index: false }));
+  // The chat's link finder, the same build the server uses (public/js/chat/text.js imports it).
+  app.use("/static/vendor/linkifyjs", express.static(path.join(ROOT, "node_modules/linkifyjs/dist"), { maxAge: config.isProduction ? "7d" : 0, index: false }));
   app.use("/static", express.static(path.join(ROOT, "public"), { maxAge: config.isProduction ? "1d" : 0, index: false }));
   app.use("/media", mediaHandler(config, sessionSecret, Image.mediaAccess(ds)));
   app.use(createHealthRouter(deps, lifecycle));
@@ -116,7 +118,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(createChatRouter(deps, io));
   app.use(createChatAvatarRouter(deps));
   app.use(createGalleryRouter(deps, io));
-  app.use("/admin", createAdminRouter(deps));
+  app.use("/admin", createAdminRouter(deps, io));
   // Development only: in production /dev/outbox does not exist (404), like every unknown page.
   if (!config.isProduction) app.use("/dev/outbox", createDevOutboxRouter(deps));
 

@@ -31,6 +31,7 @@ const schema = z.object({
   SIGNUP_RATE_LIMIT: int(1, 100000).default(5),
   RATE_LIMIT_WINDOW_MINUTES: int(1, 1440).default(15),
   CHAT_MESSAGES_PER_10S: int(1, 10000).default(20),
+  CHAT_EDIT_WINDOW_HOURS: int(0, 87600).default(48),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional(),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, "letters, digits and : _ . - only").default("hromada"),
   SHUTDOWN_DELAY_SECONDS: int(0, 120).default(0),
@@ -86,6 +87,8 @@ export interface Config {
   /** nginx's internal location for MEDIA_ROOT: /media answers an authorized request with X-Accel-Redirect to it. */
   mediaAccelRedirect?: string;
   rateLimits: { login: number; loginAccount: number; signup: number; windowMs: number; chatPer10s: number };
+  /** How long after sending its author may still edit a chat message (0: never). */
+  chatEditWindowMs: number;
   redisUrl?: string;
   /** Namespaces every Redis key and channel, so several deployments (or test runs) can share one Redis. */
   redisKeyPrefix: string;
@@ -168,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       windowMs: e.RATE_LIMIT_WINDOW_MINUTES * 60_000,
       chatPer10s: e.CHAT_MESSAGES_PER_10S,
     },
+    chatEditWindowMs: e.CHAT_EDIT_WINDOW_HOURS * 3600_000,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     shutdownDelayMs: e.SHUTDOWN_DELAY_SECONDS * 1000,

@@ -3,6 +3,7 @@
 // the modules in ./chat/; this one wires them to one chat and its socket.
 // Without JavaScript the page still works: the form posts and the page shows the history.
 // Every piece of user text goes in with textContent, never as HTML.
+import { messageActions } from "./chat/actions.js";
 import { composer } from "./chat/composer.js";
 import { ACK_TIMEOUT_MS, catchUp, outbox } from "./chat/connection.js";
 import { uuid } from "./chat/dom.js";
@@ -10,11 +11,20 @@ import { CLIENT, SERVER } from "./chat/events.js";
 import { olderHistory } from "./chat/history.js";
 import { messageList } from "./chat/messages.js";
 import { presence } from "./chat/presence.js";
+import { seenMarker } from "./chat/seen.js";
 import { t } from "./i18n.js";
 import { countUnread, getSocket, setOpenChat, updateRow } from "./notify.js";
 
 /** What an error ack's code tells the reader (not_found ends the membership instead). */
 const ACK_ERRORS = { rate_limited: "chat.errors.too_fast", invalid: "chat.errors.invalid", server: "chat.errors.server" };
+/** The same for a change to a message (edit, delete, reaction). */
+const CHANGE_ERRORS = {
+  ...ACK_ERRORS,
+  invalid: "chat.errors.not_changed",
+  deleted: "chat.errors.message_deleted",
+  too_late: "chat.errors.edit_window_over",
+  no_message: "chat.errors.no_such_message",
+};
 
 /** The server moves our read position once the newest message has been on screen (in a visible tab). */
 function reader(socket, chatId, messages) {
@@ -52,6 +62,9 @@ function readChat(root) {
     isGroup: root.dataset.group === "true",
     memberCount: Number(root.dataset.memberCount),
     otherId: root.dataset.otherId ? Number(root.dataset.otherId) : null,
+    changeSeq: Number(root.dataset.changeSeq) || 0,
+    editWindowMs: Number(root.dataset.editWindowMs) || 0,
+    members: JSON.parse(root.dataset.members || "[]"),
   };
 }
 
@@ -62,9 +75,10 @@ function start(root) {
   const live = !new URLSearchParams(location.search).has("before");
   const socket = getSocket();
   setOpenChat(chatId);
-  const messages = messageList({ root, me, isGroup });
+  const messages = messageList({ root, me, isGroup, chatId, members: chat.members, editWindowMs: chat.editWindowMs });
   const people = presence(socket, chat);
   const reading = reader(socket, chatId, messages);
+  const seen = seenMarker({ list: messages.list, me, isGroup, members: chat.members });
 
   /** A stored message arrives (broadcast, ack or sync). */
   function receive(m) {
@@ -83,9 +97,18 @@ function start(root) {
     else messages.showJump();
     if (m.userId === me) reading.own(m.id);
     else reading.schedule();
+    seen.seen(m.userId, m.id);
+    seen.render();
   }
 
-  const gaps = catchUp(socket, chatId, messages.lastId(), receive);
+  /** A message changed (edited, deleted, reacted to): shown once, if newer than what is on the page. */
+  function applyChange(m) {
+    if (m.chatId !== chatId || !messages.apply(m)) return;
+    if (m.deleted) box.forget(m.id);
+    seen.render();
+  }
+
+  const gaps = catchUp(socket, chatId, messages.lastId(), receive, { version: chat.changeSeq, applyChange });
   const outgoing = outbox(socket, chatId, (clientId, ack) => {
     if (ack.ok) receive(ack.message);
     else if (ack.code === "not_found") endMembership();
@@ -93,15 +116,49 @@ function start(root) {
   });
   function fail(clientId, reason, canRetry = true) {
     outgoing.done(clientId);
-    messages.markFailed(clientId, reason, canRetry && ((text) => outgoing.add(clientId, text)));
+    messages.markFailed(clientId, reason, canRetry && ((text) => outgoing.add(clientId, { text })));
   }
   const box = composer(socket, {
     chatId,
     live,
-    send(text) {
+    me,
+    members: isGroup ? chat.members : [],
+    send(text, replyToId) {
       const clientId = uuid();
       messages.addPending(clientId, text);
-      outgoing.add(clientId, text);
+      outgoing.add(clientId, { text, replyToId });
+    },
+    edit(messageId, text) {
+      change(CLIENT.edit, { chatId, messageId, text, clientId: uuid() });
+    },
+  });
+
+  /**
+   * Sends a change and applies the answer. No answer (a dropped connection) means it is sent again, the same
+   * payload: a retried edit carries its client id, and a deletion or a reaction set twice is the same as once.
+   */
+  async function change(event, payload, tries = 3) {
+    const ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload).catch(() => null);
+    if (!ack) return tries > 1 ? change(event, payload, tries - 1) : box.showError(t("chat.errors.server"));
+    if (ack.ok) return applyChange(ack.message);
+    if (ack.code === "not_found") return endMembership();
+    box.showError(t(CHANGE_ERRORS[ack.code] ?? "chat.errors.server"));
+  }
+
+  const older = olderHistory({ chatId, live, messages });
+  messageActions({
+    list: messages.list,
+    me,
+    onReply: (li) => box.replyTo({ id: Number(li.dataset.id), username: li.dataset.username, text: li.querySelector(".chat-text").textContent }),
+    onEdit: (li) => box.edit({ id: Number(li.dataset.id), text: li.querySelector(".chat-text").textContent }),
+    onDelete: (messageId) => change(CLIENT.delete, { chatId, messageId }),
+    onReact: (messageId, emoji, on) => change(CLIENT.react, { chatId, messageId, emoji, on }),
+    async onJump(id, href) {
+      if (!(await older.untilShown(id))) return void (location.href = href);
+      const target = document.getElementById(`m-${id}`);
+      target.scrollIntoView({ block: "center" });
+      target.classList.add("chat-target");
+      target.addEventListener("animationend", () => target.classList.remove("chat-target"), { once: true });
     },
   });
 
@@ -116,13 +173,12 @@ function start(root) {
     for (const clientId of outgoing.close()) fail(clientId, t("chat.errors.not_member"), false);
     people.set("removed");
   }
-  listen(socket, chat, { receive, endMembership, reading, gaps, outgoing, people, live });
-  olderHistory({ chatId, live, messages });
+  listen(socket, chat, { receive, applyChange, seen, endMembership, reading, gaps, outgoing, people, live });
   messages.relayout();
 }
 
 /** The socket's events for this chat, and (re)joining it on every (re)connect. */
-function listen(socket, { chatId, me }, { receive, endMembership, reading, gaps, outgoing, people, live }) {
+function listen(socket, { chatId, me }, { receive, applyChange, seen, endMembership, reading, gaps, outgoing, people, live }) {
   socket.on(SERVER.removed, (e) => {
     if (e.chatId === chatId) endMembership(e.reason);
   });
@@ -132,6 +188,10 @@ function listen(socket, { chatId, me }, { receive, endMembership, reading, gaps,
     // Messages fetched by chat:sync are not counted: the total sent on (re)connect already includes them.
     if (m.chatId === chatId && m.userId !== me) countUnread(chatId, 1);
     receive(m);
+  });
+  socket.on(SERVER.changed, applyChange);
+  socket.on(SERVER.seen, (e) => {
+    if (e.chatId === chatId) seen.seen(e.userId, e.messageId);
   });
   socket.on(SERVER.renamed, (e) => {
     if (e.chatId !== chatId) return;

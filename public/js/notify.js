@@ -52,7 +52,7 @@ function activityLabel(iso) {
 for (const t of document.querySelectorAll(".chat-row-time[datetime]")) t.textContent = activityLabel(t.dateTime);
 
 /** A chat's row in a chat list on this page (the /chats page, the chat page's sidebar), if there is one. */
-export function updateRow(chatId, { preview, unread, delta, at } = {}) {
+export function updateRow(chatId, { preview, unread, delta, at, mention } = {}) {
   const row = document.querySelector(`[data-chat-row="${chatId}"]`);
   if (!row) return;
   const pill = row.querySelector(".chat-row-unread");
@@ -61,7 +61,10 @@ export function updateRow(chatId, { preview, unread, delta, at } = {}) {
     pill.dataset.count = String(n);
     setCount(pill, n >= 100 ? "99+" : n ? String(n) : "");
     pill.classList.toggle("d-none", n === 0);
+    // The "@" marker: an unread message mentions this person; reading the chat clears it.
+    if (n === 0) row.querySelector(".chat-row-mention")?.classList.add("d-none");
   }
+  if (mention) row.querySelector(".chat-row-mention")?.classList.remove("d-none");
   if (preview !== undefined) {
     const p = row.querySelector(".chat-row-preview");
     if (p) p.textContent = preview;
@@ -98,6 +101,7 @@ if (badge) {
     if (typeof e.unread === "number" && e.chatId) updateRow(e.chatId, { unread: e.unread });
     if (e.delta && e.chatId) {
       countUnread(e.chatId, e.delta);
+      if (e.mention && !(e.chatId === openChatId && document.visibilityState === "visible")) updateRow(e.chatId, { mention: true });
       updateRow(e.chatId, { preview: e.group ? `${e.from}: ${e.text}` : e.text, at: new Date().toISOString() });
     }
   });

@@ -10,6 +10,8 @@ import { parsePage as parsePageOf } from "../http/pagination";
 import { oldInput, parseForm, type FieldErrors } from "../http/validate";
 import { adminReturnPath, deleteUserSchema, setActiveSchema, setStaffSchema, userSearchSchema } from "./admin.schemas";
 import { AdminService, PAGE_SIZE, type Actor } from "./admin.service";
+import type { AppServer } from "../chat/chat.events";
+import { chatServicesFor } from "../chat/services";
 import { AUDIT_LABELS } from "./audit-labels";
 
 /** What a user action did: a flash key and whom it was done to. */
@@ -26,8 +28,8 @@ const parsePage = (raw: unknown) => parsePageOf(raw, { perPage: PAGE_SIZE, stric
 /** ?user=<id> narrows a moderation list to one person; a malformed id is a 404 like any other. */
 const userFilter = (raw: unknown) => (raw === undefined ? undefined : requireId(raw));
 
-export function createAdminRouter(deps: AppDeps): Router {
-  const admin = new AdminService(deps);
+export function createAdminRouter(deps: AppDeps, io: AppServer): Router {
+  const admin = new AdminService(deps, chatServicesFor(deps, io).messages);
   const router = Router();
   router.use(requireStaff);
 

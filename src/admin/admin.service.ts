@@ -6,6 +6,7 @@ import { User, type UserListing } from "../auth/user.entity";
 import { ChatMember } from "../chat/chat-member.entity";
 import { Chat } from "../chat/chat.entity";
 import { Message, type MessageExcerpt } from "../chat/message.entity";
+import type { MessageService } from "../chat/messages.service";
 import { selectCounts } from "../db/sql";
 import type { AppDeps } from "../deps";
 import { Image, type ImageListing } from "../gallery/image.entity";
@@ -46,7 +47,11 @@ const ownedBy = (userId: string) => ({
 export class AdminService {
   private images: ImagesService;
 
-  constructor(private deps: Pick<AppDeps, "ds" | "realtime" | "config" | "logger">) {
+  constructor(
+    private deps: Pick<AppDeps, "ds" | "realtime" | "config" | "logger">,
+    /** The chat's message service: staff delete messages through it, so the chat sees it live. */
+    private messages?: MessageService,
+  ) {
     this.images = new ImagesService(deps);
   }
 
@@ -167,20 +172,18 @@ export class AdminService {
   }
 
   /**
-   * Deletes one chat message. chats.last_message_id names each chat's newest message (live messages carry it
-   * as their predecessor, see ChatService.store): if this was the newest, it is moved back to the one before,
-   * under the chat row's lock, which is also what a concurrent send takes first.
+   * Deletes one chat message as its author would (MessageService.deleteMessage): the chat's members see the
+   * "message deleted" placeholder live, and its text, earlier versions and reactions are erased. The audit log
+   * keeps who wrote it and its first 200 characters (the moderation record the README describes). A message
+   * already deleted is gone: 404.
    */
   async deleteMessage(actor: Actor, id: number): Promise<void> {
-    await this.deps.ds.transaction(async (em) => {
-      const chat = await Chat.lockOfMessage(em, id);
-      if (!chat) throw notFound();
-      const msg = await Message.deleteReturning(em, id);
-      if (!msg) throw notFound();
-      if (chat.lastMessageId === id) await Chat.repointLastMessage(em, [chat.id]);
+    const chatId = await Message.chatIdOf(id);
+    if (chatId === null || !this.messages) throw notFound();
+    await this.messages.deleteMessage(null, chatId, id, async (em, msg) => {
       await AuditLog.record(em, {
         actor, action: "message.delete", targetType: "message", targetId: id,
-        details: { ownerId: msg.userId, owner: await User.usernameOf(em, msg.userId), chatId: chat.id, excerpt: msg.excerpt },
+        details: { ownerId: msg.userId, owner: await User.usernameOf(em, msg.userId), chatId, excerpt: Message.excerptOf(msg.text) },
       });
     });
   }

@@ -85,16 +85,17 @@ export class ChatMember extends BaseEntity {
   }
 
   /**
-   * A reader's "read up to here" from the client: forward only and never past the chat's newest message. False
-   * when nothing moved (already read, or not a member).
+   * A reader's "read up to here" from the client: forward only and never past the chat's newest message. The new
+   * position, or null when nothing moved (already read, or not a member).
    */
-  static async markRead(chatId: number, userId: number, messageId: number): Promise<boolean> {
-    const [, moved]: [unknown, number] = await ChatMember.query(
+  static async markRead(chatId: number, userId: number, messageId: number): Promise<number | null> {
+    const [rows]: [{ last_read_message_id: number }[], number] = await ChatMember.query(
       `UPDATE chat_members SET last_read_message_id = LEAST($3, (SELECT coalesce(max(id), 0) FROM messages WHERE chat_id = $1))
-        WHERE chat_id = $1 AND user_id = $2 AND last_read_message_id < LEAST($3, (SELECT coalesce(max(id), 0) FROM messages WHERE chat_id = $1))`,
+        WHERE chat_id = $1 AND user_id = $2 AND last_read_message_id < LEAST($3, (SELECT coalesce(max(id), 0) FROM messages WHERE chat_id = $1))
+        RETURNING last_read_message_id`,
       [chatId, userId, messageId],
     );
-    return moved > 0;
+    return rows[0]?.last_read_message_id ?? null;
   }
 
   /** The user's unread messages over all their chats (the navbar badge). */

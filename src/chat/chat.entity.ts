@@ -52,6 +52,10 @@ export class Chat extends BaseEntity {
   @Column({ name: "last_message_id", type: "int", default: 0 })
   lastMessageId: number;
 
+  /** Numbers the edits, deletions and reactions of the chat's messages, under this row's lock (messages.version). */
+  @Column({ name: "change_seq", type: "int", default: 0 })
+  changeSeq: number;
+
   @Index("chats_last_message_at_idx")
   @Column({ name: "last_message_at", type: "timestamptz", nullable: true })
   lastMessageAt: Date | null;
@@ -66,7 +70,10 @@ export class Chat extends BaseEntity {
               ci.thumb_path AS avatar,
               other.id AS other_id, other.username AS other_username, other.avatar AS other_avatar,
               last.id AS last_id, last.message AS last_text, last.user_id AS last_user_id, last.username AS last_username,
+              last.deleted AS last_deleted,
               ${unreadInChatSql("me")} AS unread,
+              EXISTS (SELECT 1 FROM message_mentions mm
+                       WHERE mm.user_id = me.user_id AND mm.chat_id = c.id AND mm.message_id > me.last_read_message_id) AS mentioned,
               (SELECT count(*)::int FROM chat_members mc WHERE mc.chat_id = c.id) AS member_count
          FROM chat_members me
          JOIN chats c ON c.id = me.chat_id
@@ -78,7 +85,7 @@ export class Chat extends BaseEntity {
             ORDER BY o.id LIMIT 1
          ) other ON NOT c.is_group
          LEFT JOIN LATERAL (
-           SELECT m.id, left(m.message, 200) AS message, m.user_id, u.username
+           SELECT m.id, left(m.message, 200) AS message, m.user_id, u.username, m.deleted_at IS NOT NULL AS deleted
              FROM messages m JOIN users u ON u.id = m.user_id
             WHERE m.chat_id = c.id ORDER BY m.id DESC LIMIT 1
          ) last ON true
@@ -92,9 +99,10 @@ export class Chat extends BaseEntity {
   /** The chat as its member `userId` sees it (with every member), or nothing if they are not a member. */
   static async forMember(chatId: number, userId: number): Promise<ChatMemberView | null> {
     const rows: ChatMemberView[] = await Chat.query(
-      `SELECT c.id, c.chat_name, c.is_group, c.creator_id, c.created_at, ci.thumb_path AS avatar,
+      `SELECT c.id, c.chat_name, c.is_group, c.creator_id, c.created_at, ci.thumb_path AS avatar, c.change_seq,
               me.last_read_message_id, ${unreadInChatSql("me")} AS unread,
-              (SELECT json_agg(json_build_object('id', u.id, 'username', u.username, 'avatar', i.thumb_path)
+              (SELECT json_agg(json_build_object('id', u.id, 'username', u.username, 'avatar', i.thumb_path,
+                                                 'lastRead', cm.last_read_message_id)
                                ORDER BY lower(u.username))
                  FROM chat_members cm JOIN users u ON u.id = cm.user_id LEFT JOIN images i ON i.id = u.profile_picture_id
                 WHERE cm.chat_id = c.id) AS members
@@ -134,6 +142,29 @@ export class Chat extends BaseEntity {
   static async createGroup(em: EntityManager, name: string, creatorId: number): Promise<number> {
     const { identifiers } = await em.insert(Chat, { chatName: name, isGroup: true, creatorId });
     return identifiers[0].id as number;
+  }
+
+  /**
+   * Locks a chat for a change to one of its messages (an edit, a deletion, a reaction), as a send locks it first;
+   * with `memberId`, only if they are a member. Its current change number, or null.
+   */
+  static async lockForChange(em: EntityManager, chatId: number, memberId: number | null): Promise<number | null> {
+    const [row]: { change_seq: number }[] = await em.query(
+      `SELECT change_seq FROM chats
+        WHERE id = $1 AND ($2::int IS NULL OR EXISTS (SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2))
+        FOR UPDATE`,
+      [chatId, memberId],
+    );
+    return row ? row.change_seq : null;
+  }
+
+  /** The next change number of a chat locked by lockForChange. */
+  static async nextChange(em: EntityManager, chatId: number): Promise<number> {
+    const [rows]: [{ change_seq: number }[], number] = await em.query(
+      `UPDATE chats SET change_seq = change_seq + 1 WHERE id = $1 RETURNING change_seq`,
+      [chatId],
+    );
+    return rows[0].change_seq;
   }
 
   /** Only a group's creator renames it: false for anyone else and for direct chats. */
@@ -249,7 +280,9 @@ export interface ChatListRow {
   last_text: string | null;
   last_user_id: number | null;
   last_username: string | null;
+  last_deleted: boolean | null;
   unread: number;
+  mentioned: boolean;
   member_count: number;
 }
 
@@ -260,7 +293,8 @@ export interface ChatMemberView {
   creator_id: number | null;
   created_at: Date;
   avatar: string | null;
+  change_seq: number;
   last_read_message_id: number;
   unread: number;
-  members: { id: number; username: string; avatar: string | null }[] | null;
+  members: { id: number; username: string; avatar: string | null; lastRead: number }[] | null;
 }

@@ -13,8 +13,12 @@ export type Ack<T extends object = object> = (answer: ({ ok: true } & T) | Refus
 export interface Refusal {
   ok: false;
   error: string;
-  /** not_found: no such chat for you (never a member, or no longer); rate_limited: slow down; invalid: bad payload. */
-  code: "not_found" | "rate_limited" | "invalid" | "server";
+  /**
+   * not_found: no such chat (or message) for you (never a member, or no longer); rate_limited: slow down;
+   * invalid: bad payload or a refused change (error says why); deleted: the message is deleted; too_late: past
+   * the edit window; no_message: no such message in the chat for you (the chat stays open).
+   */
+  code: "not_found" | "rate_limited" | "invalid" | "deleted" | "too_late" | "no_message" | "server";
 }
 
 export interface ChatRef {
@@ -25,10 +29,23 @@ export interface ClientToServerEvents {
   /** Opens a chat on this socket: its messages, typing and presence arrive from now on. */
   "chat:join": (payload: ChatRef, ack: Ack) => void;
   "chat:leave": (payload: ChatRef, ack: Ack) => void;
-  /** Sends a message; clientId (a UUID) makes a retry store it once. */
-  "chat:message": (payload: ChatRef & { text: string; clientId: string }, ack: Ack<{ message: LiveMessage }>) => void;
-  /** What was missed: the messages after afterId, oldest first, at most a page; ask again while hasMore. */
-  "chat:sync": (payload: ChatRef & { afterId: number }, ack: Ack<{ messages: MessageDto[]; hasMore: boolean }>) => void;
+  /** Sends a message (answering replyToId, when given); clientId (a UUID) makes a retry store it once. */
+  "chat:message": (payload: ChatRef & { text: string; clientId: string; replyToId?: number }, ack: Ack<{ message: LiveMessage }>) => void;
+  /**
+   * What was missed: the messages after afterId, oldest first, at most a page; ask again while hasMore. With
+   * sinceVersion (the chat's change number last synced to), also the messages (up to afterId) edited, deleted or
+   * reacted to since, in change order, and the change number to ask from next.
+   */
+  "chat:sync": (
+    payload: ChatRef & { afterId: number; sinceVersion?: number },
+    ack: Ack<{ messages: MessageDto[]; hasMore: boolean; changes?: MessageDto[]; version?: number }>,
+  ) => void;
+  /** The author edits a message (within the edit window); clientId makes a retry change it once. */
+  "chat:edit": (payload: ChatRef & { messageId: number; text: string; clientId: string }, ack: Ack<{ message: MessageDto }>) => void;
+  /** The author deletes a message (again: nothing happens). */
+  "chat:delete": (payload: ChatRef & { messageId: number }, ack: Ack<{ message: MessageDto }>) => void;
+  /** A member adds (on) or takes back a reaction (the same again: nothing happens). */
+  "chat:react": (payload: ChatRef & { messageId: number; emoji: string; on: boolean }, ack: Ack<{ message: MessageDto }>) => void;
   /** Read up to messageId; total is the new badge total, or null when nothing moved. */
   "chat:read": (payload: ChatRef & { messageId: number }, ack: Ack<{ total: number | null }>) => void;
   "chat:typing": (payload: ChatRef & { typing?: boolean }, ack: Ack) => void;
@@ -44,6 +61,8 @@ export interface UnreadEvent {
   group?: boolean;
   from?: string;
   text?: string;
+  /** The new message mentions this person. */
+  mention?: boolean;
 }
 
 export interface PresenceEvent extends ChatRef {
@@ -53,6 +72,10 @@ export interface PresenceEvent extends ChatRef {
 
 export interface ServerToClientEvents {
   "chat:message": (message: LiveMessage) => void;
+  /** A message was edited, deleted or reacted to: the message as it is now (apply if its version is newer). */
+  "chat:changed": (message: MessageDto) => void;
+  /** A member's read position moved: they have seen up to messageId. */
+  "chat:seen": (event: ChatRef & { userId: number; messageId: number }) => void;
   "chat:unread": (event: UnreadEvent) => void;
   "chat:typing": (event: ChatRef & { userId: number; username: string; typing: boolean }) => void;
   "chat:presence": (event: PresenceEvent) => void;
@@ -66,9 +89,10 @@ export interface ServerToClientEvents {
 /** The names at run time, for the check against the browser's list: a Record makes the compiler insist on each. */
 const clientEvents: Record<keyof ClientToServerEvents, true> = {
   "chat:join": true, "chat:leave": true, "chat:message": true, "chat:sync": true, "chat:read": true, "chat:typing": true,
+  "chat:edit": true, "chat:delete": true, "chat:react": true,
 };
 const serverEvents: Record<keyof ServerToClientEvents, true> = {
-  "chat:message": true, "chat:unread": true, "chat:typing": true, "chat:presence": true, "chat:renamed": true,
+  "chat:message": true, "chat:changed": true, "chat:seen": true, "chat:unread": true, "chat:typing": true, "chat:presence": true, "chat:renamed": true,
   "chat:removed": true, "server:shutdown": true,
 };
 export const eventNames = { client: Object.keys(clientEvents), server: Object.keys(serverEvents) };

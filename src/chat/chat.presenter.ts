@@ -5,7 +5,9 @@
 import type { Translate } from "../i18n";
 import type { DateFormatter } from "../i18n/format";
 import type { ChatListRow, ChatMemberView } from "./chat.entity";
+import { REACTIONS } from "./message-reaction.entity";
 import type { MessageRow } from "./message.entity";
+import { messageSegments, type Segment } from "./message-text";
 import { UNREAD_CAP } from "./unread";
 
 export interface MessageDto {
@@ -15,9 +17,24 @@ export interface MessageDto {
   username: string;
   /** Thumbnail path under /media, or null for the initials placeholder. */
   avatar: string | null;
+  /** Empty once deleted. */
   text: string;
   clientId: string | null;
   createdAt: string;
+  /** When its author last edited it, or null. */
+  editedAt: string | null;
+  deleted: boolean;
+  /** The chat's change number of its last edit, deletion or reaction (0: never changed): newer wins on a client. */
+  version: number;
+  /** The message it answers: author and first line ("" and deleted once that message is deleted). */
+  replyTo: { id: number; username: string; text: string; deleted: boolean } | null;
+  /** Who reacted with what, in the order of REACTIONS. */
+  reactions: ReactionDto[];
+}
+
+export interface ReactionDto {
+  emoji: string;
+  users: { id: number; username: string }[];
 }
 
 /** A message as broadcast live: with the id of the chat's message before it (0 for the first). */
@@ -35,9 +52,11 @@ export interface ChatListItem {
   memberCount: number;
   activityAt: string;
   activityLabel: string;
-  last: { text: string; username: string | null; mine: boolean } | null;
+  last: { text: string; username: string | null; mine: boolean; deleted: boolean } | null;
   unread: number;
   unreadLabel: string;
+  /** An unread message mentions the reader. */
+  mentioned: boolean;
 }
 
 export interface MemberView {
@@ -46,6 +65,8 @@ export interface MemberView {
   picture: Picture;
   isCreator: boolean;
   isMe: boolean;
+  /** Their read position (the last message they have seen). */
+  lastRead: number;
 }
 
 export interface ChatView {
@@ -60,6 +81,8 @@ export interface ChatView {
   other: MemberView | null;
   lastReadMessageId: number;
   unread: number;
+  /** The chat's change number when read: a reconnecting page asks for the changes after it. */
+  changeSeq: number;
 }
 
 /** Who a page is for: their translator and date formatter (req.t, res.locals.fmt). */
@@ -81,7 +104,26 @@ export function toDto(r: MessageRow): MessageDto {
     text: r.message,
     clientId: r.client_id,
     createdAt: at.toISOString(),
+    editedAt: r.edited_at ? new Date(r.edited_at).toISOString() : null,
+    deleted: r.deleted_at !== null,
+    version: r.version ?? 0,
+    replyTo: r.reply_to_id === null || r.reply_to_id === undefined
+      ? null
+      : { id: r.reply_to_id, username: r.reply_username ?? "", text: r.reply_deleted ? "" : r.reply_text ?? "", deleted: r.reply_deleted === true },
+    reactions: groupReactions(r.reactions),
   };
+}
+
+function groupReactions(rows: MessageRow["reactions"]): ReactionDto[] {
+  if (!rows?.length) return [];
+  const by = new Map<string, ReactionDto>();
+  for (const r of rows) {
+    const group = by.get(r.emoji) ?? { emoji: r.emoji, users: [] };
+    group.users.push({ id: r.userId, username: r.username });
+    by.set(r.emoji, group);
+  }
+  const order = REACTIONS as readonly string[];
+  return [...by.values()].sort((a, b) => order.indexOf(a.emoji) - order.indexOf(b.emoji));
 }
 
 /** "14:05" today, "3 Mar" this year, "3 Mar 2024" before, in the reader's zone: as chat lists show activity. */
@@ -103,9 +145,12 @@ export function listItem(r: ChatListRow, userId: number, { t, fmt }: Reader, now
     memberCount: r.member_count,
     activityAt: at.toISOString(),
     activityLabel: activityLabel(fmt, at, now),
-    last: r.last_id === null ? null : { text: r.last_text ?? "", username: r.last_username, mine: r.last_user_id === userId },
+    last: r.last_id === null
+      ? null
+      : { text: r.last_text ?? "", username: r.last_username, mine: r.last_user_id === userId, deleted: r.last_deleted === true },
     unread: r.unread,
     unreadLabel: unreadLabel(r.unread),
+    mentioned: r.mentioned === true && r.unread > 0,
   };
 }
 
@@ -116,6 +161,7 @@ export function chatView(row: ChatMemberView, userId: number, t: Translate): Cha
     picture: picture(m.avatar),
     isCreator: m.id === row.creator_id,
     isMe: m.id === userId,
+    lastRead: m.lastRead ?? 0,
   }));
   const other = row.is_group ? null : members.find((m) => !m.isMe) ?? null;
   return {
@@ -129,17 +175,57 @@ export function chatView(row: ChatMemberView, userId: number, t: Translate): Cha
     other,
     lastReadMessageId: row.last_read_message_id,
     unread: row.unread,
+    changeSeq: row.change_seq ?? 0,
   };
+}
+
+/** What the page shows of each message beyond its DTO: who the reader is, the chat's members, the edit window. */
+export interface LayoutContext {
+  me: number;
+  members: MemberView[];
+  editWindowMs: number;
+  now?: Date;
+}
+
+/** A reaction as a button shows it: how many, who (for the title), whether the reader is among them. */
+export interface ReactionView extends ReactionDto {
+  count: number;
+  mine: boolean;
+  names: string;
+}
+
+/** The members by lower-case username, for finding @mentions. */
+export const memberNames = (members: { username: string }[]) => new Map(members.map((m) => [m.username.toLowerCase(), m.username]));
+
+export function reactionViews(reactions: ReactionDto[], me: number): ReactionView[] {
+  return reactions.map((r) => ({
+    ...r,
+    count: r.users.length,
+    mine: r.users.some((u) => u.id === me),
+    names: r.users.map((u) => u.username).join(", "),
+  }));
+}
+
+/**
+ * Who has seen the reader's newest own message (their read position reached it): in a direct chat the other
+ * person, in a group the others by name. Null when the reader has no message on the page.
+ */
+export function seenBy(messages: MessageDto[], me: number, members: MemberView[]): { messageId: number; names: string[] } | null {
+  const mine = [...messages].reverse().find((m) => m.userId === me && !m.deleted);
+  if (!mine) return null;
+  return { messageId: mine.id, names: members.filter((m) => !m.isMe && m.lastRead >= mine.id).map((m) => m.username) };
 }
 
 /**
  * Consecutive messages of one author within five minutes are drawn as one block; days (in the reader's zone) get
  * a divider, "Today" and "Yesterday" by name (`dayLabel`, a key), as public/js/chat/messages.js draws them.
  */
-export function layoutMessages(messages: MessageDto[], lastReadId: number, me: number, fmt: DateFormatter, now = new Date()) {
+export function layoutMessages(messages: MessageDto[], lastReadId: number, { me, members, editWindowMs, now = new Date() }: LayoutContext, fmt: DateFormatter) {
   const today = fmt.day(now);
   const yesterday = fmt.day(new Date(now.getTime() - 86_400_000));
   const days = messages.map((m) => fmt.day(new Date(m.createdAt)));
+  const names = memberNames(members);
+  const myName = members.find((m) => m.isMe)?.username ?? null;
   let unreadShown = false;
   return messages.map((m, i) => {
     const prev = messages[i - 1];
@@ -151,6 +237,23 @@ export function layoutMessages(messages: MessageDto[], lastReadId: number, me: n
     if (unreadBreak) unreadShown = true;
     const continued =
       !dayBreak && !unreadBreak && !!prev && prev.userId === m.userId && Date.parse(m.createdAt) - Date.parse(prev.createdAt) < 5 * 60_000;
-    return { ...m, mine: m.userId === me, day, dayLabel, time: fmt.time(at), title: fmt.dateTime(at), dayBreak, unreadBreak, continued };
+    const segments: Segment[] = m.deleted ? [] : messageSegments(m.text, names);
+    const mine = m.userId === me;
+    return {
+      ...m,
+      mine,
+      segments,
+      mentionsMe: myName !== null && !mine && segments.some((s) => s.mention === myName),
+      canEdit: mine && !m.deleted && now.getTime() - at.getTime() < editWindowMs,
+      reactionViews: reactionViews(m.reactions, me),
+      editedTitle: m.editedAt ? fmt.dateTime(new Date(m.editedAt)) : null,
+      day,
+      dayLabel,
+      time: fmt.time(at),
+      title: fmt.dateTime(at),
+      dayBreak,
+      unreadBreak,
+      continued,
+    };
   });
 }

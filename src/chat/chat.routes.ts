@@ -3,15 +3,19 @@
 import crypto from "node:crypto";
 import { Router, type Request, type Response } from "express";
 import type { AppDeps } from "../deps";
-import { FieldError, notFound, requireId } from "../http/errors";
+import { FieldError, HttpError, notFound, requireId } from "../http/errors";
 import { requireUser } from "../http/guards";
 import { parsePage } from "../http/pagination";
 import { flash } from "../http/locals";
 import { oldInput, parseForm, type FieldErrors } from "../http/validate";
-import { addMembersSchema, CHAT_NAME_MAX, createGroupSchema, MESSAGE_MAX, renameSchema, sendMessageSchema } from "./chat.schemas";
+import {
+  addMembersSchema, CHAT_NAME_MAX, createGroupSchema, editMessageSchema, MESSAGE_MAX, reactSchema, renameSchema, searchQuerySchema,
+  sendMessageSchema,
+} from "./chat.schemas";
 import type { AppServer } from "./chat.events";
 import { CHAT_CLIENT_KEYS } from "./chat.client-keys";
-import { type ChatView, layoutMessages, type Reader } from "./chat.presenter";
+import { type ChatView, layoutMessages, reactionViews, type Reader, seenBy } from "./chat.presenter";
+import { REACTIONS } from "./message-reaction.entity";
 import { CHATS_PER_PAGE, type GroupService } from "./groups.service";
 import type { MessageService } from "./messages.service";
 import { TooFast } from "./message-budget";
@@ -28,6 +32,7 @@ export function createChatRouter(deps: AppDeps, io: AppServer): Router {
   router.use(["/chats", "/people"], requireUser);
   router.use(createPeopleRouter(new PeopleService()));
   chatRoutes(router, groups);
+  searchRoutes(router, messages);
   messageRoutes(router, messages, groups);
   groupRoutes(router, groups);
   return router;
@@ -80,19 +85,41 @@ function chatRoutes(router: Router, chats: GroupService): void {
 
 }
 
-/** One chat's page, its older history, and sending with the plain form. */
+/** Search across my chats: the same query language as the notes search. */
+function searchRoutes(router: Router, messages: MessageService): void {
+  router.get("/chats/search", async (req, res) => {
+    const { q, page } = searchQuerySchema.parse(req.query);
+    const results = q ? await messages.search(req.user!.id, q, page, readerOf(req, res)) : null;
+    res.render("chat/search.njk", { q, page, results });
+  });
+}
+
+/** One chat's page, its older history, and sending, editing, deleting and reacting with plain forms. */
 function messageRoutes(router: Router, messages: MessageService, chats: GroupService): void {
   async function renderChat(req: Request, res: Response, values: Record<string, string> = {}, errors: FieldErrors = {}, status = 422) {
     const chatId = requireId(req.params.id);
     const before = req.query.before === undefined ? null : requireId(req.query.before);
+    const around = req.query.around === undefined ? null : requireId(req.query.around);
+    const replyTo = req.query.reply === undefined ? (values.reply_to ? Number(values.reply_to) : null) : requireId(req.query.reply);
     const reader = readerOf(req, res);
-    const page = await messages.openChat(req.user!, chatId, before, reader.t);
-    const list = await chats.listChats(req.user!.id, reader);
+    const me = req.user!.id;
+    const page = await messages.openChat(req.user!, chatId, { beforeId: before, aroundId: around }, reader.t);
+    const list = await chats.listChats(me, reader);
+    // The no-JavaScript reply: the quoted message above the composer (one more statement, only then).
+    const quote = replyTo ? page.messages.find((m) => m.id === replyTo) ?? (await messages.quoteOf(me, chatId, replyTo)) : null;
     res.status(Object.keys(errors).length ? status : 200).render("chat/show.njk", {
       chat: page.chat,
-      messages: layoutMessages(page.messages, page.chat.lastReadMessageId, req.user!.id, reader.fmt),
+      messages: layoutMessages(page.messages, page.chat.lastReadMessageId, { me, members: page.chat.members, editWindowMs: messages.editWindowMs }, reader.fmt),
       hasOlder: page.hasOlder,
-      viewingOlder: before !== null,
+      hasNewer: page.hasNewer,
+      viewingOlder: before !== null || around !== null,
+      targetId: around,
+      seen: seenBy(page.messages, me, page.chat.members),
+      quote: quote && !quote.deleted ? quote : null,
+      reactions: REACTIONS,
+      editWindowMs: messages.editWindowMs,
+      // For the page's scripts: @mentions and their autocomplete, and who has seen what.
+      membersJson: JSON.stringify(page.chat.members.map((m) => ({ id: m.id, username: m.username, lastRead: m.lastRead }))),
       list: list.items,
       unreadTotal: page.unreadTotal,
       // A fresh id per rendered form: submitting the same form twice stores the message once.
@@ -118,7 +145,7 @@ function messageRoutes(router: Router, messages: MessageService, chats: GroupSer
     const form = parseForm(sendMessageSchema, req.body, req.t);
     if (!form.ok) return renderChat(req, res, oldInput(req.body), form.errors);
     try {
-      await messages.postMessage(req.user!.id, chatId, form.data.text, form.data.client_id || null);
+      await messages.postMessage(req.user!.id, chatId, form.data.text, form.data.client_id || null, { replyToId: form.data.reply_to ?? null });
     } catch (err) {
       if (err instanceof FieldError) return renderChat(req, res, oldInput(req.body), { text: err.text(req.t) });
       // Over the message budget: the page comes back with the text still in the composer, to send in a moment.
@@ -128,6 +155,62 @@ function messageRoutes(router: Router, messages: MessageService, chats: GroupSer
     res.redirect(303, `/chats/${chatId}`);
   });
 
+  const messageUrl = (chatId: number, messageId: number) => `/chats/${chatId}#m-${messageId}`;
+
+  /** One message with its actions as forms (react, reply, edit, delete): what "⋯" opens without JavaScript. */
+  const renderMessagePage = async (req: Request, res: Response, values: Record<string, string>, errors: FieldErrors = {}, status = 200) => {
+    const chatId = requireId(req.params.id);
+    const me = req.user!.id;
+    const message = await messages.quoteOf(me, chatId, requireId(req.params.messageId));
+    const mine = message.userId === me;
+    res.status(status).render("chat/message.njk", {
+      chatId,
+      message,
+      mine,
+      canEdit: mine && !message.deleted && Date.now() - Date.parse(message.createdAt) < messages.editWindowMs,
+      editWindowHours: Math.round(messages.editWindowMs / 3600_000),
+      reactions: REACTIONS,
+      reactionViews: reactionViews(message.reactions, me),
+      myReactions: message.reactions.filter((r) => r.users.some((u) => u.id === me)).map((r) => r.emoji),
+      values: { text: message.text, ...values },
+      errors,
+      clientId: crypto.randomUUID(),
+      messageMax: MESSAGE_MAX,
+    });
+  };
+
+  router.get("/chats/:id/messages/:messageId", (req, res) => renderMessagePage(req, res, {}));
+
+  router.post("/chats/:id/messages/:messageId/edit", async (req, res) => {
+    const chatId = requireId(req.params.id);
+    const messageId = requireId(req.params.messageId);
+    const form = parseForm(editMessageSchema, req.body, req.t);
+    if (!form.ok) return renderMessagePage(req, res, oldInput(req.body), form.errors, 422);
+    try {
+      await messages.editMessage(req.user!.id, chatId, messageId, form.data.text, form.data.client_id || null);
+    } catch (err) {
+      if (err instanceof FieldError) return renderMessagePage(req, res, oldInput(req.body), { text: err.text(req.t) }, 422);
+      throw err;
+    }
+    res.redirect(303, messageUrl(chatId, messageId));
+  });
+
+  router.post("/chats/:id/messages/:messageId/delete", async (req, res) => {
+    const chatId = requireId(req.params.id);
+    const messageId = requireId(req.params.messageId);
+    await messages.deleteMessage(req.user!.id, chatId, messageId);
+    flash(req, "info", "chat.message_deleted_flash");
+    res.redirect(303, messageUrl(chatId, messageId));
+  });
+
+  router.post("/chats/:id/messages/:messageId/reactions", async (req, res) => {
+    const chatId = requireId(req.params.id);
+    const messageId = requireId(req.params.messageId);
+    const form = parseForm(reactSchema, req.body, req.t);
+    if (!form.ok) throw new HttpError(422, "chat.errors.no_such_reaction");
+    await messages.react(req.user!.id, chatId, messageId, form.data.emoji, form.data.on === "1");
+    res.redirect(303, messageUrl(chatId, messageId));
+  });
 }
 
 /** Group settings: rename, add and remove members, leave. */

@@ -1,6 +1,7 @@
 // One zod schema per chat form and per socket event payload.
 import { z } from "zod";
 import { INT4_MAX } from "../db/sql";
+import { REACTIONS } from "./message-reaction.entity";
 
 export const MESSAGE_MAX = 4000;
 export const CHAT_NAME_MAX = 100;
@@ -24,6 +25,23 @@ const dbId = z.number({ error: "chat.errors.not_found" }).int().min(1).max(INT4_
 export const sendMessageSchema = z.object({
   text: messageText,
   client_id: z.union([z.uuid(), z.literal("")]).optional(),
+  // The message answered: an id, or nothing (a bad one is dropped, as a quote of another chat is).
+  reply_to: z.coerce.number().int().min(1).max(INT4_MAX).optional().catch(undefined),
+});
+
+export const editMessageSchema = z.object({
+  text: messageText,
+  client_id: z.union([z.uuid(), z.literal("")]).optional(),
+});
+
+const reaction = z.enum(REACTIONS, { error: "chat.errors.no_such_reaction" });
+
+/** A reaction button: which one, and whether to add it ("1") or take it back ("0"). */
+export const reactSchema = z.object({ emoji: reaction, on: z.enum(["0", "1"], { error: "chat.errors.invalid" }) });
+
+export const searchQuerySchema = z.object({
+  q: z.string().transform((s) => s.replace(/\u0000/g, "")).pipe(z.string().trim().max(200)).catch(""),
+  page: z.coerce.number().int().min(1).max(1000).catch(1),
 });
 
 const chatName = z
@@ -70,7 +88,19 @@ export const peopleQuerySchema = z.object({
 
 // Socket payloads: anything not matching is refused with an error ack.
 export const joinPayload = z.object({ chatId: dbId });
-export const messagePayload = z.object({ chatId: dbId, text: messageText, clientId: z.uuid("chat.errors.invalid") });
+export const messagePayload = z.object({
+  chatId: dbId,
+  text: messageText,
+  clientId: z.uuid("chat.errors.invalid"),
+  replyToId: dbId.optional(),
+});
+export const editPayload = z.object({ chatId: dbId, messageId: dbId, text: messageText, clientId: z.uuid("chat.errors.invalid") });
+export const deletePayload = z.object({ chatId: dbId, messageId: dbId });
+export const reactPayload = z.object({ chatId: dbId, messageId: dbId, emoji: reaction, on: z.boolean({ error: "chat.errors.invalid" }) });
 export const typingPayload = z.object({ chatId: dbId, typing: z.boolean().default(true) });
-export const syncPayload = z.object({ chatId: dbId, afterId: z.number().int().min(0).max(INT4_MAX) });
+export const syncPayload = z.object({
+  chatId: dbId,
+  afterId: z.number().int().min(0).max(INT4_MAX),
+  sinceVersion: z.number().int().min(0).max(INT4_MAX).optional(),
+});
 export const readPayload = z.object({ chatId: dbId, messageId: z.number().int().min(1).max(INT4_MAX) });

@@ -14,7 +14,9 @@ import { ChatMember } from "./chat-member.entity";
 import {
   type AppServer, type AppSocket, chatRoom, type ClientToServerEvents, type Refusal, type ServerToClientEvents,
 } from "./chat.events";
-import { joinPayload, messagePayload, readPayload, syncPayload, typingPayload } from "./chat.schemas";
+import {
+  deletePayload, editPayload, joinPayload, messagePayload, reactPayload, readPayload, syncPayload, typingPayload,
+} from "./chat.schemas";
 import { TooFast } from "./message-budget";
 import { type ChatServices, chatServicesFor } from "./services";
 
@@ -62,10 +64,18 @@ async function vetRecovered(session: RecoveredSession): Promise<void> {
  */
 function refusal(err: unknown, t: Translate): Refusal | null {
   if (!(err instanceof HttpError) || err.status >= 500) return null;
+  if (err.status === 404 && err.message === "chat.errors.no_such_message") return { ok: false, error: err.text(t), code: "no_message" };
   if (err.status === 404) return { ok: false, error: t("chat.errors.not_found"), code: "not_found" };
   if (err.status === 429) return { ok: false, error: err.text(t), code: "rate_limited" };
-  return { ok: false, error: err.text(t), code: "invalid" };
+  const code = CHANGE_REFUSALS[err.message] ?? "invalid";
+  return { ok: false, error: err.text(t), code };
 }
+
+/** Refusals of a change the page says in its own words. */
+const CHANGE_REFUSALS: Record<string, Refusal["code"]> = {
+  "chat.errors.message_deleted": "deleted",
+  "chat.errors.edit_window_over": "too_late",
+};
 
 type Event = keyof ClientToServerEvents;
 /** The acknowledgement of an event, typed by its declaration in chat.events.ts. */
@@ -151,7 +161,7 @@ function guarded(socket: AppSocket, userId: number, t: Translate, { deps, events
         }
         // Every chat event checks membership: a socket still in a room it has no right to leaves it.
         const { chatId } = parsed.data as { chatId?: number };
-        if (err instanceof HttpError && err.status === 404 && chatId && socket.rooms.has(chatRoom(chatId))) dropChat(socket, chatId);
+        if (refused?.code === "not_found" && chatId && socket.rooms.has(chatRoom(chatId))) dropChat(socket, chatId);
         if (refused) return reply(refused);
         deps.logger.error({ err, event, userId }, "chat socket handler failed");
         reply({ ok: false, error: t("chat.errors.server"), code: "server" });
@@ -182,14 +192,29 @@ function handleEvents(socket: AppSocket, user: User, { messages, presence }: Cha
 
   // One socket's messages are stored one after another, so a fast sender's messages keep their order.
   let queue: Promise<unknown> = Promise.resolve();
-  on("chat:message", messagePayload, ({ chatId, text, clientId }, reply) => {
-    const next = queue.then(() => messages.postMessage(userId, chatId, text, clientId, { onStored: (message) => reply({ ok: true, message }) }));
+  on("chat:message", messagePayload, ({ chatId, text, clientId, replyToId }, reply) => {
+    const next = queue.then(() =>
+      messages.postMessage(userId, chatId, text, clientId, { replyToId, onStored: (message) => reply({ ok: true, message }) }),
+    );
     queue = next.catch(() => {});
     return next.then(() => {});
   });
 
-  on("chat:sync", syncPayload, async ({ chatId, afterId }, reply) => {
-    reply({ ok: true, ...(await messages.messagesAfter(userId, chatId, afterId)) });
+  on("chat:sync", syncPayload, async ({ chatId, afterId, sinceVersion }, reply) => {
+    reply({ ok: true, ...(await messages.messagesAfter(userId, chatId, afterId, sinceVersion ?? null)) });
+  });
+
+  // Changes go through the same service methods as the forms; each checks membership (and authorship) itself.
+  on("chat:edit", editPayload, async ({ chatId, messageId, text, clientId }, reply) => {
+    reply({ ok: true, message: await messages.editMessage(userId, chatId, messageId, text, clientId) });
+  });
+
+  on("chat:delete", deletePayload, async ({ chatId, messageId }, reply) => {
+    reply({ ok: true, message: await messages.deleteMessage(userId, chatId, messageId) });
+  });
+
+  on("chat:react", reactPayload, async ({ chatId, messageId, emoji, on: add }, reply) => {
+    reply({ ok: true, message: await messages.react(userId, chatId, messageId, emoji, add) });
   });
 
   on("chat:read", readPayload, async ({ chatId, messageId }, reply) => {

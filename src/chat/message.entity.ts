@@ -4,11 +4,15 @@ import {
   type EntityManager, type Relation,
 } from "typeorm";
 import type { User } from "../auth/user.entity";
-import { deleteReturning } from "../db/sql";
+import { containsPattern } from "../db/sql";
+import type { SearchPlan } from "../notes/search";
 import type { Chat } from "./chat.entity";
 
 @Entity("messages")
 @Index("messages_chat_id_id_idx", ["chatId", "id"])
+@Index("messages_chat_id_version_idx", ["chatId", "version"])
+// Full-text search on to_tsvector('simple', message) (as notes): an expression index, so TypeORM leaves it alone.
+@Index("messages_message_fts_idx", { synchronize: false })
 @Unique("messages_user_id_client_id_key", ["userId", "clientId"])
 export class Message extends BaseEntity {
   @PrimaryGeneratedColumn({ type: "int" })
@@ -38,6 +42,29 @@ export class Message extends BaseEntity {
   @CreateDateColumn({ name: "created_at", type: "timestamptz" })
   createdAt: Date;
 
+  /** The message this one answers; null when it answers none (or that message was removed by staff for good). */
+  @Column({ name: "reply_to_id", type: "int", nullable: true })
+  replyToId: number | null;
+
+  @ManyToOne("Message", { onDelete: "SET NULL", nullable: true })
+  @JoinColumn({ name: "reply_to_id" })
+  replyTo: Relation<Message> | null;
+
+  /** When its author last changed the text (the versions before are in message_edits). */
+  @Column({ name: "edited_at", type: "timestamptz", nullable: true })
+  editedAt: Date | null;
+
+  /** When it was deleted: the row stays as a placeholder (replies and order keep it), its text is emptied. */
+  @Column({ name: "deleted_at", type: "timestamptz", nullable: true })
+  deletedAt: Date | null;
+
+  /**
+   * The chat's change number (chats.change_seq) of this message's last edit, deletion or reaction; 0 while it
+   * never changed. A reconnecting client asks for the changes above the highest number it has seen.
+   */
+  @Column({ name: "version", type: "int", default: 0 })
+  version: number;
+
   /** Up to `limit` messages of a chat with ids below `beforeId`, oldest first (keyset pagination, never OFFSET). */
   static async pageBefore(chatId: number, beforeId: number, limit: number): Promise<MessageRow[]> {
     const rows: MessageRow[] = await Message.query(
@@ -64,36 +91,60 @@ export class Message extends BaseEntity {
    *   are handed out in commit order, and the locked row's last_message_id is exactly the previous message
    *   (prev_id): a client can tell a gap from a reordering, and a chat:sync "after N" never skips a late commit;
    * - a retried clientId hits the (user_id, client_id) unique index and inserts nothing (ON CONFLICT DO NOTHING):
-   *   id is then null.
-   * allowed is false for a non-member; others lists the chat's other members (whose badges go up).
+   *   id is then null;
+   * - a reply keeps its reply_to_id only when that message is in the same chat (anything else is dropped: a
+   *   client cannot quote a chat it cannot read);
+   * - in a group, the members named in `mentions` (lower-case usernames, see mentionedNames) get a mention row.
+   * allowed is false for a non-member; others lists the chat's other members (whose badges go up), mentioned
+   * those of them the message mentions.
    */
-  static async store(chatId: number, senderId: number, text: string, clientId: string | null): Promise<StoredMessageRow> {
+  static async store(
+    chatId: number,
+    senderId: number,
+    text: string,
+    clientId: string | null,
+    replyToId: number | null = null,
+    mentions: string[] = [],
+  ): Promise<StoredMessageRow> {
     const [row]: StoredMessageRow[] = await Message.query(
       `WITH chat AS (
          SELECT c.id, c.is_group, c.last_message_id FROM chats c
           WHERE c.id = $1 AND EXISTS (SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2)
           FOR UPDATE OF c
        ), ins AS (
-         INSERT INTO messages (chat_id, user_id, message, client_id)
-         SELECT id, $2, $3, $4 FROM chat
+         INSERT INTO messages (chat_id, user_id, message, client_id, reply_to_id)
+         SELECT id, $2, $3, $4, (SELECT r.id FROM messages r WHERE r.id = $5 AND r.chat_id = $1) FROM chat
          ON CONFLICT (user_id, client_id) DO NOTHING
-         RETURNING id, chat_id, user_id, message, client_id, created_at
+         RETURNING id, chat_id, user_id, message, client_id, created_at, reply_to_id
        ), bump AS (
          UPDATE chats c SET last_message_id = ins.id, last_message_at = GREATEST(c.last_message_at, ins.created_at)
            FROM ins WHERE c.id = ins.chat_id
        ), seen AS (
          UPDATE chat_members cm SET last_read_message_id = ins.id FROM ins
           WHERE cm.chat_id = ins.chat_id AND cm.user_id = ins.user_id AND cm.last_read_message_id < ins.id
+       ), named AS (
+         INSERT INTO message_mentions (message_id, chat_id, user_id)
+         SELECT ins.id, ins.chat_id, cm.user_id FROM ins
+           JOIN chat ON chat.is_group
+           JOIN chat_members cm ON cm.chat_id = ins.chat_id AND cm.user_id <> ins.user_id
+           JOIN users mu ON mu.id = cm.user_id
+          WHERE cardinality($6::text[]) > 0 AND lower(mu.username) = ANY($6::text[])
+         RETURNING user_id
        )
        SELECT EXISTS (SELECT 1 FROM chat) AS allowed, (SELECT is_group FROM chat) AS is_group,
               (SELECT last_message_id FROM chat) AS prev_id,
               m.id, m.chat_id, m.user_id, m.message, m.client_id, m.created_at, u.username, i.thumb_path AS avatar,
-              (SELECT array_agg(user_id) FROM chat_members WHERE chat_id = $1 AND user_id <> $2) AS others
+              NULL::timestamptz AS edited_at, NULL::timestamptz AS deleted_at, 0 AS version, NULL::json AS reactions,
+              m.reply_to_id, ru.username AS reply_username, ${REPLY_TEXT} AS reply_text, rm.deleted_at IS NOT NULL AS reply_deleted,
+              (SELECT array_agg(user_id) FROM chat_members WHERE chat_id = $1 AND user_id <> $2) AS others,
+              (SELECT array_agg(user_id) FROM named) AS mentioned
          FROM (SELECT 1) one
          LEFT JOIN ins m ON true
          LEFT JOIN users u ON u.id = m.user_id
-         LEFT JOIN images i ON i.id = u.profile_picture_id`,
-      [chatId, senderId, text, clientId],
+         LEFT JOIN images i ON i.id = u.profile_picture_id
+         LEFT JOIN messages rm ON rm.id = m.reply_to_id
+         LEFT JOIN users ru ON ru.id = rm.user_id`,
+      [chatId, senderId, text, clientId, replyToId, mentions],
     );
     return row;
   }
@@ -105,6 +156,88 @@ export class Message extends BaseEntity {
       [userId, clientId],
     );
     return row ?? null;
+  }
+
+  /** One message as a chat page shows it (in the caller's transaction when given one). */
+  static async view(id: number, em: EntityManager = Message.getRepository().manager): Promise<MessageRow | null> {
+    const [row]: MessageRow[] = await em.query(`SELECT ${MESSAGE_COLUMNS} FROM messages m ${MESSAGE_JOINS} WHERE m.id = $1`, [id]);
+    return row ?? null;
+  }
+
+  /**
+   * The messages of a chat changed (edited, deleted, reacted to) after change number `sinceVersion`, up to
+   * message `upToId` (newer ones reach the client as new messages, already as they are now), in change order.
+   */
+  static changedSince(chatId: number, sinceVersion: number, upToId: number, limit: number): Promise<MessageRow[]> {
+    return Message.query(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m ${MESSAGE_JOINS}
+        WHERE m.chat_id = $1 AND m.version > $2 AND m.id <= $3 ORDER BY m.version LIMIT $4`,
+      [chatId, sinceVersion, upToId, limit],
+    );
+  }
+
+  /**
+   * Locks one message of a chat for a change (after the chat row: Chat.lockForChange), with how old it is by the
+   * database's clock; null when the chat has no such message.
+   */
+  static async lockInChat(em: EntityManager, chatId: number, id: number): Promise<LockedMessage | null> {
+    const [row]: LockedMessage[] = await em.query(
+      `SELECT id, user_id AS "userId", message AS text, deleted_at IS NOT NULL AS deleted,
+              (extract(epoch FROM now() - created_at) * 1000)::float8 AS "ageMs"
+         FROM messages WHERE id = $1 AND chat_id = $2 FOR UPDATE`,
+      [id, chatId],
+    );
+    return row ?? null;
+  }
+
+  /** Replaces the text, keeping the one before in message_edits (with the editing client's id). */
+  static async applyEdit(em: EntityManager, id: number, previous: string, text: string, clientId: string | null, version: number): Promise<void> {
+    await em.query(`INSERT INTO message_edits (message_id, previous_text, client_id) VALUES ($1, $2, $3)`, [id, previous, clientId]);
+    await em.query(`UPDATE messages SET message = $2, edited_at = now(), version = $3 WHERE id = $1`, [id, text, version]);
+  }
+
+  /** Whether this client's edit of the message is already stored (a retry). */
+  static async editedBy(em: EntityManager, id: number, clientId: string): Promise<boolean> {
+    const rows: unknown[] = await em.query(`SELECT 1 FROM message_edits WHERE message_id = $1 AND client_id = $2`, [id, clientId]);
+    return rows.length > 0;
+  }
+
+  /**
+   * Deletes a message as its chat sees it: the row stays as a placeholder (its place in the history, the replies
+   * to it), its text, earlier versions, reactions and mentions are erased.
+   */
+  static async applyDelete(em: EntityManager, id: number, version: number): Promise<void> {
+    await em.query(`DELETE FROM message_edits WHERE message_id = $1`, [id]);
+    await em.query(`DELETE FROM message_reactions WHERE message_id = $1`, [id]);
+    await em.query(`DELETE FROM message_mentions WHERE message_id = $1`, [id]);
+    await em.query(`UPDATE messages SET message = '', deleted_at = now(), version = $2 WHERE id = $1`, [id, version]);
+  }
+
+  static async setVersion(em: EntityManager, id: number, version: number): Promise<void> {
+    await em.query(`UPDATE messages SET version = $2 WHERE id = $1`, [id, version]);
+  }
+
+  /**
+   * Messages of the user's chats matching a search (deleted ones have no text left to match), newest first, with
+   * their chat's title parts. Full-text mode spells the indexed expression exactly, to_tsvector('simple', message).
+   */
+  static search(userId: number, plan: SearchPlan, limit: number, offset: number): Promise<MessageSearchRow[]> {
+    const match = plan.mode === "fulltext"
+      ? "to_tsvector('simple', m.message) @@ websearch_to_tsquery('simple', $2)"
+      : "m.message ILIKE $2";
+    return Message.query(
+      `SELECT m.id, m.chat_id AS "chatId", m.message AS text, m.created_at AS "createdAt", u.username,
+              c.is_group AS "isGroup", c.chat_name AS "chatName",
+              (SELECT ou.username FROM chat_members o JOIN users ou ON ou.id = o.user_id
+                WHERE o.chat_id = c.id AND o.user_id <> $1 ORDER BY o.id LIMIT 1) AS "otherUsername"
+         FROM messages m
+         JOIN chat_members me ON me.chat_id = m.chat_id AND me.user_id = $1
+         JOIN chats c ON c.id = m.chat_id
+         JOIN users u ON u.id = m.user_id
+        WHERE m.deleted_at IS NULL AND ${match}
+        ORDER BY m.id DESC LIMIT $3 OFFSET $4`,
+      [userId, plan.mode === "fulltext" ? plan.text : containsPattern(plan.text), limit, offset],
+    );
   }
 
   // Used by the admin site (moderation and counts).
@@ -120,6 +253,9 @@ export class Message extends BaseEntity {
   static moderationPage(window: { limit: number; offset: number }, userId?: number): Promise<MessageExcerpt[]> {
     return Message.query(
       `SELECT m.id, left(m.message, ${EXCERPT}) AS excerpt, length(m.message) > ${EXCERPT} AS truncated,
+              m.edited_at AS "editedAt", m.deleted_at AS "deletedAt",
+              (SELECT json_agg(json_build_object('text', e.previous_text, 'editedAt', e.edited_at) ORDER BY e.id DESC)
+                 FROM message_edits e WHERE e.message_id = m.id) AS edits,
               m.created_at AS "createdAt", m.chat_id AS "chatId", c.chat_name AS "chatName", c.is_group AS "isGroup",
               u.id AS "userId", u.username
        FROM messages m JOIN users u ON u.id = m.user_id JOIN chats c ON c.id = m.chat_id
@@ -129,14 +265,23 @@ export class Message extends BaseEntity {
     );
   }
 
-  /** Deletes any message in the caller's transaction (after Chat.lockOfMessage); what was deleted, or null. */
-  static deleteReturning(em: EntityManager, id: number): Promise<{ userId: number; excerpt: string } | null> {
-    return deleteReturning(em, Message, "id = :id", { id }, `user_id AS "userId", left(message, ${EXCERPT}) AS excerpt`);
+  /** The chat a message is in, or null when there is no such message. */
+  static async chatIdOf(id: number): Promise<number | null> {
+    const [row]: { chat_id: number }[] = await Message.query(`SELECT chat_id FROM messages WHERE id = $1`, [id]);
+    return row?.chat_id ?? null;
+  }
+
+  /** How much of a message the audit log keeps of a deleted message. */
+  static excerptOf(text: string): string {
+    return text.slice(0, EXCERPT);
   }
 
 }
 
-/** A message with what a chat page shows next to it: its author's name and avatar thumbnail. */
+/**
+ * A message with what a chat page shows next to it: its author's name and avatar thumbnail, the quoted message
+ * of a reply, and its reactions with who reacted.
+ */
 export interface MessageRow {
   id: number;
   chat_id: number;
@@ -144,16 +289,56 @@ export interface MessageRow {
   message: string;
   client_id: string | null;
   created_at: Date;
+  edited_at: Date | null;
+  deleted_at: Date | null;
+  version: number;
   username: string;
   avatar: string | null;
+  reply_to_id: number | null;
+  reply_username: string | null;
+  reply_text: string | null;
+  reply_deleted: boolean | null;
+  reactions: { emoji: string; userId: number; username: string }[] | null;
 }
 
 /** What Message.store answers: the stored message (all null on a retry), and what the broadcast needs to know. */
-export type StoredMessageRow = MessageRow & { allowed: boolean; is_group: boolean | null; prev_id: number | null; others: number[] | null };
+export type StoredMessageRow = MessageRow & {
+  allowed: boolean;
+  is_group: boolean | null;
+  prev_id: number | null;
+  others: number[] | null;
+  mentioned: number[] | null;
+};
 
-const MESSAGE_COLUMNS =
-  "m.id, m.chat_id, m.user_id, m.message, m.client_id, m.created_at, u.username, i.thumb_path AS avatar";
-const MESSAGE_JOINS = "JOIN users u ON u.id = m.user_id LEFT JOIN images i ON i.id = u.profile_picture_id";
+export interface LockedMessage {
+  id: number;
+  userId: number;
+  text: string;
+  deleted: boolean;
+  ageMs: number;
+}
+
+export interface MessageSearchRow {
+  id: number;
+  chatId: number;
+  text: string;
+  createdAt: Date;
+  username: string;
+  isGroup: boolean;
+  chatName: string | null;
+  otherUsername: string | null;
+}
+
+/** A reply's quote: the first line of the message it answers, shortened. */
+const REPLY_TEXT = "left(split_part(rm.message, E'\\n', 1), 120)";
+
+const MESSAGE_COLUMNS = `m.id, m.chat_id, m.user_id, m.message, m.client_id, m.created_at, m.edited_at, m.deleted_at, m.version,
+  u.username, i.thumb_path AS avatar,
+  m.reply_to_id, ru.username AS reply_username, ${REPLY_TEXT} AS reply_text, rm.deleted_at IS NOT NULL AS reply_deleted,
+  (SELECT json_agg(json_build_object('emoji', r.emoji, 'userId', r.user_id, 'username', ru2.username) ORDER BY r.id)
+     FROM message_reactions r JOIN users ru2 ON ru2.id = r.user_id WHERE r.message_id = m.id) AS reactions`;
+const MESSAGE_JOINS = `JOIN users u ON u.id = m.user_id LEFT JOIN images i ON i.id = u.profile_picture_id
+  LEFT JOIN messages rm ON rm.id = m.reply_to_id LEFT JOIN users ru ON ru.id = rm.user_id`;
 
 /** How much of a message the admin site shows in its lists and keeps in the audit log. */
 const EXCERPT = 200;
@@ -168,4 +353,8 @@ export interface MessageExcerpt {
   isGroup: boolean;
   userId: number;
   username: string;
+  editedAt: Date | null;
+  deletedAt: Date | null;
+  /** The earlier versions of an edited message, newest first (staff only). */
+  edits: { text: string; editedAt: string }[] | null;
 }

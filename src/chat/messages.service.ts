@@ -1,22 +1,47 @@
 // Messages: the chat page's history, "load older", what a reconnecting client missed, reading, and the one path
 // every message takes (postMessage), whether it came from the HTML form or from a socket.
+import type { EntityManager } from "typeorm";
 import { INT4_MAX } from "../db/sql";
 import type { Translate } from "../i18n";
-import { FieldError, notFound } from "../http/errors";
+import { FieldError, HttpError, notFound } from "../http/errors";
 import { ChatMember } from "./chat-member.entity";
 import { Chat } from "./chat.entity";
 import { type AppServer, chatRoom, userRoom } from "./chat.events";
-import { chatView, type LiveMessage, type MessageDto, toDto } from "./chat.presenter";
+import { chatView, type LiveMessage, type MessageDto, type Reader, toDto } from "./chat.presenter";
+import { highlight, planSearch } from "../notes/search";
 import type { MessageBudget } from "./message-budget";
-import { Message, type MessageRow } from "./message.entity";
+import { MessageReaction, type Reaction } from "./message-reaction.entity";
+import { mentionedNames } from "./message-text";
+import { Message, type LockedMessage, type MessageRow } from "./message.entity";
 
 /** Messages per page of history (the first view and each "load older"). */
 export const HISTORY_PAGE = 50;
 /** Messages per chat:sync answer; the client asks again while hasMore is true. */
 export const SYNC_LIMIT = 200;
+/** Search results per page. */
+export const SEARCH_PAGE = 20;
+const EXCERPT_CHARS = 240;
+
+/** Up to EXCERPT_CHARS of a message, starting a little before the first term it matches. */
+function excerpt(text: string, terms: string[]): string {
+  if (text.length <= EXCERPT_CHARS) return text;
+  const lower = text.toLowerCase();
+  const hits = terms.map((term) => lower.indexOf(term.toLowerCase())).filter((i) => i >= 0);
+  const start = Math.max(0, Math.min(...hits, text.length) - 60);
+  const from = hits.length ? start : 0;
+  return `${from > 0 ? "…" : ""}${text.slice(from, from + EXCERPT_CHARS)}${from + EXCERPT_CHARS < text.length ? "…" : ""}`;
+}
+
+/** Messages each side of the one a link points at (a search result, a reply's quote): its context. */
+export const AROUND = 25;
 const PREVIEW_CHARS = 120;
 
+/** No such message in this chat for you (someone else's, to edit or delete, looks the same): the chat itself stays open. */
+const noSuchMessage = () => new HttpError(404, "chat.errors.no_such_message");
+
 export interface PostOptions {
+  /** The message this one answers (kept only when it is in the same chat). */
+  replyToId?: number | null;
   /** Runs after the message is stored and before it is broadcast: the socket handler acks here. */
   onStored?: (message: LiveMessage, created: boolean) => void;
 }
@@ -35,6 +60,8 @@ export class MessageService {
   constructor(
     private io: AppServer,
     private budget: MessageBudget,
+    /** How long after sending a message its author may edit it (CHAT_EDIT_WINDOW_HOURS). */
+    readonly editWindowMs: number,
   ) {}
 
   async assertMember(userId: number, chatId: number): Promise<void> {
@@ -46,19 +73,75 @@ export class MessageService {
    * newest page marks the chat read; the user's other tabs get the new badge total, worked out from the total
    * their user row carried (no extra query).
    */
-  async openChat(user: { id: number; unreadTotal?: number }, chatId: number, beforeId: number | null, t: Translate) {
+  async openChat(
+    user: { id: number; unreadTotal?: number },
+    chatId: number,
+    at: { beforeId: number | null; aroundId?: number | null },
+    t: Translate,
+  ) {
     const row = await Chat.forMember(chatId, user.id);
     if (!row) throw notFound();
     const chat = chatView(row, user.id, t);
-    const { messages, hasMore: hasOlder } = page(await Message.pageBefore(chatId, beforeId ?? INT4_MAX, HISTORY_PAGE + 1), HISTORY_PAGE, "start");
+    const aroundId = at.aroundId ?? null;
+    let { messages, hasMore: hasOlder } = page(
+      await Message.pageBefore(chatId, aroundId !== null ? aroundId + 1 : at.beforeId ?? INT4_MAX, (aroundId !== null ? AROUND : HISTORY_PAGE) + 1),
+      aroundId !== null ? AROUND : HISTORY_PAGE,
+      "start",
+    );
+    let hasNewer = false;
+    if (aroundId !== null) {
+      // A message and its context: the messages before it (above) and after it (here).
+      const after = page(await Message.pageAfter(chatId, aroundId, AROUND + 1), AROUND, "end");
+      messages = [...messages, ...after.messages];
+      hasNewer = after.hasMore;
+    }
     let unreadTotal = user.unreadTotal ?? 0;
     const newest = messages.at(-1);
-    if (beforeId === null && newest && newest.id > chat.lastReadMessageId) {
+    if (at.beforeId === null && aroundId === null && newest && newest.id > chat.lastReadMessageId) {
       await ChatMember.readThrough(chatId, user.id, newest.id);
       unreadTotal = Math.max(0, unreadTotal - chat.unread);
       this.io.to(userRoom(user.id)).emit("chat:unread", { chatId, unread: 0, total: unreadTotal });
+      this.io.to(chatRoom(chatId)).emit("chat:seen", { chatId, userId: user.id, messageId: newest.id });
     }
-    return { chat, messages, hasOlder, unreadTotal };
+    return { chat, messages, hasOlder, hasNewer, unreadTotal };
+  }
+
+  /** A message of the chat as its member sees it (a reply's quote), or 404. */
+  async quoteOf(userId: number, chatId: number, messageId: number): Promise<MessageDto> {
+    await this.assertMember(userId, chatId);
+    const row = await Message.view(messageId);
+    if (!row || row.chat_id !== chatId) throw noSuchMessage();
+    return toDto(row);
+  }
+
+  /** One's own message in a chat one is a member of (to edit), not deleted; otherwise 404. */
+  async ownMessage(userId: number, chatId: number, messageId: number): Promise<MessageDto> {
+    const message = await this.quoteOf(userId, chatId, messageId);
+    if (message.userId !== userId || message.deleted) throw noSuchMessage();
+    return message;
+  }
+
+  /**
+   * Messages in all the user's chats matching a search (the notes search's query language: words, "phrases",
+   * -exclusions, or; short queries are substring searches), newest first, a page at a time.
+   */
+  async search(userId: number, q: string, page: number, { t, fmt }: Reader) {
+    const plan = planSearch(q);
+    const rows = await Message.search(userId, plan, SEARCH_PAGE + 1, (page - 1) * SEARCH_PAGE);
+    return {
+      hasMore: rows.length > SEARCH_PAGE,
+      page,
+      items: rows.slice(0, SEARCH_PAGE).map((r) => ({
+        id: r.id,
+        chatId: r.chatId,
+        chatTitle: r.isGroup ? r.chatName ?? t("chat.group") : r.otherUsername ?? t("chat.deleted_account"),
+        isGroup: r.isGroup,
+        username: r.username,
+        createdAt: new Date(r.createdAt).toISOString(),
+        when: fmt.dateTime(new Date(r.createdAt)),
+        segments: highlight(excerpt(r.text, plan.terms), plan),
+      })),
+    };
   }
 
   /** "Load older": the page of history before a message id (keyset, so new messages never shift it). */
@@ -67,10 +150,28 @@ export class MessageService {
     return page(await Message.pageBefore(chatId, beforeId, HISTORY_PAGE + 1), HISTORY_PAGE, "start");
   }
 
-  /** What a reconnecting client missed: messages after the last id it saw, oldest first. */
-  async messagesAfter(userId: number, chatId: number, afterId: number): Promise<{ messages: MessageDto[]; hasMore: boolean }> {
+  /**
+   * What a reconnecting client missed: messages after the last id it saw, oldest first, and (given the chat's
+   * change number it last synced to) the changes to the messages it has, in the server's order, with the change
+   * number to ask from next time. Each change carries its message whole (as it is now, with its version), so
+   * applying one twice or late changes nothing.
+   */
+  async messagesAfter(
+    userId: number,
+    chatId: number,
+    afterId: number,
+    sinceVersion: number | null = null,
+  ): Promise<{ messages: MessageDto[]; hasMore: boolean; changes?: MessageDto[]; version?: number }> {
     await this.assertMember(userId, chatId);
-    return page(await Message.pageAfter(chatId, afterId, SYNC_LIMIT + 1), SYNC_LIMIT, "end");
+    const fresh = page(await Message.pageAfter(chatId, afterId, SYNC_LIMIT + 1), SYNC_LIMIT, "end");
+    if (sinceVersion === null) return fresh;
+    const changed = page(await Message.changedSince(chatId, sinceVersion, afterId, SYNC_LIMIT + 1), SYNC_LIMIT, "end");
+    return {
+      messages: fresh.messages,
+      hasMore: fresh.hasMore || changed.hasMore,
+      changes: changed.messages,
+      version: Math.max(sinceVersion, ...changed.messages.map((m) => m.version)),
+    };
   }
 
   /**
@@ -102,9 +203,9 @@ export class MessageService {
     chatId: number,
     text: string,
     clientId: string | null,
-    { onStored }: PostOptions,
+    { onStored, replyToId = null }: PostOptions,
   ): Promise<{ message: LiveMessage; created: boolean }> {
-    const row = await Message.store(chatId, senderId, text, clientId);
+    const row = await Message.store(chatId, senderId, text, clientId, replyToId, mentionedNames(text));
     if (!row.allowed) throw notFound();
     if (row.id === null) {
       // A retry of a message already stored: same answer as the first time, nothing broadcast.
@@ -119,18 +220,23 @@ export class MessageService {
     onStored?.(message, true);
     this.io.to(chatRoom(chatId)).emit("chat:message", message);
     const others = row.others ?? [];
+    const mentioned = new Set(row.mentioned ?? []);
     if (others.length) {
       // A socket in the chat room already has the message, and chat.js counts it as unread there (when the tab
       // is hidden): sending it chat:unread too would double the packets of every message to a big chat. The
       // exception is per socket, so the same person's tabs on other pages still get it.
-      this.io.to(others.map(userRoom)).except(chatRoom(chatId)).emit("chat:unread", {
+      const unread = {
         chatId,
         messageId: message.id,
         delta: 1,
         group: row.is_group === true,
         from: message.username,
         text: message.text.slice(0, PREVIEW_CHARS),
-      });
+      };
+      const plain = others.filter((id) => !mentioned.has(id));
+      if (plain.length) this.io.to(plain.map(userRoom)).except(chatRoom(chatId)).emit("chat:unread", unread);
+      // The people it mentions get the "@" marker in their chat list (and may be on the chat's page: it shows there).
+      if (mentioned.size) this.io.to([...mentioned].map(userRoom)).except(chatRoom(chatId)).emit("chat:unread", { ...unread, mention: true });
     }
     return { message, created: true };
   }
@@ -140,9 +246,85 @@ export class MessageService {
    * tells the user's tabs their new badge total.
    */
   async markRead(userId: number, chatId: number, messageId: number): Promise<number | null> {
-    if (!(await ChatMember.markRead(chatId, userId, messageId))) return null;
+    const readTo = await ChatMember.markRead(chatId, userId, messageId);
+    if (readTo === null) return null;
     const total = await ChatMember.unreadTotal(userId);
     this.io.to(userRoom(userId)).emit("chat:unread", { chatId, unread: 0, total });
+    // "Seen" for the others with the chat open: who read how far.
+    this.io.to(chatRoom(chatId)).emit("chat:seen", { chatId, userId, messageId: readTo });
     return total;
+  }
+
+  /**
+   * One change to one message, in a transaction under the chat row's lock (the lock a send takes first, so a
+   * change and a send never deadlock): `apply` checks and writes, given the next change number lazily (a
+   * refused or empty change uses none); the message as it is afterwards is broadcast to the chat's room if it
+   * changed. Not a member, or no such message in the chat: 404.
+   */
+  private async change(
+    chatId: number,
+    memberId: number | null,
+    messageId: number,
+    apply: (em: EntityManager, msg: LockedMessage, next: () => Promise<number>) => Promise<boolean>,
+  ): Promise<MessageDto> {
+    const { row, changed } = await Message.getRepository().manager.transaction(async (em) => {
+      if ((await Chat.lockForChange(em, chatId, memberId)) === null) throw notFound();
+      const msg = await Message.lockInChat(em, chatId, messageId);
+      if (!msg) throw noSuchMessage();
+      const changed = await apply(em, msg, () => Chat.nextChange(em, chatId));
+      return { row: await Message.view(messageId, em), changed };
+    });
+    const message = toDto(row!);
+    if (changed) this.io.to(chatRoom(chatId)).emit("chat:changed", message);
+    return message;
+  }
+
+  /**
+   * Its author changes a message's text, within the edit window; the text before is kept in message_edits. The
+   * same text, or a retry of an edit already stored (the same client id), changes nothing.
+   */
+  editMessage(userId: number, chatId: number, messageId: number, text: string, clientId: string | null): Promise<MessageDto> {
+    return this.change(chatId, userId, messageId, async (em, msg, next) => {
+      // Someone else's message looks like a missing one.
+      if (msg.userId !== userId) throw noSuchMessage();
+      if (clientId && (await Message.editedBy(em, messageId, clientId))) return false;
+      if (msg.deleted) throw new FieldError("text", "chat.errors.message_deleted");
+      if (msg.ageMs >= this.editWindowMs) throw new FieldError("text", "chat.errors.edit_window_over");
+      if (msg.text === text) return false;
+      await Message.applyEdit(em, messageId, msg.text, text, clientId, await next());
+      return true;
+    });
+  }
+
+  /**
+   * Deletes a message: its author (a member), or staff (memberId null: the admin site). Everyone then sees the
+   * placeholder; deleting it again changes nothing.
+   */
+  deleteMessage(
+    userId: number | null,
+    chatId: number,
+    messageId: number,
+    /** Staff: records the deletion (the audit log) in the same transaction, with the text as it was. */
+    record?: (em: EntityManager, msg: LockedMessage) => Promise<void>,
+  ): Promise<MessageDto> {
+    return this.change(chatId, userId, messageId, async (em, msg, next) => {
+      if (userId !== null && msg.userId !== userId) throw noSuchMessage();
+      // Its author deleting again (a retry) changes nothing; for staff, a deleted message is simply gone.
+      if (msg.deleted && userId === null) throw notFound();
+      if (msg.deleted) return false;
+      await record?.(em, msg);
+      await Message.applyDelete(em, messageId, await next());
+      return true;
+    });
+  }
+
+  /** A member adds (on) or takes back (off) a reaction; the same again changes nothing, so a retry is harmless. */
+  react(userId: number, chatId: number, messageId: number, emoji: Reaction, on: boolean): Promise<MessageDto> {
+    return this.change(chatId, userId, messageId, async (em, msg, next) => {
+      if (msg.deleted) throw new HttpError(422, "chat.errors.message_deleted");
+      if (!(await MessageReaction.set(em, messageId, userId, emoji, on))) return false;
+      await Message.setVersion(em, messageId, await next());
+      return true;
+    });
   }
 }

@@ -20,7 +20,7 @@ export function chatServicesFor(deps: AppDeps, io: AppServer): ChatServices {
   if (!services) {
     const presence = new Presence(io);
     services = {
-      messages: new MessageService(io, messageBudget(deps.config, deps.redis)),
+      messages: new MessageService(io, messageBudget(deps.config, deps.redis), deps.config.chatEditWindowMs),
       groups: new GroupService(deps.ds, io, presence),
       presence,
     };

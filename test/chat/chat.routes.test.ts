@@ -262,7 +262,9 @@ describe("history pages (keyset, newest at the bottom)", () => {
     assert.equal(first.body.hasMore, true);
     assert.deepEqual(first.body.messages.map((m: { id: number }) => m.id), ids.slice(20, 70));
     const m = first.body.messages[0];
-    assert.deepEqual(Object.keys(m).sort(), ["avatar", "chatId", "clientId", "createdAt", "id", "text", "userId", "username"]);
+    assert.deepEqual(Object.keys(m).sort(), [
+      "avatar", "chatId", "clientId", "createdAt", "deleted", "editedAt", "id", "reactions", "replyTo", "text", "userId", "username", "version",
+    ]);
     assert.equal(m.username, b.creds.username);
     const last = await a.agent.get(`/chats/${chatId}/messages?before=${ids[20]}`);
     assert.equal(last.body.hasMore, false);

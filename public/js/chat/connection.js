@@ -8,8 +8,11 @@ export const ACK_TIMEOUT_MS = 10_000;
  * Everything up to `complete` is known to be here. The page was complete when rendered; a live message carries
  * its predecessor's id (prevId): if that is not here yet, something is missing or still on its way, and a
  * chat:sync from `complete` fills the gap. Reconnects sync from here too.
+ * Changes to messages (edits, deletions, reactions) are numbered per chat: `version` is the number the page (or
+ * the last sync) is complete up to, and each sync also brings the changes after it, applied by `applyChange`
+ * (which ignores a change older than what is shown, so one seen live and again here is applied once).
  */
-export function catchUp(socket, chatId, complete, receive) {
+export function catchUp(socket, chatId, complete, receive, { version = 0, applyChange = () => {} } = {}) {
   const early = new Map(); // prevId -> id of a message that arrived before its predecessor
   let gapTimer;
   let syncing = null;
@@ -36,11 +39,15 @@ export function catchUp(socket, chatId, complete, receive) {
   function sync() {
     syncing ??= (async () => {
       for (let more = true; more; ) {
-        const got = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(CLIENT.sync, { chatId, afterId: complete }).catch(() => null);
+        const got = await socket.timeout(ACK_TIMEOUT_MS)
+          .emitWithAck(CLIENT.sync, { chatId, afterId: complete, sinceVersion: version })
+          .catch(() => null);
         if (!got?.ok) return;
         got.messages.forEach(receive);
+        (got.changes ?? []).forEach(applyChange);
+        if (typeof got.version === "number") version = Math.max(version, got.version);
         if (got.messages.length) complete = Math.max(complete, got.messages.at(-1).id);
-        more = got.hasMore && got.messages.length > 0;
+        more = got.hasMore && (got.messages.length > 0 || (got.changes ?? []).length > 0);
       }
       for (const prev of [...early.keys()]) if (early.get(prev) <= complete) early.delete(prev);
     })().finally(() => {
@@ -57,13 +64,13 @@ export function catchUp(socket, chatId, complete, receive) {
  * (the connection dropped, the answer was lost) is sent again: on reconnect, or after a second without answer.
  */
 export function outbox(socket, chatId, onAck) {
-  const pending = new Map(); // clientId -> text
+  const pending = new Map(); // clientId -> { text, replyToId }
   let closed = false;
 
   function send(clientId) {
-    const text = pending.get(clientId);
-    if (text === undefined || !socket.connected || closed) return; // sent again on reconnect, with the same client id
-    socket.timeout(ACK_TIMEOUT_MS).emit(CLIENT.message, { chatId, text, clientId }, (err, ack) => {
+    const message = pending.get(clientId);
+    if (message === undefined || !socket.connected || closed) return; // sent again on reconnect, with the same client id
+    socket.timeout(ACK_TIMEOUT_MS).emit(CLIENT.message, { chatId, ...message, clientId }, (err, ack) => {
       if (!pending.has(clientId)) return;
       if (err) {
         // No answer: maybe stored, maybe not. The same client id makes the retry safe either way.
@@ -75,8 +82,9 @@ export function outbox(socket, chatId, onAck) {
   }
 
   return {
-    add(clientId, text) {
-      pending.set(clientId, text);
+    /** `message`: { text, replyToId? }. */
+    add(clientId, message) {
+      pending.set(clientId, message);
       send(clientId);
     },
     done: (clientId) => pending.delete(clientId),

@@ -4,9 +4,12 @@
 // Client -> server (each acknowledged with { ok: true, ... } or { ok: false, error, code }):
 //   chat:join { chatId }, chat:leave { chatId }, chat:message { chatId, text, clientId } -> { message },
 //   chat:sync { chatId, afterId } -> { messages, hasMore }, chat:read { chatId, messageId } -> { total },
-//   chat:typing { chatId, typing }
+//   chat:typing { chatId, typing }, chat:edit { chatId, messageId, text, clientId } -> { message },
+//   chat:delete { chatId, messageId } -> { message }, chat:react { chatId, messageId, emoji, on } -> { message }
+//   (chat:message also takes replyToId; chat:sync also sinceVersion -> { changes, version })
 // Server -> client:
-//   chat:message (a stored message, with prevId), chat:unread (badge totals and previews), chat:typing,
+//   chat:message (a stored message, with prevId), chat:changed (a message as it is now, with its version),
+//   chat:seen { chatId, userId, messageId }, chat:unread (badge totals and previews), chat:typing,
 //   chat:presence { chatId, count, users }, chat:renamed { chatId, name }, chat:removed { chatId, reason? },
 //   server:shutdown { reconnect }
 export const CLIENT = Object.freeze({
@@ -16,10 +19,15 @@ export const CLIENT = Object.freeze({
   sync: "chat:sync",
   read: "chat:read",
   typing: "chat:typing",
+  edit: "chat:edit",
+  delete: "chat:delete",
+  react: "chat:react",
 });
 
 export const SERVER = Object.freeze({
   message: "chat:message",
+  changed: "chat:changed",
+  seen: "chat:seen",
   unread: "chat:unread",
   typing: "chat:typing",
   presence: "chat:presence",

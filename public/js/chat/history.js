@@ -3,11 +3,22 @@
 import { t } from "../i18n.js";
 import { el } from "./dom.js";
 
+/** How many pages a jump to a quoted message loads before it opens the chat at that message instead. */
+const JUMP_PAGES = 10;
+
 export function olderHistory({ chatId, live, messages }) {
   let older = document.getElementById("load-older");
   let loading = false;
   let observer = null;
-  if (!older) return;
+  /** Loads older pages until message `id` is on the page (at most JUMP_PAGES); whether it is. */
+  async function untilShown(id) {
+    for (let i = 0; i < JUMP_PAGES && !document.getElementById(`m-${id}`) && older; i++) {
+      while (loading) await new Promise((r) => setTimeout(r, 50));
+      await loadOlder();
+    }
+    return Boolean(document.getElementById(`m-${id}`));
+  }
+  if (!older) return { untilShown };
 
   async function loadOlder() {
     if (loading || !older) return;
@@ -49,4 +60,5 @@ export function olderHistory({ chatId, live, messages }) {
     observer = new IntersectionObserver((entries) => entries.some((x) => x.isIntersecting) && loadOlder(), { root: messages.scroller });
     observer.observe(older);
   }
+  return { untilShown };
 }

@@ -1,9 +1,11 @@
 // The message list: live messages are clones of the server-rendered <template> (views/chat/_message.njk, the one
 // copy of the bubble's markup) filled in with textContent; times and day dividers in the reader's zone and
 // language (format.js, as the server prints them); "New messages ↓".
+import { find } from "/static/vendor/linkifyjs/linkify.mjs";
 import { fmt } from "../format.js";
 import { t } from "../i18n.js";
 import { el } from "./dom.js";
+import { messageSegments } from "./text.js";
 
 /** "Today", "Yesterday" or the date: as src/chat/chat.presenter.ts labels a day. */
 function dayLabel(day, now = new Date()) {
@@ -32,16 +34,106 @@ function fillAvatar(box, thumbPath, name) {
   }
 }
 
+/** The text as the server renders it: plain text, http(s) links, @mentions of members; never HTML. */
+function fillText(box, text, members) {
+  box.replaceChildren();
+  for (const s of messageSegments(text, members, find)) {
+    if (s.href) {
+      const a = el("a", "", s.text);
+      a.href = s.href;
+      a.rel = "noopener noreferrer nofollow";
+      a.target = "_blank";
+      box.append(a);
+    } else if (s.mention) {
+      const a = el("a", "chat-mention", s.text);
+      a.href = `/people/${encodeURIComponent(s.mention)}`;
+      box.append(a);
+    } else box.append(s.text);
+  }
+}
+
+/** A reaction's count button, as views/chat/_message.njk draws it (its form posts without JavaScript). */
+function reactionButton(chatId, m, r, me, csrf) {
+  const mine = r.users.some((u) => u.id === me);
+  const names = r.users.map((u) => u.username).join(", ");
+  const form = el("form", "d-inline chat-reaction-form");
+  form.method = "post";
+  form.action = `/chats/${chatId}/messages/${m.id}/reactions`;
+  for (const [name, value] of [["_csrf", csrf], ["emoji", r.emoji], ["on", mine ? "0" : "1"]]) {
+    const input = el("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    form.append(input);
+  }
+  const button = el("button", `chat-reaction${mine ? " mine" : ""}`);
+  button.type = "submit";
+  button.dataset.emoji = r.emoji;
+  button.title = names;
+  button.setAttribute("aria-pressed", String(mine));
+  button.setAttribute("aria-label", t("chat.reaction_label", { emoji: r.emoji, count: r.users.length, names }));
+  const emoji = el("span", "", r.emoji);
+  emoji.setAttribute("aria-hidden", "true");
+  const count = el("span", "chat-reaction-count", String(r.users.length));
+  count.setAttribute("aria-hidden", "true");
+  button.append(emoji, " ", count);
+  form.append(button);
+  return form;
+}
+
+/**
+ * Fills the parts of a message that change (text or placeholder, quote, "edited", reactions, actions) from its
+ * DTO: used for a new message and again for each newer version of it (chat:changed, sync).
+ */
+function fillChanging(li, m, ctx) {
+  const { me, chatId, members, editWindowMs, csrf } = ctx;
+  li.dataset.version = String(m.version ?? 0);
+  li.classList.toggle("deleted", Boolean(m.deleted));
+  const text = li.querySelector(".chat-text");
+  if (m.deleted) {
+    text.replaceChildren(t("chat.deleted_message"));
+    text.classList.add("chat-deleted-text");
+    text.removeAttribute("data-user-content");
+    li.querySelector(".chat-actions-link")?.remove();
+  } else {
+    fillText(text, m.text, members);
+    const myName = ctx.myName?.toLowerCase();
+    const mentionsMe = m.userId !== me && [...text.querySelectorAll(".chat-mention")].some((a) => a.textContent.slice(1).toLowerCase() === myName);
+    li.classList.toggle("mentions-me", mentionsMe);
+  }
+  const edited = li.querySelector(".chat-edited");
+  edited.hidden = !m.editedAt || m.deleted;
+  if (m.editedAt) edited.title = t("chat.edited_at", { when: fmt().dateTime(new Date(m.editedAt)) });
+  const editable = m.userId === me && !m.deleted && Date.now() - Date.parse(m.createdAt) < editWindowMs;
+  if (editable) li.dataset.editable = "true";
+  else delete li.dataset.editable;
+  const quote = li.querySelector(".chat-quote");
+  if (quote && !m.replyTo) quote.remove();
+  else if (quote) {
+    quote.href = `/chats/${chatId}?around=${m.replyTo.id}#m-${m.replyTo.id}`;
+    quote.dataset.replyTo = String(m.replyTo.id);
+    quote.querySelector(".chat-quote-author").textContent = m.replyTo.username;
+    const qt = quote.querySelector(".chat-quote-text");
+    qt.textContent = m.replyTo.deleted ? t("chat.deleted_message") : m.replyTo.text;
+    qt.classList.toggle("fst-italic", Boolean(m.replyTo.deleted));
+  }
+  const reactions = li.querySelector(".chat-reactions");
+  reactions.replaceChildren(...(m.reactions ?? []).map((r) => reactionButton(chatId, m, r, me, csrf)));
+}
+
 /** A stored or pending message, cloned from the template and filled in with textContent only. */
-function renderMessage(template, m, { me, isGroup }) {
+function renderMessage(template, m, ctx) {
+  const { me, isGroup, chatId } = ctx;
   const mine = m.userId === me;
   const li = template.content.firstElementChild.cloneNode(true);
   li.classList.toggle("mine", mine);
   if (m.id) {
     li.id = `m-${m.id}`;
     li.dataset.id = String(m.id);
-  }
+    li.querySelector(".chat-actions-link").href = `/chats/${chatId}/messages/${m.id}`;
+  } else li.querySelector(".chat-actions-link").remove();
   li.dataset.userId = String(m.userId);
+  li.dataset.username = m.username;
   li.dataset.createdAt = m.createdAt;
   if (m.clientId) li.dataset.clientId = m.clientId;
   const avatar = li.querySelector(".chat-msg-avatar");
@@ -54,8 +146,8 @@ function renderMessage(template, m, { me, isGroup }) {
     author.remove();
   }
   li.querySelector(".chat-bubble > .visually-hidden").textContent = `${mine ? t("chat.you") : m.username}:`;
-  li.querySelector(".chat-text").textContent = m.text;
   li.querySelector(".chat-time").dateTime = m.createdAt;
+  fillChanging(li, { reactions: [], ...m }, ctx);
   return li;
 }
 
@@ -130,14 +222,17 @@ function jumpButton(root, scroller) {
   return { atBottom, toBottom, show: () => (jump.hidden = false) };
 }
 
-export function messageList({ root, me, isGroup }) {
+export function messageList({ root, me, isGroup, chatId, members, editWindowMs }) {
   const list = document.getElementById("messages");
   const scroller = document.getElementById("chat-scroll");
   const template = document.getElementById("chat-message-template");
   const confirmed = () => [...list.querySelectorAll(".chat-msg[data-id]")];
   const jump = jumpButton(root, scroller);
   let lastId = Math.max(0, ...confirmed().map((li) => Number(li.dataset.id)));
-  const render = (m) => renderMessage(template, m, { me, isGroup });
+  const csrf = document.querySelector("#composer input[name=_csrf]")?.value ?? "";
+  const names = new Map(members.map((u) => [u.username.toLowerCase(), u.username]));
+  const ctx = { me, isGroup, chatId, members: names, editWindowMs, csrf, myName: members.find((u) => u.id === me)?.username };
+  const render = (m) => renderMessage(template, m, ctx);
   const redraw = () => relayout(list);
 
   /** Puts a stored message in id order; unconfirmed ones always stay at the end. False if already shown. */
@@ -168,10 +263,28 @@ export function messageList({ root, me, isGroup }) {
 
   const pendingItem = (clientId) => list.querySelector(`.chat-msg[data-client-id="${CSS.escape(clientId)}"]:not([data-id])`);
 
+  /**
+   * A newer version of a message on the page (edited, deleted, reacted to): applied once, only if newer than
+   * what is shown (live events and a sync may bring the same change, in either order). False if not shown.
+   */
+  function apply(m) {
+    const li = document.getElementById(`m-${m.id}`);
+    if (!li) return false;
+    if ((m.version ?? 0) <= Number(li.dataset.version ?? 0)) return true;
+    fillChanging(li, m, ctx);
+    // Replies quoting it show its new first line, or "deleted".
+    for (const q of list.querySelectorAll(`.chat-quote[data-reply-to="${m.id}"] .chat-quote-text`)) {
+      q.textContent = m.deleted ? t("chat.deleted_message") : m.text.split("\n")[0].slice(0, 120);
+      q.classList.toggle("fst-italic", Boolean(m.deleted));
+    }
+    return true;
+  }
+
   return {
     list,
     scroller,
     render,
+    apply,
     relayout: redraw,
     place,
     addPending,
