@@ -655,7 +655,7 @@ describe("moderation deletes", () => {
     }
   });
 
-  it("deletes any user's chat message, audited, keeping the chat's newest-message pointer right", async () => {
+  it("deletes any user's chat message, audited: the chat keeps a placeholder, the text and its versions are gone", async () => {
     const a = await app.auth.signup(newCredentials("msga"));
     const b = await app.auth.signup(newCredentials("msgb"));
     const chat = await makeChat([a.id, b.id]);
@@ -665,20 +665,33 @@ describe("moderation deletes", () => {
     let res = await staffPost(`/admin/messages/${bad}/delete`);
     assert.equal(res.status, 303);
     assert.equal(res.headers.location, "/admin/messages");
-    assert.equal(await count("SELECT count(*) AS n FROM messages WHERE id = $1", [bad]), 0);
-    assert.equal(await count("SELECT count(*) AS n FROM messages WHERE chat_id = $1", [chat]), 2);
-    assert.equal(await lastMessageOf(chat), newest, "deleting an older message leaves the pointer alone");
+    assert.equal(await count("SELECT count(*) AS n FROM messages WHERE id = $1 AND message = '' AND deleted_at IS NOT NULL", [bad]), 1);
+    assert.equal(await count("SELECT count(*) AS n FROM messages WHERE chat_id = $1 AND deleted_at IS NULL", [chat]), 2);
+    assert.equal(await lastMessageOf(chat), newest, "the placeholder keeps its place: the pointer stays");
     const entry = await lastAudit();
     assert.equal(entry.action, "message.delete");
     assert.deepEqual(entry.details, { ownerId: b.id, owner: b.username, chatId: chat, excerpt: "spam spam spam" });
-    assert.match((await staff.agent.get("/admin/messages")).text, new RegExp(`Message #${bad} deleted`));
+    const list = (await staff.agent.get("/admin/messages")).text;
+    assert.match(list, new RegExp(`Message #${bad} deleted`));
+    assert.doesNotMatch(list, /spam spam spam/);
+    assert.doesNotMatch(list, new RegExp(`/admin/messages/${bad}/delete`), "nothing left to delete");
 
     res = await staffPost(`/admin/messages/${newest}/delete`);
     assert.equal(res.status, 303);
-    assert.equal(await lastMessageOf(chat), first, "deleting the newest points the chat at the one before");
-    res = await staffPost(`/admin/messages/${first}/delete`);
-    assert.equal(await lastMessageOf(chat), 0, "no messages left");
-    assert.equal((await staffPost(`/admin/messages/${first}/delete`)).status, 404, "already gone");
+    assert.equal(await lastMessageOf(chat), newest);
+    assert.equal(await count("SELECT count(*) AS n FROM messages WHERE id = $1 AND deleted_at IS NOT NULL", [first]), 0, "the others stay");
+    assert.equal((await staffPost(`/admin/messages/${bad}/delete`)).status, 404, "already gone");
+  });
+
+  it("shows staff a message's earlier versions", async () => {
+    const a = await app.auth.signup(newCredentials("msge"));
+    const chat = await makeChat([a.id]);
+    const id = await makeMessage(chat, a.id, "final words");
+    await app.sql("INSERT INTO message_edits (message_id, previous_text) VALUES ($1, 'first draft'), ($1, 'second draft')", [id]);
+    await app.sql("UPDATE messages SET edited_at = now() WHERE id = $1", [id]);
+    const page = (await staff.agent.get("/admin/messages")).text;
+    const row = page.slice(page.indexOf("final words"));
+    assert.match(row, /Edited 2 times: the earlier versions[\s\S]*second draft[\s\S]*first draft/);
   });
 
   it("deletes any user's image with its files; an avatar or chat picture using it becomes empty", async () => {

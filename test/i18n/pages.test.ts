@@ -31,6 +31,7 @@ type Role = "anonymous" | "user" | "staff";
 interface Data {
   noteId: number;
   chatId: number;
+  messageId: number;
   groupId: number;
   imageId: number;
   userId: number;
@@ -60,6 +61,8 @@ const PAGES: Record<string, Page | { skip: string }> = {
   "/chats": { url: () => "/chats", as: ["user"] },
   "/chats/new": { url: () => "/chats/new", as: ["user"] },
   "/chats/:id": { url: (d) => `/chats/${d.chatId}`, as: ["user"] },
+  "/chats/search": { url: () => `/chats/search?q=${encodeURIComponent("день")}`, as: ["user"] },
+  "/chats/:id/messages/:messageId": { url: (d) => `/chats/${d.chatId}/messages/${d.messageId}`, as: ["user"] },
   "/chats/:id/settings": { url: (d) => `/chats/${d.groupId}/settings`, as: ["user"] },
   "/chats/:id/avatar": { url: (d) => `/chats/${d.groupId}/avatar`, as: ["user"] },
   "/gallery": { url: () => "/gallery", as: ["user"] },
@@ -122,13 +125,18 @@ describe("every page in Ukrainian", () => {
     const [note] = await app.sql<{ id: number }>("SELECT id FROM notes ORDER BY id LIMIT 1");
     const chatId = await openDirect(olena.agent, admin.userId);
     await postMessage(olena.agent, chatId, "Добрий день");
+    const [message] = await app.sql<{ id: number }>("SELECT id FROM messages ORDER BY id LIMIT 1");
+    // A reply, an edit and a reaction, so the chat page shows all their parts.
+    await postMessage(olena.agent, chatId, "Як справи, @адміністраторка?", { reply_to: String(message.id) });
+    await app.sql("UPDATE messages SET edited_at = now() WHERE id = $1", [message.id]);
+    await app.sql("INSERT INTO message_reactions (message_id, user_id, emoji) VALUES ($1, $2, '👍')", [message.id, admin.userId]);
     const groupId = await createGroup(olena.agent, "Родина", ["адміністраторка"]);
     const res = await upload(olena.agent, "/gallery", await uploadToken(olena.agent), [{ filename: "фото.png", data: await png(), contentType: "image/png" }]);
     assert.equal(res.status, 303, res.text.slice(0, 300));
     await olena.agent.get("/gallery"); // shows (and so clears) the upload's flash message
     const [image] = await app.sql<{ id: number }>("SELECT id FROM images ORDER BY id LIMIT 1");
     assert.ok(note && image);
-    data = { noteId: note.id, chatId, groupId, imageId: image.id, userId: olena.userId, username: "олена" };
+    data = { noteId: note.id, chatId, messageId: message.id, groupId, imageId: image.id, userId: olena.userId, username: "олена" };
     agents = { anonymous: agent(app), user: olena.agent, staff: admin.agent };
   });
   after(() => app?.close());

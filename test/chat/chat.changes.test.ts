@@ -1,0 +1,379 @@
+// Edit, delete, reply, react, seen and mentions, over sockets and plain forms, against the real database: every
+// action through the one service method, every refusal, idempotent retries, and a reconnecting client's sync of
+// the changes it missed.
+import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import type { Socket } from "socket.io-client";
+import { startTestApp, type TestApp } from "../helpers/app";
+import { loggedInAgent, newCredentials, tokenFor } from "../helpers/agent";
+import { ask, closeAll, collect, connect, createGroup, next, openDirect, postMessage, recordStatements } from "./helpers";
+
+let app: TestApp;
+before(async () => {
+  app = await startTestApp();
+});
+after(() => app.close());
+
+type U = Awaited<ReturnType<typeof loggedInAgent>>;
+const user = (prefix = "chg") => loggedInAgent(app, newCredentials(prefix));
+const uuid = () => crypto.randomUUID();
+const one = async <T>(sql: string, params: unknown[] = []) => (await app.sql<T>(sql, params))[0];
+const count = async (sql: string, params: unknown[] = []) => Number((await app.sql<{ n: string }>(sql, params))[0].n);
+
+interface Dto {
+  id: number;
+  chatId: number;
+  userId: number;
+  text: string;
+  deleted: boolean;
+  editedAt: string | null;
+  version: number;
+  replyTo: { id: number; username: string; text: string; deleted: boolean } | null;
+  reactions: { emoji: string; users: { id: number; username: string }[] }[];
+}
+type Answer = { ok: boolean; code?: string; error?: string; message?: Dto; messages?: Dto[]; changes?: Dto[]; version?: number; hasMore?: boolean };
+const call = (s: Socket, event: string, payload: unknown) => s.emitWithAck(event, payload) as Promise<Answer>;
+
+async function joined(u: U, chatId: number): Promise<Socket> {
+  const s = await connect(app, u.agent);
+  assert.equal((await ask(s, "chat:join", { chatId })).ok, true);
+  return s;
+}
+
+async function say(s: Socket, chatId: number, text: string, extra: Record<string, unknown> = {}): Promise<Dto> {
+  const ack = await call(s, "chat:message", { chatId, text, clientId: uuid(), ...extra });
+  assert.equal(ack.ok, true, JSON.stringify(ack));
+  return ack.message!;
+}
+
+/** Form posts need the chat page's CSRF token. */
+async function form(u: U, url: string, fields: Record<string, string>) {
+  const token = await tokenFor(u.agent, "/chats");
+  return u.agent.post(url).type("form").send({ ...fields, _csrf: token });
+}
+
+describe("editing", () => {
+  let a: U;
+  let b: U;
+  let chatId: number;
+  before(async () => {
+    a = await user();
+    b = await user();
+    chatId = await openDirect(a.agent, b.userId);
+  });
+
+  it("the author edits over the socket: everyone gets the new text live, the old one is kept, a retry changes nothing", async () => {
+    const sa = await joined(a, chatId);
+    const sb = await joined(b, chatId);
+    const m = await say(sa, chatId, "helo wrold");
+    const live = next<Dto>(sb, "chat:changed", (x) => x.id === m.id);
+    const clientId = uuid();
+    const ack = await call(sa, "chat:edit", { chatId, messageId: m.id, text: "hello world", clientId });
+    assert.equal(ack.ok, true);
+    assert.equal(ack.message!.text, "hello world");
+    assert.ok(ack.message!.editedAt);
+    const got = await live;
+    assert.equal(got.text, "hello world");
+    assert.equal(got.version, ack.message!.version);
+    assert.ok(got.version > 0);
+
+    const again = await call(sa, "chat:edit", { chatId, messageId: m.id, text: "hello world", clientId });
+    assert.equal(again.ok, true);
+    assert.equal(again.message!.version, got.version, "a retry is no new change");
+    const row = await one<{ message: string; edited_at: Date | null; version: number }>("SELECT message, edited_at, version FROM messages WHERE id = $1", [m.id]);
+    assert.equal(row.message, "hello world");
+    assert.ok(row.edited_at);
+    const edits = await app.sql<{ previous_text: string }>("SELECT previous_text FROM message_edits WHERE message_id = $1", [m.id]);
+    assert.deepEqual(edits.map((e) => e.previous_text), ["helo wrold"]);
+    closeAll(sa, sb);
+  });
+
+  it("refuses someone else's message, a message of another chat, a non-member, past the window, and bad text", async () => {
+    const c = await user();
+    const sa = await joined(a, chatId);
+    const sb = await joined(b, chatId);
+    const sc = await connect(app, c.agent);
+    const m = await say(sa, chatId, "mine");
+    const other = await openDirect(a.agent, c.userId);
+    const foreign = await say(sa, other, "elsewhere");
+
+    const notMine = await call(sb, "chat:edit", { chatId, messageId: m.id, text: "hacked", clientId: uuid() });
+    assert.deepEqual([notMine.ok, notMine.code], [false, "no_message"]);
+    assert.ok(sb.connected, "a refused change does not drop the chat");
+    const wrongChat = await call(sa, "chat:edit", { chatId, messageId: foreign.id, text: "x", clientId: uuid() });
+    assert.deepEqual([wrongChat.ok, wrongChat.code], [false, "no_message"]);
+    const stranger = await call(sc, "chat:edit", { chatId, messageId: m.id, text: "x", clientId: uuid() });
+    assert.deepEqual([stranger.ok, stranger.code], [false, "not_found"]);
+    const empty = await call(sa, "chat:edit", { chatId, messageId: m.id, text: "   ", clientId: uuid() });
+    assert.deepEqual([empty.ok, empty.code], [false, "invalid"]);
+    await app.sql("UPDATE messages SET created_at = now() - interval '49 hours' WHERE id = $1", [m.id]);
+    const late = await call(sa, "chat:edit", { chatId, messageId: m.id, text: "too late", clientId: uuid() });
+    assert.deepEqual([late.ok, late.code], [false, "too_late"]);
+    assert.equal((await one<{ message: string }>("SELECT message FROM messages WHERE id = $1", [m.id])).message, "mine");
+    assert.equal(await count("SELECT count(*) AS n FROM message_edits WHERE message_id = ANY($1::int[])", [[m.id, foreign.id]]), 0);
+    closeAll(sa, sb, sc);
+  });
+
+  it("edits with the plain form from the message's page, and re-renders 422 for empty text", async () => {
+    const [{ id }] = await app.sql<{ id: number }>("INSERT INTO messages (chat_id, user_id, message) VALUES ($1, $2, 'typo') RETURNING id", [chatId, a.userId]);
+    const page = await a.agent.get(`/chats/${chatId}/messages/${id}`);
+    assert.equal(page.status, 200);
+    assert.match(page.text, /id="f-edit-text"/);
+    const bad = await form(a, `/chats/${chatId}/messages/${id}/edit`, { text: " " });
+    assert.equal(bad.status, 422);
+    const ok = await form(a, `/chats/${chatId}/messages/${id}/edit`, { text: "fixed" });
+    assert.equal(ok.status, 303);
+    assert.equal(ok.headers.location, `/chats/${chatId}#m-${id}`);
+    assert.equal((await one<{ message: string }>("SELECT message FROM messages WHERE id = $1", [id])).message, "fixed");
+    const shown = await b.agent.get(`/chats/${chatId}`);
+    assert.match(shown.text, new RegExp(`id="m-${id}"[\\s\\S]*?fixed[\\s\\S]*?class="chat-edited" title="Edited `));
+    // Someone else's message: the page has no edit form, and the POST is a 404.
+    assert.doesNotMatch((await b.agent.get(`/chats/${chatId}/messages/${id}`)).text, /id="f-edit-text"/);
+    assert.equal((await form(b, `/chats/${chatId}/messages/${id}/edit`, { text: "nope" })).status, 404);
+    assert.equal((await one<{ message: string }>("SELECT message FROM messages WHERE id = $1", [id])).message, "fixed");
+  });
+});
+
+describe("deleting", () => {
+  it("the author deletes: a placeholder live for everyone, text, history and reactions erased, a retry is harmless", async () => {
+    const a = await user();
+    const b = await user();
+    const chatId = await openDirect(a.agent, b.userId);
+    const sa = await joined(a, chatId);
+    const sb = await joined(b, chatId);
+    const m = await say(sa, chatId, "secret plan");
+    await call(sa, "chat:edit", { chatId, messageId: m.id, text: "secret plan v2", clientId: uuid() });
+    await call(sb, "chat:react", { chatId, messageId: m.id, emoji: "👍", on: true });
+    const reply = await say(sb, chatId, "what plan?", { replyToId: m.id });
+    assert.equal(reply.replyTo!.text, "secret plan v2");
+
+    assert.equal((await call(sb, "chat:delete", { chatId, messageId: m.id })).code, "no_message", "only the author");
+    const live = next<Dto>(sb, "chat:changed", (x) => x.id === m.id);
+    const ack = await call(sa, "chat:delete", { chatId, messageId: m.id });
+    assert.equal(ack.ok, true);
+    const got = await live;
+    assert.deepEqual([got.deleted, got.text, got.reactions], [true, "", []]);
+    const again = await call(sa, "chat:delete", { chatId, messageId: m.id });
+    assert.deepEqual([again.ok, again.message!.version], [true, got.version]);
+
+    const row = await one<{ message: string; deleted_at: Date | null }>("SELECT message, deleted_at FROM messages WHERE id = $1", [m.id]);
+    assert.equal(row.message, "");
+    assert.ok(row.deleted_at);
+    assert.equal(await count("SELECT count(*) AS n FROM message_edits WHERE message_id = $1", [m.id]), 0);
+    assert.equal(await count("SELECT count(*) AS n FROM message_reactions WHERE message_id = $1", [m.id]), 0);
+    const page = await b.agent.get(`/chats/${chatId}`);
+    assert.doesNotMatch(page.text, /secret plan/);
+    assert.match(page.text, /Message deleted/);
+    const sync = await call(sb, "chat:sync", { chatId, afterId: 0 });
+    assert.ok(!JSON.stringify(sync).includes("secret plan"));
+    assert.equal(sync.messages!.find((x) => x.id === reply.id)!.replyTo!.deleted, true, "a reply to it shows it deleted");
+    closeAll(sa, sb);
+  });
+
+  it("deletes with the plain form; someone else's message is a 404 and stays", async () => {
+    const a = await user();
+    const b = await user();
+    const chatId = await openDirect(a.agent, b.userId);
+    await postMessage(a.agent, chatId, "oops");
+    const { id } = await one<{ id: number }>("SELECT id FROM messages WHERE chat_id = $1", [chatId]);
+    assert.equal((await form(b, `/chats/${chatId}/messages/${id}/delete`, {})).status, 404);
+    assert.equal((await one<{ message: string }>("SELECT message FROM messages WHERE id = $1", [id])).message, "oops");
+    const res = await form(a, `/chats/${chatId}/messages/${id}/delete`, {});
+    assert.equal(res.status, 303);
+    assert.equal((await one<{ message: string }>("SELECT message FROM messages WHERE id = $1", [id])).message, "");
+  });
+});
+
+describe("replies", () => {
+  it("quotes the author and first line; a reply to another chat's message is stored without it", async () => {
+    const a = await user();
+    const b = await user();
+    const chatId = await openDirect(a.agent, b.userId);
+    const elsewhere = await openDirect(a.agent, (await user()).userId);
+    const sa = await joined(a, chatId);
+    const first = await say(sa, chatId, "line one\nline two");
+    const foreign = await say(sa, elsewhere, "other chat");
+    const r = await say(sa, chatId, "answer", { replyToId: first.id });
+    assert.deepEqual(r.replyTo, { id: first.id, username: a.creds.username, text: "line one", deleted: false });
+    const stray = await say(sa, chatId, "stray", { replyToId: foreign.id });
+    assert.equal(stray.replyTo, null);
+    assert.equal((await one<{ reply_to_id: number | null }>("SELECT reply_to_id FROM messages WHERE id = $1", [stray.id])).reply_to_id, null);
+    closeAll(sa);
+
+    // Without JavaScript: ?reply= shows the quote over the composer, and the form carries it.
+    const page = await b.agent.get(`/chats/${chatId}?reply=${first.id}`);
+    assert.match(page.text, new RegExp(`name="reply_to" id="f-reply-to" value="${first.id}"`));
+    await postMessage(b.agent, chatId, "by form", { reply_to: String(first.id) });
+    assert.equal((await one<{ reply_to_id: number }>("SELECT reply_to_id FROM messages WHERE message = 'by form'")).reply_to_id, first.id);
+    const shown = await b.agent.get(`/chats/${chatId}`);
+    assert.match(shown.text, new RegExp(`class="chat-quote" href="/chats/${chatId}\\?around=${first.id}#m-${first.id}"`));
+    // The quote's link opens the chat at that message with its context.
+    const around = await b.agent.get(`/chats/${chatId}?around=${first.id}`);
+    assert.equal(around.status, 200);
+    assert.match(around.text, new RegExp(`id="m-${first.id}"`));
+  });
+});
+
+describe("reactions", () => {
+  it("toggle per (message, user, emoji), live, idempotent, members only, a fixed set", async () => {
+    const a = await user();
+    const b = await user();
+    const c = await user();
+    const chatId = await openDirect(a.agent, b.userId);
+    const sa = await joined(a, chatId);
+    const sb = await joined(b, chatId);
+    const sc = await connect(app, c.agent);
+    const m = await say(sa, chatId, "react to me");
+    const live = collect<Dto>(sa, "chat:changed");
+    const on = await Promise.all([1, 2, 3].map(() => call(sb, "chat:react", { chatId, messageId: m.id, emoji: "❤️", on: true })));
+    assert.ok(on.every((x) => x.ok));
+    assert.equal(await count("SELECT count(*) AS n FROM message_reactions WHERE message_id = $1", [m.id]), 1, "one row, however many retries");
+    const mine = await call(sa, "chat:react", { chatId, messageId: m.id, emoji: "👍", on: true });
+    assert.deepEqual(mine.message!.reactions.map((r) => [r.emoji, r.users.map((u) => u.id)]), [["👍", [a.userId]], ["❤️", [b.userId]]]);
+    await say(sa, chatId, "marker");
+    assert.equal(live.length, 2, "each real change once");
+
+    assert.equal((await call(sb, "chat:react", { chatId, messageId: m.id, emoji: "💩", on: true })).code, "invalid");
+    assert.equal((await call(sc, "chat:react", { chatId, messageId: m.id, emoji: "👍", on: true })).code, "not_found");
+    const off = await call(sb, "chat:react", { chatId, messageId: m.id, emoji: "❤️", on: false });
+    assert.deepEqual(off.message!.reactions.map((r) => r.emoji), ["👍"]);
+    assert.equal(await count("SELECT count(*) AS n FROM message_reactions WHERE message_id = $1 AND user_id = $2", [m.id, c.userId]), 0);
+
+    // Plain form: the toggle button posts the opposite of the current state.
+    const res = await form(b, `/chats/${chatId}/messages/${m.id}/reactions`, { emoji: "😂", on: "1" });
+    assert.equal(res.status, 303);
+    assert.equal(await count("SELECT count(*) AS n FROM message_reactions WHERE message_id = $1 AND emoji = '😂'", [m.id]), 1);
+    assert.equal((await form(b, `/chats/${chatId}/messages/${m.id}/reactions`, { emoji: "nope", on: "1" })).status, 422);
+    assert.equal((await form(c, `/chats/${chatId}/messages/${m.id}/reactions`, { emoji: "👍", on: "1" })).status, 404);
+    const page = await a.agent.get(`/chats/${chatId}`);
+    assert.match(page.text, new RegExp(`class="chat-reaction mine" aria-pressed="true"\\s+title="${a.creds.username}"`));
+    closeAll(sa, sb, sc);
+  });
+});
+
+describe("sync of changes after a reconnect", () => {
+  it("returns the edits, deletions and reactions since a change number, in the server's order, then nothing", async () => {
+    const a = await user();
+    const b = await user();
+    const chatId = await openDirect(a.agent, b.userId);
+    const sa = await joined(a, chatId);
+    const m1 = await say(sa, chatId, "one");
+    const m2 = await say(sa, chatId, "two");
+    const start = await call(sa, "chat:sync", { chatId, afterId: m2.id, sinceVersion: 0 });
+    assert.deepEqual([start.changes, start.version], [[], 0]);
+    // b is away while these happen.
+    await call(sa, "chat:edit", { chatId, messageId: m1.id, text: "one!", clientId: uuid() });
+    await call(sa, "chat:react", { chatId, messageId: m2.id, emoji: "👍", on: true });
+    await call(sa, "chat:edit", { chatId, messageId: m1.id, text: "one!!", clientId: uuid() });
+    await call(sa, "chat:delete", { chatId, messageId: m2.id });
+    const m3 = await say(sa, chatId, "three");
+    const sb = await joined(b, chatId);
+    const got = await call(sb, "chat:sync", { chatId, afterId: m2.id, sinceVersion: 0 });
+    assert.deepEqual(got.messages!.map((m) => m.id), [m3.id]);
+    assert.deepEqual(got.changes!.map((m) => [m.id, m.text, m.deleted]), [[m1.id, "one!!", false], [m2.id, "", true]]);
+    assert.deepEqual(got.changes!.map((m) => m.version), [3, 4], "change order, each message once as it is now");
+    assert.equal(got.version, 4);
+    const after = await call(sb, "chat:sync", { chatId, afterId: m3.id, sinceVersion: got.version });
+    assert.deepEqual([after.messages, after.changes], [[], []]);
+    assert.equal((await one<{ change_seq: number }>("SELECT change_seq FROM chats WHERE id = $1", [chatId])).change_seq, 4);
+    closeAll(sa, sb);
+  });
+});
+
+describe("seen", () => {
+  it("moves a member's read position and tells the chat live; the page shows Seen under my last message", async () => {
+    const a = await user();
+    const b = await user();
+    const chatId = await openDirect(a.agent, b.userId);
+    const sa = await joined(a, chatId);
+    const sb = await joined(b, chatId);
+    const m = await say(sa, chatId, "did you see this?");
+    assert.doesNotMatch((await a.agent.get(`/chats/${chatId}`)).text, /id="chat-seen"/);
+    const live = next<{ chatId: number; userId: number; messageId: number }>(sa, "chat:seen");
+    await call(sb, "chat:read", { chatId, messageId: m.id });
+    assert.deepEqual(await live, { chatId, userId: b.userId, messageId: m.id });
+    assert.match((await a.agent.get(`/chats/${chatId}`)).text, /id="chat-seen"[^>]*>Seen</);
+    closeAll(sa, sb);
+  });
+
+  it("a group says Seen by N with the names", async () => {
+    const a = await user("seen");
+    const b = await user("seen");
+    const c = await user("seen");
+    const chatId = await createGroup(a.agent, "Seen group", [b.creds.username, c.creds.username]);
+    await postMessage(a.agent, chatId, "hello all");
+    await b.agent.get(`/chats/${chatId}`);
+    await c.agent.get(`/chats/${chatId}`);
+    const page = (await a.agent.get(`/chats/${chatId}`)).text;
+    const names = [b.creds.username, c.creds.username].sort((x, y) => (x.toLowerCase() < y.toLowerCase() ? -1 : 1)).join(", ");
+    assert.match(page, new RegExp(`id="chat-seen" tabindex="0" title="${names}"`));
+    assert.match(page, />Seen by 2</);
+  });
+});
+
+describe("mentions", () => {
+  it("stores a mention for a member named in a group, links it, and marks the chat with @ until read", async () => {
+    const a = await user("men");
+    const b = await user("men");
+    const c = await user("men");
+    const chatId = await createGroup(a.agent, "Mentions", [b.creds.username, c.creds.username]);
+    const sb = await connect(app, b.agent);
+    const unread = next<{ chatId: number; mention?: boolean }>(sb, "chat:unread", (e) => e.chatId === chatId && e.mention === true);
+    await postMessage(a.agent, chatId, `hey @${b.creds.username.toUpperCase()} and @nobody, see https://example.com`);
+    await unread;
+    const rows = await app.sql<{ user_id: number }>("SELECT user_id FROM message_mentions WHERE chat_id = $1", [chatId]);
+    assert.deepEqual(rows.map((r) => r.user_id), [b.userId]);
+    const list = (await b.agent.get("/chats")).text;
+    assert.match(list, new RegExp(`data-chat-row="${chatId}"[\\s\\S]*?chat-row-mention"`));
+    assert.doesNotMatch(list, new RegExp(`data-chat-row="${chatId}"[\\s\\S]*?chat-row-mention d-none`));
+    const page = (await b.agent.get(`/chats/${chatId}`)).text;
+    assert.match(page, new RegExp(`<a class="chat-mention" href="/people/${b.creds.username}">@${b.creds.username.toUpperCase()}</a>`));
+    assert.match(page, /<a href="https:\/\/example.com" rel="noopener noreferrer nofollow" target="_blank">https:\/\/example.com<\/a>/);
+    assert.match(page, /chat-msg[^"]*mentions-me/);
+    // Read now: the marker is gone.
+    assert.match((await b.agent.get("/chats")).text, new RegExp(`data-chat-row="${chatId}"[\\s\\S]*?chat-row-mention d-none`));
+    closeAll(sb);
+  });
+});
+
+describe("links are never user HTML", () => {
+  it("escapes markup and links only http(s)", async () => {
+    const a = await user();
+    const b = await user();
+    const chatId = await openDirect(a.agent, b.userId);
+    await postMessage(a.agent, chatId, `<img src=x onerror=alert(1)> javascript:alert(1) "quoted" http://ok.example/?a=1&b=<2>`);
+    const page = (await b.agent.get(`/chats/${chatId}`)).text;
+    assert.match(page, /&lt;img src=x onerror=alert\(1\)&gt; javascript:alert\(1\) &quot;quoted&quot; /);
+    assert.doesNotMatch(page, /href="javascript/);
+    assert.match(page, /<a href="http:\/\/ok.example\/\?a=1&amp;b=&lt;2&gt;" rel="noopener noreferrer nofollow"/);
+  });
+});
+
+describe("the chat page's statements", () => {
+  it("are exactly five however many replies, reactions, edits and readers there are (seen rides on the chat query)", async () => {
+    const a = await user("stm");
+    const b = await user("stm");
+    const c = await user("stm");
+    const chatId = await createGroup(a.agent, "Counted", [b.creds.username, c.creds.username]);
+    const page = async () => {
+      await a.agent.get(`/chats/${chatId}`).expect(200);
+      return recordStatements(() => a.agent.get(`/chats/${chatId}`).expect(200));
+    };
+    const small = await page();
+    const sb = await joined(b, chatId);
+    for (let i = 0; i < 8; i++) {
+      const m = await say(sb, chatId, `msg ${i}`);
+      await say(sb, chatId, `re ${i}`, { replyToId: m.id });
+      await call(sb, "chat:react", { chatId, messageId: m.id, emoji: "👍", on: true });
+      await call(sb, "chat:edit", { chatId, messageId: m.id, text: `msg ${i}!`, clientId: uuid() });
+    }
+    await c.agent.get(`/chats/${chatId}`);
+    const big = await page();
+    // Session, user (with the badge), the chat with its members and their read positions, the messages with their
+    // quotes and reactions, the sidebar's chat list.
+    assert.equal(small.length, 5, small.join("\n---\n"));
+    assert.equal(big.length, 5, big.join("\n---\n"));
+    closeAll(sb);
+  });
+});
