@@ -1,0 +1,153 @@
+// Two people use the chat's everyday actions live in two real Chromium contexts: a link, "seen", a reaction, a
+// reply, an edit and a deletion, each appearing on the other side without a reload; then @name completion in a
+// group; screenshots at 1280 and 375 wide (test-results/chat-everyday-*.png).
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import type { TestApp } from "../helpers/app";
+import { newPage, screenshot, useAppAndBrowser } from "../helpers/browser";
+
+let app: TestApp;
+let browser: Browser;
+useAppAndBrowser((a, b) => {
+  app = a;
+  browser = b;
+});
+
+const PASSWORD = "correct horse battery";
+
+async function signup(username: string) {
+  return (await app.auth.signup({ username, email: `${username}@example.test`, password: PASSWORD })).id;
+}
+
+async function logIn(page: Page, username: string) {
+  await page.goto("/login");
+  await page.getByLabel("Username or email").fill(username);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${app.url}/`);
+}
+
+const bubble = (page: Page, text: string) => page.locator("#messages .chat-msg[data-id]", { hasText: text });
+
+async function menu(page: Page, text: string) {
+  await bubble(page, text).locator(".chat-actions-link").click();
+  return page.locator(".chat-menu");
+}
+
+async function both(pages: Page[], width: number, name: string) {
+  for (const [i, page] of pages.entries()) {
+    await page.setViewportSize({ width, height: width < 500 ? 760 : 900 });
+    await screenshot(page, `chat-everyday-${name}-${i ? "bob" : "alice"}-${width}`);
+  }
+}
+
+it("edit, delete, reply, react and seen reach the other person live", { timeout: 120_000 }, async () => {
+  const aliceId = await signup("alice");
+  const bobId = await signup("bob");
+  const [{ id: chatId }] = await app.sql<{ id: number }>(
+    "INSERT INTO chats (is_group, direct_key, creator_id, last_message_at) VALUES (false, $1, $2, now()) RETURNING id",
+    [`${Math.min(aliceId, bobId)}:${Math.max(aliceId, bobId)}`, aliceId],
+  );
+  await app.sql("INSERT INTO chat_members (chat_id, user_id) VALUES ($1, $2), ($1, $3)", [chatId, aliceId, bobId]);
+  const alice = await newPage(browser, app.url);
+  const bob = await newPage(browser, app.url);
+  await logIn(alice.page, "alice");
+  await logIn(bob.page, "bob");
+  await alice.page.goto(`/chats/${chatId}`);
+  await bob.page.goto(`/chats/${chatId}`);
+
+  // A link becomes clickable on both sides (the sender's copy is rendered by the browser, the reader's too).
+  const box = (page: Page) => page.getByLabel("Message", { exact: true });
+  await box(alice.page).fill("Map of the trail: https://example.com/hoverla?day=sat\nMeet at 7");
+  await box(alice.page).press("Enter");
+  const link = bubble(bob.page, "Map of the trail").getByRole("link", { name: "https://example.com/hoverla?day=sat" });
+  await link.waitFor();
+  assert.equal(await link.getAttribute("rel"), "noopener noreferrer nofollow");
+  assert.equal(await link.getAttribute("href"), "https://example.com/hoverla?day=sat");
+
+  // Bob has it on screen, so it is read: Alice sees "Seen" under it.
+  await bubble(alice.page, "Map of the trail").locator("#chat-seen", { hasText: "Seen" }).waitFor();
+
+  // Bob reacts from the message's menu; Alice sees the count, with who reacted in its label.
+  const bobMenu = await menu(bob.page, "Map of the trail");
+  await bobMenu.getByRole("menuitem", { name: "React with 👍" }).click();
+  const reaction = bubble(alice.page, "Map of the trail").locator(".chat-reaction");
+  await reaction.filter({ hasText: "1" }).waitFor();
+  assert.equal(await reaction.getAttribute("aria-label"), "👍: 1 reaction (bob)");
+  assert.equal(await bubble(bob.page, "Map of the trail").locator(".chat-reaction.mine").count(), 1);
+
+  // Bob replies to it: the quote shows Alice and the first line, on both sides.
+  await (await menu(bob.page, "Map of the trail")).getByRole("menuitem", { name: "Reply" }).click();
+  await bob.page.locator("#composer-context", { hasText: "Replying to alice" }).waitFor();
+  await box(bob.page).fill("Count me in!");
+  await box(bob.page).press("Enter");
+  const quote = bubble(alice.page, "Count me in!").locator(".chat-quote");
+  await quote.waitFor();
+  assert.match(await quote.innerText(), /alice\s+Map of the trail: https:\/\/example.com\/hoverla\?day=sat/);
+  await both([alice.page, bob.page], 1280, "live");
+  await both([alice.page, bob.page], 375, "live");
+  await alice.page.setViewportSize({ width: 1280, height: 900 });
+  await bob.page.setViewportSize({ width: 1280, height: 900 });
+
+  // Alice edits her message in the composer: Bob sees the new text and "edited"; the old text is kept for staff.
+  await (await menu(alice.page, "Map of the trail")).getByRole("menuitem", { name: "Edit" }).click();
+  await alice.page.locator("#composer-context", { hasText: "Editing your message" }).waitFor();
+  assert.match(await box(alice.page).inputValue(), /^Map of the trail/);
+  await box(alice.page).fill("Map of the trail: https://example.com/hoverla?day=sat\nMeet at 6:30");
+  await box(alice.page).press("Enter");
+  await bubble(bob.page, "Meet at 6:30").locator(".chat-edited:not([hidden])").waitFor();
+  assert.equal(await bubble(bob.page, "Meet at 7").count(), 0);
+  const [{ n }] = await app.sql<{ n: number }>("SELECT count(*)::int AS n FROM message_edits e JOIN messages m ON m.id = e.message_id WHERE m.chat_id = $1", [chatId]);
+  assert.equal(n, 1);
+
+  // Then deletes it: Bob sees the placeholder, and his reply's quote says it was deleted.
+  alice.page.once("dialog", (d) => void d.accept());
+  await (await menu(alice.page, "Meet at 6:30")).getByRole("menuitem", { name: "Delete" }).click();
+  await bob.page.locator("#messages .chat-msg.deleted", { hasText: "Message deleted" }).waitFor();
+  await bubble(bob.page, "Count me in!").locator(".chat-quote-text", { hasText: "Message deleted" }).waitFor();
+  assert.equal(await bob.page.getByText("Meet at 6:30").count(), 0);
+  const [row] = await app.sql<{ message: string }>("SELECT message FROM messages WHERE chat_id = $1 AND deleted_at IS NOT NULL", [chatId]);
+  assert.equal(row.message, "");
+
+  // After a reload the server draws the same.
+  await bob.page.reload();
+  await bob.page.locator("#messages .chat-msg.deleted", { hasText: "Message deleted" }).waitFor();
+  await both([alice.page, bob.page], 1280, "after");
+  await both([alice.page, bob.page], 375, "after");
+  assert.deepEqual([...alice.errors, ...bob.errors], [], "no console errors");
+});
+
+it("completes @names from the group's members and highlights a mention for the person named", { timeout: 60_000 }, async () => {
+  const olena = await signup("olena");
+  const taras = await signup("taras");
+  const [{ id: groupId }] = await app.sql<{ id: number }>(
+    "INSERT INTO chats (chat_name, is_group, creator_id, last_message_at) VALUES ('Trip', true, $1, now()) RETURNING id",
+    [olena],
+  );
+  await app.sql("INSERT INTO chat_members (chat_id, user_id) VALUES ($1, $2), ($1, $3)", [groupId, olena, taras]);
+  const o = await newPage(browser, app.url);
+  const tr = await newPage(browser, app.url);
+  await logIn(o.page, "olena");
+  await logIn(tr.page, "taras");
+  await o.page.goto(`/chats/${groupId}`);
+  await tr.page.goto("/chats");
+  const box = o.page.getByLabel("Message", { exact: true });
+  await box.pressSequentially("Tickets, @ta");
+  await o.page.getByRole("option", { name: "@taras" }).waitFor();
+  await box.press("Enter");
+  assert.equal(await box.inputValue(), "Tickets, @taras ");
+  await box.pressSequentially("please");
+  await box.press("Enter");
+  // Taras is on his chat list: the "@" marker appears live; opening the chat shows the mention highlighted.
+  await tr.page.locator(`[data-chat-row="${groupId}"] .chat-row-mention:not(.d-none)`).waitFor();
+  await screenshot(tr.page, "chat-everyday-mention-list-1280");
+  await tr.page.goto(`/chats/${groupId}`);
+  const mention = tr.page.locator("#messages .chat-msg.mentions-me .chat-mention", { hasText: "@taras" });
+  await mention.waitFor();
+  assert.equal(await mention.getAttribute("href"), "/people/taras");
+  await screenshot(tr.page, "chat-everyday-mention-1280");
+  await tr.page.setViewportSize({ width: 375, height: 760 });
+  await screenshot(tr.page, "chat-everyday-mention-375");
+  assert.deepEqual([...o.errors, ...tr.errors], [], "no console errors");
+});
