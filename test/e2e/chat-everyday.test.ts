@@ -28,7 +28,9 @@ async function logIn(page: Page, username: string) {
   await page.waitForURL(`${app.url}/`);
 }
 
-const bubble = (page: Page, text: string) => page.locator("#messages .chat-msg[data-id]", { hasText: text });
+/** The message whose own text (not a quote of it) has `text`. */
+const bubble = (page: Page, text: string) =>
+  page.locator("#messages .chat-msg[data-id]").filter({ has: page.locator(".chat-bubble > .chat-text", { hasText: text }) });
 
 async function menu(page: Page, text: string) {
   await bubble(page, text).locator(".chat-actions-link").click();
@@ -104,7 +106,7 @@ it("edit, delete, reply, react and seen reach the other person live", { timeout:
   // Then deletes it: Bob sees the placeholder, and his reply's quote says it was deleted.
   alice.page.once("dialog", (d) => void d.accept());
   await (await menu(alice.page, "Meet at 6:30")).getByRole("menuitem", { name: "Delete" }).click();
-  await bob.page.locator("#messages .chat-msg.deleted", { hasText: "Message deleted" }).waitFor();
+  await bob.page.locator("#messages .chat-msg.deleted .chat-text", { hasText: "Message deleted" }).waitFor();
   await bubble(bob.page, "Count me in!").locator(".chat-quote-text", { hasText: "Message deleted" }).waitFor();
   assert.equal(await bob.page.getByText("Meet at 6:30").count(), 0);
   const [row] = await app.sql<{ message: string }>("SELECT message FROM messages WHERE chat_id = $1 AND deleted_at IS NOT NULL", [chatId]);
@@ -112,7 +114,7 @@ it("edit, delete, reply, react and seen reach the other person live", { timeout:
 
   // After a reload the server draws the same.
   await bob.page.reload();
-  await bob.page.locator("#messages .chat-msg.deleted", { hasText: "Message deleted" }).waitFor();
+  await bob.page.locator("#messages .chat-msg.deleted .chat-text", { hasText: "Message deleted" }).waitFor();
   await both([alice.page, bob.page], 1280, "after");
   await both([alice.page, bob.page], 375, "after");
   assert.deepEqual([...alice.errors, ...bob.errors], [], "no console errors");

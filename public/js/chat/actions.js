@@ -49,6 +49,9 @@ export function messageActions({ list, me, onReply, onEdit, onDelete, onReact, o
       }
     });
     li.append(menu);
+    // Below the message, or above it when that would run past the bottom of the history's scroll box.
+    const box = li.closest(".chat-scroll")?.getBoundingClientRect();
+    if (box && menu.getBoundingClientRect().bottom > box.bottom) menu.classList.add("up");
     opener = link;
     link.setAttribute("aria-expanded", "true");
     menu.querySelector("[role=menuitem]").focus();
