@@ -37,6 +37,9 @@ import { createNotesRouter } from "./notes/notes.routes";
 import { localize } from "./i18n/middleware";
 import { createIo } from "./realtime";
 import { Mailer } from "./mail/mailer";
+import { TokenSigner } from "./auth/tokens";
+import { PasswordResetService } from "./auth/password-reset.service";
+import { createPasswordResetRouter } from "./auth/password-reset.routes";
 import { createDevOutboxRouter } from "./mail/outbox.routes";
 import { socketAdapter, type RedisClient } from "./realtime-adapter";
 import { registerFilters } from "./views";
@@ -62,8 +65,9 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   const server = http.createServer(app);
   const { io, realtime } = createIo({ server, sessionMiddleware: session.middleware, pp, slidingExpiry, adapter: socketAdapter(redis, config) });
   const mailer = new Mailer(config, logger, path.join(ROOT, "views"));
-  const deps: AppDeps = { config, logger, ds, pool, realtime, redis, mailer };
+  const deps: AppDeps = { config, logger, ds, pool, realtime, redis, mailer, tokens: new TokenSigner(sessionSecret) };
   const lifecycle: Lifecycle = { shuttingDown: false };
+  const resets = new PasswordResetService(deps, (plain) => auth.hashPassword(plain));
 
   app.set("trust proxy", config.trustProxy);
   app.disable("x-powered-by");
@@ -112,6 +116,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(templateLocals);
 
   app.use(createAuthRouter(deps, auth, pp));
+  app.use(createPasswordResetRouter(deps, resets));
   app.use(createLanguageRouter(deps));
   app.use(createProfileRouter(deps, auth));
   app.use(createNotesRouter(deps));
@@ -127,7 +132,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
 
   registerChatSocket(io, deps);
 
-  return { app, server, io, deps, auth, lifecycle, mailer, sessionStore: session.store };
+  return { app, server, io, deps, auth, lifecycle, mailer, resets, sessionStore: session.store };
 }
 
 export type HromadaApp = ReturnType<typeof createApp>;

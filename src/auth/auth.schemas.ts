@@ -91,3 +91,16 @@ export const passwordChangeSchema = (account: { username: string; email: string 
       message: "auth.errors.passwords_differ",
     })
     .superRefine((d, ctx) => checkPolicy(ctx, "new_password", d.new_password, account));
+
+/** "Forgot your password?": the address to send a link to. */
+export const passwordResetRequestSchema = z.object({ email });
+
+/** The new password chosen through a reset link, judged against the account's own names. */
+export const passwordResetSchema = (account: { username: string; email: string }) =>
+  z
+    .object({
+      new_password: password,
+      new_password_confirm: z.string({ error: "profile.errors.new_password_confirm_required" }),
+    })
+    .refine((d) => d.new_password === d.new_password_confirm, { path: ["new_password_confirm"], message: "auth.errors.passwords_differ" })
+    .superRefine((d, ctx) => checkPolicy(ctx, "new_password", d.new_password, account));

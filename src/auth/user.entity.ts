@@ -86,6 +86,21 @@ export class User extends BaseEntity {
     return qb.getOne();
   }
 
+  /** By email, any letter case, with what a mailed token is bound to (the password hash). */
+  static findByEmail(email: string): Promise<User | null> {
+    return User.createQueryBuilder("u").addSelect("u.passwordHash").where("lower(u.email) = lower(:email)", { email }).getOne();
+  }
+
+  /** By id, with what a mailed token is bound to (the password hash). */
+  static findForToken(id: number): Promise<User | null> {
+    return User.createQueryBuilder("u").addSelect("u.passwordHash").where("u.id = :id", { id }).getOne();
+  }
+
+  /** findForToken, locked for the caller's transaction: a token is checked and spent under the lock. */
+  static lockForToken(em: EntityManager, id: number): Promise<User | null> {
+    return em.createQueryBuilder(User, "u").addSelect("u.passwordHash").where("u.id = :id", { id }).setLock("pessimistic_write").getOne();
+  }
+
   /** Stores the language and/or time zone the user chose (or the browser reported); undefined leaves one as it is. */
   static async savePreferences(id: number, prefs: { locale?: string; timeZone?: string }): Promise<void> {
     const set: Partial<Pick<User, "locale" | "timeZone">> = {};

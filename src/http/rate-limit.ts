@@ -173,3 +173,66 @@ export function createProfileLimit(config: Config, redis?: RedisClient) {
     keyGenerator: (req) => `user:${req.user?.id ?? 0}`,
   });
 }
+
+/**
+ * Requests per key within the window, every request counted (not only failures): for forms that send mail or
+ * answer the same whatever was typed, such as a password-reset request. A store error lets the request through.
+ */
+export class RequestLimit {
+  constructor(
+    private limiter: RateLimiterAbstract,
+    private onStoreError: (err: unknown) => void,
+  ) {}
+
+  /** Counts one request against the key; false when it is over the limit. */
+  async take(key: string): Promise<boolean> {
+    try {
+      await this.limiter.consume(key, 1);
+      return true;
+    } catch (err) {
+      if (err instanceof Error) {
+        this.onStoreError(err);
+        return true;
+      }
+      return false; // a RateLimiterRes: the limit is used up
+    }
+  }
+}
+
+function requestLimit(config: Config, redis: RedisClient | undefined, logger: Logger, name: string, limit: number): RequestLimit {
+  const options = {
+    keyPrefix: redisKeys(config.redisKeyPrefix).rateLimit(name).replace(/:$/, ""),
+    points: limit,
+    duration: Math.ceil(config.rateLimits.windowMs / 1000),
+  };
+  const limiter = redis
+    ? new RateLimiterRedis({ ...options, storeClient: redis, useRedisPackage: true, rejectIfRedisNotReady: true })
+    : new RateLimiterMemory(options);
+  return new RequestLimit(limiter, (err) =>
+    logger.error({ err: err instanceof Error ? err.message : String(err), limiter: name }, "rate-limit store unavailable; request let through"),
+  );
+}
+
+/**
+ * Password-reset requests, per typed address (PASSWORD_RESET_RATE_LIMIT: nobody's inbox is flooded) and per client
+ * IP (PASSWORD_RESET_IP_RATE_LIMIT). Counted by the address as typed whether or not it has an account, so a refusal
+ * tells nothing about who has one.
+ */
+export function createPasswordResetLimits(config: Config, logger: Logger, redis?: RedisClient) {
+  const perAddress = requestLimit(config, redis, logger, "reset-address", config.passwordResetLimits.perAddress);
+  const perIp = requestLimit(config, redis, logger, "reset-ip", config.passwordResetLimits.perIp);
+  return {
+    async take(address: string, ip: string): Promise<boolean> {
+      const [a, i] = await Promise.all([perAddress.take(address.trim().toLowerCase()), perIp.take(ip)]);
+      return a && i;
+    },
+  };
+}
+
+/** Wrong codes at the second login step, per account and per IP, limited like failed logins (LOGIN_*_RATE_LIMIT). */
+export function createTwoFactorLimits(config: Config, logger: Logger, redis?: RedisClient): LoginLimits {
+  return new LoginLimits(
+    failureLimit(config, redis, logger, "2fa-ip", config.rateLimits.login),
+    failureLimit(config, redis, logger, "2fa-account", config.rateLimits.loginAccount),
+  );
+}

@@ -75,6 +75,8 @@ const PAGES: Record<string, Page | { skip: string }> = {
   "/admin/messages": { url: () => "/admin/messages", as: ["staff"] },
   "/admin/images": { url: () => "/admin/images", as: ["staff"] },
   "/admin/audit": { url: () => "/admin/audit", as: ["staff"] },
+  "/password/reset": { url: () => "/password/reset", as: ["anonymous"] },
+  "/password/reset/:token": { skip: "needs a mailed token (test/auth/password-reset.test.ts); its words are the profile password form's" },
   "/dev/outbox": { url: () => "/dev/outbox", as: ["anonymous"] },
   "/dev/outbox/:name": { skip: "one development mail, in the language it was sent in (test/mail)" },
   "/dev/outbox/:name/html": { skip: "a mail's own HTML part" },
