@@ -5,6 +5,7 @@ import { UserLocaleTimeZone1764900000000 } from "./1764900000000-user-locale-tim
 import { MediaAccessIndexes1765019351312 } from "./1765019351312-media-access-indexes";
 import { Accounts1765019481308 } from "./1765019481308-accounts";
 import { ChatEveryday1765021144240 } from "./1765021144240-chat-everyday";
+import { ChatMemberMute1765021232137 } from "./1765021232137-chat-member-mute";
 
 export const migrations: Function[] = [
   InitialSchema1764118000000,
@@ -13,4 +14,5 @@ export const migrations: Function[] = [
   MediaAccessIndexes1765019351312,
   Accounts1765019481308,
   ChatEveryday1765021144240,
+  ChatMemberMute1765021232137,
 ];

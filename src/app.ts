@@ -18,6 +18,7 @@ import { User } from "./auth/user.entity";
 import { createAdminRouter } from "./admin/admin.routes";
 import { createChatAvatarRouter } from "./chat/chat-avatar.routes";
 import { createChatRouter } from "./chat/chat.routes";
+import { createChatMuteRouter } from "./chat/mute.routes";
 import { registerChatSocket } from "./chat/chat.socket";
 import { unreadTotalSql } from "./chat/unread";
 import type { Config } from "./config";
@@ -122,6 +123,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(createNotesRouter(deps));
   app.use(createChatRouter(deps, io));
   app.use(createChatAvatarRouter(deps));
+  app.use(createChatMuteRouter(deps, io));
   app.use(createGalleryRouter(deps, io));
   app.use("/admin", createAdminRouter(deps, io));
   // Development only: in production /dev/outbox does not exist (404), like every unknown page.

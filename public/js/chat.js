@@ -13,7 +13,7 @@ import { messageList } from "./chat/messages.js";
 import { presence } from "./chat/presence.js";
 import { seenMarker } from "./chat/seen.js";
 import { t } from "./i18n.js";
-import { countUnread, getSocket, setOpenChat, updateRow } from "./notify.js";
+import { countUnread, getSocket, setBaseTitle, setOpenChat, updateRow } from "./notify.js";
 
 /** What an error ack's code tells the reader (not_found ends the membership instead). */
 const ACK_ERRORS = { rate_limited: "chat.errors.too_fast", invalid: "chat.errors.invalid", server: "chat.errors.server" };
@@ -60,6 +60,7 @@ function readChat(root) {
     chatId: Number(root.dataset.chatId),
     me: Number(root.dataset.userId),
     isGroup: root.dataset.group === "true",
+    muted: root.dataset.muted === "true",
     memberCount: Number(root.dataset.memberCount),
     otherId: root.dataset.otherId ? Number(root.dataset.otherId) : null,
     changeSeq: Number(root.dataset.changeSeq) || 0,
@@ -178,7 +179,7 @@ function start(root) {
 }
 
 /** The socket's events for this chat, and (re)joining it on every (re)connect. */
-function listen(socket, { chatId, me }, { receive, applyChange, seen, endMembership, reading, gaps, outgoing, people, live }) {
+function listen(socket, { chatId, me, isGroup, muted }, { receive, applyChange, seen, endMembership, reading, gaps, outgoing, people, live }) {
   socket.on(SERVER.removed, (e) => {
     if (e.chatId === chatId) endMembership(e.reason);
   });
@@ -186,7 +187,9 @@ function listen(socket, { chatId, me }, { receive, applyChange, seen, endMembers
     // This socket is in the chat's room, so the server sends it no chat:unread for this chat: a message from
     // someone else counts as unread here (only while the tab is hidden), once per broadcast as chat:unread did.
     // Messages fetched by chat:sync are not counted: the total sent on (re)connect already includes them.
-    if (m.chatId === chatId && m.userId !== me) countUnread(chatId, 1);
+    if (m.chatId === chatId && m.userId !== me) {
+      countUnread(chatId, 1, { muted, alert: { from: m.username, text: m.text, chatName: isGroup ? document.getElementById("chat-title").textContent : null, group: isGroup, messageId: m.id } });
+    }
     receive(m);
   });
   socket.on(SERVER.changed, applyChange);
@@ -196,7 +199,7 @@ function listen(socket, { chatId, me }, { receive, applyChange, seen, endMembers
   socket.on(SERVER.renamed, (e) => {
     if (e.chatId !== chatId) return;
     document.getElementById("chat-title").textContent = e.name;
-    document.title = `${e.name} · ${t("common.app_name")}`;
+    setBaseTitle(`${e.name} · ${t("common.app_name")}`);
   });
 
   // Membership is checked by the server; then everything after the last id we saw, then whatever is still

@@ -4,6 +4,7 @@
 import { io } from "/socket.io/socket.io.esm.min.js";
 import { SERVER } from "./chat/events.js";
 import { fmt } from "./format.js";
+import { notifyMessage } from "./alerts.js";
 
 let socket = null;
 let openChatId = null;
@@ -30,14 +31,32 @@ function setCount(el, text) {
   node.nodeValue = text;
 }
 
-const badge = document.getElementById("nav-unread");
+// The navbar's badge, and its twin outside the collapsed menu on phones: both show the same total.
+const badges = [...document.querySelectorAll("[data-unread-badge]")];
+const badge = badges[0] ?? null;
 let total = badge ? Number.parseInt(badge.textContent, 10) || 0 : 0;
+
+// The tab title carries the count too ("(3) Chats · Hromada"), as the server rendered it; the rest is the page's own.
+const TITLE_COUNT = /^\(\d+\+?\) /;
+let baseTitle = document.title.replace(TITLE_COUNT, "");
+
+function showTitle() {
+  document.title = total ? `(${total}) ${baseTitle}` : baseTitle;
+}
+
+/** A page that renames itself (a chat renamed live) sets its title here, so the count stays in front. */
+export function setBaseTitle(title) {
+  baseTitle = title;
+  showTitle();
+}
 
 function setTotal(n) {
   total = Math.max(0, n);
-  if (!badge) return;
-  setCount(badge, total ? String(total) : "");
-  badge.classList.toggle("d-none", total === 0);
+  for (const b of badges) {
+    setCount(b, total ? String(total) : "");
+    b.classList.toggle("d-none", total === 0);
+  }
+  if (badge) showTitle();
 }
 
 /** As the server labels a chat's last activity (a time today, a day this year, a date before), in the reader's zone. */
@@ -83,10 +102,12 @@ export function updateRow(chatId, { preview, unread, delta, at, mention } = {}) 
  * (chat.js then marks them read). Pages without the chat open learn of them from chat:unread; the server sends
  * no chat:unread to a socket that has joined the chat (it already gets every message), so chat.js counts those.
  */
-export function countUnread(chatId, delta) {
+export function countUnread(chatId, delta, { muted = false, alert = null } = {}) {
   if (!badge || (chatId === openChatId && document.visibilityState === "visible")) return;
-  setTotal(total + delta);
+  // A muted chat's messages still move its row (its count shown muted) but not the total, and stay quiet.
+  if (!muted) setTotal(total + delta);
   updateRow(chatId, { delta });
+  if (!muted && alert) notifyMessage(chatId, alert);
 }
 
 // A chat this person is no longer in (removed, or left in another tab) leaves every list on the page.
@@ -100,7 +121,7 @@ if (badge) {
     if (typeof e.total === "number") setTotal(e.total);
     if (typeof e.unread === "number" && e.chatId) updateRow(e.chatId, { unread: e.unread });
     if (e.delta && e.chatId) {
-      countUnread(e.chatId, e.delta);
+      countUnread(e.chatId, e.delta, { muted: e.muted === true, alert: e });
       if (e.mention && !(e.chatId === openChatId && document.visibilityState === "visible")) updateRow(e.chatId, { mention: true });
       updateRow(e.chatId, { preview: e.group ? `${e.from}: ${e.text}` : e.text, at: new Date().toISOString() });
     }

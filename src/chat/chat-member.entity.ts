@@ -7,6 +7,11 @@ import type { User } from "../auth/user.entity";
 import type { Chat } from "./chat.entity";
 import { unreadTotalSql } from "./unread";
 
+/** How long a chat can be muted: the mute form's choices. */
+export const MUTE_HOURS = { "1h": 1, "8h": 8 } as const;
+export const MUTE_CHOICES = ["1h", "8h", "forever", "off"] as const;
+export type MuteChoice = (typeof MUTE_CHOICES)[number];
+
 @Entity("chat_members")
 @Unique("chat_members_chat_id_user_id_key", ["chatId", "userId"])
 export class ChatMember extends BaseEntity {
@@ -34,6 +39,25 @@ export class ChatMember extends BaseEntity {
 
   @CreateDateColumn({ name: "joined_at", type: "timestamptz" })
   joinedAt: Date;
+
+  /** Null: not muted; else muted until then ('infinity': until unmuted). Read through mutedSql, not as a Date. */
+  @Column({ name: "muted_until", type: "timestamptz", nullable: true, select: false })
+  mutedUntil: Date | null;
+
+  /**
+   * Mutes the chat for the member for `hours`, until they unmute (`"forever"`), or unmutes it (`"off"`). False
+   * when they are not a member (a 404 for the caller).
+   */
+  static async setMute(chatId: number, userId: number, choice: MuteChoice): Promise<boolean> {
+    const until = choice === "off" ? null : choice === "forever" ? "infinity" : `${MUTE_HOURS[choice]} hours`;
+    const [, changed]: [unknown, number] = await ChatMember.query(
+      `UPDATE chat_members SET muted_until = CASE WHEN $3::text IS NULL THEN NULL WHEN $3 = 'infinity' THEN 'infinity'::timestamptz
+                                                   ELSE now() + $3::interval END
+        WHERE chat_id = $1 AND user_id = $2`,
+      [chatId, userId, until],
+    );
+    return changed > 0;
+  }
 
   static isMember(userId: number, chatId: number): Promise<boolean> {
     return ChatMember.existsBy({ chatId, userId });

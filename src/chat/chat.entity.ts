@@ -5,7 +5,7 @@ import {
 } from "typeorm";
 import type { User } from "../auth/user.entity";
 import type { Image } from "../gallery/image.entity";
-import { unreadInChatSql } from "./unread";
+import { mutedSql, unreadInChatSql } from "./unread";
 
 // A group chat's picture may be changed by its creator and by its members (as in the app Hromada re-implements).
 const CAN_EDIT_PICTURE = `c.is_group AND (c.creator_id = :userId OR EXISTS (
@@ -71,7 +71,7 @@ export class Chat extends BaseEntity {
               other.id AS other_id, other.username AS other_username, other.avatar AS other_avatar,
               last.id AS last_id, last.message AS last_text, last.user_id AS last_user_id, last.username AS last_username,
               last.deleted AS last_deleted,
-              ${unreadInChatSql("me")} AS unread,
+              ${unreadInChatSql("me")} AS unread, ${mutedSql("me")} AS muted,
               EXISTS (SELECT 1 FROM message_mentions mm
                        WHERE mm.user_id = me.user_id AND mm.chat_id = c.id AND mm.message_id > me.last_read_message_id) AS mentioned,
               (SELECT count(*)::int FROM chat_members mc WHERE mc.chat_id = c.id) AS member_count
@@ -100,7 +100,8 @@ export class Chat extends BaseEntity {
   static async forMember(chatId: number, userId: number): Promise<ChatMemberView | null> {
     const rows: ChatMemberView[] = await Chat.query(
       `SELECT c.id, c.chat_name, c.is_group, c.creator_id, c.created_at, ci.thumb_path AS avatar, c.change_seq,
-              me.last_read_message_id, ${unreadInChatSql("me")} AS unread,
+              me.last_read_message_id, ${unreadInChatSql("me")} AS unread, ${mutedSql("me")} AS muted,
+              CASE WHEN ${mutedSql("me")} AND me.muted_until <> 'infinity' THEN me.muted_until END AS muted_until,
               (SELECT json_agg(json_build_object('id', u.id, 'username', u.username, 'avatar', i.thumb_path,
                                                  'lastRead', cm.last_read_message_id)
                                ORDER BY lower(u.username))
@@ -283,6 +284,8 @@ export interface ChatListRow {
   last_deleted: boolean | null;
   unread: number;
   mentioned: boolean;
+  /** The reader muted this chat (its unread count is shown muted and left out of the total). */
+  muted: boolean;
   member_count: number;
 }
 
@@ -296,5 +299,8 @@ export interface ChatMemberView {
   change_seq: number;
   last_read_message_id: number;
   unread: number;
+  muted: boolean;
+  /** When the reader's mute ends; null when not muted or muted until they unmute. */
+  muted_until: Date | null;
   members: { id: number; username: string; avatar: string | null; lastRead: number }[] | null;
 }

@@ -59,10 +59,14 @@ export interface UnreadEvent {
   messageId?: number;
   delta?: number;
   group?: boolean;
+  /** A group's name (null for a direct chat, whose name is the sender's), for notifications. */
+  chatName?: string | null;
   from?: string;
   text?: string;
   /** The new message mentions this person. */
   mention?: boolean;
+  /** The reader muted this chat: update its row only (no total, notification or sound). */
+  muted?: boolean;
 }
 
 export interface PresenceEvent extends ChatRef {

@@ -57,6 +57,7 @@ export interface ChatListItem {
   unreadLabel: string;
   /** An unread message mentions the reader. */
   mentioned: boolean;
+  muted: boolean;
 }
 
 export interface MemberView {
@@ -83,6 +84,9 @@ export interface ChatView {
   unread: number;
   /** The chat's change number when read: a reconnecting page asks for the changes after it. */
   changeSeq: number;
+  muted: boolean;
+  /** When the reader's mute ends (null: not muted, or until they unmute). */
+  mutedUntil: Date | null;
 }
 
 /** Who a page is for: their translator and date formatter (req.t, res.locals.fmt). */
@@ -151,6 +155,7 @@ export function listItem(r: ChatListRow, userId: number, { t, fmt }: Reader, now
     unread: r.unread,
     unreadLabel: unreadLabel(r.unread),
     mentioned: r.mentioned === true && r.unread > 0,
+    muted: r.muted === true,
   };
 }
 
@@ -176,6 +181,8 @@ export function chatView(row: ChatMemberView, userId: number, t: Translate): Cha
     lastReadMessageId: row.last_read_message_id,
     unread: row.unread,
     changeSeq: row.change_seq ?? 0,
+    muted: row.muted === true,
+    mutedUntil: row.muted_until ? new Date(row.muted_until) : null,
   };
 }
 

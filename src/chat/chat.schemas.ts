@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { INT4_MAX } from "../db/sql";
 import { REACTIONS } from "./message-reaction.entity";
+import { MUTE_CHOICES } from "./chat-member.entity";
 
 export const MESSAGE_MAX = 4000;
 export const CHAT_NAME_MAX = 100;
@@ -104,3 +105,8 @@ export const syncPayload = z.object({
   sinceVersion: z.number().int().min(0).max(INT4_MAX).optional(),
 });
 export const readPayload = z.object({ chatId: dbId, messageId: z.number().int().min(1).max(INT4_MAX) });
+
+/** The mute form: for how long (or "off" to unmute). */
+export const muteSchema = z.object({
+  for: z.enum(MUTE_CHOICES, { error: "chat.mute.errors.choose" }),
+});

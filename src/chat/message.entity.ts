@@ -7,6 +7,7 @@ import type { User } from "../auth/user.entity";
 import { containsPattern } from "../db/sql";
 import type { SearchPlan } from "../notes/search";
 import type { Chat } from "./chat.entity";
+import { mutedSql } from "./unread";
 
 @Entity("messages")
 @Index("messages_chat_id_id_idx", ["chatId", "id"])
@@ -108,7 +109,7 @@ export class Message extends BaseEntity {
   ): Promise<StoredMessageRow> {
     const [row]: StoredMessageRow[] = await Message.query(
       `WITH chat AS (
-         SELECT c.id, c.is_group, c.last_message_id FROM chats c
+         SELECT c.id, c.is_group, c.chat_name, c.last_message_id FROM chats c
           WHERE c.id = $1 AND EXISTS (SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2)
           FOR UPDATE OF c
        ), ins AS (
@@ -131,12 +132,13 @@ export class Message extends BaseEntity {
           WHERE cardinality($6::text[]) > 0 AND lower(mu.username) = ANY($6::text[])
          RETURNING user_id
        )
-       SELECT EXISTS (SELECT 1 FROM chat) AS allowed, (SELECT is_group FROM chat) AS is_group,
+       SELECT EXISTS (SELECT 1 FROM chat) AS allowed, (SELECT is_group FROM chat) AS is_group, (SELECT chat_name FROM chat) AS chat_name,
               (SELECT last_message_id FROM chat) AS prev_id,
               m.id, m.chat_id, m.user_id, m.message, m.client_id, m.created_at, u.username, i.thumb_path AS avatar,
               NULL::timestamptz AS edited_at, NULL::timestamptz AS deleted_at, 0 AS version, NULL::json AS reactions,
               m.reply_to_id, ru.username AS reply_username, ${REPLY_TEXT} AS reply_text, rm.deleted_at IS NOT NULL AS reply_deleted,
-              (SELECT array_agg(user_id) FROM chat_members WHERE chat_id = $1 AND user_id <> $2) AS others,
+              (SELECT array_agg(user_id) FROM chat_members cm WHERE chat_id = $1 AND user_id <> $2 AND NOT ${mutedSql("cm")}) AS others,
+              (SELECT array_agg(user_id) FROM chat_members cm WHERE chat_id = $1 AND user_id <> $2 AND ${mutedSql("cm")}) AS muted_others,
               (SELECT array_agg(user_id) FROM named) AS mentioned
          FROM (SELECT 1) one
          LEFT JOIN ins m ON true
@@ -301,12 +303,17 @@ export interface MessageRow {
   reactions: { emoji: string; userId: number; username: string }[] | null;
 }
 
-/** What Message.store answers: the stored message (all null on a retry), and what the broadcast needs to know. */
+/**
+ * What Message.store answers: the stored message (all null on a retry), and what the broadcast needs to know.
+ * `others`: the members to alert; `muted_others`: members who muted the chat (their list updates, quietly).
+ */
 export type StoredMessageRow = MessageRow & {
   allowed: boolean;
   is_group: boolean | null;
+  chat_name: string | null;
   prev_id: number | null;
   others: number[] | null;
+  muted_others: number[] | null;
   mentioned: number[] | null;
 };
 

@@ -99,7 +99,8 @@ export class MessageService {
     const newest = messages.at(-1);
     if (at.beforeId === null && aroundId === null && newest && newest.id > chat.lastReadMessageId) {
       await ChatMember.readThrough(chatId, user.id, newest.id);
-      unreadTotal = Math.max(0, unreadTotal - chat.unread);
+      // A muted chat's unread was never part of the total.
+      if (!chat.muted) unreadTotal = Math.max(0, unreadTotal - chat.unread);
       this.io.to(userRoom(user.id)).emit("chat:unread", { chatId, unread: 0, total: unreadTotal });
       this.io.to(chatRoom(chatId)).emit("chat:seen", { chatId, userId: user.id, messageId: newest.id });
     }
@@ -219,25 +220,30 @@ export class MessageService {
     const message: LiveMessage = { ...toDto(row), prevId: row.prev_id ?? 0 };
     onStored?.(message, true);
     this.io.to(chatRoom(chatId)).emit("chat:message", message);
+    const preview = {
+      chatId,
+      messageId: message.id,
+      delta: 1,
+      group: row.is_group === true,
+      chatName: row.is_group ? row.chat_name : null,
+      from: message.username,
+      text: message.text.slice(0, PREVIEW_CHARS),
+    };
+    // A socket in the chat room already has the message, and chat.js counts it as unread there (when the tab
+    // is hidden): sending it chat:unread too would double the packets of every message to a big chat. The
+    // exception is per socket, so the same person's tabs on other pages still get it. Members who muted the
+    // chat get it marked muted: their chat list moves, but no badge total, notification or sound.
     const others = row.others ?? [];
+    const muted = row.muted_others ?? [];
     const mentioned = new Set(row.mentioned ?? []);
-    if (others.length) {
-      // A socket in the chat room already has the message, and chat.js counts it as unread there (when the tab
-      // is hidden): sending it chat:unread too would double the packets of every message to a big chat. The
-      // exception is per socket, so the same person's tabs on other pages still get it.
-      const unread = {
-        chatId,
-        messageId: message.id,
-        delta: 1,
-        group: row.is_group === true,
-        from: message.username,
-        text: message.text.slice(0, PREVIEW_CHARS),
-      };
-      const plain = others.filter((id) => !mentioned.has(id));
-      if (plain.length) this.io.to(plain.map(userRoom)).except(chatRoom(chatId)).emit("chat:unread", unread);
-      // The people it mentions get the "@" marker in their chat list (and may be on the chat's page: it shows there).
-      if (mentioned.size) this.io.to([...mentioned].map(userRoom)).except(chatRoom(chatId)).emit("chat:unread", { ...unread, mention: true });
-    }
+    const send = (ids: number[], extra: { mention?: true; muted?: true }) => {
+      if (ids.length) this.io.to(ids.map(userRoom)).except(chatRoom(chatId)).emit("chat:unread", { ...preview, ...extra });
+    };
+    // The people it mentions get the "@" marker in their chat list (and may be on the chat's page: it shows there).
+    send(others.filter((id) => !mentioned.has(id)), {});
+    send(others.filter((id) => mentioned.has(id)), { mention: true });
+    send(muted.filter((id) => !mentioned.has(id)), { muted: true });
+    send(muted.filter((id) => mentioned.has(id)), { muted: true, mention: true });
     return { message, created: true };
   }
 

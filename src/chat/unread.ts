@@ -18,9 +18,13 @@ export const UNREAD_CAP = 100;
 export const unreadInChatSql = (cm: string) =>
   `(SELECT count(*)::int FROM (SELECT 1 FROM messages um WHERE um.chat_id = ${cm}.chat_id AND um.id > ${cm}.last_read_message_id LIMIT ${UNREAD_CAP}) unread_rows)`;
 
+/** Whether membership row `cm` has its chat muted now (chat_members.muted_until; 'infinity' until unmuted). */
+export const mutedSql = (cm: string) => `(${cm}.muted_until IS NOT NULL AND ${cm}.muted_until > now())`;
+
 /**
- * A user's unread total over all their chats, as a scalar subquery on a user id expression.
- * A sender's own messages never count: storing a message moves the sender's read position past it.
+ * A user's unread total over all their chats, as a scalar subquery on a user id expression. Muted chats do not
+ * count (their own count is still shown, muted, in the chat list). A sender's own messages never count: storing a
+ * message moves the sender's read position past it.
  */
 export const unreadTotalSql = (userIdExpr: string) =>
-  `(SELECT coalesce(sum(${unreadInChatSql("utm")}), 0)::int FROM chat_members utm WHERE utm.user_id = ${userIdExpr})`;
+  `(SELECT coalesce(sum(${unreadInChatSql("utm")}), 0)::int FROM chat_members utm WHERE utm.user_id = ${userIdExpr} AND NOT ${mutedSql("utm")})`;

@@ -285,7 +285,7 @@ describe("two members chatting", () => {
 });
 
 describe("one packet per member socket for each message", () => {
-  type Unread = { chatId?: number; messageId?: number; delta?: number; group?: boolean; from?: string; text?: string; unread?: number; total?: number };
+  type Unread = { chatId?: number; messageId?: number; delta?: number; group?: boolean; chatName?: string | null; from?: string; text?: string; unread?: number; total?: number };
 
   it("sends chat:message to the sockets that have the chat open, and chat:unread only to the members' other sockets", async () => {
     const a = await user();
@@ -337,7 +337,7 @@ describe("one packet per member socket for each message", () => {
       await Promise.all(cleared);
     }
     const cleared = { chatId: group, unread: 0, total: 0 };
-    const deltas = ids.map((messageId, i) => ({ chatId: group, messageId, delta: 1, group: true, from: a.creds.username, text: texts[i] }));
+    const deltas = ids.map((messageId, i) => ({ chatId: group, messageId, delta: 1, group: true, chatName: "One packet each", from: a.creds.username, text: texts[i] }));
 
     for (const name of ["bOpen", "dOpen"] as const) {
       assert.deepEqual(got[name].messages().map((m) => m.id), ids, `${name}: every message once`);

@@ -65,6 +65,7 @@ const PAGES: Record<string, Page | { skip: string }> = {
   "/chats/:id/messages/:messageId": { url: (d) => `/chats/${d.chatId}/messages/${d.messageId}`, as: ["user"] },
   "/chats/:id/settings": { url: (d) => `/chats/${d.groupId}/settings`, as: ["user"] },
   "/chats/:id/avatar": { url: (d) => `/chats/${d.groupId}/avatar`, as: ["user"] },
+  "/chats/:id/mute": { url: (d) => `/chats/${d.groupId}/mute`, as: ["user"] },
   "/gallery": { url: () => "/gallery", as: ["user"] },
   "/gallery/:id": { url: (d) => `/gallery/${d.imageId}`, as: ["user"] },
   "/gallery/:id/delete": { url: (d) => `/gallery/${d.imageId}/delete`, as: ["user"] },
