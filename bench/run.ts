@@ -1,5 +1,6 @@
 // `npm run bench`: starts Hromada in production mode on a fresh database, seeds it, and measures the hot paths
-// (S1 home page against a raw node:http baseline, S2 adding notes, S3 logins at bcrypt cost 12, S4 chat fan-out,
+// (S1 home page against a raw node:http baseline, S2 adding notes, S3 logins at bcrypt cost 12, S4 chat fan-out (S4M:
+// the same with reactions and edits mixed in),
 // S5 uploads) plus memory across two identical rounds. Prints a table and writes bench/results/latest.json.
 // Each round measures every target again; a target is met when it is met in more than half of the rounds.
 //
@@ -32,6 +33,7 @@ import { runS1 } from "./scenarios/s1-home";
 import { runS2 } from "./scenarios/s2-add-note";
 import { runS3 } from "./scenarios/s3-login";
 import { runS4 } from "./scenarios/s4-chat";
+import { runS4Mixed } from "./scenarios/s4-mixed";
 import { runS5 } from "./scenarios/s5-upload";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -41,6 +43,7 @@ const SCENARIOS: { id: string; run: (ctx: Ctx) => Promise<Outcome> }[] = [
   { id: "S2", run: runS2 },
   { id: "S3", run: runS3 },
   { id: "S4", run: runS4 },
+  { id: "S4M", run: runS4Mixed },
   { id: "S5", run: runS5 },
 ];
 
@@ -219,7 +222,7 @@ async function main() {
     });
 
     log("seeding: users, 20 notes, chats; logging in over HTTP");
-    const needMembers = args.only.has("S4") ? args.members : 10;
+    const needMembers = args.only.has("S4") || args.only.has("S4M") ? args.members : 10;
     const seed = await seedRows(db.pool, needMembers);
     const [s1, s2, s5, sender] = await Promise.all([seed.s1, seed.s2, seed.s5, seed.sender].map((u) => logInAs(app!.url, u)));
     // The first page after a login stores the session's CSRF token (a one-off write); measure what follows.

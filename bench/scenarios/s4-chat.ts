@@ -11,16 +11,16 @@ import type { ProbeStats } from "../lib/proc";
 import { fmt, type Outcome, type Row } from "../lib/report";
 import type { Ctx } from "./context";
 
-const SEND_RATE = 10; // messages per second from the one sender in (a)
+export const SEND_RATE = 10; // messages per second from the one sender in (a)
 const SMALL_RATE = 1; // messages per second from one member of each small chat in (b)
 
-interface Ack {
+export interface Ack {
   ok: boolean;
   error?: string;
   code?: string;
 }
 
-function connect(url: string, cookie: string, timeoutMs: number): Promise<Socket> {
+export function connect(url: string, cookie: string, timeoutMs: number): Promise<Socket> {
   const s = io(url, { transports: ["websocket"], extraHeaders: { cookie }, forceNew: true, reconnection: false, timeout: timeoutMs });
   return new Promise((resolve, reject) => {
     s.once("connect", () => resolve(s));
@@ -31,7 +31,7 @@ function connect(url: string, cookie: string, timeoutMs: number): Promise<Socket
   });
 }
 
-async function inBatches<T, R>(items: T[], width: number, fn: (item: T, i: number) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+export async function inBatches<T, R>(items: T[], width: number, fn: (item: T, i: number) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
   const out: PromiseSettledResult<R>[] = new Array(items.length);
   let next = 0;
   await Promise.all(
@@ -50,7 +50,7 @@ async function inBatches<T, R>(items: T[], width: number, fn: (item: T, i: numbe
 }
 
 /** Tracks one phase's messages: when each was sent, whether it was acknowledged, who received it when. */
-class Tracker {
+export class Tracker {
   sentAt = new Map<string, number>();
   acked = new Set<string>();
   ackMs: number[] = [];
@@ -99,7 +99,7 @@ class Tracker {
 }
 
 /** Sends at `rate` per second for `seconds`, on schedule (open loop), and waits for every ack. */
-async function steady(rate: number, seconds: number, send: (i: number) => Promise<void>): Promise<void> {
+export async function steady(rate: number, seconds: number, send: (i: number) => Promise<void>): Promise<void> {
   const pending: Promise<void>[] = [];
   const t0 = performance.now();
   const total = Math.max(1, Math.round(rate * seconds));
@@ -112,7 +112,7 @@ async function steady(rate: number, seconds: number, send: (i: number) => Promis
 }
 
 /** Waits until the server's event loop is mostly idle (under 15% busy over half a second), or the deadline. */
-async function waitIdle(ctx: Ctx, ms: number): Promise<boolean> {
+export async function waitIdle(ctx: Ctx, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     await ctx.app.reset();
@@ -123,7 +123,7 @@ async function waitIdle(ctx: Ctx, ms: number): Promise<boolean> {
 }
 
 /** Waits until `done()` or the deadline. */
-async function until(done: () => boolean, ms: number): Promise<boolean> {
+export async function until(done: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (!done() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
   return done();

@@ -199,20 +199,6 @@ export class Chat extends BaseEntity {
 
   static readonly COUNT = "SELECT count(*) FROM chats";
 
-  /**
-   * Locks the chat of a message (in the caller's transaction), as a send takes it first: moving
-   * last_message_id back after a delete must not race a new message. Null when there is no such message.
-   */
-  static async lockOfMessage(em: EntityManager, messageId: number): Promise<{ id: number; lastMessageId: number } | null> {
-    const chat = await em
-      .createQueryBuilder(Chat, "c")
-      .select(["c.id", "c.lastMessageId"])
-      .where("c.id = (SELECT chat_id FROM messages WHERE id = :messageId)", { messageId })
-      .setLock("pessimistic_write")
-      .getOne();
-    return chat ? { id: chat.id, lastMessageId: chat.lastMessageId } : null;
-  }
-
   /** Locks, in id order, the chats whose newest message is `userId`'s: their last_message_id moves when the user goes. */
   static async lockWithLastMessageBy(em: EntityManager, userId: number): Promise<number[]> {
     const chats = await em

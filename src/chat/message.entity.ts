@@ -192,10 +192,32 @@ export class Message extends BaseEntity {
     return row ?? null;
   }
 
-  /** Replaces the text, keeping the one before in message_edits (with the editing client's id). */
-  static async applyEdit(em: EntityManager, id: number, previous: string, text: string, clientId: string | null, version: number): Promise<void> {
+  /**
+   * Replaces the text, keeping the one before in message_edits (with the editing client's id); the mentions
+   * follow the new text (`mentions` as for store).
+   */
+  static async applyEdit(
+    em: EntityManager,
+    id: number,
+    previous: string,
+    text: string,
+    clientId: string | null,
+    version: number,
+    mentions: string[],
+  ): Promise<void> {
     await em.query(`INSERT INTO message_edits (message_id, previous_text, client_id) VALUES ($1, $2, $3)`, [id, previous, clientId]);
     await em.query(`UPDATE messages SET message = $2, edited_at = now(), version = $3 WHERE id = $1`, [id, text, version]);
+    await em.query(`DELETE FROM message_mentions WHERE message_id = $1`, [id]);
+    if (!mentions.length) return;
+    await em.query(
+      `INSERT INTO message_mentions (message_id, chat_id, user_id)
+       SELECT m.id, m.chat_id, cm.user_id FROM messages m
+         JOIN chats c ON c.id = m.chat_id AND c.is_group
+         JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id <> m.user_id
+         JOIN users u ON u.id = cm.user_id
+        WHERE m.id = $1 AND lower(u.username) = ANY($2::text[])`,
+      [id, mentions],
+    );
   }
 
   /** Whether this client's edit of the message is already stored (a retry). */

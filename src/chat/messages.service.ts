@@ -115,13 +115,6 @@ export class MessageService {
     return toDto(row);
   }
 
-  /** One's own message in a chat one is a member of (to edit), not deleted; otherwise 404. */
-  async ownMessage(userId: number, chatId: number, messageId: number): Promise<MessageDto> {
-    const message = await this.quoteOf(userId, chatId, messageId);
-    if (message.userId !== userId || message.deleted) throw noSuchMessage();
-    return message;
-  }
-
   /**
    * Messages in all the user's chats matching a search (the notes search's query language: words, "phrases",
    * -exclusions, or; short queries are substring searches), newest first, a page at a time.
@@ -297,7 +290,7 @@ export class MessageService {
       if (msg.deleted) throw new FieldError("text", "chat.errors.message_deleted");
       if (msg.ageMs >= this.editWindowMs) throw new FieldError("text", "chat.errors.edit_window_over");
       if (msg.text === text) return false;
-      await Message.applyEdit(em, messageId, msg.text, text, clientId, await next());
+      await Message.applyEdit(em, messageId, msg.text, text, clientId, await next(), mentionedNames(text));
       return true;
     });
   }

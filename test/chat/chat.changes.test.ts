@@ -333,7 +333,14 @@ describe("mentions", () => {
     assert.match(page, /chat-msg[^"]*mentions-me/);
     // Read now: the marker is gone.
     assert.match((await b.agent.get("/chats")).text, new RegExp(`data-chat-row="${chatId}"[\\s\\S]*?chat-row-mention d-none`));
-    closeAll(sb);
+
+    // An edit's mentions follow its new text.
+    const sa = await joined(a, chatId);
+    const m = await say(sa, chatId, "no one yet");
+    await call(sa, "chat:edit", { chatId, messageId: m.id, text: `now @${c.creds.username}`, clientId: uuid() });
+    const after = await app.sql<{ user_id: number }>("SELECT user_id FROM message_mentions WHERE message_id = $1", [m.id]);
+    assert.deepEqual(after.map((r) => r.user_id), [c.userId]);
+    closeAll(sb, sa);
   });
 });
 

@@ -117,6 +117,24 @@ it("edit, delete, reply, react and seen reach the other person live", { timeout:
   await bob.page.locator("#messages .chat-msg.deleted .chat-text", { hasText: "Message deleted" }).waitFor();
   await both([alice.page, bob.page], 1280, "after");
   await both([alice.page, bob.page], 375, "after");
+
+  // Search finds Bob's message (not the deleted one) and opens the chat at it; its own page has the no-JS actions.
+  await bob.page.setViewportSize({ width: 1280, height: 900 });
+  await bob.page.goto("/chats/search?q=count");
+  const result = bob.page.locator("#search-results a", { hasText: "Count me in!" });
+  await result.waitFor();
+  await screenshot(bob.page, "chat-everyday-search-1280");
+  await bob.page.setViewportSize({ width: 375, height: 760 });
+  await screenshot(bob.page, "chat-everyday-search-375");
+  assert.equal(await bob.page.locator("#search-results mark").first().innerText(), "Count");
+  await result.click();
+  await bob.page.locator(".chat-msg:target", { hasText: "Count me in!" }).waitFor();
+  const [{ id: mine }] = await app.sql<{ id: number }>("SELECT id FROM messages WHERE message = 'Count me in!'");
+  await bob.page.goto(`/chats/${chatId}/messages/${mine}`);
+  await bob.page.getByRole("button", { name: "React with 🙏" }).waitFor();
+  await screenshot(bob.page, "chat-everyday-message-375");
+  await bob.page.setViewportSize({ width: 1280, height: 900 });
+  await screenshot(bob.page, "chat-everyday-message-1280");
   assert.deepEqual([...alice.errors, ...bob.errors], [], "no console errors");
 });
 
@@ -152,4 +170,30 @@ it("completes @names from the group's members and highlights a mention for the p
   await tr.page.setViewportSize({ width: 375, height: 760 });
   await screenshot(tr.page, "chat-everyday-mention-375");
   assert.deepEqual([...o.errors, ...tr.errors], [], "no console errors");
+});
+
+it("a reply's quote jumps to the message it answers, loading older history as needed", { timeout: 60_000 }, async () => {
+  const a = await signup("anna");
+  const b = await signup("borys");
+  const [{ id: chatId }] = await app.sql<{ id: number }>(
+    "INSERT INTO chats (is_group, direct_key, creator_id, last_message_at) VALUES (false, $1, $2, now()) RETURNING id",
+    [`${Math.min(a, b)}:${Math.max(a, b)}`, a],
+  );
+  await app.sql("INSERT INTO chat_members (chat_id, user_id) VALUES ($1, $2), ($1, $3)", [chatId, a, b]);
+  await app.sql(
+    "INSERT INTO messages (chat_id, user_id, message, created_at) SELECT $1, $2, 'old ' || i, now() - interval '1 hour' FROM generate_series(1, 120) i ORDER BY i",
+    [chatId, a],
+  );
+  const [{ id: oldest }] = await app.sql<{ id: number }>("SELECT min(id) AS id FROM messages WHERE chat_id = $1", [chatId]);
+  await app.sql("INSERT INTO messages (chat_id, user_id, message, reply_to_id) VALUES ($1, $2, 'about the very first one', $3)", [chatId, b, oldest]);
+  await app.sql("UPDATE chat_members SET last_read_message_id = (SELECT max(id) FROM messages WHERE chat_id = $1) WHERE chat_id = $1", [chatId]);
+  const anna = await newPage(browser, app.url);
+  await logIn(anna.page, "anna");
+  await anna.page.goto(`/chats/${chatId}`);
+  assert.equal(await anna.page.locator(`#m-${oldest}`).count(), 0, "not on the first page");
+  await bubble(anna.page, "about the very first one").locator(".chat-quote").click();
+  await anna.page.locator(`#m-${oldest}.chat-target`).waitFor();
+  assert.equal(new URL(anna.page.url()).pathname, `/chats/${chatId}`, "loaded in place, no navigation");
+  assert.ok(await anna.page.locator(`#m-${oldest}`).isVisible());
+  assert.deepEqual(anna.errors, []);
 });
