@@ -13,6 +13,7 @@ import { AuthService } from "./auth/auth.service";
 import { configurePassport } from "./auth/passport";
 import { createLoginLimits } from "./http/rate-limit";
 import { createLanguageRouter } from "./auth/language.routes";
+import { createThemeRouter } from "./auth/theme.routes";
 import { createProfileRouter } from "./auth/profile.routes";
 import { User } from "./auth/user.entity";
 import { createAdminRouter } from "./admin/admin.routes";
@@ -99,6 +100,8 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use("/static/bootstrap", express.static(path.join(ROOT, "node_modules/bootstrap/dist"), { maxAge: config.isProduction ? "7d" : 0, index: false }));
   // The chat's link finder, the same build the server uses (public/js/chat/text.js imports it).
   app.use("/static/vendor/linkifyjs", express.static(path.join(ROOT, "node_modules/linkifyjs/dist"), { maxAge: config.isProduction ? "7d" : 0, index: false }));
+  // The icon font and its stylesheet, from the package as bootstrap is (font-src 'self' allows it).
+  app.use("/static/icons", express.static(path.join(ROOT, "node_modules/bootstrap-icons/font"), { maxAge: config.isProduction ? "7d" : 0, index: false }));
   app.use("/static", express.static(path.join(ROOT, "public"), { maxAge: config.isProduction ? "1d" : 0, index: false }));
   app.use("/media", mediaHandler(config, sessionSecret, Image.mediaAccess(ds)));
   app.use(createHealthRouter(deps, lifecycle));
@@ -119,6 +122,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(createAuthRouter(deps, auth, pp));
   app.use(createPasswordResetRouter(deps, resets));
   app.use(createLanguageRouter(deps));
+  app.use(createThemeRouter(deps));
   app.use(createProfileRouter(deps, auth));
   app.use(createNotesRouter(deps));
   app.use(createChatRouter(deps, io));

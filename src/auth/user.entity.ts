@@ -1,6 +1,6 @@
 // A person with an account. Usernames and emails are unique case-insensitively (expression indexes in the migration).
 import {
-  BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToOne, PrimaryGeneratedColumn,
+  BaseEntity, Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToOne, PrimaryGeneratedColumn,
   type EntityManager, type Relation,
 } from "typeorm";
 import { Gallery } from "../gallery/gallery.entity";
@@ -9,6 +9,7 @@ import { hydrate, sqlOnce } from "../db/hot-query";
 import { containsPattern, escapeLike } from "../db/sql";
 
 @Entity("users")
+@Check("users_theme_check", `"theme" IN ('light', 'dark')`)
 // TypeORM cannot express indexes on lower(...); synchronize:false keeps the schema diff from touching them.
 @Index("users_username_lower_key", { synchronize: false })
 @Index("users_email_lower_key", { synchronize: false })
@@ -77,6 +78,10 @@ export class User extends BaseEntity {
   @Column({ name: "totp_last_step", type: "bigint", nullable: true, select: false })
   totpLastStep: string | null;
 
+  /** The colour scheme the user chose ("light", "dark"); null: their system's (src/http/theme.ts). */
+  @Column({ type: "varchar", length: 8, nullable: true })
+  theme: string | null;
+
   /** Case-insensitive lookup by username or email, as people type them at the login form. */
   static findByLogin(login: string, withPassword = false): Promise<User | null> {
     const qb = User.createQueryBuilder("u")
@@ -102,10 +107,11 @@ export class User extends BaseEntity {
   }
 
   /** Stores the language and/or time zone the user chose (or the browser reported); undefined leaves one as it is. */
-  static async savePreferences(id: number, prefs: { locale?: string; timeZone?: string }): Promise<void> {
-    const set: Partial<Pick<User, "locale" | "timeZone">> = {};
+  static async savePreferences(id: number, prefs: { locale?: string; timeZone?: string; theme?: string | null }): Promise<void> {
+    const set: Partial<Pick<User, "locale" | "timeZone" | "theme">> = {};
     if (prefs.locale !== undefined) set.locale = prefs.locale;
     if (prefs.timeZone !== undefined) set.timeZone = prefs.timeZone;
+    if (prefs.theme !== undefined) set.theme = prefs.theme;
     if (Object.keys(set).length) await User.update({ id }, set);
   }
 

@@ -20,12 +20,13 @@ const { csrfSynchronisedProtection, generateToken } = csrfSync({
 export { generateToken };
 
 /**
- * The one opt-out: a visitor's (not logged in) language switch, POST /language. It only sets the visitor's own
- * `lang` cookie, so the worst a forged one can do is show a visitor the other language; requiring a token there
- * would make every anonymous page, 404s included, write a session row just to hold one. A logged-in user's switch
- * is saved on the account and needs the token like every other change.
+ * The one opt-out: a visitor's (not logged in) language or colour-scheme switch, POST /language and POST /theme.
+ * Each only sets the visitor's own cookie, so the worst a forged one can do is show a visitor the other language
+ * or scheme; requiring a token there would make every anonymous page, 404s included, write a session row just to
+ * hold one. A logged-in user's switch is saved on the account and needs the token like every other change.
  */
-const isVisitorLanguageSwitch = (req: Request) => req.method === "POST" && req.path === "/language" && !req.user;
+const VISITOR_SWITCHES = new Set(["/language", "/theme"]);
+const isVisitorSwitch = (req: Request) => req.method === "POST" && VISITOR_SWITCHES.has(req.path) && !req.user;
 
 export const csrfProtection: RequestHandler = (req, res, next) =>
-  isVisitorLanguageSwitch(req) ? next() : csrfSynchronisedProtection(req, res, next);
+  isVisitorSwitch(req) ? next() : csrfSynchronisedProtection(req, res, next);

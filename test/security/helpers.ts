@@ -266,6 +266,7 @@ export function ownRoutes(w: World): Record<string, Aim> {
     "POST /login": { url: "/login", form: { login: w.a.username, password: w.a.password } },
     "POST /logout": { url: "/logout" },
     "POST /language": { url: "/language", form: { lang: "uk", next: "/" } },
+    "POST /theme": { url: "/theme", form: { theme: "dark", next: "/" } },
     "POST /profile/preferences": { url: "/profile/preferences", form: { locale: "uk", time_zone: "Europe/Kiev" } },
     "POST /profile": { url: "/profile", form: { username: `${w.a.username}x`, email: `x${w.a.email}` } },
     "POST /profile/password": { url: "/profile/password", form: { current_password: w.a.password, new_password: "another long password", new_password_confirm: "another long password" } },

@@ -88,6 +88,7 @@ const COVERED = [
   "POST /chats/:id/messages", "POST /chats/:id/rename", "POST /chats/:id/members", "POST /chats/direct", "POST /gallery/:id/avatar",
   "POST /gallery", "POST /profile/avatar", "POST /chats/:id/avatar", "POST /admin/users/:id/active", "POST /admin/users/:id/staff",
   "POST /admin/users/:id/delete", "POST /language", "POST /profile/preferences",
+  "POST /theme",
 ];
 
 describe("extra fields in every form are ignored", () => {
@@ -141,6 +142,12 @@ describe("extra fields in every form are ignored", () => {
   it("language switch: only a's language", async () => {
     const c = await run("language", () => post("/language", { lang: "uk", next: "/" }));
     assert.deepEqual(c.updated, [`users#${w.a.userId}.locale`]);
+    assert.deepEqual([c.inserted, c.deleted], [[], []]);
+  });
+
+  it("colour scheme switch: only a's theme", async () => {
+    const c = await run("theme", () => post("/theme", { theme: "dark", next: "/" }));
+    assert.deepEqual(c.updated, [`users#${w.a.userId}.theme`]);
     assert.deepEqual([c.inserted, c.deleted], [[], []]);
   });
 

@@ -1,0 +1,142 @@
+// Every main page in real Chromium, in the light and the dark scheme, 1280 and 375 wide: axe-core finds no
+// serious or critical accessibility violation, nothing scrolls sideways, and a screenshot of each is saved
+// (test-results/look-<page>-<scheme>-<width>.png) for a person to look at.
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import AxeBuilder from "@axe-core/playwright";
+import type { Browser, Page } from "playwright-core";
+import type { TestApp } from "../helpers/app";
+import { loggedInAgent, newCredentials } from "../helpers/agent";
+import { useAppAndBrowser, screenshot } from "../helpers/browser";
+import { createGroup, openDirect, postMessage } from "../chat/helpers";
+import { jpeg, upload, uploadToken } from "../gallery/helpers";
+
+let app: TestApp;
+let browser: Browser;
+useAppAndBrowser((a, b) => {
+  app = a;
+  browser = b;
+});
+
+const SCHEMES = ["light", "dark"] as const;
+const WIDTHS = [1280, 375] as const;
+
+let pages: [name: string, url: string][] = [];
+const staff = newCredentials("daryna");
+
+let seeded: Promise<void> | undefined;
+/** A staff user with a note, a direct chat, a group and a photo: every page has something to show. */
+const seed = () => (seeded ??= seedWorld());
+
+async function seedWorld() {
+  const me = await loggedInAgent(app, staff, { isStaff: true });
+  const friend = await loggedInAgent(app, newCredentials("bohdan"));
+  const third = await loggedInAgent(app, newCredentials("ivanna"));
+  const post = async (url: string, form: Record<string, string>) => {
+    const home = await me.agent.get("/");
+    const token = /name="_csrf" value="([^"]+)"/.exec(home.text)![1];
+    return me.agent.post(url).type("form").send({ ...form, _csrf: token });
+  };
+  await post("/notes", { data: "Buy bread and milk.\nCall the plumber about the kitchen pipe on Tuesday morning." });
+  const [{ id: noteId }] = await app.sql<{ id: number }>("SELECT id FROM notes WHERE user_id = $1", [me.userId]);
+  const direct = await openDirect(me.agent, friend.userId);
+  await postMessage(me.agent, direct, "Hi! Are we still on for Saturday?");
+  await postMessage(friend.agent, direct, "Yes, see you at ten.");
+  const group = await createGroup(me.agent, "Weekend hike", [friend.creds.username, third.creds.username]);
+  await postMessage(third.agent, group, "I will bring the map.");
+  const res = await upload(me.agent, "/gallery", await uploadToken(me.agent), [{ filename: "hill.jpg", data: await jpeg() }]);
+  assert.equal(res.status, 303);
+  const [{ id: imageId }] = await app.sql<{ id: number }>("SELECT id FROM images WHERE owner_id = $1", [me.userId]);
+  pages = [
+    ["notes", "/"],
+    ["notes-search", "/notes/search?q=bread"],
+    ["note-edit", `/notes/${noteId}/edit`],
+    ["note-delete", `/notes/${noteId}/delete`],
+    ["chats", "/chats"],
+    ["chat-direct", `/chats/${direct}`],
+    ["chat-group", `/chats/${group}`],
+    ["chat-new", "/chats/new"],
+    ["chat-settings", `/chats/${group}/settings`],
+    ["people", "/people"],
+    ["person", `/people/${friend.creds.username}`],
+    ["gallery", "/gallery"],
+    ["photo", `/gallery/${imageId}`],
+    ["profile", "/profile"],
+    ["admin", "/admin"],
+    ["admin-users", "/admin/users"],
+    ["admin-audit", "/admin/audit"],
+    ["not-found", "/nothing-here"],
+  ];
+}
+
+/** axe's serious and critical findings on the page, one line each. */
+async function violations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze();
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(" ")} ${n.failureSummary?.split("\n")[1] ?? ""}`));
+}
+
+async function login(page: Page) {
+  await page.goto("/login");
+  await page.getByLabel("Username or email").fill(staff.username);
+  await page.getByLabel("Password").fill(staff.password);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${app.url}/`);
+}
+
+for (const scheme of SCHEMES) {
+  it(`every main page in the ${scheme} scheme (the system's, as a new visitor has it): no serious axe finding at 1280 and 375`, { timeout: 300_000 }, async () => {
+    await seed();
+    const context = await browser.newContext({ baseURL: app.url, colorScheme: scheme, viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    const found: string[] = [];
+
+    await page.goto("/login");
+    assert.equal(await page.locator("html").getAttribute("data-bs-theme"), scheme, "auto follows the system before anything is shown");
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width, height: width === 375 ? 812 : 900 });
+      for (const url of ["/login", "/signup"]) {
+        await page.goto(url);
+        found.push(...(await violations(page)).map((v) => `${url} ${width}: ${v}`));
+        await screenshot(page, `look-${url.slice(1)}-${scheme}-${width}`);
+      }
+    }
+    await login(page);
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width, height: width === 375 ? 812 : 900 });
+      for (const [name, url] of pages) {
+        await page.goto(url);
+        assert.equal(await page.locator("html").getAttribute("data-bs-theme"), scheme);
+        found.push(...(await violations(page)).map((v) => `${name} ${width}: ${v}`));
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        if (overflow > 0) found.push(`${name} ${width}: scrolls sideways by ${overflow}px`);
+        await screenshot(page, `look-${name}-${scheme}-${width}`);
+      }
+    }
+    assert.deepEqual(found, [], found.join("\n"));
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}
+
+it("the switch in the navbar picks a scheme without JavaScript, saved on the account, and back to the system's", { timeout: 60_000 }, async () => {
+  await seed();
+  const context = await browser.newContext({ baseURL: app.url, colorScheme: "light", javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await login(page);
+  assert.equal(await page.locator("html").getAttribute("data-bs-theme"), null, "without JavaScript, auto is Bootstrap's light");
+  await page.getByRole("button", { name: "Dark" }).click();
+  await page.waitForURL(`${app.url}/`);
+  assert.equal(await page.locator("html").getAttribute("data-bs-theme"), "dark");
+  assert.equal(await page.getByRole("button", { name: "Dark" }).getAttribute("aria-pressed"), "true");
+  const [row] = await app.sql<{ theme: string | null }>("SELECT theme FROM users WHERE username = $1", [staff.username]);
+  assert.equal(row.theme, "dark");
+  await screenshot(page, "look-switch-dark");
+  await page.getByRole("button", { name: "As the system" }).click();
+  await page.waitForURL(`${app.url}/`);
+  assert.equal(await page.locator("html").getAttribute("data-theme"), "auto");
+  await context.close();
+});
