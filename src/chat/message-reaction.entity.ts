@@ -1,6 +1,6 @@
 // A member's reaction to a chat message: one row per (message, user, emoji), so a retried toggle cannot count twice.
 import {
-  BaseEntity, Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique, type EntityManager, type Relation,
+  BaseEntity, Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique, type Relation,
 } from "typeorm";
 import type { User } from "../auth/user.entity";
 import type { Message } from "./message.entity";
@@ -35,15 +35,50 @@ export class MessageReaction extends BaseEntity {
   @CreateDateColumn({ name: "created_at", type: "timestamptz" })
   createdAt: Date;
 
-  /** Adds (on) or removes (off) one reaction in the caller's transaction; false when it was already so. */
-  static async set(em: EntityManager, messageId: number, userId: number, emoji: Reaction, on: boolean): Promise<boolean> {
-    const [rows]: [unknown[], number] = on
-      ? [await em.query(
-          `INSERT INTO message_reactions (message_id, user_id, emoji) VALUES ($1, $2, $3)
-           ON CONFLICT (message_id, user_id, emoji) DO NOTHING RETURNING id`,
-          [messageId, userId, emoji],
-        ), 0]
-      : await em.query(`DELETE FROM message_reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3 RETURNING id`, [messageId, userId, emoji]);
-    return rows.length > 0;
+  /**
+   * A member adds (on) or removes (off) one reaction, in ONE statement: it locks the chat row (as a send does,
+   * so changes get their numbers in commit order), checks membership and that the message is in the chat and not
+   * deleted, changes the row, and only if something changed takes the chat's next change number for the message.
+   * One statement, not a transaction of several: the chat's lock is held for one round trip, so a busy chat's
+   * reactions cannot queue up holding pool connections (they did, under load, in the first version).
+   * version is null when nothing changed (already so).
+   */
+  static async toggle(chatId: number, messageId: number, userId: number, emoji: Reaction, on: boolean): Promise<ReactionResult> {
+    const [row]: ReactionResult[] = await MessageReaction.query(
+      `WITH chat AS (
+         SELECT id FROM chats WHERE id = $1 AND EXISTS (SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $3)
+         FOR UPDATE
+       ), msg AS (
+         SELECT m.id, m.deleted_at FROM messages m JOIN chat ON chat.id = m.chat_id WHERE m.id = $2 FOR UPDATE OF m
+       ), added AS (
+         INSERT INTO message_reactions (message_id, user_id, emoji)
+         SELECT id, $3, $4 FROM msg WHERE deleted_at IS NULL AND $5::boolean
+         ON CONFLICT (message_id, user_id, emoji) DO NOTHING RETURNING id
+       ), removed AS (
+         DELETE FROM message_reactions r USING msg
+          WHERE NOT $5::boolean AND msg.deleted_at IS NULL AND r.message_id = msg.id AND r.user_id = $3 AND r.emoji = $4
+         RETURNING r.id
+       ), seq AS (
+         UPDATE chats c SET change_seq = c.change_seq + 1 FROM chat
+          WHERE c.id = chat.id AND (EXISTS (SELECT 1 FROM added) OR EXISTS (SELECT 1 FROM removed))
+         RETURNING c.change_seq
+       ), ver AS (
+         UPDATE messages m SET version = seq.change_seq FROM seq, msg WHERE m.id = msg.id RETURNING m.version
+       )
+       SELECT EXISTS (SELECT 1 FROM chat) AS allowed, EXISTS (SELECT 1 FROM msg) AS found,
+              coalesce((SELECT deleted_at IS NOT NULL FROM msg), false) AS deleted, (SELECT version FROM ver) AS version`,
+      [chatId, messageId, userId, emoji, on],
+    );
+    return row;
   }
+}
+
+export interface ReactionResult {
+  /** A member of the chat. */
+  allowed: boolean;
+  /** The message is in the chat. */
+  found: boolean;
+  deleted: boolean;
+  /** The change number given to the message, or null when nothing changed. */
+  version: number | null;
 }

@@ -237,10 +237,6 @@ export class Message extends BaseEntity {
     await em.query(`UPDATE messages SET message = '', deleted_at = now(), version = $2 WHERE id = $1`, [id, version]);
   }
 
-  static async setVersion(em: EntityManager, id: number, version: number): Promise<void> {
-    await em.query(`UPDATE messages SET version = $2 WHERE id = $1`, [id, version]);
-  }
-
   /**
    * Messages of the user's chats matching a search (deleted ones have no text left to match), newest first, with
    * their chat's title parts. Full-text mode spells the indexed expression exactly, to_tsvector('simple', message).

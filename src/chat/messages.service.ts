@@ -318,12 +318,17 @@ export class MessageService {
   }
 
   /** A member adds (on) or takes back (off) a reaction; the same again changes nothing, so a retry is harmless. */
-  react(userId: number, chatId: number, messageId: number, emoji: Reaction, on: boolean): Promise<MessageDto> {
-    return this.change(chatId, userId, messageId, async (em, msg, next) => {
-      if (msg.deleted) throw new HttpError(422, "chat.errors.message_deleted");
-      if (!(await MessageReaction.set(em, messageId, userId, emoji, on))) return false;
-      await Message.setVersion(em, messageId, await next());
-      return true;
-    });
+  async react(userId: number, chatId: number, messageId: number, emoji: Reaction, on: boolean): Promise<MessageDto> {
+    const result = await MessageReaction.toggle(chatId, messageId, userId, emoji, on);
+    if (!result.allowed) throw notFound();
+    if (!result.found) throw noSuchMessage();
+    if (result.deleted) throw new HttpError(422, "chat.errors.message_deleted");
+    // Read after the commit: the message as it is now (with this change, or a later one, whose own broadcast
+    // then carries the same version: a client applies it once).
+    const row = await Message.view(messageId);
+    if (!row) throw noSuchMessage();
+    const message = toDto(row);
+    if (result.version !== null) this.io.to(chatRoom(chatId)).emit("chat:changed", message);
+    return message;
   }
 }

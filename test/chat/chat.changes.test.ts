@@ -156,6 +156,8 @@ describe("deleting", () => {
     assert.deepEqual([got.deleted, got.text, got.reactions], [true, "", []]);
     const again = await call(sa, "chat:delete", { chatId, messageId: m.id });
     assert.deepEqual([again.ok, again.message!.version], [true, got.version]);
+    assert.equal((await call(sb, "chat:react", { chatId, messageId: m.id, emoji: "👍", on: true })).code, "deleted");
+    assert.equal((await call(sa, "chat:edit", { chatId, messageId: m.id, text: "back", clientId: uuid() })).code, "deleted");
 
     const row = await one<{ message: string; deleted_at: Date | null }>("SELECT message, deleted_at FROM messages WHERE id = $1", [m.id]);
     assert.equal(row.message, "");
@@ -382,5 +384,32 @@ describe("the chat page's statements", () => {
     assert.equal(small.length, 5, small.join("\n---\n"));
     assert.equal(big.length, 5, big.join("\n---\n"));
     closeAll(sb);
+  });
+});
+
+describe("a removed member", () => {
+  it("gets none of the chat's changes after the removal", async () => {
+    const a = await user("rm");
+    const b = await user("rm");
+    const chatId = await createGroup(a.agent, "Leaving soon", [b.creds.username]);
+    const sa = await joined(a, chatId);
+    const sb = await joined(b, chatId);
+    const m = await say(sa, chatId, "before");
+    const removed = next(sb, "chat:removed", (e: { chatId: number }) => e.chatId === chatId);
+    const token = await tokenFor(a.agent, `/chats/${chatId}/settings`);
+    await a.agent.post(`/chats/${chatId}/members/${b.userId}/remove`).type("form").send({ _csrf: token }).expect(303);
+    await removed;
+    const changed = collect<Dto>(sb, "chat:changed");
+    await call(sa, "chat:edit", { chatId, messageId: m.id, text: "after", clientId: uuid() });
+    await call(sa, "chat:react", { chatId, messageId: m.id, emoji: "👍", on: true });
+    // A marker through b's own room, sent after the changes: anything broadcast to b before it has arrived.
+    const direct = await openDirect(a.agent, b.userId);
+    const marker = next<Dto>(sb, "chat:unread", (e) => e.chatId === direct);
+    await say(sa, direct, "marker");
+    await marker;
+    assert.deepEqual(changed, []);
+    assert.equal((await call(sb, "chat:react", { chatId, messageId: m.id, emoji: "❤️", on: true })).code, "not_found");
+    assert.equal(await count("SELECT count(*) AS n FROM message_reactions WHERE user_id = $1", [b.userId]), 0);
+    closeAll(sa, sb);
   });
 });

@@ -64,4 +64,9 @@ export async function refusesEverything(s: Socket, chatId: number): Promise<void
   assert.deepEqual(await send(s, chatId, "am I still in?"), refused, "chat:message");
   assert.deepEqual(await ask(s, "chat:sync", { chatId, afterId: 0 }), refused, "chat:sync");
   assert.deepEqual(await ask(s, "chat:read", { chatId, messageId: 2147483000 }), { ok: true, total: null }, "chat:read");
+  // Changes to the chat's messages: refused before any message is looked at (any id is the same answer).
+  assert.deepEqual(await ask(s, "chat:sync", { chatId, afterId: 0, sinceVersion: 0 }), refused, "chat:sync with changes");
+  assert.deepEqual(await ask(s, "chat:edit", { chatId, messageId: 1, text: "edited?", clientId: crypto.randomUUID() }), refused, "chat:edit");
+  assert.deepEqual(await ask(s, "chat:delete", { chatId, messageId: 1 }), refused, "chat:delete");
+  assert.deepEqual(await ask(s, "chat:react", { chatId, messageId: 1, emoji: "👍", on: true }), refused, "chat:react");
 }
