@@ -1,8 +1,8 @@
 // The raw baseline for S1: the floor of what Node and Postgres can do for the home page on this machine.
 // node:http + pg + template literals, no framework. It does the same work the app must do for GET /:
 // - reads the express-session cookie (s:<sid>.<signature>), checks the HMAC-SHA256 signature as
-//   cookie-signature does, and loads the row from the same `session` table with connect-pg-simple's query;
-// - one user query (the same columns and unread-count subselect as User.findActive);
+//   cookie-signature does, and loads the row from the same `session` table together with the user it points at
+//   (the same columns and unread-count subselect as User.activeLookup), in one statement as the app does;
 // - one notes query (the same as Note.pageFor: 20 newest with count(*) OVER ());
 // - renders the same HTML as views/notes/index.njk in layout.njk (checked by test/bench/bench-smoke.test.ts
 //   and at the start of every S1 run), with the same security headers.
@@ -85,6 +85,10 @@ export const USER_SQL =
   "pp.width AS pp_width, pp.height AS pp_height, pp.bytes AS pp_bytes, pp.original_name AS pp_original_name, pp.created_at AS pp_created_at, " +
   `${UNREAD_SQL} AS unread_total ` +
   "FROM users u LEFT JOIN images pp ON pp.id = u.profile_picture_id WHERE u.id = $1 AND u.is_active = true";
+/** The session and its user in one statement, as the app reads them (src/http/session.ts, joinUser). */
+export const SESSION_USER_SQL =
+  `SELECT s.sess, j.* FROM "session" s LEFT JOIN LATERAL (${USER_SQL.replace("$1", () => "(s.sess -> 'passport' ->> 'user')::int")}) j ON true ` +
+  "WHERE s.sid = $1 AND s.expire >= to_timestamp($2)";
 export const NOTES_SQL =
   "SELECT n.id, n.data, n.date, n.updated_at, n.user_id, count(*) OVER () AS total FROM notes n WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT 20 OFFSET 0";
 
@@ -268,14 +272,13 @@ export function createBaselineHandler(pool: Pool, secret: string): http.RequestL
     const sid = sessionId(req.headers.cookie, secret);
     if (!sid) return toLogin(res);
     (async () => {
-      const s = await pool.query<{ sess: { passport?: { user?: number }; csrfToken?: string } }>({ name: "session_get", text: SESSION_SQL, values: [sid, Math.ceil(Date.now() / 1000)] });
-      const sess = s.rows[0]?.sess;
+      const s = await pool.query<UserRow & { sess: { passport?: { user?: number }; csrfToken?: string } }>({ name: "session_user_get", text: SESSION_USER_SQL, values: [sid, Math.ceil(Date.now() / 1000)] });
+      const row = s.rows[0];
+      const sess = row?.sess;
       const userId = sess?.passport?.user;
-      if (typeof userId !== "number") return toLogin(res);
-      const u = await pool.query<UserRow>({ name: "user_active", text: USER_SQL, values: [userId] });
-      if (!u.rows[0]) return toLogin(res);
+      if (typeof userId !== "number" || row.id !== userId) return toLogin(res);
       const notes = await pool.query<NoteRow>({ name: "notes_page", text: NOTES_SQL, values: [userId] });
-      const html = renderHome(u.rows[0], notes.rows, esc(sess.csrfToken ?? ""));
+      const html = renderHome(row, notes.rows, esc(sess.csrfToken ?? ""));
       res.writeHead(200, { ...HEADERS, "Content-Length": Buffer.byteLength(html) });
       res.end(html);
     })().catch((err) => fail(res, err));

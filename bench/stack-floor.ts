@@ -3,7 +3,7 @@
 // cookie, secret and table, no touch), passport's session strategy with a deserializeUser that runs the
 // baseline's user query through pg, and nunjucks rendering the app's own templates (views/, compiled once)
 // from the baseline's notes query. Left out on purpose, because they are the app's choices rather than the
-// stack's: request logging (pino-http), helmet (the same headers are set from a constant, as the baseline
+// stack's: request logging, helmet (the same headers are set from a constant, as the baseline
 // does), CSRF middleware (the token is read from the session), body parsers, TypeORM.
 // If this server is itself far below 50% of the raw baseline, no app built on the stack can reach it.
 import path from "node:path";

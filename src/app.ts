@@ -5,7 +5,6 @@ import http from "node:http";
 import path from "node:path";
 import express from "express";
 import nunjucks from "nunjucks";
-import { pinoHttp } from "pino-http";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import { createAuthRouter } from "./auth/auth.routes";
@@ -33,8 +32,9 @@ import { csrfProtection } from "./http/csrf";
 import { errorHandler, notFoundHandler } from "./http/errors";
 import { flashes } from "./http/flash";
 import { templateLocals } from "./http/locals";
+import { requestLog } from "./http/request-log";
 import { noStore, securityHeaders } from "./http/security";
-import { createSessionMiddleware, slidingExpiry } from "./http/session";
+import { createSessionMiddleware, sessionUserRow, slidingExpiry } from "./http/session";
 import { createNotesRouter } from "./notes/notes.routes";
 import { localize } from "./i18n/middleware";
 import { createIo } from "./realtime";
@@ -60,9 +60,15 @@ export interface CreateAppOptions {
 export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAppOptions) {
   const pool = poolOf(ds);
   const auth = new AuthService(ds, config.bcryptCost);
-  // The navbar's unread badge rides along with the per-request user lookup: no statement of its own.
-  const pp = configurePassport(auth, createLoginLimits(config, logger, redis), User.activeLookup({ unreadTotal: unreadTotalSql }));
-  const session = createSessionMiddleware({ config, pool, secret: sessionSecret });
+  // The navbar's unread badge rides along with the per-request user lookup: no statement of its own. The lookup
+  // itself rides along with the session read: a logged-in request costs one statement before its page's own.
+  const findActive = User.activeLookup({ unreadTotal: unreadTotalSql });
+  const session = createSessionMiddleware({ config, pool, secret: sessionSecret, joinUser: findActive.joinedOn });
+  const readAlong = (req: express.Request, id: number) => {
+    const row = sessionUserRow(req, id);
+    return row ? findActive.fromRow(row) : undefined;
+  };
+  const pp = configurePassport(auth, createLoginLimits(config, logger, redis), findActive, readAlong);
   const app = express();
   const server = http.createServer(app);
   const { io, realtime } = createIo({ server, sessionMiddleware: session.middleware, pp, slidingExpiry, adapter: socketAdapter(redis, config) });
@@ -82,16 +88,8 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   registerFilters(env);
   app.set("view engine", "njk");
 
-  app.use(pinoHttp({
-    logger,
-    // Health probes every few seconds would drown the log.
-    autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
-    // Method, URL (upload tokens redacted) and status are enough per line; headers would carry cookies and bloat every line.
-    serializers: {
-      req: (req) => ({ method: req.method, url: String(req.url).replace(/_csrf=[^&]*/, "_csrf=[redacted]") }),
-      res: (res) => ({ statusCode: res.statusCode }),
-    },
-  }));
+  // Health probes every few seconds would drown the log.
+  app.use(requestLog(logger, { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" }));
   app.use(securityHeaders(config));
   app.use(closeWhenDraining(lifecycle));
 

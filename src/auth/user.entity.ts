@@ -140,22 +140,31 @@ export class User extends BaseEntity {
    * findOne adds a LIMIT, and TypeORM turns LIMIT + JOIN into two statements. Its SQL is built once per lookup
    * (src/db/hot-query.ts) and it is a prepared statement.
    */
-  static activeLookup(extras: Record<string, (userId: string) => string> = {}): (id: number) => Promise<User | null> {
+  static activeLookup(extras: Record<string, (userId: string) => string> = {}): ActiveLookup {
     const names = Object.keys(extras);
-    // Prepared under a name per set of extras: one lookup is made per app, but each name must keep one text.
-    const sql = sqlOnce(["user_active", ...names].join("_"), () => {
+    const build = () => {
       const qb = User.createQueryBuilder("u").leftJoinAndSelect("u.profilePicture", "pp");
       names.forEach((name, i) => qb.addSelect(extras[name]("u.id"), `extra_${i}`));
       return qb.where("u.id = :id AND u.isActive = true", { id: 0 });
-    });
-    return async (id) => {
-      const [row] = (await User.query(sql(), [id])) as Record<string, unknown>[];
+    };
+    // Prepared under a name per set of extras: one lookup is made per app, but each name must keep one text.
+    const sql = sqlOnce(["user_active", ...names].join("_"), build);
+    const fromRow = (row: Record<string, unknown> | undefined): User | null => {
       const user = row ? hydrate(User, row, "u") : null;
       if (!user) return null;
-      user.profilePicture = hydrate(Image, row, "pp");
-      names.forEach((name, i) => ((user as unknown as Record<string, number>)[name] = Number(row[`extra_${i}`] ?? 0)));
+      user.profilePicture = hydrate(Image, row!, "pp");
+      names.forEach((name, i) => ((user as unknown as Record<string, number>)[name] = Number(row![`extra_${i}`] ?? 0)));
       return user;
     };
+    const lookup = async (id: number) => fromRow(((await User.query(sql(), [id])) as Record<string, unknown>[])[0]);
+    return Object.assign(lookup, {
+      fromRow,
+      joinedOn: (idExpr: string) => {
+        const [text] = build().getQueryAndParameters();
+        if (text.split("$1").length !== 2) throw new Error("the user lookup must use its id parameter exactly once");
+        return text.replace("$1", () => idExpr); // a function: "$'" in idExpr must stay text
+      },
+    });
   }
 
   /** Active users named (case-insensitively) among `names`: the people a form lists, e.g. a chat group's members. */
@@ -300,4 +309,13 @@ export interface PersonRow {
   username: string;
   created_at: Date;
   thumb_path: string | null;
+}
+
+/** User.activeLookup: the lookup by id, plus the same query as a subquery on an SQL expression and its row reader. */
+export interface ActiveLookup {
+  (id: number): Promise<User | null>;
+  /** The lookup's SELECT with the id replaced by `idExpr`, to run inside another statement (the session read). */
+  joinedOn(idExpr: string): string;
+  /** The user in a row of that SELECT's columns, or null (no such active user). */
+  fromRow(row: Record<string, unknown> | undefined): User | null;
 }

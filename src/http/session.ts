@@ -4,7 +4,7 @@ import path from "node:path";
 import crypto from "node:crypto";
 import connectPgSimple from "connect-pg-simple";
 import session from "express-session";
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler } from "express";
 import type { Pool } from "pg";
 import type { Config } from "../config";
 import { prepared } from "../db/prepared";
@@ -38,9 +38,57 @@ export function resolveSessionSecret(config: Config): string {
   }
 }
 
-export function createSessionMiddleware({ config, pool, secret }: { config: Config; pool: Pool; secret: string }) {
+type Row = Record<string, unknown>;
+const JOINED = new WeakMap<object, Row>();
+const SESSION_ROW = Symbol("the session's row, with the user it points at");
+type WithRow = Request & { [SESSION_ROW]?: Row };
+
+/** The session's user id as SQL: the passport field of the stored JSON, when it is a plain number. */
+const SESSION_USER_ID = `CASE WHEN session_row.sess -> 'passport' ->> 'user' ~ '^[0-9]{1,9}$' THEN (session_row.sess -> 'passport' ->> 'user')::int END`;
+
+/**
+ * `joinUser`: the per-request user lookup as a subquery on an id expression (User.activeLookup's joinedOn). Given it,
+ * the store reads the session and the user it points at in one statement (one round trip instead of two on every
+ * logged-in request), and `sessionUserRow` hands the user's columns to passport's deserializeUser, which stays the
+ * only place a request gets its user.
+ */
+export function createSessionMiddleware({ config, pool, secret, joinUser }: { config: Config; pool: Pool; secret: string; joinUser?: (idExpr: string) => string }) {
   const PgStore = connectPgSimple(session);
-  const store = new PgStore({
+  type StoreQuery = (sql: string, params: unknown[], cb: (err: Error | null, row?: Row) => void) => void;
+  class SessionUserStore extends PgStore {
+    private joinedSql?: string;
+
+    override get(sid: string, fn: (err: unknown, sess?: session.SessionData | null) => void): void {
+      if (!joinUser) return super.get(sid, fn);
+      // Made on first use: the lookup's SQL comes from the entity metadata, ready once the database is open.
+      this.joinedSql ??= prepared(
+        "session_user_get",
+        `SELECT session_row.sess, ${SESSION_USER_ID} AS session_user_id, joined_user.* FROM ${table} session_row ` +
+          `LEFT JOIN LATERAL (${joinUser(SESSION_USER_ID)}) joined_user ON true ` +
+          "WHERE session_row.sid = $1 AND session_row.expire >= to_timestamp($2)",
+      );
+      // connect-pg-simple's own query (its clock, its pool) and its handling of an unreadable row.
+      (this as unknown as { query: StoreQuery }).query(this.joinedSql, [sid, Math.ceil(Date.now() / 1000)], (err, row) => {
+        if (err) return fn(err);
+        if (!row) return fn(null);
+        let sess: session.SessionData;
+        try {
+          sess = typeof row.sess === "string" ? JSON.parse(row.sess) : (row.sess as session.SessionData);
+        } catch {
+          return this.destroy(sid, fn);
+        }
+        JOINED.set(sess, row);
+        fn(null, sess);
+      });
+    }
+
+    override createSession(req: Request, sess: session.SessionData): session.Session & Partial<session.SessionData> {
+      const row = JOINED.get(sess);
+      if (row) (req as WithRow)[SESSION_ROW] = row;
+      return super.createSession(req, sess);
+    }
+  }
+  const store = new SessionUserStore({
     pool,
     tableName: "session",
     createTableIfMissing: false, // the table comes from a migration
@@ -70,6 +118,16 @@ export function createSessionMiddleware({ config, pool, secret }: { config: Conf
     },
   });
   return { middleware, store };
+}
+
+/**
+ * The columns of the user this request's session pointed at when it was read (joinUser above), if it was read for
+ * user `id`: undefined means "not read along, look the user up"; a row whose user columns are null means there is
+ * no such active user.
+ */
+export function sessionUserRow(req: Request, id: number): Row | undefined {
+  const row = (req as WithRow)[SESSION_ROW];
+  return row && row.session_user_id === id ? row : undefined;
 }
 
 const DAY = 24 * 3600 * 1000;

@@ -71,6 +71,20 @@ describe("User.activeLookup", () => {
     assert.equal((await findActive(plainId))!.profilePicture, null);
   });
 
+  it("gives the same entity when read along with another statement (joinedOn + fromRow, as the session read does)", async () => {
+    const joined = (id: number) =>
+      app.sql(`SELECT t.id AS asked, j.* FROM (VALUES ($1::int)) AS t(id) LEFT JOIN LATERAL (${findActive.joinedOn("t.id")}) j ON true`, [id]);
+    for (const id of [plainId, withPictureId]) {
+      const [row] = await joined(id);
+      assert.deepEqual(findActive.fromRow(row), await findActive(id));
+    }
+    await app.sql("UPDATE users SET is_active = false WHERE id = $1", [plainId]);
+    const [inactive] = await joined(plainId);
+    assert.equal(inactive.asked, plainId, "the row is there");
+    assert.equal(findActive.fromRow(inactive), null, "but no user: deactivated");
+    await app.sql("UPDATE users SET is_active = true WHERE id = $1", [plainId]);
+  });
+
   it("never carries the password hash (select: false)", async () => {
     const user = await findActive(plainId);
     assert.equal(user!.passwordHash, undefined);

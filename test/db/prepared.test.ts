@@ -33,7 +33,7 @@ async function preparedOnPool(): Promise<Map<string, string>> {
 }
 
 describe("prepared statements on the hot path", () => {
-  it("the home page's session read, user lookup and notes query are prepared, under these names", async () => {
+  it("the home page's session read (with its user) and notes query are prepared, under these names", async () => {
     const { agent: a, userId } = await loggedInAgent(app);
     await app.sql("INSERT INTO notes (data, user_id) VALUES ('a note', $1)", [userId]);
     // The first page after logging in stores the session's CSRF token (test/http/query-count.test.ts).
@@ -44,15 +44,26 @@ describe("prepared statements on the hot path", () => {
       html = res.text;
     });
     assert.match(html, /a note/);
-    // What the client sent: each of the three carries its name (pg's query config).
+    // What the client sent: each carries its name (pg's query config).
     const names = sent.map((s) => [...preparedStatements()].find(([, sql]) => sql === s)?.[0] ?? "(unnamed)");
-    assert.deepEqual(names, ["session_get", "user_active_unreadTotal", "notes_page"]);
+    assert.deepEqual(names, ["session_user_get", "notes_page"]);
 
     // What Postgres holds: the same names with exactly the registered SQL.
     const onServer = await preparedOnPool();
-    for (const name of ["session_get", "user_active_unreadTotal", "notes_page"]) {
+    for (const name of ["session_user_get", "notes_page"]) {
       assert.equal(onServer.get(name), preparedStatements().get(name), `${name} is prepared on a pooled connection`);
     }
+  });
+
+  it("the user lookup on its own (a session read without it, e.g. right after logging in) is prepared too", async () => {
+    const { agent: a, userId } = await loggedInAgent(app);
+    // The socket handshake and any other caller of the lookup by id use the same named statement.
+    const { User } = await import("../../src/auth/user.entity");
+    const { unreadTotalSql } = await import("../../src/chat/unread");
+    assert.equal((await User.activeLookup({ unreadTotal: unreadTotalSql })(userId))?.id, userId);
+    const onServer = await preparedOnPool();
+    assert.equal(onServer.get("user_active_unreadTotal"), preparedStatements().get("user_active_unreadTotal"));
+    await a.get("/").expect(200);
   });
 
   it("a changed session is written through the prepared upsert", async () => {

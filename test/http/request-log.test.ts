@@ -1,4 +1,4 @@
-// The request log (pino-http in src/app.ts): one line per request with method, URL and status only; no
+// The request log (src/http/request-log.ts): one line per request with method, URL and status only; no
 // headers (cookies), and the CSRF token in an upload URL redacted.
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
