@@ -74,6 +74,18 @@ describe("prepared statements on the hot path", () => {
     assert.match(csrfFrom((await a.get("/").expect(200)).text), /./);
   });
 
+  it("adding a note is one prepared INSERT", async () => {
+    const { agent: a, userId } = await loggedInAgent(app);
+    const token = csrfFrom((await a.get("/").expect(200)).text);
+    await a.post("/notes").type("form").send({ data: "prepared note", _csrf: token }).expect(303);
+    const [row] = await app.sql<{ user_id: number; date: Date; updated_at: Date | null }>("SELECT user_id, date, updated_at FROM notes WHERE data = 'prepared note'");
+    assert.equal(row.user_id, userId);
+    assert.ok(row.date instanceof Date, "the date from its column default");
+    assert.equal(row.updated_at, null);
+    const onServer = await preparedOnPool();
+    assert.equal(onServer.get("notes_insert"), preparedStatements().get("notes_insert"));
+  });
+
   it("other statements are still sent unnamed", async () => {
     const before = await preparedOnPool();
     await app.sql("SELECT 42 AS answer");
