@@ -53,6 +53,12 @@ describe("prepared statements on the hot path", () => {
     for (const name of ["session_user_get", "notes_page"]) {
       assert.equal(onServer.get(name), preparedStatements().get(name), `${name} is prepared on a pooled connection`);
     }
+    // Planned once, generically (plan_cache_mode in data-source.ts): no per-execution plans for them.
+    const plans = await app.sql<{ name: string; custom: number; generic: number }>(
+      "SELECT name, custom_plans::int AS custom, generic_plans::int AS generic FROM pg_prepared_statements WHERE name = ANY($1)",
+      [["session_user_get", "notes_page"]],
+    );
+    for (const p of plans) assert.equal(p.custom, 0, `${p.name}: ${p.generic} generic, ${p.custom} custom plans on this connection`);
   });
 
   it("the user lookup on its own (a session read without it, e.g. right after logging in) is prepared too", async () => {
