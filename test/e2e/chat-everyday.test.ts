@@ -3,6 +3,7 @@
 // group; screenshots at 1280 and 375 wide (test-results/chat-everyday-*.png).
 import assert from "node:assert/strict";
 import { it } from "node:test";
+import AxeBuilder from "@axe-core/playwright";
 import type { Browser, Page } from "playwright-core";
 import type { TestApp } from "../helpers/app";
 import { newPage, screenshot, useAppAndBrowser } from "../helpers/browser";
@@ -29,6 +30,14 @@ async function logIn(page: Page, username: string) {
 }
 
 /** The message whose own text (not a quote of it) has `text`. */
+/** axe's serious and critical findings (as test/e2e/look.test.ts counts them), one line each. */
+async function violations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze();
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(" ")} ${n.failureSummary?.split("\n")[1] ?? ""}`));
+}
+
 const bubble = (page: Page, text: string) =>
   page.locator("#messages .chat-msg[data-id]").filter({ has: page.locator(".chat-bubble > .chat-text", { hasText: text }) });
 
@@ -73,7 +82,7 @@ it("edit, delete, reply, react and seen reach the other person live", { timeout:
 
   // Bob reacts from the message's menu; Alice sees the count, with who reacted in its label.
   const bobMenu = await menu(bob.page, "Map of the trail");
-  await bobMenu.getByRole("menuitem", { name: "React with 👍" }).click();
+  await bobMenu.getByRole("menuitemcheckbox", { name: "React with 👍" }).click();
   const reaction = bubble(alice.page, "Map of the trail").locator(".chat-reaction");
   await reaction.filter({ hasText: "1" }).waitFor();
   assert.equal(await reaction.getAttribute("aria-label"), "👍: 1 reaction (bob)");
@@ -117,6 +126,11 @@ it("edit, delete, reply, react and seen reach the other person live", { timeout:
   await bob.page.locator("#messages .chat-msg.deleted .chat-text", { hasText: "Message deleted" }).waitFor();
   await both([alice.page, bob.page], 1280, "after");
   await both([alice.page, bob.page], 375, "after");
+  // Every new part on one page (a link, a quote of a deleted message, "Seen", own and others' bubbles), and the menu open.
+  assert.deepEqual(await violations(bob.page), [], "the chat page with replies, reactions and a deleted message");
+  await bubble(bob.page, "Count me in!").locator(".chat-actions-link").click();
+  assert.deepEqual(await violations(bob.page), [], "with the message menu open");
+  await bob.page.keyboard.press("Escape");
 
   // Search finds Bob's message (not the deleted one) and opens the chat at it; its own page has the no-JS actions.
   await bob.page.setViewportSize({ width: 1280, height: 900 });
@@ -126,6 +140,7 @@ it("edit, delete, reply, react and seen reach the other person live", { timeout:
   await screenshot(bob.page, "chat-everyday-search-1280");
   await bob.page.setViewportSize({ width: 375, height: 760 });
   await screenshot(bob.page, "chat-everyday-search-375");
+  assert.deepEqual(await violations(bob.page), [], "search results");
   assert.equal(await bob.page.locator("#search-results mark").first().innerText(), "Count");
   await result.click();
   await bob.page.locator(".chat-msg:target", { hasText: "Count me in!" }).waitFor();
@@ -135,6 +150,7 @@ it("edit, delete, reply, react and seen reach the other person live", { timeout:
   await screenshot(bob.page, "chat-everyday-message-375");
   await bob.page.setViewportSize({ width: 1280, height: 900 });
   await screenshot(bob.page, "chat-everyday-message-1280");
+  assert.deepEqual(await violations(bob.page), [], "the message's page");
   assert.deepEqual([...alice.errors, ...bob.errors], [], "no console errors");
 });
 
@@ -155,6 +171,7 @@ it("completes @names from the group's members and highlights a mention for the p
   const box = o.page.getByLabel("Message", { exact: true });
   await box.pressSequentially("Tickets, @ta");
   await o.page.getByRole("option", { name: "@taras" }).waitFor();
+  assert.deepEqual(await violations(o.page), [], "the composer with its suggestions open");
   await box.press("Enter");
   assert.equal(await box.inputValue(), "Tickets, @taras ");
   await box.pressSequentially("please");
@@ -167,6 +184,7 @@ it("completes @names from the group's members and highlights a mention for the p
   await mention.waitFor();
   assert.equal(await mention.getAttribute("href"), "/people/taras");
   await screenshot(tr.page, "chat-everyday-mention-1280");
+  assert.deepEqual(await violations(tr.page), [], "a highlighted mention");
   await tr.page.setViewportSize({ width: 375, height: 760 });
   await screenshot(tr.page, "chat-everyday-mention-375");
   assert.deepEqual([...o.errors, ...tr.errors], [], "no console errors");

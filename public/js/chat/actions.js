@@ -23,7 +23,7 @@ export function messageActions({ list, me, onReply, onEdit, onDelete, onReact, o
     if (li.dataset.editable !== "true") menu.querySelector("[data-action=edit]").remove();
     if (Number(li.dataset.userId) !== me) menu.querySelector("[data-action=delete]").remove();
     const mine = new Set([...li.querySelectorAll(".chat-reaction.mine")].map((b) => b.dataset.emoji));
-    for (const b of menu.querySelectorAll(".chat-menu-react")) b.setAttribute("aria-pressed", String(mine.has(b.dataset.emoji)));
+    for (const b of menu.querySelectorAll(".chat-menu-react")) b.setAttribute("aria-checked", String(mine.has(b.dataset.emoji)));
     const id = Number(li.dataset.id);
     menu.addEventListener("click", (e) => {
       const react = e.target.closest(".chat-menu-react");
@@ -37,7 +37,7 @@ export function messageActions({ list, me, onReply, onEdit, onDelete, onReact, o
     });
     // Arrow keys move between the menu's items; Escape closes it and gives the focus back to "⋯".
     menu.addEventListener("keydown", (e) => {
-      const items = [...menu.querySelectorAll("[role=menuitem]")];
+      const items = [...menu.querySelectorAll("[role^=menuitem]")];
       const at = items.indexOf(document.activeElement);
       if (e.key === "Escape") {
         e.preventDefault();
@@ -54,7 +54,7 @@ export function messageActions({ list, me, onReply, onEdit, onDelete, onReact, o
     if (box && menu.getBoundingClientRect().bottom > box.bottom) menu.classList.add("up");
     opener = link;
     link.setAttribute("aria-expanded", "true");
-    menu.querySelector("[role=menuitem]").focus();
+    menu.querySelector("[role^=menuitem]").focus();
   }
 
   list.addEventListener("click", (e) => {

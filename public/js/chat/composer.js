@@ -90,7 +90,6 @@ export function composer(socket, { chatId, live, send, edit, members = [], me })
     suggest.hidden = true;
     choices = [];
     input.removeAttribute("aria-activedescendant");
-    input.setAttribute("aria-expanded", "false");
   }
   function renderSuggest() {
     suggest.replaceChildren(...choices.map((m, i) => {
@@ -105,7 +104,6 @@ export function composer(socket, { chatId, live, send, edit, members = [], me })
       return li;
     }));
     suggest.hidden = !choices.length;
-    input.setAttribute("aria-expanded", String(Boolean(choices.length)));
     if (choices.length) input.setAttribute("aria-activedescendant", `mention-${choices[active].id}`);
   }
   function updateSuggest() {
