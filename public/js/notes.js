@@ -25,3 +25,25 @@ document.addEventListener("click", (event) => {
   document.body.append(form);
   form.submit();
 });
+
+// Long notes fold to about ten lines behind "Show more" (a real button, announced as expanded or not).
+for (const body of document.querySelectorAll(".note-body")) {
+  body.classList.add("folded");
+  if (body.scrollHeight <= body.clientHeight + 4) {
+    body.classList.remove("folded");
+    continue;
+  }
+  body.id ||= `${body.closest(".note-card")?.id ?? "note"}-body`;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "btn btn-link btn-sm note-fold";
+  button.setAttribute("aria-controls", body.id);
+  button.setAttribute("aria-expanded", "false");
+  button.textContent = t("notes.show_more");
+  button.addEventListener("click", () => {
+    const folded = body.classList.toggle("folded");
+    button.setAttribute("aria-expanded", String(!folded));
+    button.textContent = t(folded ? "notes.show_more" : "notes.show_less");
+  });
+  body.after(button);
+}

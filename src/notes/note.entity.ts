@@ -11,6 +11,10 @@ import { prepared } from "../db/prepared";
 
 export const NOTES_PER_PAGE = 20;
 
+/** How the home page orders a user's notes: by when they were written (the default) or last changed. */
+export const NOTE_SORTS = ["written", "edited"] as const;
+export type NoteSort = (typeof NOTE_SORTS)[number];
+
 /** How much of a note the admin site shows in its lists and keeps in the audit log. */
 const EXCERPT = 200;
 
@@ -60,8 +64,9 @@ export class Note extends BaseEntity {
    * only query. Newest first is id order (ids are handed out in creation order), which walks
    * notes_user_id_id_idx backwards instead of sorting. A page past the end comes back empty (total 0).
    */
-  static async pageFor(userId: number, page: number): Promise<NotePage> {
-    const rows = (await Note.query(pageForSql(), [userId, (page - 1) * NOTES_PER_PAGE])) as Record<string, unknown>[];
+  static async pageFor(userId: number, page: number, sort: NoteSort = "written"): Promise<NotePage> {
+    const sql = sort === "edited" ? pageByEditSql() : pageForSql();
+    const rows = (await Note.query(sql, [userId, (page - 1) * NOTES_PER_PAGE])) as Record<string, unknown>[];
     return { notes: rows.map((row) => hydrate(Note, row, "n")!), page, total: rows.length ? Number(rows[0].total) : 0 };
   }
 
@@ -148,6 +153,20 @@ const INSERT_SQL = prepared("notes_insert", 'INSERT INTO "notes" ("data", "user_
 
 // Note.pageFor's statement, the same as paged() would build, made once: the home page is the hottest page
 // (src/db/hot-query.ts). TypeORM writes OFFSET as a literal, so the offset is appended as the second parameter.
+/**
+ * Recently edited first: a note never edited counts as edited when it was written. Same single statement; it sorts
+ * the user's notes (found through notes_user_id_id_idx) instead of walking the index, fine for one person's notes.
+ */
+const pageByEditSql = sqlOnce("notes_page_edited", () =>
+  Note.createQueryBuilder("n")
+    .where("n.user_id = :userId", { userId: 0 })
+    .addSelect("count(*) OVER ()", "total")
+    .orderBy("COALESCE(n.updated_at, n.date)", "DESC")
+    .addOrderBy("n.id", "DESC")
+    .limit(NOTES_PER_PAGE),
+  " OFFSET $2",
+);
+
 const pageForSql = sqlOnce("notes_page", () =>
   Note.createQueryBuilder("n")
     .where("n.user_id = :userId", { userId: 0 })

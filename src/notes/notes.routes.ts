@@ -1,6 +1,6 @@
 // Notes: the home page (a user's own notes), add, edit, delete and search. Every page is the owner's alone;
 // anyone else's note id answers 404 exactly as a missing one does.
-//   GET  /                    the list, newest first, 20 a page (?page=N), with the add form
+//   GET  /                    the list, newest first, 20 a page (?page=N; ?sort=edited: recently edited first), with the add form
 //   POST /notes               add (422 re-renders the home page with the text and the list)
 //   GET  /notes/search?q=     search (?page=N); see search.ts for full-text vs substring
 //   GET  /notes/:id/edit      edit form;  POST saves
@@ -12,17 +12,17 @@ import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
 import { parsePage } from "../http/pagination";
 import { oldInput, parseForm, type FieldErrors } from "../http/validate";
-import { NOTE_MAX_CHARS, noteSchema, SEARCH_MAX_CHARS, searchSchema } from "./notes.schemas";
+import { listSchema, NOTE_MAX_CHARS, noteSchema, SEARCH_MAX_CHARS, searchSchema } from "./notes.schemas";
 import { addNote, deleteNote, listNotes, ownedNote, searchNotes, updateNote } from "./notes.service";
-import { NOTES_PER_PAGE, type Note } from "./note.entity";
+import { NOTES_PER_PAGE, type Note, type NoteSort } from "./note.entity";
 
 /** The strings public/js/notes.js shows (the list and the search results load it). */
-export const NOTES_CLIENT_KEYS = ["notes.confirm_delete"] as const;
+export const NOTES_CLIENT_KEYS = ["notes.confirm_delete", "notes.show_more", "notes.show_less"] as const;
 
 const formView = { noteMaxChars: NOTE_MAX_CHARS, searchMaxChars: SEARCH_MAX_CHARS, clientKeys: NOTES_CLIENT_KEYS };
 
-async function renderHome(req: Request, res: Response, page: number, values: Record<string, string> = {}, errors: FieldErrors = {}) {
-  const list = await listNotes(req.user!.id, page);
+async function renderHome(req: Request, res: Response, page: number, values: Record<string, string> = {}, errors: FieldErrors = {}, sort: NoteSort = "written") {
+  const list = await listNotes(req.user!.id, page, sort);
   res.render("notes/index.njk", { ...formView, ...list, values, errors });
 }
 
@@ -35,7 +35,10 @@ export function createNotesRouter(_deps: AppDeps): Router {
   router.use("/notes", requireUser);
 
   // The app's hottest path: one session lookup, one user lookup and one notes query (see Note.pageFor).
-  router.get("/", requireUser, (req, res) => renderHome(req, res, parsePage(req.query.page, { perPage: NOTES_PER_PAGE })));
+  router.get("/", requireUser, (req, res) => {
+    const { sort } = listSchema.parse(req.query);
+    return renderHome(req, res, parsePage(req.query.page, { perPage: NOTES_PER_PAGE }), {}, {}, sort);
+  });
 
   // After a 422 the address bar says /notes; reloading it should land somewhere useful.
   router.get("/notes", (_req, res) => res.redirect(303, "/"));

@@ -1,5 +1,6 @@
 // One zod schema per notes form.
 import { z } from "zod";
+import { NOTE_SORTS } from "./note.entity";
 
 export const NOTE_MAX_CHARS = 10_000;
 export const SEARCH_MAX_CHARS = 200;
@@ -37,3 +38,6 @@ export const searchSchema = z.object({
     z.string().max(SEARCH_MAX_CHARS, "notes.errors.search_too_long"),
   ),
 });
+
+/** ?sort= of the home page: a link, so anything unknown (or repeated) is simply the default order. */
+export const listSchema = z.object({ sort: z.enum(NOTE_SORTS).catch("written") });

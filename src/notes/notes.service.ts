@@ -1,7 +1,7 @@
 // Notes: what the pages show and what the forms change. Ownership is enforced by the entity's queries;
 // here a missing row (someone else's, or none) becomes a 404.
 import { notFound } from "../http/errors";
-import { Note, NOTES_PER_PAGE, type NotePage } from "./note.entity";
+import { Note, NOTES_PER_PAGE, type NotePage, type NoteSort } from "./note.entity";
 import { paginate, type Pagination } from "../http/pagination";
 import { highlight, planSearch, type Segment } from "./search";
 
@@ -24,12 +24,15 @@ function listOf(result: NotePage, href: (page: number) => string): NoteList {
   return { notes: result.notes, total: result.total, pagination: paginate(result.page, result.total, NOTES_PER_PAGE, href) };
 }
 
-const homeHref = (page: number) => (page === 1 ? "/" : `/?page=${page}`);
+const homeHref = (sort: NoteSort) => (page: number) => {
+  const query = [sort === "written" ? "" : `sort=${sort}`, page === 1 ? "" : `page=${page}`].filter(Boolean).join("&");
+  return query ? `/?${query}` : "/";
+};
 const searchHref = (q: string) => (page: number) =>
   `/notes/search?q=${encodeURIComponent(q)}${page === 1 ? "" : `&page=${page}`}`;
 
-export async function listNotes(userId: number, page: number): Promise<NoteList> {
-  return listOf(await Note.pageFor(userId, page), homeHref);
+export async function listNotes(userId: number, page: number, sort: NoteSort = "written"): Promise<NoteList & { sort: NoteSort }> {
+  return { ...listOf(await Note.pageFor(userId, page, sort), homeHref(sort)), sort };
 }
 
 export async function searchNotes(userId: number, q: string, page: number): Promise<SearchResults> {

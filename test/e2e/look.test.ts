@@ -140,3 +140,41 @@ it("the switch in the navbar picks a scheme without JavaScript, saved on the acc
   assert.equal(await page.locator("html").getAttribute("data-theme"), "auto");
   await context.close();
 });
+
+for (const scheme of SCHEMES) {
+  it(`a phone (375 × 812, ${scheme}): a new group's chat fills the screen, its flash floats as a toast, the message box stays fully on screen`, { timeout: 90_000 }, async () => {
+    await seed();
+    const context = await browser.newContext({ baseURL: app.url, colorScheme: scheme, viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    await login(page);
+    const friend = (await app.sql<{ username: string }>("SELECT username FROM users WHERE username LIKE 'bohdan%'"))[0].username;
+    await page.goto("/chats/new");
+    await page.getByLabel("Group name").fill(`Phone group ${scheme}`);
+    await page.getByLabel("Members").fill(friend);
+    await page.getByRole("button", { name: "Create group" }).click();
+    await page.waitForURL(/\/chats\/\d+$/);
+    const toast = page.locator(".chat-toasts .alert", { hasText: `Group “Phone group ${scheme}” created.` });
+    await toast.waitFor();
+    const box = await page.locator("#f-text").boundingBox();
+    assert.ok(box, "the message box is shown");
+    assert.ok(box.y >= 0 && box.y + box.height <= 812 && box.x >= 0 && box.x + box.width <= 375, `message box inside the screen: ${JSON.stringify(box)}`);
+    const send = await page.getByRole("button", { name: "Send" }).boundingBox();
+    assert.ok(send && send.y + send.height <= 812 && send.x + send.width <= 375, "and its Send button");
+    assert.equal(await page.locator("footer").count(), 0, "no site footer in a chat");
+    assert.equal(await page.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight), true, "the page itself does not scroll");
+    const back = page.getByRole("link", { name: "Back to chats" });
+    assert.ok(await back.isVisible(), "a clear back button");
+    const backBox = (await back.boundingBox())!;
+    assert.ok(backBox.width >= 40 && backBox.height >= 40, "big enough to tap");
+    await screenshot(page, `look-phone-chat-flash-${scheme}`);
+    // Escape closes the toast; the back button was never under it.
+    await page.keyboard.press("Escape");
+    await toast.waitFor({ state: "detached" });
+    await page.locator("#f-text").fill("On my way");
+    await page.keyboard.press("Enter");
+    await page.locator(".chat-msg.mine", { hasText: "On my way" }).waitFor();
+    await back.click();
+    await page.waitForURL(`${app.url}/chats`);
+    await context.close();
+  });
+}

@@ -71,6 +71,27 @@ describe("the home page", () => {
     assert.match(res.text, new RegExp(`href="/notes/${first}/delete"`));
   });
 
+  it("sorts by recently edited on request (?sort=edited): an edited old note comes first; anything else is the default", async () => {
+    const { agent: a, userId } = await loggedInAgent(app);
+    const oldest = await insertNote(app, userId, "oldest, edited today");
+    await insertNote(app, userId, "middle");
+    await insertNote(app, userId, "newest");
+    await app.sql("UPDATE notes SET date = now() - interval '3 days' WHERE user_id = $1", [userId]);
+    await app.sql("UPDATE notes SET updated_at = now() WHERE id = $1", [oldest]);
+    assert.deepEqual(noteBodies((await a.get("/")).text), ["newest", "middle", "oldest, edited today"]);
+    const edited = await a.get("/?sort=edited");
+    assert.equal(edited.status, 200);
+    assert.deepEqual(noteBodies(edited.text), ["oldest, edited today", "newest", "middle"]);
+    assert.match(edited.text, /<a class="nav-link active" href="\/\?sort=edited" aria-current="page">/);
+    for (const odd of ["/?sort=bogus", "/?sort=edited&sort=written", "/?sort[]=edited"]) {
+      const res = await a.get(odd);
+      assert.equal(res.status, 200, odd);
+      assert.deepEqual(noteBodies(res.text), ["newest", "middle", "oldest, edited today"], odd);
+    }
+    const rows = await app.sql<{ id: number; updated_at: Date | null }>("SELECT id, updated_at FROM notes WHERE user_id = $1 ORDER BY id", [userId]);
+    assert.deepEqual(rows.map((r) => r.updated_at !== null), [true, false, false], "listing changes nothing");
+  });
+
   describe("pagination", () => {
     let a: Agent;
     let ids: number[];
