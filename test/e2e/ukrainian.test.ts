@@ -67,7 +67,8 @@ it("signs up, keeps notes and is refused an upload in Ukrainian", { timeout: 120
   assert.equal(user.time_zone, "Europe/Kiev", "the zone the browser reported is saved");
 
   // Notes: add, edit (now "змінено зараз"), delete after a Ukrainian confirm().
-  await page.getByText("Нотаток ще немає.", { exact: false }).waitFor();
+  await page.getByText("Нотаток ще немає", { exact: true }).waitFor();
+  await page.getByRole("link", { name: "Напишіть першу нотатку" }).waitFor();
   await page.getByLabel("Ваша нотатка", { exact: true }).fill("Купити хліб і молоко");
   await page.getByRole("button", { name: "Додати нотатку" }).click();
   await page.getByText("Нотатку додано.").waitFor();
