@@ -29,20 +29,4 @@ export class MessageEdit extends BaseEntity {
 
   @CreateDateColumn({ name: "edited_at", type: "timestamptz" })
   editedAt: Date;
-
-  /** Each message's earlier versions, newest first, for the admin's moderation list. */
-  static async historyOf(messageIds: number[]): Promise<Map<number, { text: string; editedAt: Date }[]>> {
-    const out = new Map<number, { text: string; editedAt: Date }[]>();
-    if (!messageIds.length) return out;
-    const rows: { message_id: number; previous_text: string; edited_at: Date }[] = await MessageEdit.query(
-      `SELECT message_id, previous_text, edited_at FROM message_edits WHERE message_id = ANY($1::int[]) ORDER BY id DESC`,
-      [messageIds],
-    );
-    for (const r of rows) {
-      const list = out.get(r.message_id) ?? [];
-      list.push({ text: r.previous_text, editedAt: r.edited_at });
-      out.set(r.message_id, list);
-    }
-    return out;
-  }
 }
