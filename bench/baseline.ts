@@ -78,9 +78,9 @@ function sessionId(cookieHeader: string | undefined, secret: string): string | n
 
 export const SESSION_SQL = 'SELECT sess FROM "session" WHERE sid = $1 AND expire >= to_timestamp($2)';
 const UNREAD_SQL =
-  "(SELECT coalesce(sum((SELECT count(*)::int FROM (SELECT 1 FROM messages um WHERE um.chat_id = utm.chat_id AND um.id > utm.last_read_message_id LIMIT 100) unread_rows)), 0)::int FROM chat_members utm WHERE utm.user_id = u.id)";
+  "(SELECT coalesce(sum((SELECT count(*)::int FROM (SELECT 1 FROM messages um WHERE um.chat_id = utm.chat_id AND um.id > utm.last_read_message_id LIMIT 100) unread_rows)), 0)::int FROM chat_members utm WHERE utm.user_id = u.id AND NOT (utm.muted_until IS NOT NULL AND utm.muted_until > now()))";
 export const USER_SQL =
-  "SELECT u.id, u.username, u.email, u.gallery_id, u.profile_picture_id, u.is_active, u.is_staff, u.created_at, u.last_login, " +
+  "SELECT u.id, u.username, u.email, u.gallery_id, u.profile_picture_id, u.is_active, u.is_staff, u.created_at, u.last_login, u.locale, u.time_zone, u.theme, " +
   "pp.id AS pp_id, pp.gallery_id AS pp_gallery_id, pp.owner_id AS pp_owner_id, pp.path AS pp_path, pp.thumb_path AS pp_thumb_path, " +
   "pp.width AS pp_width, pp.height AS pp_height, pp.bytes AS pp_bytes, pp.original_name AS pp_original_name, pp.created_at AS pp_created_at, " +
   `${UNREAD_SQL} AS unread_total ` +
@@ -89,6 +89,15 @@ export const USER_SQL =
 export const SESSION_USER_SQL =
   `SELECT s.sess, j.* FROM "session" s LEFT JOIN LATERAL (${USER_SQL.replace("$1", () => "(s.sess -> 'passport' ->> 'user')::int")}) j ON true ` +
   "WHERE s.sid = $1 AND s.expire >= to_timestamp($2)";
+/** The colour-scheme switch (views/partials/_theme.njk) for a user who chose none: "As the system" is pressed. */
+const THEME_BUTTONS = [["light", "bi-sun", "Light"], ["dark", "bi-moon-stars", "Dark"], ["auto", "bi-circle-half", "As the system"]]
+  .map(([value, icon, label]) =>
+    `<button type="submit" name="theme" value="${value}" class="btn btn-outline-secondary${value === "auto" ? " active" : ""}"
+            aria-pressed="${value === "auto"}" title="${label}">
+      <i class="bi ${icon}" aria-hidden="true"></i><span class="visually-hidden">${label}</span>
+    </button>`)
+  .join("\n");
+
 export const NOTES_SQL =
   "SELECT n.id, n.data, n.date, n.updated_at, n.user_id, count(*) OVER () AS total FROM notes n WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT 20 OFFSET 0";
 
@@ -120,6 +129,7 @@ function nav(u: UserRow, token: string): string {
   return `<nav class="navbar navbar-expand-md bg-body border-bottom" aria-label="Main">
   <div class="container">
     <a class="navbar-brand fw-semibold" href="/">Hromada</a>
+    <a class="nav-unread-phone d-md-none ms-auto me-2 text-decoration-none" href="/chats">Chats <span class="badge rounded-pill text-bg-danger${u.unread_total ? "" : " d-none"}" data-unread-badge>${u.unread_total || ""}<span class="visually-hidden"> unread</span></span></a>
     <button class="navbar-toggler" type="button" data-bs-toggle="collapse" data-bs-target="#nav-main"
             aria-controls="nav-main" aria-expanded="false" aria-label="Toggle navigation">
       <span class="navbar-toggler-icon"></span>
@@ -127,12 +137,19 @@ function nav(u: UserRow, token: string): string {
     <div class="collapse navbar-collapse" id="nav-main">
       <ul class="navbar-nav me-auto">
         <li class="nav-item"><a class="nav-link active" aria-current="page" href="/">Notes</a></li>
-        <li class="nav-item"><a class="nav-link" href="/chats">Chats <span class="badge rounded-pill text-bg-danger${u.unread_total ? "" : " d-none"}" id="nav-unread" aria-live="polite">${u.unread_total || ""}<span class="visually-hidden"> unread</span></span></a></li>
+        <li class="nav-item"><a class="nav-link" href="/chats">Chats <span class="badge rounded-pill text-bg-danger${u.unread_total ? "" : " d-none"}" id="nav-unread" data-unread-badge aria-live="polite">${u.unread_total || ""}<span class="visually-hidden"> unread</span></span></a></li>
         <li class="nav-item"><a class="nav-link" href="/people">People</a></li>
         <li class="nav-item"><a class="nav-link" href="/gallery">Gallery</a></li>
         ${u.is_staff ? `<li class="nav-item"><a class="nav-link" href="/admin">Admin</a></li>` : ""}
       </ul>
-      <div class="d-flex align-items-center gap-2">
+      <div class="d-flex flex-wrap align-items-center gap-2">
+        <form method="post" action="/theme" class="m-0" aria-label="Colour scheme">
+          <input type="hidden" name="_csrf" value="${token}">
+          <input type="hidden" name="next" value="/">
+          <div class="btn-group btn-group-sm theme-switch" role="group" aria-label="Colour scheme">
+            ${THEME_BUTTONS}
+          </div>
+        </form>
         <form method="post" action="/language" class="m-0 d-flex align-items-center gap-1" aria-label="Language">
           <input type="hidden" name="_csrf" value="${token}">
           <input type="hidden" name="next" value="/">
@@ -183,12 +200,15 @@ export function renderHome(u: UserRow, notes: NoteRow[], token: string): string 
         <p class="mb-0">No notes yet. Write your first one in the form.</p>
       </div>`;
   return `<!doctype html>
-<html lang="en" data-bs-theme="light">
+<html lang="en" data-theme="auto">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="color-scheme" content="light dark">
+  <script src="/static/js/theme.js"></script>
   <title>Your notes · Hromada</title>
   <link rel="stylesheet" href="/static/bootstrap/css/bootstrap.min.css">
+  <link rel="stylesheet" href="/static/icons/bootstrap-icons.min.css">
   <link rel="stylesheet" href="/static/css/app.css">
   <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 </head>
