@@ -37,7 +37,7 @@ export const HEADERS: Record<string, string> = {
 const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 const esc = (v: unknown) => String(v ?? "").replace(/[&<>"']/g, (c) => ESC[c]);
 /** The strings notes.js shows, embedded as the layout does (made once, like the rest of this page's constants). */
-const NOTES_STRINGS = esc(JSON.stringify({ "notes.confirm_delete": "Delete this note? This cannot be undone." }));
+const NOTES_STRINGS = esc(JSON.stringify({ "notes.confirm_delete": "Delete this note? This cannot be undone.", "notes.show_more": "Show more", "notes.show_less": "Show less" }));
 
 // The app's own date formatting: the floor must not pay for Intl where the app does not.
 const datetime = (d: Date) => dateFormatter("en", "UTC", true).dateTime(d);
@@ -97,6 +97,14 @@ const THEME_BUTTONS = [["light", "bi-sun", "Light"], ["dark", "bi-moon-stars", "
       <i class="bi ${icon}" aria-hidden="true"></i><span class="visually-hidden">${label}</span>
     </button>`)
   .join("\n");
+
+/** The order switch above the list (views/notes/index.njk), "Recently written" chosen. */
+const SORT_NAV = `<nav class="mb-3" aria-label="Order of notes">
+        <ul class="nav nav-pills nav-sm notes-sort">
+          <li class="nav-item"><a class="nav-link active" href="/" aria-current="page"><i class="bi bi-pencil-square me-1" aria-hidden="true"></i>Recently written</a></li>
+          <li class="nav-item"><a class="nav-link" href="/?sort=edited"><i class="bi bi-clock-history me-1" aria-hidden="true"></i>Recently edited</a></li>
+        </ul>
+      </nav>`;
 
 export const NOTES_SQL =
   "SELECT n.id, n.data, n.date, n.updated_at, n.user_id, count(*) OVER () AS total FROM notes n WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT 20 OFFSET 0";
@@ -203,7 +211,7 @@ export function renderHome(u: UserRow, notes: NoteRow[], token: string): string 
 <html lang="en" data-theme="auto">
 <head>
   <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="viewport" content="width=device-width, initial-scale=1, interactive-widget=resizes-content">
   <meta name="color-scheme" content="light dark">
   <script src="/static/js/theme.js"></script>
   <title>Your notes · Hromada</title>
@@ -212,7 +220,7 @@ export function renderHome(u: UserRow, notes: NoteRow[], token: string): string 
   <link rel="stylesheet" href="/static/css/app.css">
   <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 </head>
-<body class="d-flex flex-column min-vh-100 bg-body-tertiary">
+<body class="d-flex flex-column min-vh-100 bg-body-tertiary ">
   <a class="visually-hidden-focusable btn btn-light position-absolute m-2" href="#main">Skip to content</a>
 ${nav(u, token)}
   <main id="main" class="container py-4 flex-grow-1" tabindex="-1">
@@ -240,7 +248,7 @@ ${nav(u, token)}
           <input type="hidden" name="_csrf" value="${token}">
 <div class="mb-3">
   <label class="form-label" for="f-data">Your note</label>
-  <textarea class="form-control" data-user-content id="f-data" name="data" rows="6" maxlength="10000" required
+  <textarea class="form-control" data-user-content id="f-data" name="data" rows="6" maxlength="10000" required placeholder="Write a note…"
     aria-describedby="f-data-help">
 </textarea>
   <div class="form-text" id="f-data-help">Up to 10,000 characters. Line breaks are kept.</div>
@@ -253,6 +261,7 @@ ${nav(u, token)}
   <div class="col-lg-8">
     <section aria-labelledby="notes-heading">
       <h2 class="visually-hidden" id="notes-heading">Notes, newest first</h2>
+      ${total > 1 ? SORT_NAV : ""}
       ${list}
     </section>
   </div>

@@ -70,7 +70,7 @@ export function createFloorApp(pool: Pool, secret: string): express.Express {
         lang: "en", languages: LANGUAGES, t: translator("en"), fmt: dateFormatter("en", "UTC", true),
         notes: rows.map((r) => ({ id: r.id, data: r.data, date: r.date, updatedAt: r.updated_at })),
         total: rows.length ? Number(rows[0].total) : 0,
-        pagination: { page: 1, pages: 1, links: [] },
+        pagination: { page: 1, pages: 1, links: [] }, sort: "written",
         values: {}, errors: {},
         noteMaxChars: NOTE_MAX_CHARS, searchMaxChars: SEARCH_MAX_CHARS,
         clientKeys: NOTES_CLIENT_KEYS, clientStrings: (keys: readonly string[]) => clientStrings("en", keys),
