@@ -11,6 +11,7 @@ import { outboxDir } from "./mailer";
 /** The file names the transport writes (mailer.ts): nothing else under the folder is ever opened. */
 const EML = /^[0-9TZ-]+-[0-9]+\.eml$/;
 const SHOWN = 100;
+export const MAIL_HTML_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'; sandbox";
 
 /** Links in a mail's text, for clicking: only to this site's own pages. */
 function linksIn(text: string, siteUrl: string): string[] {
@@ -53,10 +54,12 @@ export function createDevOutboxRouter({ config }: AppDeps): Router {
     });
   });
 
-  // The HTML part on its own, under a policy that lets it style itself and nothing else (no scripts, no requests).
+  // The HTML part on its own, under a policy that lets it style itself and nothing else (no scripts, no requests,
+  // no form that posts anywhere, no <base>), in a sandbox: an opaque origin, so even markup that got into a mail
+  // could not act as this site.
   router.get("/:name/html", async (req, res) => {
     const m = await read(req.params.name);
-    res.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'");
+    res.set("Content-Security-Policy", MAIL_HTML_POLICY);
     res.type("html").send(typeof m.html === "string" ? m.html : "");
   });
 

@@ -7,14 +7,23 @@
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { before, describe, it } from "node:test";
-import type { TestApp } from "../helpers/app";
+import { startTestApp, type TestApp } from "../helpers/app";
+import { resetState } from "../../src/auth/password-reset.service";
+import { User } from "../../src/auth/user.entity";
 import { csrfFrom } from "../helpers/agent";
 import { ask, closeAll, collect, connect, type MessageLike } from "../chat/helpers";
-import { aimAt, anonymous, listRoutes, pagesOf, routeKey, send, snapshot, tokenOf, unchanged, useWorld, type World } from "./helpers";
+import { aimAt, anonymous, listRoutes, pagesOf, raw, routeKey, send, snapshot, tokenOf, unchanged, useWorld, type World } from "./helpers";
 
-/** Routes with a parameter that are open to every logged-in user on purpose, and why. */
+/** Routes with a parameter that are open on purpose (to every logged-in user, or to anyone), and why. */
 const PUBLIC_BY_DESIGN: Record<string, string> = {
   "GET /people/:username": "a public profile (username, join date, avatar) of an active user, shown to every logged-in user",
+  // Attacked below ("a password-reset link"): forged, expired, spent and other accounts' tokens get the 400 page.
+  "GET /password/reset/:token": "the mailed reset link: the signed token in the path is the credential, so it works without a login",
+  "POST /password/reset/:token": "choosing the new password through that link: the same token is the credential",
+  // Mounted only outside production (app.ts); tested below to be absent there.
+  "GET /dev/outbox/:name": "the development outbox: mail the file transport wrote, for a developer on their own machine",
+  "GET /dev/outbox/:name/html": "the development outbox: a mail's HTML part",
+  "GET /dev/outbox/:name/raw": "the development outbox: a mail's file",
 };
 
 let app: TestApp;
@@ -78,6 +87,15 @@ describe("an outsider (b) against a's objects", () => {
           assert.deepEqual(await ask(sb, "chat:sync", { chatId, afterId: 0 }), notFound);
           assert.deepEqual(await ask(sb, "chat:typing", { chatId, typing: true }), notFound);
           assert.deepEqual(await ask(sb, "chat:message", { chatId, text: "let me in", clientId: crypto.randomUUID() }), notFound);
+          const messageId = chatId === w.owned.groupId ? w.owned.messageId : w.owned.directMessageId;
+          assert.deepEqual(await ask(sb, "chat:edit", { chatId, messageId, text: "edited by b", clientId: crypto.randomUUID() }), notFound);
+          assert.deepEqual(await ask(sb, "chat:delete", { chatId, messageId }), notFound);
+          assert.deepEqual(await ask(sb, "chat:react", { chatId, messageId, emoji: "👍", on: true }), notFound);
+          // a's message under b's own chat: not found there either (the message must be in the chat named).
+          for (const ev of ["chat:edit", "chat:delete", "chat:react"] as const) {
+            const res = await ask(sb, ev, { chatId: w.bOwned.directId, messageId, text: "moved", clientId: crypto.randomUUID(), emoji: "👍", on: true });
+            assert.equal(res.ok, false, `${ev} with a's message id in b's chat`);
+          }
           // Marking a chat read needs a membership row to move; there is none, so nothing moves.
           assert.deepEqual(await ask(sb, "chat:read", { chatId, messageId: w.owned.messageId }), { ok: true, total: null });
           assert.deepEqual(await ask(sb, "chat:leave", { chatId }), { ok: true });
@@ -98,7 +116,7 @@ describe("an outsider (b) against a's objects", () => {
 });
 
 describe("a member who is not the creator (c)", () => {
-  it("sees the group, but every creator-only action answers 404 and changes nothing", async () => {
+  it("sees the group, but every creator-only or author-only action answers 404 and changes nothing", async () => {
     const o = w.owned;
     for (const url of [`/chats/${o.groupId}`, `/chats/${o.groupId}/settings`, `/chats/${o.directId}`]) {
       assert.equal((await w.c.agent.get(url)).status, 200, `c may see ${url}`);
@@ -112,10 +130,137 @@ describe("a member who is not the creator (c)", () => {
       [`/chats/${o.directId}/rename`, { name: "direct" }],
       [`/chats/${o.directId}/leave`, {}],
       [`/chats/${o.directId}/avatar/remove`, {}],
+      // a's messages: a member may read and react to them, never edit or delete them.
+      [`/chats/${o.groupId}/messages/${o.messageId}/edit`, { text: "edited by c" }],
+      [`/chats/${o.groupId}/messages/${o.messageId}/delete`, {}],
+      [`/chats/${o.directId}/messages/${o.directMessageId}/edit`, { text: "edited by c" }],
+      [`/chats/${o.directId}/messages/${o.directMessageId}/delete`, {}],
     ];
     for (const [url, form] of creatorOnly) {
       const res = await unchanged(app, `c: POST ${url}`, () => w.c.agent.post(url).type("form").send({ ...form, _csrf: token }));
       assert.equal(res.status, 404, `c: POST ${url} -> ${res.status}`);
+    }
+    const sc = await connect(app, w.c.agent);
+    try {
+      await unchanged(app, "c's socket edits and deletes of a's message", async () => {
+        for (const [chatId, messageId] of [[o.groupId, o.messageId], [o.directId, o.directMessageId]]) {
+          assert.equal((await ask(sc, "chat:edit", { chatId, messageId, text: "edited by c", clientId: crypto.randomUUID() })).ok, false);
+          assert.equal((await ask(sc, "chat:delete", { chatId, messageId })).ok, false);
+        }
+      });
+    } finally {
+      closeAll(sc);
+    }
+  });
+});
+
+describe("message ids across chats", () => {
+  it("a message is only reached under its own chat: another chat's id in the path is 404, even for its author, and changes nothing", async () => {
+    const o = w.owned;
+    // a wrote both messages and is a member of both chats; c is a member of both; b has a chat of its own.
+    const crossed: [string, number, number][] = [
+      ["a", o.directId, o.messageId],
+      ["a", o.groupId, o.directMessageId],
+      ["c", o.directId, o.messageId],
+      ["b", w.bOwned.directId, o.messageId],
+      ["b", w.bOwned.directId, o.directMessageId],
+    ];
+    for (const [who, chatId, messageId] of crossed) {
+      const p = who === "a" ? w.a : who === "b" ? w.b : w.c;
+      const token = await tokenOf(p);
+      const base = `/chats/${chatId}/messages/${messageId}`;
+      await unchanged(app, `${who}: ${base}`, async () => {
+        const page = await p.agent.get(base);
+        assert.equal(page.status, 404, `${who}: GET ${base}`);
+        assertNoLeak(page.text, `${who}: GET ${base}`);
+        for (const [action, form] of [["edit", { text: "moved over" }], ["delete", {}], ["reactions", { emoji: "❤️", on: "1" }]] as const) {
+          const res = await p.agent.post(`${base}/${action}`).type("form").send({ ...form, _csrf: token });
+          assert.equal(res.status, 404, `${who}: POST ${base}/${action} -> ${res.status}`);
+        }
+        // The no-JavaScript reply and the jump to a message take an id in the query: another chat's is not quoted.
+        const reply = await p.agent.get(`/chats/${chatId}?reply=${messageId}`);
+        assert.equal(reply.status, 404, `${who}: ?reply=${messageId} in chat ${chatId} -> ${reply.status}`);
+        if (who === "b") {
+          const around = await p.agent.get(`/chats/${chatId}?around=${messageId}`);
+          assert.ok(around.status === 200 || around.status === 404, `b: ?around= -> ${around.status}`);
+          assertNoLeak(around.text, `b: ?around=${messageId} in b's chat`);
+        }
+      });
+    }
+  });
+
+  it("search finds only messages of the searcher's own chats", async () => {
+    const o = w.owned;
+    const word = o.messageText.split(" ").pop()!;
+    const hit = (text: string, chatId: number, messageId: number) => text.includes(`href="/chats/${chatId}?around=${messageId}#m-${messageId}"`);
+    // A short query is a substring search: a different code path from the full-text one.
+    for (const q of [word, word.slice(0, 2), `"${o.messageText}"`]) {
+      const forB = await w.b.agent.get(`/chats/search?q=${encodeURIComponent(q)}`);
+      assert.equal(forB.status, 200);
+      assert.ok(!hit(forB.text, o.groupId, o.messageId) && !hit(forB.text, o.directId, o.directMessageId), `b's search for ${q} finds a's messages`);
+      assert.ok(!forB.text.includes(o.groupName), `b's search for ${q} names a's group`);
+    }
+    const forA = await w.a.agent.get(`/chats/search?q=${word}`);
+    assert.ok(hit(forA.text, o.groupId, o.messageId) && hit(forA.text, o.directId, o.directMessageId), "a finds both messages (control)");
+  });
+});
+
+describe("a password-reset link", () => {
+  const NEW = "lantern copper meadow";
+  const hash = async () => (await app.sql<{ password_hash: string }>("SELECT password_hash FROM users WHERE id = $1", [w.resetUser.id]))[0].password_hash;
+
+  it("is refused when forged, bent, another purpose's or another account's, and changes nothing", async () => {
+    const anon = anonymous(app);
+    const token = csrfFrom((await anon.get("/password/reset")).text);
+    const good = w.resetToken;
+    const [id, issued, sig] = good.split("-");
+    const flip = (x: string) => x.slice(0, -1) + (x.endsWith("A") ? "B" : "A");
+    const forged = [
+      `${id}-${issued}-${flip(sig)}`,
+      // The signature of one account under another's id (a's id in base 36).
+      `${w.a.userId.toString(36)}-${issued}-${sig}`,
+      // Issued later than it was (extends its life): the signature covers the time.
+      `${id}-${(parseInt(issued, 36) + 3600).toString(36)}-${sig}`,
+      `${id}-${issued}`,
+      `${id}--${sig}`,
+      "x",
+      `${good}x`,
+      // A token made for another purpose with the same state is not a reset token.
+      app.deps.tokens.make("verify-email", w.resetUser.id, resetState((await User.findForToken(w.resetUser.id))!)),
+    ];
+    for (const bad of forged) {
+      await unchanged(app, `token ${bad}`, async () => {
+        const page = await anon.get(`/password/reset/${encodeURIComponent(bad)}`);
+        assert.equal(page.status, 400, `GET ${bad} -> ${page.status}`);
+        const res = await anon.post(`/password/reset/${encodeURIComponent(bad)}`).type("form").send({ new_password: NEW, new_password_confirm: NEW, _csrf: token });
+        assert.equal(res.status, 400, `POST ${bad} -> ${res.status}`);
+      });
+    }
+  });
+
+  it("works once: the rightful holder sets the password, and the same link is then spent", async () => {
+    const anon = anonymous(app);
+    const token = csrfFrom((await anon.get(`/password/reset/${w.resetToken}`)).text);
+    const before = await hash();
+    const res = await anon.post(`/password/reset/${w.resetToken}`).type("form").send({ new_password: NEW, new_password_confirm: NEW, _csrf: token });
+    assert.equal(res.status, 303);
+    assert.notEqual(await hash(), before, "the new password is stored");
+    await unchanged(app, "the spent link", async () => {
+      assert.equal((await anon.get(`/password/reset/${w.resetToken}`)).status, 400);
+      const again = await anon.post(`/password/reset/${w.resetToken}`).type("form").send({ new_password: "another meadow lantern", new_password_confirm: "another meadow lantern", _csrf: csrfFrom((await anon.get("/password/reset")).text) });
+      assert.equal(again.status, 400);
+    });
+  });
+});
+
+describe("the development outbox", () => {
+  it("opens only the files the mail transport writes: no path out of the folder", async () => {
+    for (const name of ["..%2F..%2Fetc%2Fpasswd", "%2e%2e", "..", "x.eml", `${w.outboxMail}%00`, `..%2Foutbox%2F${w.outboxMail}`, `${w.outboxMail.replace(".eml", "")}`]) {
+      for (const tail of ["", "/html", "/raw"]) {
+        const res = await raw(app, "GET", `/dev/outbox/${name}${tail}`);
+        assert.ok([400, 404].includes(res.status), `/dev/outbox/${name}${tail} -> ${res.status}`);
+        assert.doesNotMatch(res.text, /root:|Subject:/);
+      }
     }
   });
 });
@@ -172,6 +317,11 @@ describe("the rightful user", () => {
     // In an order that keeps each target alive for the next; admin actions last, aimed where a's own actions left something.
     const plan: [string, "a" | "staff", Partial<ReturnType<typeof aimAt>[string]>?][] = [
       ["POST /chats/:id/messages", "a"],
+      ["POST /chats/:id/messages/:messageId/reactions", "a"],
+      ["POST /chats/:id/messages/:messageId/edit", "a"],
+      // (the group message goes to staff below: a deletes the direct one.)
+      ["POST /chats/:id/messages/:messageId/delete", "a", { url: `/chats/${o.directId}/messages/${o.directMessageId}/delete` }],
+      ["POST /chats/:id/mute", "a"],
       ["POST /chats/:id/rename", "a"],
       ["POST /chats/:id/members", "a"],
       ["POST /chats/:id/members/:userId/remove", "a"],
@@ -198,6 +348,22 @@ describe("the rightful user", () => {
       const res = await send(app, p.agent, "POST", aim, await tokenOf(p));
       assert.equal(res.status, 303, `${who}: ${key} (${aim.url}) -> ${res.status} ${res.text.slice(0, 200)}`);
       assert.notEqual(await snapshot(app), before, `${who}: ${key} changed something`);
+    }
+  });
+});
+
+// Last in this file: a second app in the process takes over the entities' data source (ActiveRecord), so nothing
+// of the world's app may run after it.
+describe("in production", () => {
+  it("has no development outbox: no /dev route, and every URL of it is 404", async () => {
+    const prod = await startTestApp({ NODE_ENV: "production", SESSION_SECRET: "a4f1c9e07b3d58a2e6c1f0b9d7a3e5c2", BCRYPT_COST: "10", COOKIE_SECURE: "false" });
+    try {
+      assert.deepEqual(listRoutes(prod).filter((r) => r.path.startsWith("/dev")), []);
+      for (const url of ["/dev/outbox", `/dev/outbox/${w.outboxMail}`, `/dev/outbox/${w.outboxMail}/html`, `/dev/outbox/${w.outboxMail}/raw`]) {
+        assert.equal((await anonymous(prod).get(url)).status, 404, url);
+      }
+    } finally {
+      await prod.close();
     }
   });
 });

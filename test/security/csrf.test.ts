@@ -15,7 +15,8 @@ let app: TestApp;
 let w: World;
 useWorld((a, world) => ((app = a), (w = world)));
 
-const ANONYMOUS_ROUTES = new Set(["POST /signup", "POST /login"]);
+/** Sent without a login: the sign-up and login forms, and "forgot your password" (asking, and using the mailed link). */
+const ANONYMOUS_ROUTES = new Set(["POST /signup", "POST /login", "POST /password/reset", "POST /password/reset/:token"]);
 
 /** Every non-GET route with the person it is sent as and where it is aimed. */
 function changes(): { key: string; method: string; aim: Aim; as: "a" | "staff" | "anonymous" }[] {

@@ -45,7 +45,19 @@ describe("every page", () => {
       const who = key.includes("/admin") ? w.staff : ["GET /signup", "GET /login"].includes(key) ? null : w.a;
       const res = await raw(app, "GET", pages[key], who ? { cookie: who.cookie } : {});
       assert.ok(res.status < 400, `${key} -> ${res.status}`);
-      assertProtected(res.headers, key);
+      if (key === "GET /dev/outbox/:name/html") {
+        // A mail's own HTML part (development only): a stricter policy of its own, as a document in a sandbox.
+        assertProtected(res.headers, key, { page: false });
+        const csp = String(res.headers["content-security-policy"]);
+        const directives = new Map(csp.split(";").map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+        assert.deepEqual(directives.get("default-src"), ["'none'"], `${key}: no scripts, frames or requests (${csp})`);
+        for (const d of ["script-src", "script-src-attr", "connect-src", "frame-src"]) assert.equal(directives.get(d), undefined, `${key}: ${d} falls back to 'none'`);
+        assert.deepEqual(directives.get("form-action"), ["'none'"], key);
+        assert.deepEqual(directives.get("base-uri"), ["'none'"], key);
+        assert.deepEqual(directives.get("frame-ancestors"), ["'none'"], key);
+        assert.ok(directives.has("sandbox"), `${key}: an opaque origin`);
+        assert.doesNotMatch(csp, /unsafe-eval|\*/, key);
+      } else assertProtected(res.headers, key);
       if (key !== "GET /healthz" && key !== "GET /readyz") assert.equal(res.headers["cache-control"], "no-store", `${key}: no-store`);
     }
   });

@@ -10,6 +10,10 @@ import { after, before } from "node:test";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { cookieOf, createGroup, openDirect, postMessage } from "../chat/helpers";
 import { imageRows, listFiles, png, upload, uploadToken } from "../gallery/helpers";
+import fs from "node:fs";
+import { outboxDir } from "../../src/mail/mailer";
+import { resetState } from "../../src/auth/password-reset.service";
+import { User } from "../../src/auth/user.entity";
 
 export interface RouteInfo {
   method: string;
@@ -82,8 +86,11 @@ export interface Owned {
   groupName: string;
   /** A direct chat with `member`. */
   directId: number;
+  /** a's message in the group. */
   messageId: number;
   messageText: string;
+  /** a's message in the direct chat with c. */
+  directMessageId: number;
   /** A gallery image, also the user's avatar and the group's picture. */
   imageId: number;
   imageName: string;
@@ -101,6 +108,14 @@ export interface World {
   owned: Owned;
   /** b's own objects, for swapping ids between forms. */
   bOwned: { noteId: number; imageId: number; directId: number };
+  /**
+   * A good password-reset token of `resetUser`, an account that never logs in (a login would spend the token):
+   * the link the reset mail carries, made the way the service makes it.
+   */
+  resetToken: string;
+  resetUser: { id: number; username: string; email: string; password: string };
+  /** A mail the development transport wrote to DATA_DIR/outbox (its file name, as /dev/outbox/:name takes it). */
+  outboxMail: string;
 }
 
 /**
@@ -145,6 +160,7 @@ export async function buildWorld(app: TestApp, tag = "w"): Promise<World> {
   assert.equal((await postMessage(a.agent, groupId, messageText)).status, 303);
   const [{ id: messageId }] = await app.sql<{ id: number }>("SELECT id FROM messages WHERE chat_id = $1", [groupId]);
   assert.equal((await postMessage(a.agent, directId, `direct ${messageText}`)).status, 303);
+  const [{ id: directMessageId }] = await app.sql<{ id: number }>("SELECT id FROM messages WHERE chat_id = $1", [directId]);
   const imageName = "a-holiday.png";
   const imageId = await uploadImage(app, a, imageName);
   assert.equal((await formPost(a, `/gallery/${imageId}/avatar`, {})).status, 303);
@@ -156,10 +172,24 @@ export async function buildWorld(app: TestApp, tag = "w"): Promise<World> {
   const [{ id: bNoteId }] = await app.sql<{ id: number }>("SELECT id FROM notes WHERE user_id = $1", [b.userId]);
   const bImageId = await uploadImage(app, b, "b.png");
   const bDirectId = await openDirect(b.agent, staff.userId);
+
+  const resetCreds = newCredentials(`${tag}r`);
+  const resetAccount = await app.auth.signup(resetCreds);
+  const resetToken = app.deps.tokens.make("password-reset", resetAccount.id, resetState((await User.findForToken(resetAccount.id))!));
+  // One real mail through the development transport (the test app runs outside production, so /dev/outbox exists).
+  await app.deps.ds.transaction((em) =>
+    app.mailer.enqueue(em, { email: resetCreds.email, locale: "en" }, "password_reset", { username: resetCreds.username, url: app.mailer.link(`/password/reset/${resetToken}`), minutes: 60 }),
+  );
+  await app.mailer.drain();
+  const mails = fs.readdirSync(outboxDir(app.config)).filter((n) => n.endsWith(".eml"));
+  assert.equal(mails.length, 1, "the development outbox holds the mail");
   return {
     a, b, c, staff,
-    owned: { noteId, noteText, groupId, groupName, directId, messageId, messageText, imageId, imageName, chatPictureId },
+    owned: { noteId, noteText, groupId, groupName, directId, messageId, messageText, directMessageId, imageId, imageName, chatPictureId },
     bOwned: { noteId: bNoteId, imageId: bImageId, directId: bDirectId },
+    resetToken,
+    resetUser: { id: resetAccount.id, username: resetCreds.username, email: resetCreds.email, password: resetCreds.password },
+    outboxMail: mails[0],
   };
 }
 
@@ -177,23 +207,45 @@ export async function formPost(p: Person, url: string, form: Record<string, stri
 }
 
 /**
- * Every table the app keeps, row by row, and every file under MEDIA_ROOT. Two equal snapshots mean nothing was
- * written. Left out: the session table (a CSRF token or returnTo is stored there by design) and users.last_login.
+ * Columns a request may move without that being a change of anything the user owns, and why. Everything else, in
+ * every table the app has (read from the catalog, so a table added later is covered without editing this list),
+ * is compared.
+ */
+const VOLATILE: Record<string, string[]> = {
+  // Stamped by every login: the login test logs in on purpose.
+  users: ["last_login"],
+  // The mail worker's delivery bookkeeping moves in the background after a commit; a new or changed mail still shows.
+  mail_outbox: ["attempts", "next_attempt_at", "sent_at", "last_error"],
+  // Refreshed as a session is used (the sessions page's "last active"), like the session row itself.
+  session_meta: ["last_seen", "ip", "user_agent"],
+};
+/** Not compared at all: the session table (a CSRF token or returnTo is stored there by design) and the migrations log. */
+const NOT_COMPARED = new Set(["session", "migrations", "typeorm_metadata"]);
+
+/**
+ * Every table the app keeps, row by row, and every file under MEDIA_ROOT and DATA_DIR/outbox. Two equal snapshots
+ * mean nothing was written.
  */
 export async function snapshot(app: TestApp): Promise<string> {
-  const tables = {
-    users: "SELECT id, username, email, password_hash, gallery_id, profile_picture_id, is_active, is_staff FROM users ORDER BY id",
-    galleries: "SELECT * FROM galleries ORDER BY id",
-    notes: "SELECT * FROM notes ORDER BY id",
-    chats: "SELECT * FROM chats ORDER BY id",
-    chat_members: "SELECT * FROM chat_members ORDER BY id",
-    messages: "SELECT * FROM messages ORDER BY id",
-    images: "SELECT * FROM images ORDER BY id",
-    audit_logs: "SELECT * FROM audit_logs ORDER BY id",
-  };
+  const columns = await app.sql<{ table_name: string; column_name: string }>(
+    `SELECT table_name, column_name FROM information_schema.columns
+      WHERE table_schema = 'public' AND table_name IN (SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE')
+      ORDER BY table_name, ordinal_position`,
+  );
+  const byTable = new Map<string, string[]>();
+  for (const c of columns) {
+    if (NOT_COMPARED.has(c.table_name) || VOLATILE[c.table_name]?.includes(c.column_name)) continue;
+    byTable.set(c.table_name, [...(byTable.get(c.table_name) ?? []), c.column_name]);
+  }
   const out: Record<string, unknown> = {};
-  for (const [name, sql] of Object.entries(tables)) out[name] = await app.sql(sql);
+  for (const [table, cols] of byTable) {
+    const list = cols.map((c) => `"${c}"`).join(", ");
+    // Ordered by every column: a stable order whatever the table's key is.
+    out[table] = await app.sql(`SELECT ${list} FROM "${table}" ORDER BY ${cols.map((_c, i) => i + 1).join(", ")}`);
+  }
   out.media = listFiles(app.mediaRoot).sort();
+  const outbox = outboxDir(app.config);
+  out.outbox = fs.existsSync(outbox) ? fs.readdirSync(outbox).sort() : [];
   return JSON.stringify(out);
 }
 
@@ -247,6 +299,12 @@ export function aimAt(w: World): Record<string, Aim> {
     "POST /gallery/:id/delete": { url: `/gallery/${o.imageId}/delete` },
     "POST /gallery/:id/avatar": { url: `/gallery/${o.imageId}/avatar` },
     "GET /admin/users/:id": { url: `/admin/users/${w.a.userId}` },
+    "GET /chats/:id/messages/:messageId": { url: `/chats/${o.groupId}/messages/${o.messageId}` },
+    "POST /chats/:id/messages/:messageId/edit": { url: `/chats/${o.groupId}/messages/${o.messageId}/edit`, form: { text: "edited by someone else" } },
+    "POST /chats/:id/messages/:messageId/delete": { url: `/chats/${o.groupId}/messages/${o.messageId}/delete` },
+    "POST /chats/:id/messages/:messageId/reactions": { url: `/chats/${o.groupId}/messages/${o.messageId}/reactions`, form: { emoji: "👍", on: "1" } },
+    "GET /chats/:id/mute": { url: `/chats/${o.groupId}/mute` },
+    "POST /chats/:id/mute": { url: `/chats/${o.groupId}/mute`, form: { for: "8h" } },
     "POST /admin/users/:id/active": { url: `/admin/users/${w.a.userId}/active`, form: { active: "0" } },
     "POST /admin/users/:id/staff": { url: `/admin/users/${w.a.userId}/staff`, form: { staff: "1" } },
     "POST /admin/users/:id/delete": { url: `/admin/users/${w.a.userId}/delete`, form: { confirm: w.a.username } },
@@ -276,6 +334,9 @@ export function ownRoutes(w: World): Record<string, Aim> {
     "POST /gallery": { url: "/gallery", upload: { field: "images" } },
     "POST /profile/avatar": { url: "/profile/avatar", upload: { field: "image" } },
     "POST /profile/avatar/remove": { url: "/profile/avatar/remove" },
+    "POST /password/reset": { url: "/password/reset", form: { email: w.resetUser.email } },
+    // The token in the path is the credential (anyone holding the link may use it): it goes with the anonymous routes.
+    "POST /password/reset/:token": { url: `/password/reset/${w.resetToken}`, form: { new_password: "lantern copper meadow", new_password_confirm: "lantern copper meadow" } },
   };
 }
 
@@ -301,6 +362,15 @@ export function pagesOf(w: World): Record<string, string> {
     "GET /chats/:id/messages": `/chats/${o.groupId}/messages?before=2147483647`,
     "GET /chats/:id/settings": `/chats/${o.groupId}/settings`,
     "GET /chats/:id/avatar": `/chats/${o.groupId}/avatar`,
+    "GET /chats/search": `/chats/search?q=${encodeURIComponent(o.messageText.split(" ").pop()!)}`,
+    "GET /chats/:id/messages/:messageId": `/chats/${o.groupId}/messages/${o.messageId}`,
+    "GET /chats/:id/mute": `/chats/${o.groupId}/mute`,
+    "GET /password/reset": "/password/reset",
+    "GET /password/reset/:token": `/password/reset/${w.resetToken}`,
+    "GET /dev/outbox": "/dev/outbox",
+    "GET /dev/outbox/:name": `/dev/outbox/${w.outboxMail}`,
+    "GET /dev/outbox/:name/html": `/dev/outbox/${w.outboxMail}/html`,
+    "GET /dev/outbox/:name/raw": `/dev/outbox/${w.outboxMail}/raw`,
     "GET /gallery": "/gallery",
     "GET /gallery/:id": `/gallery/${o.imageId}`,
     "GET /gallery/:id/delete": `/gallery/${o.imageId}/delete`,

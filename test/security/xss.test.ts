@@ -211,6 +211,17 @@ describe("the checker itself", () => {
   });
 });
 
+describe("links in live messages", () => {
+  it("webHref lets through http(s) URLs only, however the scheme is spelt", async () => {
+    const { webHref } = (await import("../../public/js/chat/text.js")) as { webHref: (s: string) => string | null };
+    for (const bad of ["javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)", "data:text/html,<script>alert(1)</script>", "vbscript:x", "//evil.example/x", "/chats/1", "mailto:x@example.test", "blob:http://x/y", ""]) {
+      assert.equal(webHref(bad), null, JSON.stringify(bad));
+    }
+    assert.equal(webHref("https://example.com/a?b=1#c"), "https://example.com/a?b=1#c");
+    assert.equal(webHref("HTTP://example.com"), "http://example.com/");
+  });
+});
+
 describe("the code that renders", () => {
   const files = (dir: string, ext: string): string[] =>
     fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -238,10 +249,14 @@ describe("the code that renders", () => {
       const rel = path.relative(ROOT, f);
       assert.doesNotMatch(src, /\.(innerHTML|outerHTML)\s*[+]?=|insertAdjacentHTML|document\.write|\beval\s*\(|new Function\s*\(|\.srcdoc\b|createContextualFragment|DOMParser/, rel);
       assert.doesNotMatch(src, /setAttribute\(\s*["'](on[a-z]+|href|src)["']/i, `${rel}: no handler or URL attribute set from data`);
-      // URLs scripts build point at this site only: /media thumbnails, the chat's own JSON history.
+      // URLs scripts build point at this site (/media thumbnails, chats, a mention's profile, its name encoded), a
+      // blob: preview, or a link in a message that went through webHref (http and https only: tested above).
       for (const m of src.matchAll(/\.(href|src)\s*=\s*([^;]+);/g)) {
-        const local = /^`\/(media|chats)\//.test(m[2]) || (/^\w+$/.test(m[2]) && new RegExp(`const ${m[2]} = URL\\.createObjectURL\\(`).test(src));
-        assert.ok(local, `${rel}: ${m[0]} (only /media, /chats or a blob: preview)`);
+        const local = /^`\/(media|chats)\//.test(m[2]) || /^`\/people\/\$\{encodeURIComponent\([^)]*\)\}`$/.test(m[2]);
+        const named = (how: string) => /^\w+$/.test(m[2]) && new RegExp(`const ${m[2]} = ${how}`).test(src);
+        const gated = named("[\\w.]+ \\? webHref\\([\\w.]+\\) : null") && /import \{[^}]*\bwebHref\b[^}]*\} from "\.\/text\.js"/.test(src);
+        const ok = local || named("URL\\.createObjectURL\\(") || gated;
+        assert.ok(ok, `${rel}: ${m[0]} (only /media, /chats, /people/<encoded>, a blob: preview or a webHref link)`);
       }
     }
   });

@@ -5,7 +5,7 @@ import { find } from "/static/vendor/linkifyjs/linkify.mjs";
 import { fmt } from "../format.js";
 import { t } from "../i18n.js";
 import { el } from "./dom.js";
-import { messageSegments } from "./text.js";
+import { messageSegments, webHref } from "./text.js";
 
 /** "Today", "Yesterday" or the date: as src/chat/chat.presenter.ts labels a day. */
 function dayLabel(day, now = new Date()) {
@@ -38,9 +38,10 @@ function fillAvatar(box, thumbPath, name) {
 function fillText(box, text, members) {
   box.replaceChildren();
   for (const s of messageSegments(text, members, find)) {
-    if (s.href) {
+    const link = s.href ? webHref(s.href) : null;
+    if (link) {
       const a = el("a", "", s.text);
-      a.href = s.href;
+      a.href = link;
       a.rel = "noopener noreferrer nofollow";
       a.target = "_blank";
       box.append(a);

@@ -23,6 +23,21 @@ function withMentions(text, members, out) {
   if (at < text.length) out.push({ text: text.slice(at) });
 }
 
+/**
+ * The link's URL if it is http(s), else null: the gate every link a script builds from message text goes through
+ * (a javascript: or data: URL in an href would run or render in this site's pages). Parsed, not pattern-matched,
+ * so that spellings a browser normalises ("JavaScript:", leading blanks, tabs inside) are judged as it would.
+ */
+export function webHref(href) {
+  let url;
+  try {
+    url = new URL(href);
+  } catch {
+    return null;
+  }
+  return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+}
+
 /** `members`: lower-case username -> username; `find`: linkifyjs's find. */
 export function messageSegments(text, members, find) {
   const out = [];
