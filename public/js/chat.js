@@ -154,8 +154,9 @@ function start(root) {
     onEdit: (li) => box.edit({ id: Number(li.dataset.id), text: li.querySelector(".chat-text").textContent }),
     onDelete: (messageId) => change(CLIENT.delete, { chatId, messageId }),
     onReact: (messageId, emoji, on) => change(CLIENT.react, { chatId, messageId, emoji, on }),
-    async onJump(id, href) {
-      if (!(await older.untilShown(id))) return void (location.href = href);
+    async onJump(id) {
+      // Not shown even after loading older history: the page around it (a URL built here, never read from the DOM).
+      if (!(await older.untilShown(id))) return void (location.href = `/chats/${chatId}?around=${id}#m-${id}`);
       const target = document.getElementById(`m-${id}`);
       target.scrollIntoView({ block: "center" });
       target.classList.add("chat-target");

@@ -17,7 +17,12 @@ useWorld((a, world) => ((app = a), (w = world)));
 type Row = Record<string, unknown> & { id: number };
 type Tables = Record<string, Map<number, Row>>;
 
-const TABLES = ["users", "galleries", "notes", "chats", "chat_members", "messages", "images", "audit_logs"];
+const TABLES = [
+  "users", "galleries", "notes", "chats", "chat_members", "messages", "images", "audit_logs",
+  "message_edits", "message_reactions", "message_mentions", "mail_outbox", "recovery_codes", "data_exports",
+];
+/** Moved by the login itself, and by the mail worker after a commit (delivery bookkeeping). */
+const IGNORED = ["users.last_login", "mail_outbox.attempts", "mail_outbox.next_attempt_at", "mail_outbox.sent_at", "mail_outbox.last_error"];
 
 async function rows(): Promise<Tables> {
   const out: Tables = {};
@@ -35,7 +40,7 @@ interface Changes {
   deleted: string[];
 }
 
-function compare(before: Tables, after: Tables, ignore: string[] = ["users.last_login"]): Changes {
+function compare(before: Tables, after: Tables, ignore: string[] = IGNORED): Changes {
   const out: Changes = { updated: [], inserted: [], deleted: [] };
   for (const t of TABLES) {
     for (const [id, row] of after[t]) {
@@ -66,6 +71,11 @@ function extras(): Record<string, string> {
     password_hash: "$2b$04$0000000000000000000000000000000000000000000000000000",
     last_read_message_id: "2147483647", created_at: "2000-01-01", last_login: "2000-01-01", date: "2000-01-01",
     path: "../../etc/passwd", thumb_path: "../../etc/passwd", width: "1", bytes: "1", original_name: "forged",
+    // The chat's own: another chat's message (a is a member there too) and its bookkeeping.
+    message_id: String(w.owned.directMessageId), reply_to: String(w.owned.directMessageId), reply_to_id: String(w.owned.directMessageId),
+    version: "999", change_seq: "999", edited_at: "2000-01-01", deleted_at: "2000-01-01", muted_until: "infinity", previous_text: "forged",
+    // The account's own: verification, two factors, where mail goes.
+    email_verified_at: "2000-01-01", totp_secret: "JBSWY3DPEHPK3PXP", totp_enabled_at: "2000-01-01", to_address: w.b.email,
   };
   // The same in camelCase, as the entities name them.
   for (const [k, v] of Object.entries({ ...fields })) fields[k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())] = v;
@@ -89,6 +99,8 @@ const COVERED = [
   "POST /gallery", "POST /profile/avatar", "POST /chats/:id/avatar", "POST /admin/users/:id/active", "POST /admin/users/:id/staff",
   "POST /admin/users/:id/delete", "POST /language", "POST /profile/preferences",
   "POST /theme",
+  "POST /chats/:id/messages/:messageId/edit", "POST /chats/:id/messages/:messageId/reactions", "POST /chats/:id/mute",
+  "POST /password/reset", "POST /password/reset/:token",
 ];
 
 describe("extra fields in every form are ignored", () => {
@@ -194,9 +206,57 @@ describe("extra fields in every form are ignored", () => {
     const c = await run("message", () => post(`/chats/${chatId}/messages`, { text: "mass message" }));
     const msg = c.inserted.find((i) => i.table === "messages")!.row;
     assert.deepEqual([msg.chat_id, msg.user_id, msg.message], [chatId, w.a.userId, "mass message"]);
+    assert.equal(msg.reply_to_id, null, "a reply to another chat's message quotes nothing");
     assert.equal(c.inserted.length, 1);
     // The chat's newest message and the sender's read position move; nothing else.
     assert.deepEqual(c.updated.filter((u) => !u.startsWith(`chats#${chatId}.last_message`) && !/^chat_members#\d+\.last_read_message_id$/.test(u)), []);
+  });
+
+  it("editing a message: only its text, with the earlier text kept; the message and chat of the URL", async () => {
+    const { groupId, messageId, messageText } = w.owned;
+    const c = await run("edit", () => post(`/chats/${groupId}/messages/${messageId}/edit`, { text: "mass edit" }));
+    assert.deepEqual(c.updated, [`chats#${groupId}.change_seq`, `messages#${messageId}.edited_at`, `messages#${messageId}.message`, `messages#${messageId}.version`]);
+    assert.deepEqual(c.inserted.map((i) => [i.table, i.row.message_id, i.row.previous_text]), [["message_edits", messageId, messageText]]);
+    assert.deepEqual(c.deleted, []);
+  });
+
+  it("reacting: a's reaction on the message of the URL, nothing else", async () => {
+    const { groupId, messageId } = w.owned;
+    const c = await run("react", () => post(`/chats/${groupId}/messages/${messageId}/reactions`, { emoji: "😮", on: "1" }));
+    assert.deepEqual(c.updated, [`chats#${groupId}.change_seq`, `messages#${messageId}.version`]);
+    assert.deepEqual(c.inserted.map((i) => [i.table, i.row.message_id, i.row.user_id, i.row.emoji]), [["message_reactions", messageId, w.a.userId, "😮"]]);
+  });
+
+  it("muting: only a's own membership of the chat of the URL", async () => {
+    const { groupId } = w.owned;
+    const [{ id }] = await app.sql<{ id: number }>("SELECT id FROM chat_members WHERE chat_id = $1 AND user_id = $2", [groupId, w.a.userId]);
+    const c = await run("mute", () => post(`/chats/${groupId}/mute`, { for: "1h" }));
+    assert.deepEqual(c.updated, [`chat_members#${id}.muted_until`]);
+    assert.deepEqual([c.inserted, c.deleted], [[], []]);
+  });
+
+  it("asking for a reset link: one mail, to the address asked about", async () => {
+    const r = w.resetUser;
+    await app.sql("UPDATE users SET email_verified_at = now() WHERE id = $1", [r.id]);
+    const anon = anonymous(app);
+    const token = csrfFrom((await anon.get("/password/reset")).text);
+    const c = await run("reset request", async () => {
+      const res = await anon.post("/password/reset").type("form").send({ ...extras(), email: r.email, _csrf: token });
+      await app.resets.settled();
+      return res;
+    }, 200);
+    assert.deepEqual(c.updated, []);
+    assert.deepEqual(c.inserted.map((i) => [i.table, i.row.to_address, i.row.template]), [["mail_outbox", r.email, "password_reset"]]);
+  });
+
+  it("choosing a new password through the link: only that account's password, and its audit entry", async () => {
+    const r = w.resetUser;
+    const anon = anonymous(app);
+    const link = `/password/reset/${w.resetToken}`;
+    const token = csrfFrom((await anon.get(link)).text);
+    const c = await run("reset", () => anon.post(link).type("form").send({ ...extras(), new_password: "lantern copper meadow", new_password_confirm: "lantern copper meadow", _csrf: token }));
+    assert.deepEqual(c.updated, [`users#${r.id}.password_hash`], "is_staff, email_verified_at, totp_secret ignored; b untouched");
+    assert.deepEqual(c.inserted.map((i) => [i.table, i.row.action, i.row.target_id]), [["audit_logs", "user.password_reset", String(r.id)]]);
   });
 
   it("renaming a group: only its name", async () => {

@@ -67,7 +67,7 @@ export function messageActions({ list, me, onReply, onEdit, onDelete, onReact, o
     const quote = e.target.closest(".chat-quote");
     if (quote && quote.closest(".chat-msg[data-id]")) {
       e.preventDefault();
-      onJump(Number(quote.dataset.replyTo), quote.href);
+      onJump(Number(quote.dataset.replyTo));
     }
   });
   list.addEventListener("submit", (e) => {
