@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { INT4_MAX } from "../db/sql";
 import { translateMessage, type TParams, type Translate } from "../i18n";
 import { applyLocale } from "../i18n/middleware";
+import { redactUrl } from "./request-log";
 
 /**
  * `message` is a translation key ("errors.not_found") with its `params`, translated where it is shown (the error
@@ -82,7 +83,7 @@ export function errorHandler({ logger, showDetails }: { logger: Logger; showDeta
     if (err?.code === "EBADCSRFTOKEN" || err?.message === "invalid csrf token") status = 403;
     if (status === 500 && isDatabaseUnavailable(err)) status = 503;
 
-    if (status >= 500) logger.error({ err, url: req.originalUrl }, "request failed");
+    if (status >= 500) logger.error({ err, url: redactUrl(req.originalUrl) }, "request failed");
     if (res.headersSent) return req.socket.destroy();
 
     // Failures before the locale middleware (a body too large to parse) still answer in the reader's language.
