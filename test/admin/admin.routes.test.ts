@@ -5,6 +5,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { io as ioClient, type Socket } from "socket.io-client";
 import { startTestApp, type TestApp } from "../helpers/app";
+import { unreadTotalSql } from "../../src/chat/unread";
 import { agent, loggedInAgent, newCredentials, postForm, tokenFor, type Agent } from "../helpers/agent";
 
 let app: TestApp;
@@ -233,7 +234,10 @@ describe("dashboard", () => {
       assert.match(res.text, new RegExp(`id="count-${key}">${n}<`), `${key} = ${n}`);
     }
     assert.match(res.text, new RegExp(`href="/admin/users/${u.userId}">${u.creds.username}<`));
-    assert.match(res.text, /<title>Dashboard · Admin · Hromada<\/title>/);
+    // The setup leaves staff an unread message, and every page title leads with the unread count (#18).
+    const unread = await one<{ n: number }>(`SELECT ${unreadTotalSql("$1")} AS n`, [staff.userId]);
+    assert.ok(unread.n >= 1, "staff has the dashboard's message unread");
+    assert.match(res.text, new RegExp(`<title>\\(${unread.n}\\) Dashboard · Admin · Hromada</title>`));
   });
 });
 
