@@ -62,7 +62,8 @@ export class Chat extends BaseEntity {
 
   /**
    * A user's chats, most recent activity first, each with its last message and unread count: one statement
-   * (lateral joins), however many chats there are.
+   * (lateral joins), however many chats there are. A direct chat nobody has written in yet is listed only for the
+   * person who opened it: it reaches the other person's list with its first message.
    */
   static listFor(userId: number, limit: number, offset = 0): Promise<ChatListRow[]> {
     return Chat.query(
@@ -89,7 +90,7 @@ export class Chat extends BaseEntity {
              FROM messages m JOIN users u ON u.id = m.user_id
             WHERE m.chat_id = c.id ORDER BY m.id DESC LIMIT 1
          ) last ON true
-        WHERE me.user_id = $1
+        WHERE me.user_id = $1 AND (c.is_group OR last.id IS NOT NULL OR c.creator_id = me.user_id)
         ORDER BY activity_at DESC, c.id DESC
         LIMIT $2 OFFSET $3`,
       [userId, limit, offset],

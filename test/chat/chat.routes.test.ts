@@ -59,6 +59,26 @@ describe("direct chats", () => {
     assert.match(page.text, new RegExp(`<h1[^>]*id="chat-title"[^>]*>${b.creds.username}</h1>`));
   });
 
+  it("lists a new direct chat for the person who opened it; the other sees it only after the first message", async () => {
+    const c = await user();
+    const d = await user();
+    const id = await openDirect(c.agent, d.userId);
+    const listed = async (u: U) => (await u.agent.get("/chats").expect(200)).text.includes(`data-chat-row="${id}"`);
+    assert.equal(await listed(c), true, "the opener has it, ready to write in");
+    assert.equal(await listed(d), false, "an empty chat does not appear in the other person's list");
+    assert.equal((await d.agent.get(`/chats/${id}`)).status, 200, "it exists: a member can still open it by its address");
+    assert.equal((await postMessage(c.agent, id, "hello there")).status, 303);
+    assert.equal(await listed(d), true, "the first message brings it to the other person");
+    const [row] = await app.sql<{ last_message_id: number }>("SELECT last_message_id FROM chats WHERE id = $1", [id]);
+    assert.ok(row.last_message_id > 0);
+    // Someone else opens a chat with c: not in c's list until they write.
+    const e = await user();
+    const back = await openDirect(e.agent, c.userId);
+    assert.equal((await c.agent.get("/chats")).text.includes(`data-chat-row="${back}"`), false);
+    await postMessage(e.agent, back, "hi c");
+    assert.equal((await c.agent.get("/chats")).text.includes(`data-chat-row="${back}"`), true);
+  });
+
   it("creates exactly one chat when both people press Message at the same moment", async () => {
     const c = await user();
     const d = await user();
