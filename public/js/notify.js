@@ -70,10 +70,33 @@ function activityLabel(iso) {
 
 for (const t of document.querySelectorAll(".chat-row-time[datetime]")) t.textContent = activityLabel(t.dateTime);
 
+let refreshing = null;
+
+/**
+ * A chat this page's list does not show yet has news (a direct chat's first message brings it to the other
+ * person's list): the list is fetched again from the server, which orders and labels it, and swapped in.
+ */
+function refreshList() {
+  const list = document.getElementById("chat-list") ?? document.querySelector(".chat-list-empty");
+  if (!list || refreshing) return;
+  refreshing = fetch("/chats", { headers: { Accept: "text/html" }, credentials: "same-origin" })
+    .then((res) => (res.ok ? res.text() : null))
+    .then((html) => {
+      const fresh = html && new DOMParser().parseFromString(html, "text/html").getElementById("chat-list");
+      if (!fresh) return;
+      const active = list.querySelector(".active-chat")?.dataset.chatRow;
+      if (active) fresh.querySelector(`[data-chat-row="${active}"]`)?.classList.add("active-chat");
+      list.replaceWith(document.adoptNode(fresh));
+      for (const t of fresh.querySelectorAll(".chat-row-time[datetime]")) t.textContent = activityLabel(t.dateTime);
+    })
+    .catch(() => {}) // offline: the next page load shows it
+    .finally(() => (refreshing = null));
+}
+
 /** A chat's row in a chat list on this page (the /chats page, the chat page's sidebar), if there is one. */
 export function updateRow(chatId, { preview, unread, delta, at, mention } = {}) {
   const row = document.querySelector(`[data-chat-row="${chatId}"]`);
-  if (!row) return;
+  if (!row) return void refreshList();
   const pill = row.querySelector(".chat-row-unread");
   if (pill && (unread !== undefined || delta)) {
     const n = unread ?? (Number.parseInt(pill.dataset.count ?? pill.textContent, 10) || 0) + delta;
