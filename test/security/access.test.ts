@@ -238,6 +238,25 @@ describe("a password-reset link", () => {
     }
   });
 
+  it("asking for one answers the same for an account and for nobody, and mails only the account", async () => {
+    await app.sql("UPDATE users SET email_verified_at = now() WHERE id = $1", [w.resetUser.id]);
+    const ask = async (email: string) => {
+      const anon = anonymous(app);
+      const token = csrfFrom((await anon.get("/password/reset")).text);
+      const res = await anon.post("/password/reset").type("form").send({ email, _csrf: token });
+      return { status: res.status, page: res.text.replaceAll(token, "TOKEN") };
+    };
+    const mails = async (to: string) => (await app.sql("SELECT id FROM mail_outbox WHERE lower(to_address) = lower($1)", [to])).length;
+    const before = await mails(w.resetUser.email);
+    const real = await ask(w.resetUser.email.toUpperCase());
+    const nobody = await ask(`nobody.${w.resetUser.email}`);
+    assert.equal(real.status, 200);
+    assert.deepEqual(nobody, real, "the same status and page, byte for byte");
+    await app.resets.settled();
+    assert.equal(await mails(w.resetUser.email), before + 1, "the account got its mail");
+    assert.equal(await mails(`nobody.${w.resetUser.email}`), 0, "nobody else got one");
+  });
+
   it("works once: the rightful holder sets the password, and the same link is then spent", async () => {
     const anon = anonymous(app);
     const token = csrfFrom((await anon.get(`/password/reset/${w.resetToken}`)).text);
