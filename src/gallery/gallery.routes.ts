@@ -1,9 +1,9 @@
 // The gallery (issue #5): upload, browse, view, delete (files are served by media.routes.ts). Profile and group pictures are stored through
 // ImagesService by their own features (src/auth/profile.routes.ts, src/chat/chat-avatar.routes.ts).
-import { Router, type Request, type Response } from "express";
+import { Router, type Request, type RequestHandler, type Response } from "express";
 import type { Server } from "socket.io";
 import type { AppDeps } from "../deps";
-import { notFound, requireId } from "../http/errors";
+import { HttpError, notFound, requireId } from "../http/errors";
 import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
 import { paginate, parsePage } from "../http/pagination";
@@ -63,7 +63,15 @@ export function createGalleryRouter(deps: AppDeps, io: Server): Router {
 
   router.get("/gallery", (req, res) => renderIndex(req, res));
 
-  router.post("/gallery", upload.files(UPLOAD_FIELD), async (req, res) => {
+  // A refused upload (too large, too many files, a cut-off body) is explained on the gallery form itself, with the
+  // limit's status, not on the error page: the person is still on their gallery and can pick again.
+  const uploadOrExplain = (mw: RequestHandler): RequestHandler => (req, res, next) =>
+    mw(req, res, (err?: unknown) => {
+      if (!(err instanceof HttpError) || err.status >= 500) return next(err);
+      renderIndex(req, res, err.status, [{ key: err.message, params: err.params }]).catch(next);
+    });
+
+  router.post("/gallery", uploadOrExplain(upload.files(UPLOAD_FIELD)), async (req, res) => {
     const files = uploadedFiles(req);
     if (!files.length) return renderIndex(req, res, 422, [{ key: "gallery.errors.choose" }]);
     const outcomes = await images.storeUploads(req.user!, files);

@@ -207,7 +207,10 @@ describe("uploading to the gallery", () => {
     ]);
     assert.equal(res.status, 413);
     assert.match(res.text, /“enormous\.jpg” is larger than 10 MB/);
-    assert.match(res.text, /<html/, "an HTML page, not a crash");
+    // On the gallery's own form (not the error page with only "Go home"), marked invalid, ready to pick again.
+    assert.match(res.text, /<div class="alert alert-danger" role="alert" id="upload-errors">[\s\S]*“enormous\.jpg” is larger than 10 MB[\s\S]*<\/div>/);
+    assert.match(res.text, /<form method="post" action="\/gallery\?_csrf=[^"]+" enctype="multipart\/form-data" class="gallery-upload/);
+    assert.match(res.text, /id="f-images" name="images"[^>]*aria-invalid="true"/);
     assert.deepEqual(await imageRows(app, userId), []);
     await assertMediaConsistent(app);
     // The server is fine afterwards.
@@ -221,6 +224,8 @@ describe("uploading to the gallery", () => {
     const res = await upload(a, "/gallery", token, files);
     assert.equal(res.status, 413);
     assert.match(res.text, /at most 20 images at once/);
+    assert.match(res.text, /id="upload-errors"[\s\S]*at most 20 images at once/, "shown on the gallery form itself");
+    assert.match(res.text, /class="gallery-upload/);
     assert.deepEqual(await imageRows(app, userId), []);
     await assertMediaConsistent(app);
   });
