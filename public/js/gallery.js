@@ -56,16 +56,126 @@ function render() {
   input.classList.toggle("is-invalid", problems > 0);
 }
 
+// What the server said after an upload sent from here (its flash messages), shown once the gallery has reloaded.
+const CARRIED = "hromada.galleryFlash";
+
+function showCarried() {
+  let carried = [];
+  try {
+    carried = JSON.parse(sessionStorage.getItem(CARRIED) || "[]");
+    sessionStorage.removeItem(CARRIED);
+  } catch {
+    return;
+  }
+  const main = document.getElementById("main");
+  for (const { type, text } of carried.reverse()) {
+    const div = document.createElement("div");
+    div.className = `alert alert-${type === "danger" ? "danger" : "success"}`;
+    div.setAttribute("role", type === "danger" ? "alert" : "status");
+    div.textContent = text;
+    main?.prepend(div);
+  }
+}
+
+/** A refusal (413, 422) answered with the gallery page: its reasons go into this page's form, as text. */
+function showRefusal(doc) {
+  const reasons = [...(doc?.querySelectorAll("#upload-errors li") ?? [])].map((li) => li.textContent.trim());
+  list.replaceChildren();
+  for (const reason of reasons.length ? reasons : [t("gallery.upload_failed")]) {
+    const li = document.createElement("li");
+    li.className = "text-danger fw-semibold";
+    li.textContent = reason;
+    list.append(li);
+  }
+  input.classList.add("is-invalid");
+}
+
+/**
+ * Sends the form with XMLHttpRequest (fetch reports no upload progress) and fills the progress bar. The server's
+ * answer is the same as without JavaScript: on success the gallery (its flashes are carried to the reloaded page),
+ * on a refusal the gallery form with the reasons.
+ */
+function sendWithProgress(button, label) {
+  const bar = document.getElementById("upload-progress");
+  const fill = bar?.querySelector(".progress-bar");
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", form.action);
+  xhr.responseType = "document";
+  if (bar && fill) {
+    bar.hidden = false;
+    xhr.upload.addEventListener("progress", (e) => {
+      if (!e.lengthComputable) return;
+      const pct = Math.round((e.loaded / e.total) * 100);
+      fill.style.width = `${pct}%`;
+      bar.setAttribute("aria-valuenow", String(pct));
+    });
+  }
+  const reset = () => {
+    if (bar) bar.hidden = true;
+    button.disabled = false;
+    button.textContent = label;
+  };
+  xhr.addEventListener("load", () => {
+    const doc = xhr.response;
+    if (xhr.status >= 200 && xhr.status < 300 && new URL(xhr.responseURL || location.href).pathname === "/gallery") {
+      const flashes = [...(doc?.querySelectorAll("#main > .alert") ?? [])].map((el) => ({
+        type: el.classList.contains("alert-danger") ? "danger" : "success",
+        text: (el.firstChild?.textContent ?? el.textContent).trim(),
+      }));
+      try {
+        sessionStorage.setItem(CARRIED, JSON.stringify(flashes));
+      } catch {
+        // no storage: the reload still shows the new photos
+      }
+      location.assign("/gallery");
+      return;
+    }
+    reset();
+    showRefusal(doc);
+  });
+  xhr.addEventListener("error", () => {
+    reset();
+    showRefusal(null);
+  });
+  xhr.send(new FormData(form));
+}
+
 if (form && input && list) {
   const button = form.querySelector('button[type="submit"]');
   const label = button?.textContent;
+  showCarried();
   input.addEventListener("change", render);
-  form.addEventListener("submit", () => {
+  form.addEventListener("submit", (e) => {
     // A second click would upload everything twice.
     if (button) {
       button.disabled = true;
       button.textContent = t("gallery.uploading");
     }
+    if (typeof FormData === "function" && button) {
+      e.preventDefault();
+      sendWithProgress(button, label);
+    }
+  });
+
+  // The whole upload card is a drop zone: dropped files become the form's chosen files.
+  const zone = form.closest(".card") ?? form;
+  const hint = document.getElementById("drop-hint");
+  if (hint) hint.hidden = false;
+  zone.classList.add("gallery-drop");
+  zone.addEventListener("dragover", (e) => {
+    if (!e.dataTransfer?.types.includes("Files")) return;
+    e.preventDefault();
+    zone.classList.add("dragging");
+  });
+  zone.addEventListener("dragleave", (e) => {
+    if (!zone.contains(e.relatedTarget)) zone.classList.remove("dragging");
+  });
+  zone.addEventListener("drop", (e) => {
+    if (!e.dataTransfer?.files.length) return;
+    e.preventDefault();
+    zone.classList.remove("dragging");
+    input.files = e.dataTransfer.files;
+    render();
   });
   // Coming back with the Back button (bfcache) must not leave the form stuck.
   window.addEventListener("pageshow", () => {

@@ -8,7 +8,8 @@ import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
 import { paginate, parsePage } from "../http/pagination";
 import { createUploader, MAX_FILE_BYTES, MAX_FILES, uploadedFiles } from "../http/upload";
-import { PER_PAGE, UPLOAD_FIELD } from "./gallery.schemas";
+import { parseForm, oldInput, type FieldErrors } from "../http/validate";
+import { bulkDeleteSchema, CAPTION_MAX, captionSchema, PER_PAGE, UPLOAD_FIELD } from "./gallery.schemas";
 import { Image } from "./image.entity";
 import { WEB_MAX } from "./image-pipeline";
 import { ImagesService, type UploadOutcome } from "./images.service";
@@ -27,7 +28,11 @@ export const GALLERY_CLIENT_KEYS = [
   "gallery.file_size",
   "gallery.file_refused",
   "gallery.uploading",
+  "gallery.upload_failed",
 ] as const;
+
+/** The strings public/js/photo.js shows. */
+export const PHOTO_CLIENT_KEYS = ["gallery.lightbox.close", "gallery.lightbox.label"] as const;
 
 /** How often the temp dir is swept for a crashed upload's leftovers (they become sweepable an hour after the crash). */
 const TEMP_SWEEP_EVERY_MS = 15 * 60_000;
@@ -47,7 +52,7 @@ export function createGalleryRouter(deps: AppDeps, io: Server): Router {
   // Before any upload middleware: an anonymous upload is redirected without a byte written.
   router.use("/gallery", requireUser);
 
-  const renderIndex = async (req: Request, res: Response, status = 200, uploadErrors: Message[] = []) => {
+  const renderIndex = async (req: Request, res: Response, status = 200, uploadErrors: Message[] = [], bulkErrors: string[] = []) => {
     const page = parsePage(req.query.page, { perPage: PER_PAGE });
     const [items, total] = await Image.pageOf(req.user!.galleryId, page, PER_PAGE);
     res.status(status).render("gallery/index.njk", {
@@ -56,6 +61,7 @@ export function createGalleryRouter(deps: AppDeps, io: Server): Router {
       page,
       pages: paginate(page, total, PER_PAGE, (p) => `/gallery?page=${p}`).pages,
       uploadErrors: uploadErrors.map((e) => req.t(e.key, e.params)),
+      bulkErrors,
       ...UPLOAD_LIMITS,
       clientKeys: GALLERY_CLIENT_KEYS,
     });
@@ -92,9 +98,44 @@ export function createGalleryRouter(deps: AppDeps, io: Server): Router {
     return image;
   };
 
-  router.get("/gallery/:id", async (req, res) => {
+  const renderShow = async (req: Request, res: Response, errors: FieldErrors = {}, values: Record<string, string> = {}) => {
     const image = await ownImage(req);
-    res.render("gallery/show.njk", { image, isAvatar: req.user!.profilePictureId === image.id });
+    const around = await Image.neighbours(image.galleryId, image.id);
+    res.status(Object.keys(errors).length ? 422 : 200).render("gallery/show.njk", {
+      image,
+      around,
+      isAvatar: req.user!.profilePictureId === image.id,
+      captionMax: CAPTION_MAX,
+      errors,
+      values,
+      clientKeys: PHOTO_CLIENT_KEYS,
+    });
+  };
+
+  router.get("/gallery/:id", (req, res) => renderShow(req, res));
+
+  router.post("/gallery/:id/caption", async (req, res) => {
+    const id = requireId(req.params.id);
+    const form = parseForm(captionSchema, req.body, req.t);
+    if (!form.ok) return renderShow(req, res, form.errors, oldInput(req.body));
+    if (!(await Image.setCaption(id, req.user!.id, form.data.caption))) throw notFound();
+    flash(req, "success", form.data.caption ? "gallery.caption.saved" : "gallery.caption.removed");
+    res.redirect(303, `/gallery/${id}`);
+  });
+
+  // Several photos at once: the first POST shows what will go (works without JavaScript), the confirmed one deletes.
+  router.post("/gallery/bulk-delete", async (req, res) => {
+    const form = parseForm(bulkDeleteSchema, req.body, req.t);
+    if (!form.ok) return renderIndex(req, res, 422, [], Object.values(form.errors));
+    if (form.data.confirm !== "yes") {
+      const chosen = await Image.ownedAmong(form.data.ids, req.user!.id);
+      if (!chosen.length) throw notFound();
+      return res.render("gallery/bulk_delete.njk", { images: chosen });
+    }
+    const deleted = await images.destroyManyOwned(req.user!.id, form.data.ids);
+    if (!deleted) throw notFound();
+    flash(req, "success", "gallery.bulk.deleted", { count: deleted });
+    res.redirect(303, "/gallery");
   });
 
   // The no-JavaScript confirmation step before a delete.

@@ -21,3 +21,23 @@ export function returnTo(body: unknown, fallback: string): string {
 /** The upload field names the forms use. */
 export const UPLOAD_FIELD = "images";
 export const AVATAR_FIELD = "image";
+
+export const CAPTION_MAX = 300;
+
+/** The caption form: any text up to 300 characters (empty removes it). */
+export const captionSchema = z.object({
+  caption: z
+    .string({ error: "gallery.caption.invalid" })
+    .trim()
+    .max(CAPTION_MAX, "gallery.caption.too_long")
+    .refine((s) => !s.includes("\u0000"), "gallery.caption.invalid"),
+});
+
+/** Bulk delete: the chosen photo ids (one or many checkboxes), and whether the confirmation was given. */
+export const bulkDeleteSchema = z.object({
+  ids: z
+    .union([z.string(), z.array(z.string())], { error: "gallery.bulk.choose" })
+    .transform((v) => (Array.isArray(v) ? v : [v]))
+    .pipe(z.array(z.string().regex(/^[1-9][0-9]{0,8}$/, "gallery.bulk.choose").transform(Number)).min(1, "gallery.bulk.choose").max(PER_PAGE, "gallery.bulk.over_limit")),
+  confirm: z.literal("yes").optional(),
+});

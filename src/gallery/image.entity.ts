@@ -1,6 +1,6 @@
 // A stored photo: a re-encoded web-size file and a square thumbnail under MEDIA_ROOT (relative paths only).
 import {
-  BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type DataSource, type EntityManager,
+  BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, In, type DataSource, type EntityManager,
   type Relation,
 } from "typeorm";
 import { deleteReturning } from "../db/sql";
@@ -52,8 +52,31 @@ export class Image extends BaseEntity {
   @Column({ name: "original_name", type: "varchar", length: 255, default: "" })
   originalName: string;
 
+  /** The owner's words for the photo ("" for none): the photo page's title and the image's alt text. */
+  @Column({ type: "varchar", length: 300, default: "" })
+  caption: string;
+
   @CreateDateColumn({ name: "created_at", type: "timestamptz" })
   createdAt: Date;
+
+  /**
+   * The photos beside one in its gallery, in the gallery's order (newest first): `newer` is the one before it,
+   * `older` the one after; null at either end. One statement, two index probes.
+   */
+  static async neighbours(galleryId: number, id: number): Promise<{ newer: number | null; older: number | null }> {
+    const [row]: { newer: number | null; older: number | null }[] = await Image.query(
+      `SELECT (SELECT id FROM images WHERE gallery_id = $1 AND id > $2 ORDER BY id ASC LIMIT 1) AS newer,
+              (SELECT id FROM images WHERE gallery_id = $1 AND id < $2 ORDER BY id DESC LIMIT 1) AS older`,
+      [galleryId, id],
+    );
+    return row;
+  }
+
+  /** Sets the caption of one of the owner's photos; false when it is not theirs (a 404 for the caller). */
+  static async setCaption(id: number, ownerId: number, caption: string): Promise<boolean> {
+    const result = await Image.update({ id, ownerId }, { caption });
+    return (result.affected ?? 0) > 0;
+  }
 
   /** One of the owner's images, or null: another user's image is simply not found. */
   static findOwned(id: number, ownerId: number): Promise<Image | null> {
@@ -121,6 +144,20 @@ export class Image extends BaseEntity {
     return deleteReturning(em, Image, where, { id, ownerId }, `owner_id AS "ownerId", path, thumb_path AS "thumbPath", original_name AS "originalName"`);
   }
 
+
+  /** Deletes those of `ids` the owner owns (others' are simply not matched), in the caller's transaction; their files. */
+  static async deleteManyOwned(em: EntityManager, ids: number[], ownerId: number): Promise<{ path: string; thumbPath: string }[]> {
+    const [rows]: [{ path: string; thumbPath: string }[], number] = await em.query(
+      `DELETE FROM images WHERE id = ANY($1::int[]) AND owner_id = $2 RETURNING path, thumb_path AS "thumbPath"`,
+      [ids, ownerId],
+    );
+    return rows;
+  }
+
+  /** The owner's photos among `ids`, newest first (for the bulk delete's confirmation). */
+  static ownedAmong(ids: number[], ownerId: number): Promise<Image[]> {
+    return Image.find({ where: { id: In(ids), ownerId }, order: { id: "DESC" } });
+  }
 
   /** The files of everything a user uploaded or holds in their gallery, read before the user is deleted. */
   static filesOfUser(em: EntityManager, ownerId: number, galleryId: number): Promise<{ path: string; thumbPath: string }[]> {

@@ -205,6 +205,16 @@ export class ImagesService {
     await this.removeFiles([deleted.path, deleted.thumbPath]);
   }
 
+  /**
+   * Deletes the chosen photos of the user in one transaction (anyone else's ids are ignored); avatars that used
+   * one fall back to the placeholder. Their files go once the delete has committed. How many were deleted.
+   */
+  async destroyManyOwned(userId: number, ids: number[]): Promise<number> {
+    const deleted = await this.ds.transaction((em) => Image.deleteManyOwned(em, ids, userId));
+    await this.removeFiles(deleted.flatMap((d) => [d.path, d.thumbPath]));
+    return deleted.length;
+  }
+
   /** Removes stored files (after their rows are gone or were never committed); failures are logged, not thrown. */
   async removeFiles(relPaths: string[]): Promise<void> {
     const failed = await removeMediaFiles(this.mediaRoot, relPaths);

@@ -297,6 +297,7 @@ export function aimAt(w: World): Record<string, Aim> {
     "POST /chats/:id/avatar": { url: `/chats/${o.groupId}/avatar`, upload: { field: "image" } },
     "POST /chats/:id/avatar/remove": { url: `/chats/${o.groupId}/avatar/remove` },
     "GET /gallery/:id": { url: `/gallery/${o.imageId}` },
+    "POST /gallery/:id/caption": { url: `/gallery/${o.imageId}/caption`, form: { caption: "written by someone else" } },
     "GET /gallery/:id/delete": { url: `/gallery/${o.imageId}/delete` },
     "POST /gallery/:id/delete": { url: `/gallery/${o.imageId}/delete` },
     "POST /gallery/:id/avatar": { url: `/gallery/${o.imageId}/avatar` },
@@ -339,6 +340,8 @@ export function ownRoutes(w: World): Record<string, Aim> {
     "POST /password/reset": { url: "/password/reset", form: { email: w.resetUser.email } },
     // The token in the path is the credential (anyone holding the link may use it): it goes with the anonymous routes.
     "POST /password/reset/:token": { url: `/password/reset/${w.resetToken}`, form: { new_password: "lantern copper meadow", new_password_confirm: "lantern copper meadow" } },
+    // Without confirm=yes this only shows what would go: the request is complete, nothing is lost.
+    "POST /gallery/bulk-delete": { url: "/gallery/bulk-delete", form: { ids: String(w.owned.imageId) } },
   };
 }
 
