@@ -1,5 +1,6 @@
 // /dev/outbox: the mail the development transport wrote to DATA_DIR/outbox, newest first, so a newcomer can open a
-// reset or verification link with no mail server. Mounted only outside production (app.ts): there it is a 404.
+// reset or verification link with no mail server. Mounted only outside production (app.ts): there it is a 404;
+// elsewhere it answers requests from this machine only.
 import fs from "node:fs/promises";
 import path from "node:path";
 import { Router } from "express";
@@ -18,9 +19,21 @@ function linksIn(text: string, siteUrl: string): string[] {
   return [...new Set([...text.matchAll(/https?:\/\/[^\s<>"]+/g)].map((m) => m[0]).filter((u) => u.startsWith(siteUrl + "/")))];
 }
 
+/**
+ * The outbox holds every account's reset and confirmation links, so it answers only the machine it runs on: a
+ * development server listens on every interface by default (HOST=0.0.0.0), and anyone on the same network could
+ * otherwise take any account on it. The socket's own address, never a forwarded header, is what counts.
+ */
+export function fromThisMachine(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith("::ffff:") ? address.slice(7) : address;
+  return address === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
 export function createDevOutboxRouter({ config }: AppDeps): Router {
   const router = Router();
   const dir = outboxDir(config);
+  router.use((req, _res, next) => next(fromThisMachine(req.socket.remoteAddress) ? undefined : notFound()));
 
   async function read(name: string) {
     if (!EML.test(name)) throw notFound();

@@ -10,6 +10,7 @@ import { before, describe, it } from "node:test";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { resetState } from "../../src/auth/password-reset.service";
 import { User } from "../../src/auth/user.entity";
+import { fromThisMachine } from "../../src/mail/outbox.routes";
 import { csrfFrom } from "../helpers/agent";
 import { ask, closeAll, collect, connect, type MessageLike } from "../chat/helpers";
 import { aimAt, anonymous, listRoutes, pagesOf, raw, routeKey, send, snapshot, tokenOf, unchanged, useWorld, type World } from "./helpers";
@@ -273,6 +274,15 @@ describe("a password-reset link", () => {
 });
 
 describe("the development outbox", () => {
+  it("answers this machine only (by the socket's address; a forwarded header claims nothing)", async () => {
+    for (const local of ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"]) assert.ok(fromThisMachine(local), local);
+    for (const other of ["10.0.0.1", "192.168.1.20", "::ffff:10.0.0.1", "fe80::1", "::", "0.0.0.0", "128.0.0.1", "127.0.0.1.evil", undefined]) {
+      assert.ok(!fromThisMachine(other), String(other));
+    }
+    // (This test's requests come from 127.0.0.1: what another address claims in a header does not change that.)
+    assert.equal((await raw(app, "GET", "/dev/outbox", { "x-forwarded-for": "203.0.113.9" })).status, 200);
+  });
+
   it("opens only the files the mail transport writes: no path out of the folder", async () => {
     for (const name of ["..%2F..%2Fetc%2Fpasswd", "%2e%2e", "..", "x.eml", `${w.outboxMail}%00`, `..%2Foutbox%2F${w.outboxMail}`, `${w.outboxMail.replace(".eml", "")}`]) {
       for (const tail of ["", "/html", "/raw"]) {
