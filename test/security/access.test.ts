@@ -13,7 +13,8 @@ import { User } from "../../src/auth/user.entity";
 import { fromThisMachine } from "../../src/mail/outbox.routes";
 import { csrfFrom } from "../helpers/agent";
 import { ask, closeAll, collect, connect, type MessageLike } from "../chat/helpers";
-import { aimAt, anonymous, listRoutes, pagesOf, raw, routeKey, send, snapshot, tokenOf, unchanged, useWorld, type World } from "./helpers";
+import { aimAt, anonymous, listRoutes, pagesOf, raw, routeKey, send, snapshot, tokenOf, unchanged, uploadImage, useWorld, type World } from "./helpers";
+import { listFiles } from "../gallery/helpers";
 
 /** Routes with a parameter that are open on purpose (to every logged-in user, or to anyone), and why. */
 const PUBLIC_BY_DESIGN: Record<string, string> = {
@@ -113,6 +114,32 @@ describe("an outsider (b) against a's objects", () => {
     } finally {
       closeAll(sa, sb);
     }
+  });
+});
+
+describe("deleting several photos at once", () => {
+  it("an outsider's list with a's photo in it: the confirmation shows only their own, and only their own go", async () => {
+    const { imageId } = w.owned;
+    const token = await tokenOf(w.b);
+    const aFiles = (await app.sql<{ path: string; thumb_path: string }>("SELECT path, thumb_path FROM images WHERE id = $1", [imageId]))[0];
+    // a's photo alone: nothing to confirm, nothing deleted.
+    for (const confirm of [undefined, "yes"]) {
+      const res = await unchanged(app, `b's bulk delete of a's photo (${confirm ?? "ask"})`, () =>
+        w.b.agent.post("/gallery/bulk-delete").type("form").send({ ids: String(imageId), ...(confirm ? { confirm } : {}), _csrf: token }));
+      assert.equal(res.status, 404);
+      assertNoLeak(res.text, "b's bulk delete");
+    }
+    // Mixed with one of b's own: the confirmation lists b's only; confirmed, b's goes and a's stays, files and all.
+    const mine = await uploadImage(app, w.b, "b-bulk.png");
+    const ask = await w.b.agent.post("/gallery/bulk-delete").type("form").send(`ids=${imageId}&ids=${mine}&_csrf=${encodeURIComponent(token)}`);
+    assert.equal(ask.status, 200);
+    assert.ok(ask.text.includes("b-bulk.png") || ask.text.includes(`${mine}`), "b's own photo is listed");
+    assertNoLeak(ask.text, "the confirmation");
+    const done = await w.b.agent.post("/gallery/bulk-delete").type("form").send(`ids=${imageId}&ids=${mine}&confirm=yes&_csrf=${encodeURIComponent(token)}`);
+    assert.equal(done.status, 303);
+    assert.deepEqual((await app.sql("SELECT id FROM images WHERE id = ANY($1::int[]) ORDER BY id", [[imageId, mine]])).map((r) => r.id), [imageId]);
+    const files = listFiles(app.mediaRoot);
+    assert.ok(files.some((f) => f.endsWith(aFiles.path)) && files.some((f) => f.endsWith(aFiles.thumb_path)), "a's files are still there");
   });
 });
 
