@@ -42,6 +42,10 @@ import { Mailer } from "./mail/mailer";
 import { TokenSigner } from "./auth/tokens";
 import { PasswordResetService } from "./auth/password-reset.service";
 import { createPasswordResetRouter } from "./auth/password-reset.routes";
+import { EmailVerification } from "./auth/email-verification.service";
+import { SessionsService } from "./auth/sessions.service";
+import { createSessionsRouter } from "./auth/sessions.routes";
+import { createEmailVerificationRouter, restrictUnverified } from "./auth/email-verification.routes";
 import { createDevOutboxRouter } from "./mail/outbox.routes";
 import { socketAdapter, type RedisClient } from "./realtime-adapter";
 import { registerFilters } from "./views";
@@ -59,7 +63,10 @@ export interface CreateAppOptions {
 
 export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAppOptions) {
   const pool = poolOf(ds);
-  const auth = new AuthService(ds, config.bcryptCost);
+  const mailer = new Mailer(config, logger, path.join(ROOT, "views"));
+  const tokens = new TokenSigner(sessionSecret);
+  const verification = new EmailVerification({ ds, mailer, tokens });
+  const auth = new AuthService(ds, config.bcryptCost, verification);
   // The navbar's unread badge rides along with the per-request user lookup: no statement of its own. The lookup
   // itself rides along with the session read: a logged-in request costs one statement before its page's own.
   const findActive = User.activeLookup({ unreadTotal: unreadTotalSql });
@@ -72,10 +79,10 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   const app = express();
   const server = http.createServer(app);
   const { io, realtime } = createIo({ server, sessionMiddleware: session.middleware, pp, slidingExpiry, adapter: socketAdapter(redis, config) });
-  const mailer = new Mailer(config, logger, path.join(ROOT, "views"));
-  const deps: AppDeps = { config, logger, ds, pool, realtime, redis, mailer, tokens: new TokenSigner(sessionSecret) };
+  const deps: AppDeps = { config, logger, ds, pool, realtime, redis, mailer, tokens };
   const lifecycle: Lifecycle = { shuttingDown: false };
   const resets = new PasswordResetService(deps, (plain) => auth.hashPassword(plain));
+  const sessions = new SessionsService(deps);
 
   app.set("trust proxy", config.trustProxy);
   app.disable("x-powered-by");
@@ -112,13 +119,17 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(slidingExpiry);
   app.use(pp.initialize());
   app.use(pp.session());
+  app.use(sessions.recordVisits());
   app.use(localize);
   app.use(csrfProtection);
   app.use(flashes({ secret: sessionSecret, secure: config.cookieSecure }));
   app.use(templateLocals);
+  app.use(restrictUnverified(deps));
 
   app.use(createAuthRouter(deps, auth, pp));
   app.use(createPasswordResetRouter(deps, resets));
+  app.use(createEmailVerificationRouter(deps, verification));
+  app.use(createSessionsRouter(deps, sessions));
   app.use(createLanguageRouter(deps));
   app.use(createThemeRouter(deps));
   app.use(createProfileRouter(deps, auth));

@@ -4,6 +4,8 @@ import type { DataSource } from "typeorm";
 import { Gallery } from "../gallery/gallery.entity";
 import { FieldError, HttpError } from "../http/errors";
 import type { FailureLimit, LoginLimits } from "../http/rate-limit";
+import { AuditLog } from "../admin/audit-log.entity";
+import type { EmailVerification } from "./email-verification.service";
 import { Session } from "./session.entity";
 import { User } from "./user.entity";
 
@@ -40,7 +42,8 @@ export class AuthService {
    */
   private dummyHash: Promise<string>;
 
-  constructor(private ds: DataSource, private bcryptCost: number) {
+  /** `verification`: mails the confirmation link at sign-up and on a change of address (the app; the CLI has none). */
+  constructor(private ds: DataSource, private bcryptCost: number, private verification?: EmailVerification) {
     this.dummyHash = bcrypt.hash("not-a-real-password", bcryptCost);
   }
 
@@ -48,12 +51,15 @@ export class AuthService {
     return bcrypt.hash(plain, this.bcryptCost);
   }
 
-  /** Creates the user and their gallery in one transaction. Throws FieldError on a taken username/email. */
-  async signup(input: SignupInput, { isStaff = false } = {}): Promise<User> {
+  /**
+   * Creates the user and their gallery in one transaction, with the mail that asks to confirm the address (unless
+   * `verified`: an address the staff typed at the command line). Throws FieldError on a taken username/email.
+   */
+  async signup(input: SignupInput, { isStaff = false, verified = false } = {}): Promise<User> {
     await this.assertAvailable(input.username, input.email);
     const passwordHash = await this.hashPassword(input.password);
     try {
-      return await this.ds.transaction(async (em) => {
+      const created = await this.ds.transaction(async (em) => {
         const gallery = await em.save(em.create(Gallery, {}));
         const user = em.create(User, {
           username: input.username,
@@ -63,9 +69,14 @@ export class AuthService {
           isStaff,
           locale: input.locale ?? null,
           timeZone: input.timeZone ?? null,
+          emailVerifiedAt: verified ? new Date() : null,
         });
-        return em.save(user);
+        const saved = await em.save(user);
+        if (!verified) await this.verification?.enqueue(em, saved);
+        return saved;
       });
+      this.verification?.kick();
+      return created;
     } catch (err) {
       // Two sign-ups racing for one name: the unique index decides, the loser gets a field error.
       throw uniqueViolationToFieldError(err);
@@ -124,13 +135,31 @@ export class AuthService {
     });
   }
 
-  async updateProfile(userId: number, data: { username: string; email: string }): Promise<void> {
+  /**
+   * A new username and/or email. A new address (not just other letter case) is unconfirmed until its link is used:
+   * the confirmation goes to it and a notice to the old one, queued in the same transaction, and the change is
+   * audited. Returns whether the address changed.
+   */
+  async updateProfile(userId: number, data: { username: string; email: string }): Promise<{ emailChanged: boolean }> {
     await this.assertAvailable(data.username, data.email, userId);
+    let emailChanged = false;
     try {
-      await User.update({ id: userId }, { username: data.username, email: data.email });
+      await this.ds.transaction(async (em) => {
+        const user = await User.lockForChange(em, userId);
+        if (!user) throw new HttpError(404, "errors.not_found");
+        emailChanged = user.email.toLowerCase() !== data.email.toLowerCase();
+        await em.update(User, { id: userId }, { username: data.username, email: data.email, ...(emailChanged ? { emailVerifiedAt: null } : {}) });
+        if (!emailChanged) return;
+        const changed = { ...user, username: data.username, email: data.email, emailVerifiedAt: null };
+        await this.verification?.enqueue(em, changed);
+        await this.verification?.enqueueChangeNotice(em, changed, user.email);
+        await AuditLog.record(em, { actor: { id: userId, username: data.username }, action: "user.email_change", targetType: "user", targetId: userId, details: { username: data.username } });
+      });
     } catch (err) {
       throw uniqueViolationToFieldError(err);
     }
+    if (emailChanged) this.verification?.kick();
+    return { emailChanged };
   }
 
   /**

@@ -26,7 +26,8 @@ export function createPasswordResetRouter(deps: AppDeps, resets: PasswordResetSe
 
   router.get("/password/reset/:token", async (req, res) => {
     const user = await resets.userFor(req.params.token);
-    if (!user) return res.status(400).render("auth/password_reset_invalid.njk");
+    // A page, not an error: opening an old link is an everyday thing (Django answers it the same way).
+    if (!user) return res.render("auth/password_reset_invalid.njk");
     res.render("auth/password_reset_form.njk", { token: req.params.token, errors: {} });
   });
 

@@ -64,8 +64,9 @@ export function createProfileRouter(deps: AppDeps, auth: AuthService): Router {
   router.post("/profile", profileLimit, async (req, res) => {
     const form = parseForm(profileSchema, req.body, req.t);
     if (!form.ok) return res.status(422).render("auth/profile.njk", view(req, oldInput(req.body), { errors: form.errors }));
+    let emailChanged = false;
     try {
-      await auth.updateProfile(req.user!.id, form.data);
+      ({ emailChanged } = await auth.updateProfile(req.user!.id, form.data));
     } catch (err) {
       if (err instanceof FieldError) {
         res.locals.taken = true; // counted by profileLimit (a probe for who has an account)
@@ -73,7 +74,8 @@ export function createProfileRouter(deps: AppDeps, auth: AuthService): Router {
       }
       throw err;
     }
-    flash(req, "success", "profile.flash.saved");
+    if (emailChanged) flash(req, "info", "profile.flash.saved_verify", { email: form.data.email });
+    else flash(req, "success", "profile.flash.saved");
     res.redirect(303, "/profile");
   });
 

@@ -58,7 +58,7 @@ async function promote(ds: DataSource, user: Existing): Promise<string> {
 
 async function create(ds: DataSource, auth: AuthService, input: { username: string; email: string; password: string }): Promise<string> {
   try {
-    const user = await auth.signup(input, { isStaff: true });
+    const user = await auth.signup(input, { isStaff: true, verified: true });
     await AuditLog.record(ds.manager, {
       actor: CLI_ACTOR, action: "user.create_superuser", targetType: "user", targetId: user.id, details: { username: user.username },
     });

@@ -117,7 +117,7 @@ describe("the development outbox (no SMTP_URL)", () => {
     const a = agent(app);
     const list = await a.get("/dev/outbox").expect(200);
     assert.match(list.text, /Reset your Hromada password/);
-    assert.match(list.text, /To: dev@example.test/);
+    assert.match(list.text, /To: <span data-user-content>dev@example.test<\/span>/);
     const show = await a.get(`/dev/outbox/${files[0]}`).expect(200);
     assert.match(show.text, /href="\/password\/reset\/abc"/, "the link, clickable, on this site");
     const html = await a.get(`/dev/outbox/${files[0]}/html`).expect(200);

@@ -26,6 +26,8 @@ const PUBLIC_BY_DESIGN: Record<string, string> = {
   "GET /dev/outbox/:name": "the development outbox: mail the file transport wrote, for a developer on their own machine",
   "GET /dev/outbox/:name/html": "the development outbox: a mail's HTML part",
   "GET /dev/outbox/:name/raw": "the development outbox: a mail's file",
+  "GET /email/verify/:token": "a mailed confirmation link: the signed token is the permission",
+  "POST /email/verify/:token": "the same link's button",
 };
 
 let app: TestApp;
@@ -393,6 +395,7 @@ describe("the rightful user", () => {
       ["POST /gallery/:id/delete", "a"],
       ["POST /admin/messages/:id/delete", "staff"],
       ["POST /chats/:id/leave", "a"],
+      ["POST /account/sessions/:handle/logout", "a"],
       ["POST /admin/users/:id/staff", "staff"],
       ["POST /admin/users/:id/active", "staff"],
       ["POST /admin/users/:id/delete", "staff"],

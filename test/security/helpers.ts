@@ -3,7 +3,9 @@
 // refused request changed nothing, and the exact URL and form of each route for a given owner.
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
+import fs from "node:fs";
 import http from "node:http";
+import path from "node:path";
 import type { Router } from "express";
 import { agent, csrfFrom, loggedInAgent, newCredentials, type Agent } from "../helpers/agent";
 import { after, before } from "node:test";
@@ -95,6 +97,10 @@ export interface Owned {
   imageId: number;
   imageName: string;
   chatPictureId: number;
+  /** The handle of a's session on the sessions page (sha256 of its id). */
+  sessionHandle: string;
+  /** A mail the development transport wrote (a's confirmation link), as /dev/outbox names it. */
+  mailFile: string;
 }
 
 export interface World {
@@ -166,6 +172,19 @@ export async function buildWorld(app: TestApp, tag = "w"): Promise<World> {
   assert.equal((await formPost(a, `/gallery/${imageId}/avatar`, {})).status, 303);
   const chatPictureId = await uploadImage(app, a, "group.png", `/chats/${groupId}/avatar`, "image", `/chats/${groupId}/avatar`);
 
+  // a logged in a second time, elsewhere: that session is what a's sessions page can log out.
+  const elsewhere = agent(app);
+  const loginToken = csrfFrom((await elsewhere.get("/login")).text);
+  assert.equal((await elsewhere.post("/login").type("form").send({ login: a.username, password: a.password, _csrf: loginToken })).status, 303);
+  const current = decodeURIComponent(a.cookie.split("=")[1]).slice(2).split(".")[0];
+  const [{ handle: sessionHandle }] = await app.sql<{ handle: string }>(
+    "SELECT encode(sha256(convert_to(sid, 'UTF8')), 'hex') AS handle FROM session WHERE (sess -> 'passport' ->> 'user') = $1 AND sid <> $2 LIMIT 1",
+    [String(a.userId), current],
+  );
+
+  await app.mailer.drain();
+  const mailFile = fs.readdirSync(path.join(app.config.dataDir, "outbox")).sort()[0];
+
   // b's own things.
   const bHome = await b.agent.get("/");
   await b.agent.post("/notes").type("form").send({ data: "b's note", _csrf: csrfFrom(bHome.text) });
@@ -187,7 +206,7 @@ export async function buildWorld(app: TestApp, tag = "w"): Promise<World> {
   assert.equal(mails.length, 1, "the development outbox holds the mail");
   return {
     a, b, c, staff,
-    owned: { noteId, noteText, groupId, groupName, directId, messageId, messageText, directMessageId, imageId, imageName, chatPictureId },
+    owned: { noteId, noteText, groupId, groupName, directId, messageId, messageText, directMessageId, imageId, imageName, chatPictureId, sessionHandle, mailFile },
     bOwned: { noteId: bNoteId, imageId: bImageId, directId: bDirectId },
     resetToken,
     resetUser: { id: resetAccount.id, username: resetCreds.username, email: resetCreds.email, password: resetCreds.password },
@@ -314,6 +333,7 @@ export function aimAt(w: World): Record<string, Aim> {
     "POST /admin/notes/:id/delete": { url: `/admin/notes/${o.noteId}/delete` },
     "POST /admin/messages/:id/delete": { url: `/admin/messages/${o.messageId}/delete` },
     "POST /admin/images/:id/delete": { url: `/admin/images/${o.imageId}/delete` },
+    "POST /account/sessions/:handle/logout": { url: `/account/sessions/${o.sessionHandle}/logout` },
   };
 }
 
@@ -342,6 +362,9 @@ export function ownRoutes(w: World): Record<string, Aim> {
     "POST /password/reset/:token": { url: `/password/reset/${w.resetToken}`, form: { new_password: "lantern copper meadow", new_password_confirm: "lantern copper meadow" } },
     // Without confirm=yes this only shows what would go: the request is complete, nothing is lost.
     "POST /gallery/bulk-delete": { url: "/gallery/bulk-delete", form: { ids: String(w.owned.imageId) } },
+    "POST /email/verify/:token": { url: "/email/verify/1-abc-forgedforgedforgedforgedforgedfo" },
+    "POST /account/email/resend": { url: "/account/email/resend" },
+    "POST /account/sessions/others/logout": { url: "/account/sessions/others/logout" },
   };
 }
 
@@ -386,6 +409,14 @@ export function pagesOf(w: World): Record<string, string> {
     "GET /admin/messages": "/admin/messages",
     "GET /admin/images": "/admin/images",
     "GET /admin/audit": "/admin/audit",
+    "GET /password/reset": "/password/reset",
+    "GET /password/reset/:token": "/password/reset/1-abc-forgedforgedforgedforgedforgedfo",
+    "GET /email/verify/:token": "/email/verify/1-abc-forgedforgedforgedforgedforgedfo",
+    "GET /account/sessions": "/account/sessions",
+    "GET /dev/outbox": "/dev/outbox",
+    "GET /dev/outbox/:name": `/dev/outbox/${o.mailFile}`,
+    "GET /dev/outbox/:name/html": `/dev/outbox/${o.mailFile}/html`,
+    "GET /dev/outbox/:name/raw": `/dev/outbox/${o.mailFile}/raw`,
   };
 }
 
