@@ -13,7 +13,7 @@ import { messageList } from "./chat/messages.js";
 import { presence } from "./chat/presence.js";
 import { seenMarker } from "./chat/seen.js";
 import { t } from "./i18n.js";
-import { countUnread, getSocket, setBaseTitle, setOpenChat, updateRow } from "./notify.js";
+import { changePreview, countUnread, getSocket, setBaseTitle, setOpenChat, updateRow } from "./notify.js";
 
 /** What an error ack's code tells the reader (not_found ends the membership instead). */
 const ACK_ERRORS = { rate_limited: "chat.errors.too_fast", invalid: "chat.errors.invalid", server: "chat.errors.server" };
@@ -81,6 +81,9 @@ function start(root) {
   const reading = reader(socket, chatId, messages);
   const seen = seenMarker({ list: messages.list, me, isGroup, members: chat.members });
 
+  /** What the chat list puts before a message's text, as views/chat/_list.njk does. */
+  const previewPrefix = (m) => (m.userId === me ? `${t("chat.you")}: ` : isGroup ? `${m.username}: ` : "");
+
   /** A stored message arrives (broadcast, ack or sync). */
   function receive(m) {
     if (m.chatId !== chatId) return;
@@ -93,7 +96,7 @@ function start(root) {
     if (!messages.place(m)) return;
     messages.relayout();
     people.dropTyper(m.userId);
-    updateRow(chatId, { preview: m.userId === me ? `${t("chat.you")}: ${m.text}` : isGroup ? `${m.username}: ${m.text}` : m.text, at: m.createdAt });
+    updateRow(chatId, { preview: `${previewPrefix(m)}${m.text}`, lastId: m.id, at: m.createdAt });
     if (m.userId === me || wasAtBottom) messages.toBottom();
     else messages.showJump();
     if (m.userId === me) reading.own(m.id);
@@ -104,7 +107,12 @@ function start(root) {
 
   /** A message changed (edited, deleted, reacted to): shown once, if newer than what is on the page. */
   function applyChange(m) {
-    if (m.chatId !== chatId || !messages.apply(m)) return;
+    if (m.chatId !== chatId) return;
+    const shown = messages.apply(m);
+    if (!shown) return;
+    // The list's preview follows an edit or deletion of the chat's last message (only a newer version: a late
+    // copy of an older one must not bring back the text of a message deleted since).
+    if (shown === "applied") changePreview(chatId, m.id, { prefix: previewPrefix(m), text: m.text, deleted: Boolean(m.deleted) });
     if (m.deleted) box.forget(m.id);
     seen.render();
   }

@@ -2,8 +2,10 @@
 // page opens (chat.js reuses it through getSocket). The first number comes with the page (rendered by the
 // server from the user row); the server re-sends the total on every (re)connect and after every read.
 import { io } from "/socket.io/socket.io.esm.min.js";
+import { el } from "./chat/dom.js";
 import { SERVER } from "./chat/events.js";
 import { fmt } from "./format.js";
+import { t } from "./i18n.js";
 import { notifyMessage } from "./alerts.js";
 
 let socket = null;
@@ -93,8 +95,11 @@ function refreshList() {
     .finally(() => (refreshing = null));
 }
 
-/** A chat's row in a chat list on this page (the /chats page, the chat page's sidebar), if there is one. */
-export function updateRow(chatId, { preview, unread, delta, at, mention } = {}) {
+/**
+ * A chat's row in a chat list on this page (the /chats page, the chat page's sidebar), if there is one.
+ * `lastId` is the id of the message `preview` shows, so that its edit or deletion can change it (changePreview).
+ */
+export function updateRow(chatId, { preview, lastId, unread, delta, at, mention } = {}) {
   const row = document.querySelector(`[data-chat-row="${chatId}"]`);
   if (!row) return void refreshList();
   const pill = row.querySelector(".chat-row-unread");
@@ -110,6 +115,9 @@ export function updateRow(chatId, { preview, unread, delta, at, mention } = {}) 
   if (preview !== undefined) {
     const p = row.querySelector(".chat-row-preview");
     if (p) p.textContent = preview;
+    // A preview from elsewhere (chat:unread) has no id: no later change can be matched to it.
+    if (lastId !== undefined) row.dataset.lastId = String(lastId);
+    else delete row.dataset.lastId;
     const t = row.querySelector(".chat-row-time");
     if (t && at) {
       t.dateTime = at;
@@ -118,6 +126,20 @@ export function updateRow(chatId, { preview, unread, delta, at, mention } = {}) 
     // Most recent activity first, as on the server.
     if (row.parentElement && row.parentElement.firstElementChild !== row) row.parentElement.prepend(row);
   }
+}
+
+/**
+ * The last message of a chat was edited or deleted: its row's preview follows, where the row shows that message
+ * (an older message changing leaves the preview alone). The row keeps its place and time: activity is sending.
+ */
+export function changePreview(chatId, messageId, { prefix, text, deleted }) {
+  const row = document.querySelector(`[data-chat-row="${chatId}"]`);
+  if (!row || row.dataset.lastId !== String(messageId)) return;
+  const p = row.querySelector(".chat-row-preview");
+  if (!p) return;
+  // As views/chat/_list.njk draws it: the author's prefix, then the text or the placeholder in italics.
+  p.textContent = deleted ? prefix : `${prefix}${text}`;
+  if (deleted) p.append(el("span", "fst-italic", t("chat.deleted_message")));
 }
 
 /**

@@ -52,7 +52,8 @@ export interface ChatListItem {
   memberCount: number;
   activityAt: string;
   activityLabel: string;
-  last: { text: string; username: string | null; mine: boolean; deleted: boolean } | null;
+  /** The chat's newest message (its id tells the live page which edit or deletion changes this preview). */
+  last: { id: number; text: string; username: string | null; mine: boolean; deleted: boolean } | null;
   unread: number;
   unreadLabel: string;
   /** An unread message mentions the reader. */
@@ -151,7 +152,7 @@ export function listItem(r: ChatListRow, userId: number, { t, fmt }: Reader, now
     activityLabel: activityLabel(fmt, at, now),
     last: r.last_id === null
       ? null
-      : { text: r.last_text ?? "", username: r.last_username, mine: r.last_user_id === userId, deleted: r.last_deleted === true },
+      : { id: r.last_id, text: r.last_text ?? "", username: r.last_username, mine: r.last_user_id === userId, deleted: r.last_deleted === true },
     unread: r.unread,
     unreadLabel: unreadLabel(r.unread),
     mentioned: r.mentioned === true && r.unread > 0,

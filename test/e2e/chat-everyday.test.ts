@@ -215,3 +215,60 @@ it("a reply's quote jumps to the message it answers, loading older history as ne
   assert.ok(await anna.page.locator(`#m-${oldest}`).isVisible());
   assert.deepEqual(anna.errors, []);
 });
+
+it("the chat list's preview follows an edit or deletion of the chat's last message, live", { timeout: 60_000 }, async () => {
+  const hannaId = await signup("hanna");
+  const yuriiId = await signup("yurii");
+  const [{ id: chatId }] = await app.sql<{ id: number }>(
+    "INSERT INTO chats (is_group, direct_key, creator_id, last_message_at) VALUES (false, $1, $2, now()) RETURNING id",
+    [`${Math.min(hannaId, yuriiId)}:${Math.max(hannaId, yuriiId)}`, hannaId],
+  );
+  await app.sql("INSERT INTO chat_members (chat_id, user_id) VALUES ($1, $2), ($1, $3)", [chatId, hannaId, yuriiId]);
+  const hanna = await newPage(browser, app.url);
+  const yurii = await newPage(browser, app.url);
+  await logIn(hanna.page, "hanna");
+  await logIn(yurii.page, "yurii");
+  await hanna.page.goto(`/chats/${chatId}`);
+  await yurii.page.goto(`/chats/${chatId}`);
+  const box = hanna.page.getByLabel("Message", { exact: true });
+  const preview = (page: Page) => page.locator(`[data-chat-row="${chatId}"] .chat-row-preview`);
+
+  for (const text of ["Train at nine", "Platform 4"]) {
+    await box.fill(text);
+    await box.press("Enter");
+    await bubble(yurii.page, text).waitFor();
+  }
+  await preview(yurii.page).filter({ hasText: /^Platform 4$/ }).waitFor();
+  await preview(hanna.page).filter({ hasText: /^You: Platform 4$/ }).waitFor();
+
+  // An older message changing leaves the preview alone.
+  await (await menu(hanna.page, "Train at nine")).getByRole("menuitem", { name: "Edit" }).click();
+  await box.fill("Train at ten");
+  await box.press("Enter");
+  await bubble(yurii.page, "Train at ten").waitFor();
+  assert.equal(await preview(yurii.page).innerText(), "Platform 4");
+
+  // The last one edited: both previews show the new text.
+  await (await menu(hanna.page, "Platform 4")).getByRole("menuitem", { name: "Edit" }).click();
+  await box.fill("Platform 5");
+  await box.press("Enter");
+  await preview(yurii.page).filter({ hasText: /^Platform 5$/ }).waitFor();
+  await preview(hanna.page).filter({ hasText: /^You: Platform 5$/ }).waitFor();
+
+  // Deleted: the placeholder, in italics, as the server draws it after a reload.
+  hanna.page.once("dialog", (d) => void d.accept());
+  await (await menu(hanna.page, "Platform 5")).getByRole("menuitem", { name: "Delete" }).click();
+  await preview(yurii.page).locator(".fst-italic", { hasText: "Message deleted" }).waitFor();
+  await preview(hanna.page).filter({ hasText: /^You: Message deleted$/ }).waitFor();
+  assert.equal(await preview(yurii.page).innerText(), "Message deleted");
+  const [row] = await app.sql<{ message: string; deleted: boolean }>(
+    "SELECT m.message, m.deleted_at IS NOT NULL AS deleted FROM chats c JOIN messages m ON m.id = c.last_message_id WHERE c.id = $1",
+    [chatId],
+  );
+  assert.deepEqual(row, { message: "", deleted: true });
+  await screenshot(yurii.page, "chat-everyday-preview-deleted-1280");
+  await yurii.page.reload();
+  assert.equal(await preview(yurii.page).innerText(), "Message deleted");
+  assert.equal(await preview(yurii.page).locator(".fst-italic").count(), 1);
+  assert.deepEqual([...hanna.errors, ...yurii.errors], [], "no console errors");
+});

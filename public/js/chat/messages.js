@@ -266,19 +266,20 @@ export function messageList({ root, me, isGroup, chatId, members, editWindowMs }
 
   /**
    * A newer version of a message on the page (edited, deleted, reacted to): applied once, only if newer than
-   * what is shown (live events and a sync may bring the same change, in either order). False if not shown.
+   * what is shown (live events and a sync may bring the same change, in either order). "applied" when it was,
+   * "current" when the page already shows this version or a newer one, false if the message is not shown.
    */
   function apply(m) {
     const li = document.getElementById(`m-${m.id}`);
     if (!li) return false;
-    if ((m.version ?? 0) <= Number(li.dataset.version ?? 0)) return true;
+    if ((m.version ?? 0) <= Number(li.dataset.version ?? 0)) return "current";
     fillChanging(li, m, ctx);
     // Replies quoting it show its new first line, or "deleted".
     for (const q of list.querySelectorAll(`.chat-quote[data-reply-to="${m.id}"] .chat-quote-text`)) {
       q.textContent = m.deleted ? t("chat.deleted_message") : m.text.split("\n")[0].slice(0, 120);
       q.classList.toggle("fst-italic", Boolean(m.deleted));
     }
-    return true;
+    return "applied";
   }
 
   return {
