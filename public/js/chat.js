@@ -124,8 +124,10 @@ function start(root) {
     else fail(clientId, t(ACK_ERRORS[ack.code] ?? "chat.errors.server"));
   });
   function fail(clientId, reason, canRetry = true) {
+    // The retry sends what was sent (the reply target too), under the same client id.
+    const sent = outgoing.get(clientId);
     outgoing.done(clientId);
-    messages.markFailed(clientId, reason, canRetry && ((text) => outgoing.add(clientId, { text })));
+    messages.markFailed(clientId, reason, canRetry && ((text) => outgoing.add(clientId, { ...sent, text })));
   }
   const box = composer(socket, {
     chatId,

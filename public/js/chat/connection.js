@@ -87,6 +87,8 @@ export function outbox(socket, chatId, onAck) {
       pending.set(clientId, message);
       send(clientId);
     },
+    /** What is waiting under this client id ({ text, replyToId? }), or undefined. */
+    get: (clientId) => pending.get(clientId),
     done: (clientId) => pending.delete(clientId),
     has: (clientId) => pending.has(clientId),
     resendAll: () => [...pending.keys()].forEach(send),
