@@ -11,7 +11,7 @@ import { User } from "./user.entity";
 /** Confirmation links work for a week. */
 export const VERIFY_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 
-const verifyState = (user: Pick<User, "email" | "emailVerifiedAt">) => `${user.email.toLowerCase()}\n${user.emailVerifiedAt ? "verified" : "unverified"}`;
+export const verifyState = (user: Pick<User, "email" | "emailVerifiedAt">) => `${user.email.toLowerCase()}\n${user.emailVerifiedAt ? "verified" : "unverified"}`;
 
 type Account = Pick<User, "id" | "username" | "email" | "locale" | "timeZone" | "emailVerifiedAt">;
 

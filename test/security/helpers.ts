@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
-import path from "node:path";
 import type { Router } from "express";
 import { agent, csrfFrom, loggedInAgent, newCredentials, type Agent } from "../helpers/agent";
 import { after, before } from "node:test";
@@ -16,6 +15,7 @@ import fs from "node:fs";
 import { outboxDir } from "../../src/mail/mailer";
 import { resetState } from "../../src/auth/password-reset.service";
 import { User } from "../../src/auth/user.entity";
+import { verifyState } from "../../src/auth/email-verification.service";
 
 export interface RouteInfo {
   method: string;
@@ -99,8 +99,6 @@ export interface Owned {
   chatPictureId: number;
   /** The handle of a's session on the sessions page (sha256 of its id). */
   sessionHandle: string;
-  /** A mail the development transport wrote (a's confirmation link), as /dev/outbox names it. */
-  mailFile: string;
 }
 
 export interface World {
@@ -122,6 +120,8 @@ export interface World {
   resetUser: { id: number; username: string; email: string; password: string };
   /** A mail the development transport wrote to DATA_DIR/outbox (its file name, as /dev/outbox/:name takes it). */
   outboxMail: string;
+  /** A good email-confirmation token of a's (a's address is not confirmed), made as the service makes it. */
+  verifyToken: string;
 }
 
 /**
@@ -182,9 +182,6 @@ export async function buildWorld(app: TestApp, tag = "w"): Promise<World> {
     [String(a.userId), current],
   );
 
-  await app.mailer.drain();
-  const mailFile = fs.readdirSync(path.join(app.config.dataDir, "outbox")).sort()[0];
-
   // b's own things.
   const bHome = await b.agent.get("/");
   await b.agent.post("/notes").type("form").send({ data: "b's note", _csrf: csrfFrom(bHome.text) });
@@ -200,17 +197,21 @@ export async function buildWorld(app: TestApp, tag = "w"): Promise<World> {
     app.mailer.enqueue(em, { email: resetCreds.email, locale: "en" }, "password_reset", { username: resetCreds.username, url: app.mailer.link(`/password/reset/${resetToken}`), minutes: 60 }),
   );
   await app.mailer.drain();
-  // (Other mail may be there too, such as the sign-ups' confirmations: this one is found by its recipient.)
+  // (Other mail is there too, such as the sign-ups' confirmations: this one is found by its recipient and subject.)
   const dir = outboxDir(app.config);
-  const mails = fs.readdirSync(dir).filter((n) => n.endsWith(".eml") && fs.readFileSync(`${dir}/${n}`, "utf8").includes(`To: ${resetCreds.email}`));
+  const mails = fs.readdirSync(dir).filter((n) => {
+    const text = n.endsWith(".eml") ? fs.readFileSync(`${dir}/${n}`, "utf8") : "";
+    return text.includes(`To: ${resetCreds.email}`) && text.includes("Subject: Reset your Hromada password");
+  });
   assert.equal(mails.length, 1, "the development outbox holds the mail");
   return {
     a, b, c, staff,
-    owned: { noteId, noteText, groupId, groupName, directId, messageId, messageText, directMessageId, imageId, imageName, chatPictureId, sessionHandle, mailFile },
+    owned: { noteId, noteText, groupId, groupName, directId, messageId, messageText, directMessageId, imageId, imageName, chatPictureId, sessionHandle },
     bOwned: { noteId: bNoteId, imageId: bImageId, directId: bDirectId },
     resetToken,
     resetUser: { id: resetAccount.id, username: resetCreds.username, email: resetCreds.email, password: resetCreds.password },
     outboxMail: mails[0],
+    verifyToken: app.deps.tokens.make("verify-email", a.userId, verifyState((await User.findForToken(a.userId))!)),
   };
 }
 
@@ -424,14 +425,9 @@ export function pagesOf(w: World): Record<string, string> {
     "GET /admin/messages": "/admin/messages",
     "GET /admin/images": "/admin/images",
     "GET /admin/audit": "/admin/audit",
-    "GET /password/reset": "/password/reset",
-    "GET /password/reset/:token": "/password/reset/1-abc-forgedforgedforgedforgedforgedfo",
-    "GET /email/verify/:token": "/email/verify/1-abc-forgedforgedforgedforgedforgedfo",
+    // A real link (a's address is not confirmed yet): the page with its button, not the invalid-link page.
+    "GET /email/verify/:token": `/email/verify/${w.verifyToken}`,
     "GET /account/sessions": "/account/sessions",
-    "GET /dev/outbox": "/dev/outbox",
-    "GET /dev/outbox/:name": `/dev/outbox/${o.mailFile}`,
-    "GET /dev/outbox/:name/html": `/dev/outbox/${o.mailFile}/html`,
-    "GET /dev/outbox/:name/raw": `/dev/outbox/${o.mailFile}/raw`,
   };
 }
 

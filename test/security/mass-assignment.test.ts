@@ -125,8 +125,12 @@ describe("extra fields in every form are ignored", () => {
       anon.post("/signup").type("form").send({ ...extras(), username: name, email: `${name}@example.test`, password: "correct horse battery", password_confirm: "correct horse battery", _csrf: token }));
     assert.deepEqual(c.updated, []);
     assert.deepEqual(c.deleted, []);
-    assert.deepEqual(c.inserted.map((i) => i.table).sort(), ["galleries", "users"]);
+    // Its confirmation link goes to the address typed, not to_address=b's.
+    assert.deepEqual(c.inserted.map((i) => i.table).sort(), ["galleries", "mail_outbox", "users"]);
+    assert.equal(c.inserted.find((i) => i.table === "mail_outbox")!.row.to_address, `${name}@example.test`);
     const user = c.inserted.find((i) => i.table === "users")!.row;
+    assert.equal(user.email_verified_at, null, "email_verified_at=2000-01-01 ignored: not confirmed");
+    assert.equal(user.totp_secret ?? null, null);
     const gallery = c.inserted.find((i) => i.table === "galleries")!.row;
     assert.equal(user.is_staff, false);
     assert.equal(user.is_active, true);
@@ -140,8 +144,10 @@ describe("extra fields in every form are ignored", () => {
   it("profile: only a's username and email", async () => {
     const c = await run("profile", () => post("/profile", { username: `${w.a.username}_2`, email: `two.${w.a.email}` }));
     assert.deepEqual(c.updated, [`users#${w.a.userId}.email`, `users#${w.a.userId}.username`]);
-    // A new address is audited (its two mails wait in mail_outbox, outside this snapshot).
-    assert.deepEqual(c.inserted.map((i) => i.table).sort(), ["audit_logs"]);
+    // A new address is audited, and mailed: a confirmation link to the new one, a notice to the old one (never b's).
+    assert.deepEqual(c.inserted.map((i) => i.table).sort(), ["audit_logs", "mail_outbox", "mail_outbox"]);
+    const mails = c.inserted.filter((i) => i.table === "mail_outbox").map((i) => String(i.row.to_address)).sort();
+    assert.deepEqual(mails, [w.a.email, `two.${w.a.email}`].sort());
     assert.deepEqual(c.deleted, []);
     w.a.username = `${w.a.username}_2`;
   });
