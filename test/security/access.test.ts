@@ -119,6 +119,24 @@ describe("an outsider (b) against a's objects", () => {
   });
 });
 
+describe("the sessions page", () => {
+  it("an outsider cannot end a's sessions: a's handle is 404 to b, 'everywhere else' ends only b's own, and a's sessions all stay", async () => {
+    const sessionsOf = async (userId: number) =>
+      (await app.sql<{ sid: string }>("SELECT sid FROM session WHERE (sess -> 'passport' ->> 'user') = $1 ORDER BY sid", [String(userId)])).map((r) => r.sid);
+    const before = await sessionsOf(w.a.userId);
+    assert.ok(before.length >= 2, "a is logged in twice (the world's second browser)");
+    const token = await tokenOf(w.b);
+    const one = await w.b.agent.post(`/account/sessions/${w.owned.sessionHandle}/logout`).type("form").send({ _csrf: token });
+    assert.equal(one.status, 404);
+    const others = await w.b.agent.post("/account/sessions/others/logout").type("form").send({ _csrf: token });
+    assert.equal(others.status, 303);
+    assert.deepEqual(await sessionsOf(w.a.userId), before, "every session of a's is still there");
+    const page = await w.b.agent.get("/account/sessions");
+    assert.equal(page.status, 200);
+    assert.ok(!page.text.includes(w.owned.sessionHandle), "b's page does not list a's sessions");
+  });
+});
+
 describe("deleting several photos at once", () => {
   it("an outsider's list with a's photo in it: the confirmation shows only their own, and only their own go", async () => {
     const { imageId } = w.owned;

@@ -249,6 +249,8 @@ const NOT_COMPARED = new Set(["session", "migrations", "typeorm_metadata"]);
  * mean nothing was written.
  */
 export async function snapshot(app: TestApp): Promise<string> {
+  // Mail queued earlier is sent (and its bodies dropped) first: the worker's background writes are not a request's.
+  await app.mailer.drain();
   const columns = await app.sql<{ table_name: string; column_name: string }>(
     `SELECT table_name, column_name FROM information_schema.columns
       WHERE table_schema = 'public' AND table_name IN (SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE')

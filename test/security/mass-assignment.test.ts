@@ -25,6 +25,8 @@ const TABLES = [
 const IGNORED = ["users.last_login", "mail_outbox.attempts", "mail_outbox.next_attempt_at", "mail_outbox.sent_at", "mail_outbox.last_error"];
 
 async function rows(): Promise<Tables> {
+  // Mail queued earlier is sent (and its bodies dropped) first: the worker's background writes are not a request's.
+  await app.mailer.drain();
   const out: Tables = {};
   for (const t of TABLES) {
     const found = await app.sql<Row>(`SELECT * FROM ${t} ORDER BY id`);
