@@ -80,7 +80,7 @@ export const SESSION_SQL = 'SELECT sess FROM "session" WHERE sid = $1 AND expire
 const UNREAD_SQL =
   "(SELECT coalesce(sum((SELECT count(*)::int FROM (SELECT 1 FROM messages um WHERE um.chat_id = utm.chat_id AND um.id > utm.last_read_message_id LIMIT 100) unread_rows)), 0)::int FROM chat_members utm WHERE utm.user_id = u.id AND NOT (utm.muted_until IS NOT NULL AND utm.muted_until > now()))";
 export const USER_SQL =
-  "SELECT u.id, u.username, u.email, u.gallery_id, u.profile_picture_id, u.is_active, u.is_staff, u.created_at, u.last_login, u.locale, u.time_zone, u.theme, " +
+  "SELECT u.id, u.username, u.email, u.gallery_id, u.profile_picture_id, u.is_active, u.is_staff, u.created_at, u.last_login, u.locale, u.time_zone, u.theme, u.email_verified_at, " +
   "pp.id AS pp_id, pp.gallery_id AS pp_gallery_id, pp.owner_id AS pp_owner_id, pp.path AS pp_path, pp.thumb_path AS pp_thumb_path, " +
   "pp.width AS pp_width, pp.height AS pp_height, pp.bytes AS pp_bytes, pp.original_name AS pp_original_name, pp.created_at AS pp_created_at, " +
   `${UNREAD_SQL} AS unread_total ` +
@@ -115,6 +115,7 @@ export interface UserRow {
   is_staff: boolean;
   pp_thumb_path: string | null;
   unread_total: number;
+  email_verified_at: Date | null;
 }
 
 export interface NoteRow {

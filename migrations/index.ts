@@ -6,8 +6,8 @@ import { MediaAccessIndexes1765019351312 } from "./1765019351312-media-access-in
 import { Accounts1765019481308 } from "./1765019481308-accounts";
 import { ChatEveryday1765021144240 } from "./1765021144240-chat-everyday";
 import { ChatMemberMute1765021232137 } from "./1765021232137-chat-member-mute";
-import { UserTheme1765042037307 } from "./1765042037307-user-theme";
 import { ImageCaption1765022774314 } from "./1765022774314-image-caption";
+import { UserTheme1765042037307 } from "./1765042037307-user-theme";
 
 export const migrations: Function[] = [
   InitialSchema1764118000000,
@@ -17,6 +17,6 @@ export const migrations: Function[] = [
   Accounts1765019481308,
   ChatEveryday1765021144240,
   ChatMemberMute1765021232137,
-  UserTheme1765042037307,
   ImageCaption1765022774314,
+  UserTheme1765042037307,
 ];

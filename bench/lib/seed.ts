@@ -56,8 +56,8 @@ async function insertUsers(pool: Pool, prefix: string, count: number, hash: stri
   const { rows } = await pool.query<SeedUser>(
     `WITH g AS (INSERT INTO galleries (created_at) SELECT now() FROM generate_series(1, $1::int) RETURNING id),
           n AS (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM g)
-     INSERT INTO users (username, email, password_hash, gallery_id)
-     SELECT $2 || lpad(rn::text, 4, '0'), $2 || lpad(rn::text, 4, '0') || '@bench.example', $3, id FROM n
+     INSERT INTO users (username, email, password_hash, gallery_id, email_verified_at)
+     SELECT $2 || lpad(rn::text, 4, '0'), $2 || lpad(rn::text, 4, '0') || '@bench.example', $3, id, now() FROM n
      RETURNING id, username`,
     [count, prefix, hash],
   );
