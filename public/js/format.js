@@ -51,20 +51,21 @@ export function dateFormatter(lang, timeZone) {
 }
 
 /**
- * Keeps every <time data-recent> on the page saying how long ago it was ("5 хв тому" turns into "6 хв тому"), once
- * a minute and when the tab comes back into view. The server printed the same text; its title keeps the full date.
+ * Brings every <time data-recent> under `root` up to `now`: "5 хв тому" becomes "6 хв тому", and one that has passed
+ * a week since the page was printed becomes its full date (the title the server gave it, in the zone it named), as a
+ * freshly loaded page would show it.
  */
+export function refreshRecentTimes(root, now = new Date(), formatter = fmt()) {
+  for (const el of root.querySelectorAll("time[data-recent]")) {
+    const d = new Date(el.dateTime);
+    const text = Math.abs(now.getTime() - d.getTime()) < RECENT_MS ? formatter.recent(d, now) : el.title || formatter.dateTime(d);
+    if (el.textContent !== text) el.textContent = text;
+  }
+}
+
+/** Keeps the page's recent times current: once a minute, and when the tab comes back into view. */
 export function keepRecentTimesFresh(root = document) {
-  const refresh = () => {
-    const now = new Date();
-    for (const el of root.querySelectorAll("time[data-recent]")) {
-      const d = new Date(el.dateTime);
-      // Older ones show the date the server printed (in the zone it named), which does not change.
-      if (Math.abs(now.getTime() - d.getTime()) >= RECENT_MS) continue;
-      const text = fmt().recent(d, now);
-      if (el.textContent !== text) el.textContent = text;
-    }
-  };
+  const refresh = () => refreshRecentTimes(root);
   setInterval(refresh, 60_000);
   document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && refresh());
   return refresh;

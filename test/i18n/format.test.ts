@@ -53,6 +53,31 @@ describe("the date formatter", () => {
     }
   });
 
+  it("a page left open turns a recent time into its full date once it passes a week (the browser's refresher)", async () => {
+    const { dateFormatter: browserFormatter, refreshRecentTimes } = await browserModule();
+    const f = browserFormatter("uk", "Europe/Kiev");
+    const written = new Date(moment.getTime() - 6 * 24 * 3600_000 - 23 * 3600_000);
+    const printedTitle = dateFormatter("uk", "Europe/Kiev").dateTime(written);
+    // What the server printed: the relative text, its full date in the title (in the zone it named).
+    const el = { dateTime: written.toISOString(), title: printedTitle, textContent: "6 дн. тому" };
+    const old = { dateTime: new Date(moment.getTime() - 30 * 24 * 3600_000).toISOString(), title: "4 лист. 2026 р., 19:09 UTC", textContent: "4 лист. 2026 р., 19:09 UTC" };
+    const root = { querySelectorAll: (sel: string) => (assert.equal(sel, "time[data-recent]"), [el, old]) };
+
+    refreshRecentTimes(root, moment, f);
+    assert.equal(el.textContent, "7 дн. тому");
+    refreshRecentTimes(root, new Date(written.getTime() + 7 * 24 * 3600_000 - 60_000), f);
+    assert.equal(el.textContent, "7 дн. тому");
+    refreshRecentTimes(root, new Date(written.getTime() + 7 * 24 * 3600_000 + 60_000), f);
+    assert.equal(el.textContent, "27 лист. 2026 р., 20:09");
+    assert.equal(el.textContent, printedTitle);
+    // Already a date: left as the server printed it.
+    assert.equal(old.textContent, "4 лист. 2026 р., 19:09 UTC");
+    // Without a title, the date in the page's own formatter.
+    const bare = { dateTime: written.toISOString(), title: "", textContent: "6 дн. тому" };
+    refreshRecentTimes({ querySelectorAll: () => [bare] }, new Date(written.getTime() + 8 * 24 * 3600_000), f);
+    assert.equal(bare.textContent, f.dateTime(written));
+  });
+
   it("an unknown language gets English", () => {
     assert.equal(dateFormatter("de", "UTC").day(moment), "4 Dec 2026");
   });
