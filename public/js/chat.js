@@ -16,7 +16,7 @@ import { t } from "./i18n.js";
 import { changePreview, countUnread, getSocket, setBaseTitle, setOpenChat, updateRow } from "./notify.js";
 
 /** What an error ack's code tells the reader (not_found ends the membership instead). */
-const ACK_ERRORS = { rate_limited: "chat.errors.too_fast", invalid: "chat.errors.invalid", server: "chat.errors.server" };
+const ACK_ERRORS = { rate_limited: "chat.errors.too_fast", invalid: "chat.errors.invalid", unverified: "auth.verify.required", server: "chat.errors.server" };
 /** The same for a change to a message (edit, delete, reaction). */
 const CHANGE_ERRORS = {
   ...ACK_ERRORS,

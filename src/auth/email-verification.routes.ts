@@ -45,8 +45,14 @@ const ALLOWED_UNVERIFIED = [/^\/email\/verify\//, /^\/account\/email\/resend$/, 
  */
 export function restrictUnverified({ config }: Pick<AppDeps, "config">): RequestHandler {
   return (req, _res, next) => {
-    if (config.unverifiedAccounts !== "read-only" || !req.user || req.user.emailVerifiedAt) return next();
+    if (!readOnly(config, req.user)) return next();
     if (req.method === "GET" || req.method === "HEAD" || ALLOWED_UNVERIFIED.some((r) => r.test(req.path))) return next();
-    next(new HttpError(403, "auth.verify.required"));
+    next(unverifiedRefusal());
   };
 }
+
+/** The one rule, for forms (above) and for the chat socket's changes (chat.socket.ts): read-only until confirmed. */
+export const readOnly = (config: Pick<AppDeps["config"], "unverifiedAccounts">, user: { emailVerifiedAt: Date | null } | undefined): boolean =>
+  config.unverifiedAccounts === "read-only" && !!user && !user.emailVerifiedAt;
+
+export const unverifiedRefusal = () => new HttpError(403, "auth.verify.required");

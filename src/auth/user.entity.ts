@@ -209,6 +209,11 @@ export class User extends BaseEntity {
     return { ...user, counts: Object.fromEntries(Object.keys(counts).map((k) => [k, row[k]])) as Record<K, number> };
   }
 
+  /** When the account's current address was confirmed, read now (a socket's handshake copy may be stale). */
+  static verificationOf(id: number): Promise<Pick<User, "id" | "emailVerifiedAt"> | null> {
+    return User.findOne({ select: { id: true, emailVerifiedAt: true }, where: { id } });
+  }
+
   /** Just the id and name, or null. */
   static summary(id: number): Promise<{ id: number; username: string } | null> {
     return User.findOne({ select: { id: true, username: true }, where: { id } });

@@ -34,6 +34,7 @@ export const CHAT_CLIENT_KEYS = [
   "chat.errors.message_deleted",
   "chat.errors.edit_window_over",
   "chat.errors.no_such_message",
+  "auth.verify.required",
   "chat.deleted_message",
   "chat.edited_at",
   "chat.reaction_label",

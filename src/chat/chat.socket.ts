@@ -5,7 +5,8 @@
 import type { IncomingMessage } from "node:http";
 import { RateLimiterMemory } from "rate-limiter-flexible";
 import type { z } from "zod";
-import type { User } from "../auth/user.entity";
+import { readOnly, unverifiedRefusal } from "../auth/email-verification.routes";
+import { User } from "../auth/user.entity";
 import type { AppDeps } from "../deps";
 import { HttpError, notFound } from "../http/errors";
 import { translateMessage, translator, type Translate } from "../i18n";
@@ -73,6 +74,7 @@ function refusal(err: unknown, t: Translate): Refusal | null {
 
 /** Refusals of a change the page says in its own words. */
 const CHANGE_REFUSALS: Record<string, Refusal["code"]> = {
+  "auth.verify.required": "unverified",
   "chat.errors.message_deleted": "deleted",
   "chat.errors.edit_window_over": "too_late",
 };
@@ -119,7 +121,7 @@ function connected(socket: AppSocket, user: User, ctx: Context): void {
   // The handshake loaded the user row with its unread total, so the badge is fresh after every (re)connect
   // without a query of its own.
   socket.emit("chat:unread", { total: user.unreadTotal ?? 0 });
-  handleEvents(socket, user, ctx.chats, guarded(socket, user.id, translator(user.locale ?? ""), ctx));
+  handleEvents(socket, user, ctx.chats, guarded(socket, user.id, translator(user.locale ?? ""), ctx), changeGuard(ctx.deps, user.id));
   socket.on("disconnecting", () => {
     const chatIds = chatIdsIn(socket.rooms);
     if (chatIds.length) socket.once("disconnect", () => chatIds.forEach((id) => ctx.chats.presence.changed(id)));
@@ -172,7 +174,20 @@ function guarded(socket: AppSocket, userId: number, t: Translate, { deps, events
   };
 }
 
-function handleEvents(socket: AppSocket, user: User, { messages, presence }: ChatServices, on: On): void {
+/**
+ * UNVERIFIED_ACCOUNTS=read-only holds over the socket as over forms (restrictUnverified, the same rule): no message,
+ * edit, deletion, reaction or typing until the address is confirmed; joining, reading and syncing stay open. The
+ * row is read at each change, as each HTTP request reads its user: the address may be confirmed, or changed, while
+ * the socket stays open. Under the other settings this costs nothing.
+ */
+function changeGuard({ config }: AppDeps, userId: number): () => Promise<void> {
+  return async () => {
+    if (config.unverifiedAccounts !== "read-only") return;
+    if (readOnly(config, (await User.verificationOf(userId)) ?? undefined)) throw unverifiedRefusal();
+  };
+}
+
+function handleEvents(socket: AppSocket, user: User, { messages, presence }: ChatServices, on: On, mayChange: () => Promise<void>): void {
   const userId = user.id;
   on("chat:join", joinPayload, async ({ chatId }, reply) => {
     await messages.assertMember(userId, chatId);
@@ -193,7 +208,7 @@ function handleEvents(socket: AppSocket, user: User, { messages, presence }: Cha
   // One socket's messages are stored one after another, so a fast sender's messages keep their order.
   let queue: Promise<unknown> = Promise.resolve();
   on("chat:message", messagePayload, ({ chatId, text, clientId, replyToId }, reply) => {
-    const next = queue.then(() =>
+    const next = queue.then(mayChange).then(() =>
       messages.postMessage(userId, chatId, text, clientId, { replyToId, onStored: (message) => reply({ ok: true, message }) }),
     );
     queue = next.catch(() => {});
@@ -206,14 +221,17 @@ function handleEvents(socket: AppSocket, user: User, { messages, presence }: Cha
 
   // Changes go through the same service methods as the forms; each checks membership (and authorship) itself.
   on("chat:edit", editPayload, async ({ chatId, messageId, text, clientId }, reply) => {
+    await mayChange();
     reply({ ok: true, message: await messages.editMessage(userId, chatId, messageId, text, clientId) });
   });
 
   on("chat:delete", deletePayload, async ({ chatId, messageId }, reply) => {
+    await mayChange();
     reply({ ok: true, message: await messages.deleteMessage(userId, chatId, messageId) });
   });
 
   on("chat:react", reactPayload, async ({ chatId, messageId, emoji, on: add }, reply) => {
+    await mayChange();
     reply({ ok: true, message: await messages.react(userId, chatId, messageId, emoji, add) });
   });
 
@@ -225,6 +243,7 @@ function handleEvents(socket: AppSocket, user: User, { messages, presence }: Cha
   // cannot reach a socket that is reconnecting at that moment.
   on("chat:typing", typingPayload, async ({ chatId, typing }, reply) => {
     if (!socket.rooms.has(chatRoom(chatId))) throw notFound();
+    await mayChange();
     await messages.assertMember(userId, chatId);
     socket.to(chatRoom(chatId)).emit("chat:typing", { chatId, userId, username: user.username, typing });
     reply({ ok: true });

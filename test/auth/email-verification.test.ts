@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { agent, newCredentials, postForm, signedUpAgent } from "../helpers/agent";
 import { linkIn, startInbox, type Inbox } from "../helpers/mail";
+import { ask, collect, connect, createGroup, postMessage } from "../chat/helpers";
 
 let app: TestApp;
 let inbox: Inbox;
@@ -111,5 +113,49 @@ describe("UNVERIFIED_ACCOUNTS=read-only", () => {
     assert.equal((await postForm(a, link, {}, link)).status, 303, "confirming is allowed");
     assert.equal((await postForm(a, "/notes", { data: "now" }, "/")).status, 303);
     assert.equal((await strict.sql("SELECT 1 FROM notes WHERE user_id = $1", [userId])).length, 1);
+  });
+
+  it("holds over the chat socket too: no message, edit, deletion, reaction or typing; reading stays open; confirming (or changing the address) applies at once", async () => {
+    const u = await signedUpAgent(strict, newCredentials("rosock"));
+    const v = await signedUpAgent(strict, newCredentials("rosock"));
+    await postForm(v.agent, linkIn(await inbox.waitFor(v.creds.email), "/email/verify/"), {}, "/profile");
+    const chatId = await createGroup(v.agent, "read-only socket", [u.creds.username]);
+    const stored = async () => strict.sql<{ text: string; deleted: boolean }>(
+      "SELECT message AS text, deleted_at IS NOT NULL AS deleted FROM messages WHERE chat_id = $1 AND user_id = $2 ORDER BY id", [chatId, u.userId]);
+    const [us, vs] = await Promise.all([connect(strict, u.agent), connect(strict, v.agent)]);
+    try {
+      assert.deepEqual(await ask(us, "chat:join", { chatId }), { ok: true }, "joining is reading");
+      assert.deepEqual(await ask(vs, "chat:join", { chatId }), { ok: true });
+      const typing = collect(vs, "chat:typing");
+      const sent = await ask(us, "chat:message", { chatId, text: "not yet", clientId: crypto.randomUUID() });
+      assert.equal(sent.ok, false);
+      assert.equal(sent.code, "unverified");
+      assert.match(sent.error ?? "", /Confirm your email address first/);
+      assert.equal((await ask(us, "chat:typing", { chatId, typing: true })).code, "unverified");
+      assert.equal((await postMessage(u.agent, chatId, "by the form")).status, 403, "the form, the same rule");
+      assert.deepEqual(await stored(), []);
+      const theirs = (await ask(vs, "chat:message", { chatId, text: "from v", clientId: crypto.randomUUID() })).message!;
+      assert.equal((await ask(us, "chat:react", { chatId, messageId: theirs.id, emoji: "👍", on: true })).code, "unverified");
+      assert.equal((await ask(us, "chat:sync", { chatId, afterId: 0 })).ok, true, "reading stays open");
+      assert.equal((await ask(us, "chat:read", { chatId, messageId: theirs.id })).ok, true, "so does marking what one read");
+
+      // Confirmed while the socket stays open: it may send at once.
+      await postForm(u.agent, linkIn(await inbox.waitFor(u.creds.email), "/email/verify/"), {}, "/profile");
+      const mine = await ask(us, "chat:message", { chatId, text: "now I may", clientId: crypto.randomUUID() });
+      assert.equal(mine.ok, true);
+      // A new address is unconfirmed again: the same open socket is read-only again.
+      assert.equal((await postForm(u.agent, "/profile", { username: u.creds.username, email: `new.${u.creds.email}` }, "/profile")).status, 303);
+      assert.equal((await ask(us, "chat:edit", { chatId, messageId: mine.message!.id, text: "changed", clientId: crypto.randomUUID() })).code, "unverified");
+      assert.equal((await ask(us, "chat:delete", { chatId, messageId: mine.message!.id })).code, "unverified");
+      assert.equal((await ask(us, "chat:react", { chatId, messageId: theirs.id, emoji: "👍", on: true })).code, "unverified");
+      assert.equal((await ask(us, "chat:message", { chatId, text: "again", clientId: crypto.randomUUID() })).code, "unverified");
+      assert.equal((await ask(us, "chat:typing", { chatId, typing: false })).code, "unverified");
+      assert.deepEqual(await stored(), [{ text: "now I may", deleted: false }]);
+      assert.equal((await strict.sql("SELECT 1 FROM message_reactions WHERE user_id = $1", [u.userId])).length, 0);
+      assert.deepEqual(typing, [], "v never saw u typing");
+    } finally {
+      us.disconnect();
+      vs.disconnect();
+    }
   });
 });
