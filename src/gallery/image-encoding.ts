@@ -3,7 +3,7 @@
 // (image-worker.ts); it imports nothing of the app, so the worker never loads the database or the web stack.
 import fs from "node:fs";
 import sharp, { type Metadata, type OutputInfo, type SharpOptions } from "sharp";
-import { ImageRejected, MAX_PIXELS, THUMB_SIZE, WEB_MAX, type Encoded, type Format } from "./image-pipeline";
+import { ImageRejected, MAX_FRAMES, MAX_PIXELS, THUMB_SIZE, WEB_MAX, type Encoded, type Format } from "./image-pipeline";
 
 // Every input option matters for untrusted files: the pixel limit is checked against the header before any
 // pixel is decoded, and failOn "warning" refuses truncated or corrupt data instead of storing half a picture.
@@ -95,20 +95,30 @@ export async function encodeImage(file: string, format: Format): Promise<Encoded
   if (width * height > MAX_PIXELS || width < 1 || height < 1) {
     throw new ImageRejected("gallery.rejected.too_many_pixels", { width, height, max: MAX_PIXELS / 1_000_000 });
   }
+  // An animation is decoded whole, every frame at once: a small GIF of thousands of frames is a decompression bomb
+  // as surely as one huge frame, so the frames together get the same pixel budget (and a frame count of their own).
+  const frames = (format === "gif" || format === "webp") && (meta.pages ?? 1) > 1 ? meta.pages! : 1;
+  if (frames > MAX_FRAMES) throw new ImageRejected("gallery.rejected.too_many_frames", { frames, max: MAX_FRAMES });
+  if (width * height * frames > MAX_PIXELS) {
+    throw new ImageRejected("gallery.rejected.animation_too_large", { width, height, frames, max: MAX_PIXELS / 1_000_000 });
+  }
+  // Every frame is kept (pages: -1), so an animated GIF or WebP stays animated as an animated WebP, its
+  // thumbnail too (libvips resizes each frame); a still image is read as one page as before.
+  const input: SharpOptions = frames > 1 ? { ...INPUT, animated: true } : INPUT;
 
   let web: { data: Buffer; info: OutputInfo };
   let thumb: Buffer;
   try {
     // No keepMetadata()/withMetadata(): sharp writes none of the input's EXIF, GPS, XMP or comments.
     // autoOrient first, so the stored pixels are upright once the Orientation tag is gone.
-    web = await sharp(file, INPUT)
+    web = await sharp(file, input)
       .autoOrient()
       .resize({ width: WEB_MAX, height: WEB_MAX, fit: "inside", withoutEnlargement: true })
       .webp({ quality: 82 })
       .timeout({ seconds: 60 })
       .toBuffer({ resolveWithObject: true });
     // From the web-size copy: the full-size decode happens once per upload.
-    thumb = await sharp(web.data, INPUT)
+    thumb = await sharp(web.data, input)
       .resize(THUMB_SIZE, THUMB_SIZE, { fit: "cover", position: "centre" })
       .webp({ quality: 78 })
       .timeout({ seconds: 30 })
@@ -119,5 +129,6 @@ export async function encodeImage(file: string, format: Format): Promise<Encoded
     }
     throw new ImageRejected("gallery.rejected.unreadable");
   }
-  return { web: web.data, thumb, width: web.info.width, height: web.info.height };
+  // An animation's output is a strip of its frames: one frame's height is the picture's.
+  return { web: web.data, thumb, width: web.info.width, height: web.info.pageHeight ?? web.info.height, frames };
 }

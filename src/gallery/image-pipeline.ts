@@ -11,6 +11,8 @@ import { ProcessPool, WorkerLost, type PoolStats, type ProcessPoolOptions } from
 
 /** About 40 megapixels: a 10 MB file can declare far more (a "pixel bomb"); past this we refuse before decoding. */
 export const MAX_PIXELS = 40_000_000;
+/** Frames of an animated GIF or WebP; all of them together must also fit in MAX_PIXELS. */
+export const MAX_FRAMES = 500;
 export const WEB_MAX = 1600;
 export const THUMB_SIZE = 256;
 
@@ -78,6 +80,8 @@ export interface Encoded {
   thumb: Buffer;
   width: number;
   height: number;
+  /** 1 for a still image; an animation's frame count (the web file and thumbnail are animated WebP). */
+  frames: number;
 }
 
 /** Output is WebP: smaller than JPEG at the same quality and keeps PNG/GIF transparency. */

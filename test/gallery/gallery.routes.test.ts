@@ -4,7 +4,7 @@ import sharp from "sharp";
 import { agent, loggedInAgent, postForm, tokenFor } from "../helpers/agent";
 import { startTestApp, type TestApp } from "../helpers/app";
 import {
-  assertMediaConsistent, gif, gifPolyglot, htmlPage, hugeSolidPng, imageRows, jpeg, jpegRotated, jpegWithGps, listFiles,
+  animatedGif, assertMediaConsistent, gif, gifPolyglot, htmlPage, hugeSolidPng, imageRows, jpeg, jpegRotated, jpegWithGps, listFiles,
   over10MB, pdfDoc, pixelBombPng, png, readMedia, svgWithScript, textFile, upload, uploadToken, webp,
 } from "./helpers";
 
@@ -56,6 +56,19 @@ describe("uploading to the gallery", () => {
     const page = await a.get("/gallery");
     assert.match(page.text, /Uploaded 4 images\./);
     for (const r of rows) assert.ok(page.text.includes(`src="/media/${r.thumb_path}"`), "thumbnail in the grid");
+    await assertMediaConsistent(app);
+  });
+
+  it("keeps an animated GIF animated: the stored file and its thumbnail are animated WebP with every frame", async () => {
+    const { agent: a, token, userId } = await uploader();
+    const res = await upload(a, "/gallery", token, [{ filename: "wave.gif", data: await animatedGif(60, 40, 4), contentType: "image/gif" }]);
+    assert.equal(res.status, 303, res.text.slice(0, 500));
+    const [row] = await imageRows(app, userId);
+    assert.deepEqual([row.width, row.height], [60, 40], "one frame's size, not the strip's");
+    const web = await sharp(readMedia(app, row.path)).metadata();
+    assert.deepEqual([web.format, web.pages, web.width, web.height], ["webp", 4, 60, 40]);
+    const thumb = await sharp(readMedia(app, row.thumb_path)).metadata();
+    assert.deepEqual([thumb.format, thumb.pages], ["webp", 4]);
     await assertMediaConsistent(app);
   });
 

@@ -21,6 +21,15 @@ export const png = (w = 300, h = 200) => solid(w, h, [20, 120, 220]).png().toBuf
 export const webp = (w = 300, h = 300) => solid(w, h, [30, 160, 60]).webp().toBuffer();
 export const gif = (w = 120, h = 90) => solid(w, h, [240, 200, 0]).gif().toBuffer();
 
+/** An animated GIF of `frames` w×h frames, alternating red and blue (few colours: quick to encode even when large). */
+export function animatedGif(w = 60, h = 40, frames = 3): Promise<Buffer> {
+  const pixels = Buffer.alloc(w * h * frames * 3);
+  for (let i = 0; i < w * h * frames; i++) pixels.set(Math.floor(i / (w * h)) % 2 ? [0, 0, 255] : [255, 0, 0], i * 3);
+  return sharp(pixels, { raw: { width: w, height: h * frames, channels: 3, pageHeight: h } })
+    .gif({ delay: 100, effort: 1, colours: 2, dither: 0 })
+    .toBuffer();
+}
+
 /** A JPEG carrying a camera make and GPS coordinates in its EXIF, as phones write them. */
 export const jpegWithGps = () =>
   noisy(800, 600)

@@ -8,7 +8,7 @@ import sharp from "sharp";
 import { ImageRejected, processImage, sniff } from "../../src/gallery/image-pipeline";
 import { translator } from "../../src/i18n";
 import {
-  gif, gifPolyglot, htmlPage, jpeg, jpegWithGps, jpegWithPdfComment, pdfDoc, pixelBombPng, png, pngWithHtmlChunk, svgWithScript, textFile, webp,
+  animatedGif, gif, gifPolyglot, htmlPage, jpeg, jpegWithGps, jpegWithPdfComment, pdfDoc, pixelBombPng, png, pngWithHtmlChunk, svgWithScript, textFile, webp,
 } from "./helpers";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-pipeline-"));
@@ -42,17 +42,35 @@ describe("processImage", () => {
     assert.deepEqual([thumb.format, thumb.width, thumb.height, thumb.exif], ["webp", 256, 256, undefined]);
   });
 
-  it("keeps only the first frame of an animated GIF", async () => {
-    // Two 60×40 frames stacked: red, then blue.
-    const pixels = Buffer.alloc(60 * 80 * 3);
-    for (let i = 0; i < 60 * 80; i++) pixels.set(i < 60 * 40 ? [255, 0, 0] : [0, 0, 255], i * 3);
-    const anim = await sharp(pixels, { raw: { width: 60, height: 80, channels: 3, pageHeight: 40 } }).gif().toBuffer();
-    assert.equal((await sharp(anim).metadata()).pages, 2);
+  it("keeps an animated GIF animated: an animated WebP of every frame, and an animated thumbnail", async () => {
+    const anim = await animatedGif(60, 40, 3);
+    assert.equal((await sharp(anim).metadata()).pages, 3);
     const out = await processImage(file(anim));
-    assert.deepEqual([out.width, out.height], [60, 40]);
-    const { dominant } = await sharp(out.web).stats();
-    assert.ok(dominant.r > 200 && dominant.b < 60, `first (red) frame kept, got ${JSON.stringify(dominant)}`);
+    assert.deepEqual([out.width, out.height, out.frames], [60, 40, 3]);
+    const web = await sharp(out.web).metadata();
+    assert.deepEqual([web.format, web.pages, web.width, web.height], ["webp", 3, 60, 40]);
+    const thumb = await sharp(out.thumb).metadata();
+    assert.deepEqual([thumb.format, thumb.pages, thumb.width, thumb.height], ["webp", 3, 256, 256]);
+    // The frames are still different pictures: the second is blue.
+    const second = await sharp(out.web, { page: 1 }).stats();
+    assert.ok(second.dominant.b > 200 && second.dominant.r < 60, `second (blue) frame kept, got ${JSON.stringify(second.dominant)}`);
+  });
+
+  it("a still GIF stays one frame", async () => {
+    const out = await processImage(file(await gif(30, 20)));
+    assert.equal(out.frames, 1);
     assert.equal((await sharp(out.web).metadata()).pages ?? 1, 1);
+  });
+
+  it("refuses an animation whose frames together exceed the pixel budget, or with too many frames (decompression bombs)", async () => {
+    // 2000 × 2000 × 11 frames = 44 megapixels decoded, though each frame is small enough on its own.
+    await assert.rejects(processImage(file(await animatedGif(2000, 2000, 11))), (err: ImageRejected) =>
+      err.key === "gallery.rejected.animation_too_large" && err.params.frames === 11);
+    await assert.rejects(processImage(file(await animatedGif(4, 4, 501))), (err: ImageRejected) =>
+      err.key === "gallery.rejected.too_many_frames" && err.params.frames === 501);
+    const en = translator("en");
+    assert.match(en("gallery.rejected.animation_too_large", { name: "x.gif", width: 2000, height: 2000, frames: 11, max: 40 }), /11 frames/);
+    assert.match(translator("uk")("gallery.rejected.too_many_frames", { name: "x.gif", frames: 501, max: 500 }), /забагато кадрів: 501/);
   });
 
   it("the polyglot test files really are valid images (so it is the content check that refuses them)", async () => {
