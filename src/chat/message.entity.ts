@@ -4,8 +4,7 @@ import {
   type EntityManager, type Relation,
 } from "typeorm";
 import type { User } from "../auth/user.entity";
-import { containsPattern } from "../db/sql";
-import type { SearchPlan } from "../notes/search";
+import { matchParam, matchSql, type SearchPlan } from "../search/query";
 import type { Chat } from "./chat.entity";
 import { mutedSql } from "./unread";
 
@@ -239,12 +238,9 @@ export class Message extends BaseEntity {
 
   /**
    * Messages of the user's chats matching a search (deleted ones have no text left to match), newest first, with
-   * their chat's title parts. Full-text mode spells the indexed expression exactly, to_tsvector('simple', message).
+   * their chat's title parts (messages_message_fts_idx serves the full-text form).
    */
   static search(userId: number, plan: SearchPlan, limit: number, offset: number): Promise<MessageSearchRow[]> {
-    const match = plan.mode === "fulltext"
-      ? "to_tsvector('simple', m.message) @@ websearch_to_tsquery('simple', $2)"
-      : "m.message ILIKE $2";
     return Message.query(
       `SELECT m.id, m.chat_id AS "chatId", m.message AS text, m.created_at AS "createdAt", u.username,
               c.is_group AS "isGroup", c.chat_name AS "chatName",
@@ -254,9 +250,9 @@ export class Message extends BaseEntity {
          JOIN chat_members me ON me.chat_id = m.chat_id AND me.user_id = $1
          JOIN chats c ON c.id = m.chat_id
          JOIN users u ON u.id = m.user_id
-        WHERE m.deleted_at IS NULL AND ${match}
+        WHERE m.deleted_at IS NULL AND ${matchSql(plan, "m.message", "$2")}
         ORDER BY m.id DESC LIMIT $3 OFFSET $4`,
-      [userId, plan.mode === "fulltext" ? plan.text : containsPattern(plan.text), limit, offset],
+      [userId, matchParam(plan), limit, offset],
     );
   }
 

@@ -8,7 +8,7 @@ import { ChatMember } from "./chat-member.entity";
 import { Chat } from "./chat.entity";
 import { type AppServer, chatRoom, userRoom } from "./chat.events";
 import { chatView, type LiveMessage, type MessageDto, type Reader, toDto } from "./chat.presenter";
-import { highlight, planSearch } from "../notes/search";
+import { excerpt, highlight, planSearch } from "../search/query";
 import type { MessageBudget } from "./message-budget";
 import { MessageReaction, type Reaction } from "./message-reaction.entity";
 import { mentionedNames } from "./message-text";
@@ -21,16 +21,6 @@ export const SYNC_LIMIT = 200;
 /** Search results per page. */
 export const SEARCH_PAGE = 20;
 const EXCERPT_CHARS = 240;
-
-/** Up to EXCERPT_CHARS of a message, starting a little before the first term it matches. */
-function excerpt(text: string, terms: string[]): string {
-  if (text.length <= EXCERPT_CHARS) return text;
-  const lower = text.toLowerCase();
-  const hits = terms.map((term) => lower.indexOf(term.toLowerCase())).filter((i) => i >= 0);
-  const start = Math.max(0, Math.min(...hits, text.length) - 60);
-  const from = hits.length ? start : 0;
-  return `${from > 0 ? "…" : ""}${text.slice(from, from + EXCERPT_CHARS)}${from + EXCERPT_CHARS < text.length ? "…" : ""}`;
-}
 
 /** Messages each side of the one a link points at (a search result, a reply's quote): its context. */
 export const AROUND = 25;
@@ -133,7 +123,7 @@ export class MessageService {
         username: r.username,
         createdAt: new Date(r.createdAt).toISOString(),
         when: fmt.dateTime(new Date(r.createdAt)),
-        segments: highlight(excerpt(r.text, plan.terms), plan),
+        segments: highlight(excerpt(r.text, plan.terms, EXCERPT_CHARS), plan),
       })),
     };
   }

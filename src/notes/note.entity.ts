@@ -4,8 +4,8 @@ import {
   type EntityManager, type SelectQueryBuilder,
 } from "typeorm";
 import type { User } from "../auth/user.entity";
-import { containsPattern, deleteReturning } from "../db/sql";
-import type { SearchPlan } from "./search";
+import { deleteReturning } from "../db/sql";
+import { matchParam, matchSql, type SearchPlan } from "../search/query";
 import { hydrate, sqlOnce } from "../db/hot-query";
 import { prepared } from "../db/prepared";
 
@@ -70,17 +70,10 @@ export class Note extends BaseEntity {
     return { notes: rows.map((row) => hydrate(Note, row, "n")!), page, total: rows.length ? Number(rows[0].total) : 0 };
   }
 
-  /**
-   * The user's notes matching a search, newest first. Full-text mode must spell the indexed expression
-   * exactly, to_tsvector('simple', data), or Postgres cannot use notes_data_fts_idx.
-   */
+  /** The user's notes matching a search, newest first (notes_data_fts_idx serves the full-text form). */
   static search(userId: number, plan: SearchPlan, page: number): Promise<NotePage> {
     const qb = Note.createQueryBuilder("n").where("n.user_id = :userId", { userId });
-    if (plan.mode === "fulltext") {
-      qb.andWhere("to_tsvector('simple', n.data) @@ websearch_to_tsquery('simple', :q)", { q: plan.text });
-    } else {
-      qb.andWhere("n.data ILIKE :pattern", { pattern: containsPattern(plan.text) });
-    }
+    qb.andWhere(matchSql(plan, "n.data", ":q"), { q: matchParam(plan) });
     return Note.paged(qb, page);
   }
 

@@ -2,7 +2,7 @@
 // anyone else's note id answers 404 exactly as a missing one does.
 //   GET  /                    the list, newest first, 20 a page (?page=N; ?sort=edited: recently edited first), with the add form
 //   POST /notes               add (422 re-renders the home page with the text and the list)
-//   GET  /notes/search?q=     search (?page=N); see search.ts for full-text vs substring
+//   GET  /notes/search?q=     search (?page=N); see src/search/query.ts for full-text vs substring
 //   GET  /notes/:id/edit      edit form;  POST saves
 //   GET  /notes/:id/delete    confirmation page;  POST deletes
 import { Router, type Request, type Response } from "express";

@@ -3,7 +3,7 @@
 import { notFound } from "../http/errors";
 import { Note, NOTES_PER_PAGE, type NotePage, type NoteSort } from "./note.entity";
 import { paginate, type Pagination } from "../http/pagination";
-import { highlight, planSearch, type Segment } from "./search";
+import { highlight, planSearch, type Segment } from "../search/query";
 
 export interface NoteList {
   notes: Note[];

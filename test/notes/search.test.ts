@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Client } from "pg";
-import { highlight, planSearch } from "../../src/notes/search";
+import { highlight, planSearch } from "../../src/search/query";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { loggedInAgent, type Agent } from "../helpers/agent";
 import { insertNote, mainOf, noteBodies } from "./notes-helpers";

@@ -1,6 +1,8 @@
-// How a search box query becomes a database search, and how matches are marked in the results.
+// The search boxes' query language (notes and chat messages): how a query becomes a database search, and how
+// matches are marked in the results.
 // Highlighting happens here on plain text, never in SQL: ts_headline returns HTML built from the user's
 // own text, and marking that safe would let a note inject markup. The template escapes every segment.
+import { containsPattern } from "../db/sql";
 
 /** What Postgres' 'simple' parser would call a word, near enough for choosing a mode and highlighting. */
 const WORD = /[\p{L}\p{M}\p{N}]+/gu;
@@ -38,6 +40,31 @@ function fulltextTerms(q: string): string[] {
   return [...terms];
 }
 
+/**
+ * The WHERE condition that applies a plan to a text column, given the placeholder of its parameter (matchParam).
+ * Full-text mode spells the indexed expression exactly, to_tsvector('simple', <column>), or Postgres cannot use
+ * the column's GIN index.
+ */
+export function matchSql(plan: SearchPlan, column: string, param: string): string {
+  return plan.mode === "fulltext"
+    ? `to_tsvector('simple', ${column}) @@ websearch_to_tsquery('simple', ${param})`
+    : `${column} ILIKE ${param}`;
+}
+
+/** The parameter of matchSql's condition. */
+export function matchParam(plan: SearchPlan): string {
+  return plan.mode === "fulltext" ? plan.text : containsPattern(plan.text);
+}
+
+/** Up to `chars` of a text, starting a little before the first term it matches. */
+export function excerpt(text: string, terms: string[], chars: number): string {
+  if (text.length <= chars) return text;
+  const lower = text.toLowerCase();
+  const hits = terms.map((term) => lower.indexOf(term.toLowerCase())).filter((i) => i >= 0);
+  const from = hits.length ? Math.max(0, Math.min(...hits) - 60) : 0;
+  return `${from > 0 ? "…" : ""}${text.slice(from, from + chars)}${from + chars < text.length ? "…" : ""}`;
+}
+
 export interface Segment {
   text: string;
   mark: boolean;
@@ -47,7 +74,7 @@ export interface Segment {
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 /**
- * Splits a note into plain and matching segments. Full-text matches are whole words (as the index
+ * Splits a text into plain and matching segments. Full-text matches are whole words (as the index
  * matched them), substring matches are anywhere; both ignore case, as the SQL does.
  */
 export function highlight(text: string, plan: SearchPlan): Segment[] {
