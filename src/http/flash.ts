@@ -2,6 +2,9 @@
 // (or any form POST that flashes) then writes nothing to the session, where the flash used to cost a session
 // upsert on the POST and another when the next page took it (issue #21). The cookie travels with the 303 itself,
 // so the page the browser is redirected to always has it: no waiting for a store before the redirect leaves.
+// A logged-in user's flash is signed together with their session id, so it shows in that session only: a cookie
+// planted from elsewhere (a sibling subdomain, a plain-http hop) with text another account got signed, such as a
+// file name in "uploaded x", is not shown as this site's message to someone else, nor moved to another browser.
 import crypto from "node:crypto";
 import type { Request, RequestHandler, Response } from "express";
 import { translateMessage, type TParams } from "../i18n";
@@ -25,7 +28,7 @@ interface FlashState {
   messages: FlashMessage[] | undefined;
   /** The request came with a flash cookie (so taking its messages must clear it). */
   hadCookie: boolean;
-  sign(payload: string): string;
+  sign(payload: string, binding: string): string;
   secure: boolean;
 }
 
@@ -45,6 +48,12 @@ function cookieValue(req: Request): string | undefined {
 const isFlash = (m: unknown): m is FlashMessage =>
   typeof m === "object" && m !== null && TYPES.has((m as FlashMessage).type) && typeof (m as FlashMessage).message === "string" &&
   ((m as FlashMessage).params === undefined || (typeof (m as FlashMessage).params === "object" && (m as FlashMessage).params !== null));
+
+/**
+ * What a flash is bound to: the session of a logged-in user; nothing for a visitor (who may have no stored
+ * session, and whose session id may change between the redirect and the page, as at logout).
+ */
+const bindingOf = (req: Request): string => (req.user ? req.sessionID : "");
 
 /** The messages of a cookie value whose signature holds, or [] (a tampered, foreign or garbled cookie is ignored). */
 function verify(value: string, sign: (payload: string) => string): FlashMessage[] {
@@ -72,13 +81,14 @@ function messagesOf(req: Request, s: FlashState): FlashMessage[] {
   if (!s.messages) {
     const value = cookieValue(req);
     s.hadCookie = value !== undefined;
-    s.messages = value ? verify(value, s.sign) : [];
+    const binding = bindingOf(req);
+    s.messages = value ? verify(value, (payload) => s.sign(payload, binding)) : [];
   }
   return s.messages;
 }
 
 /** Sets (or, with no messages, deletes) the flash cookie, replacing any this response already set. */
-function writeCookie(res: Response, s: FlashState, messages: FlashMessage[]): void {
+function writeCookie(req: Request, res: Response, s: FlashState, messages: FlashMessage[]): void {
   const prefix = FLASH_COOKIE + "=";
   const existing = res.getHeader("Set-Cookie");
   const others = (Array.isArray(existing) ? existing : existing === undefined ? [] : [String(existing)]).filter((c) => !c.startsWith(prefix));
@@ -91,7 +101,7 @@ function writeCookie(res: Response, s: FlashState, messages: FlashMessage[]): vo
   }
   const payload = Buffer.from(JSON.stringify(messages)).toString("base64url");
   // Already URL-safe (base64url and "."), so no encoding on top.
-  res.cookie(FLASH_COOKIE, `${payload}.${s.sign(payload)}`, { ...options, encode: String });
+  res.cookie(FLASH_COOKIE, `${payload}.${s.sign(payload, bindingOf(req))}`, { ...options, encode: String });
 }
 
 /**
@@ -100,7 +110,8 @@ function writeCookie(res: Response, s: FlashState, messages: FlashMessage[]): vo
  */
 export function flashes({ secret, secure }: { secret: string; secure: boolean }): RequestHandler {
   const key = crypto.createHmac("sha256", secret).update("hromada flash cookie").digest();
-  const sign = (payload: string) => crypto.createHmac("sha256", key).update(payload).digest("base64url");
+  // The binding goes first, ended by a byte a base64url payload never holds.
+  const sign = (payload: string, binding: string) => crypto.createHmac("sha256", key).update(`${binding}\n${payload}`).digest("base64url");
   return (req, _res, next) => {
     (req as WithFlash)[STATE] = { messages: undefined, hadCookie: false, sign, secure };
     next();
@@ -116,7 +127,7 @@ export function flash(req: Request, type: FlashType, message: string, params?: T
   const messages = messagesOf(req, s);
   messages.push(params ? { type, message, params } : { type, message });
   if (messages.length > MAX_MESSAGES) messages.splice(0, messages.length - MAX_MESSAGES);
-  writeCookie(req.res!, s, messages);
+  writeCookie(req, req.res!, s, messages);
 }
 
 /** The pending messages in the request's language, taken: the page that shows them clears the cookie. */
@@ -127,6 +138,6 @@ export function takeFlashes(req: Request): { type: FlashType; text: string }[] {
   if (!messages.length && !s.hadCookie) return [];
   s.messages = [];
   s.hadCookie = false;
-  if (!req.res!.headersSent) writeCookie(req.res!, s, []);
+  if (!req.res!.headersSent) writeCookie(req, req.res!, s, []);
   return messages.map((f) => ({ type: f.type, text: translateMessage(req.t, f.message, f.params) }));
 }

@@ -4,7 +4,7 @@ import http from "node:http";
 import { after, before, describe, it } from "node:test";
 import { FLASH_COOKIE } from "../../src/http/flash";
 import { startTestApp, type TestApp } from "../helpers/app";
-import { csrfFrom, loggedInAgent, type Agent } from "../helpers/agent";
+import { agent, csrfFrom, loggedInAgent, newCredentials, postForm, type Agent, type Credentials } from "../helpers/agent";
 import { recordStatements, writes } from "../helpers/sql-spy";
 
 let app: TestApp;
@@ -31,6 +31,13 @@ function getWith(path: string, cookie: string): Promise<{ status: number; text: 
       res.setEncoding("utf8").on("data", (d) => (text += d)).on("end", () => resolve({ status: res.statusCode!, text, setCookie: res.headers["set-cookie"] ?? [] }));
     }).on("error", reject);
   });
+}
+
+/** A second login of an existing account, from another browser. */
+async function loggedInAgentAs(creds: Credentials) {
+  const other = agent(app);
+  assert.equal((await postForm(other, "/login", { login: creds.username, password: creds.password })).status, 303);
+  return { agent: other };
 }
 
 const alerts = (html: string) => [...html.matchAll(/<div class="alert alert-(\w+)[^"]*"[^>]*>\s*([^<]*?)\s*<button/g)].map((m) => `${m[1]}: ${m[2]}`);
@@ -96,5 +103,36 @@ describe("flash messages in a signed cookie", () => {
     await a.get("/notes").expect(303);
     await a.post("/notes").type("form").send({ data: "second", _csrf: token }).expect(303);
     assert.deepEqual(alerts((await a.get("/").expect(200)).text), ["success: Note added.", "success: Note added."]);
+  });
+
+  it("is bound to the session that got it: another account's session, another session of the same account or no session shows nothing", async () => {
+    const { agent: a, creds } = await loggedInAgent(app);
+    const { agent: b } = await loggedInAgent(app);
+    // a's name in a message a got signed, as a file name or a group name would be: text chosen by whoever posted.
+    const token = csrfFrom((await a.get("/").expect(200)).text);
+    const post = await a.post("/notes").type("form").send({ data: "bound", _csrf: token }).expect(303);
+    const value = /hromada\.flash=([^;]+)/.exec(String(post.headers["set-cookie"]))![1];
+    const sessionOf = (x: Agent) => cookieHeader(x).split("; ").filter((c) => !c.startsWith(FLASH_COOKIE)).join("; ");
+    const elsewhere = (await loggedInAgentAs(creds)).agent;
+
+    for (const [who, session] of [["b's session", sessionOf(b)], ["a's other session", sessionOf(elsewhere)], ["no session", ""]] as const) {
+      const res = await getWith(session ? "/" : "/login", `${session ? `${session}; ` : ""}${FLASH_COOKIE}=${value}`);
+      assert.equal(res.status, 200);
+      assert.deepEqual(alerts(res.text), [], `nothing shown with ${who}`);
+      assert.ok(res.setCookie.some((c) => c.startsWith(`${FLASH_COOKIE}=;`)), `and cleared with ${who}`);
+    }
+    assert.deepEqual(alerts((await getWith("/", `${sessionOf(a)}; ${FLASH_COOKIE}=${value}`)).text), ["success: Note added."], "a's own session shows it");
+  });
+
+  it("a visitor's flash (logging out, signing up) still reaches the next page, across the session id changing", async () => {
+    const { agent: a } = await loggedInAgent(app);
+    const out = await postForm(a, "/logout", {}, "/");
+    assert.equal(out.headers.location, "/login");
+    assert.equal(alerts((await a.get("/login").expect(200)).text).length, 1, "the logged-out message shows on the login page");
+    const fresh = agent(app);
+    const creds = newCredentials("flashsign");
+    const signup = await postForm(fresh, "/signup", { ...creds, password_confirm: creds.password }, "/signup");
+    assert.equal(signup.status, 303);
+    assert.match(alerts((await fresh.get(signup.headers.location).expect(200)).text).join(), /success: .*flashsign/, "the welcome after the new session id");
   });
 });
