@@ -44,6 +44,7 @@ import { PasswordResetService } from "./auth/password-reset.service";
 import { createPasswordResetRouter } from "./auth/password-reset.routes";
 import { EmailVerification } from "./auth/email-verification.service";
 import { SessionsService } from "./auth/sessions.service";
+import { TwoFactorService } from "./auth/two-factor.service";
 import { createSessionsRouter } from "./auth/sessions.routes";
 import { createEmailVerificationRouter, restrictUnverified } from "./auth/email-verification.routes";
 import { createDevOutboxRouter } from "./mail/outbox.routes";
@@ -83,6 +84,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   const lifecycle: Lifecycle = { shuttingDown: false };
   const resets = new PasswordResetService(deps, (plain) => auth.hashPassword(plain));
   const sessions = new SessionsService(deps);
+  const twoFactor = new TwoFactorService(deps);
 
   app.set("trust proxy", config.trustProxy);
   app.disable("x-powered-by");
@@ -147,7 +149,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
 
   registerChatSocket(io, deps);
 
-  return { app, server, io, deps, auth, lifecycle, mailer, resets, sessionStore: session.store };
+  return { app, server, io, deps, auth, lifecycle, mailer, resets, twoFactor, sessionStore: session.store };
 }
 
 export type HromadaApp = ReturnType<typeof createApp>;

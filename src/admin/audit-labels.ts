@@ -25,6 +25,7 @@ export const AUDIT_LABELS = {
     "user.2fa_enable": "admin.audit.actions.user_2fa_enable",
     "user.2fa_disable": "admin.audit.actions.user_2fa_disable",
     "user.2fa_recovery_used": "admin.audit.actions.user_2fa_recovery_used",
+    "user.2fa_recovery_regenerate": "admin.audit.actions.user_2fa_recovery_regenerate",
     "user.export": "admin.audit.actions.user_export",
     "user.self_delete": "admin.audit.actions.user_self_delete",
     "note.delete": "admin.audit.actions.note_delete",

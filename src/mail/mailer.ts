@@ -43,6 +43,8 @@ const SUBJECTS = {
   verify_email: "mail.subjects.verify_email",
   email_changed: "mail.subjects.email_changed",
   export_ready: "mail.subjects.export_ready",
+  two_factor_enabled: "mail.subjects.two_factor_enabled",
+  two_factor_disabled: "mail.subjects.two_factor_disabled",
 } as const;
 export type MailTemplate = keyof typeof SUBJECTS;
 
