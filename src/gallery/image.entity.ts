@@ -1,8 +1,10 @@
 // A stored photo: a re-encoded web-size file and a square thumbnail under MEDIA_ROOT (relative paths only).
+import crypto from "node:crypto";
 import {
   BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, In, type DataSource, type EntityManager,
   type Relation,
 } from "typeorm";
+import { prepared } from "../db/prepared";
 import { deleteReturning } from "../db/sql";
 import { Gallery } from "./gallery.entity";
 
@@ -92,7 +94,10 @@ export class Image extends BaseEntity {
    * app's own DataSource (as the session store does), not the entities' global one.
    */
   static mediaAccess(ds: DataSource, extraRules: string[] = []): (rel: string, sid: string | null) => Promise<{ id: number; thumb: boolean } | null> {
-    const sql = `SELECT i.id, i.thumb_path = $1 AS thumb
+    // Prepared (src/db/prepared.ts): planning this statement cost ~4x what running it does (about 250 against 60 µs),
+    // on every thumbnail of every gallery page. Extra rules make another text, so another name.
+    const name = extraRules.length ? `media_access_${crypto.createHash("sha256").update(extraRules.join("\n")).digest("hex").slice(0, 12)}` : "media_access";
+    const sql = prepared(name, `SELECT i.id, i.thumb_path = $1 AS thumb
          FROM images i
          JOIN LATERAL (
            SELECT u.id, u.is_staff FROM session s JOIN users u ON u.is_active
@@ -103,7 +108,7 @@ export class Image extends BaseEntity {
           AND (viewer.id = i.owner_id OR viewer.is_staff
                OR (i.thumb_path = $1 AND (EXISTS (SELECT 1 FROM users pu WHERE pu.profile_picture_id = i.id)
                                           OR EXISTS (SELECT 1 FROM chats pc WHERE pc.profile_picture_id = i.id)))
-               ${extraRules.map((r) => `OR (${r})`).join("\n               ")})`;
+               ${extraRules.map((r) => `OR (${r})`).join("\n               ")})`);
     return async (rel, sid) => {
       if (!sid) return null;
       const [row]: { id: number; thumb: boolean }[] = await ds.query(sql, [rel, sid]);

@@ -11,11 +11,18 @@ function statementText(args: unknown[]): string {
 
 /** Runs fn and returns every statement any pg client of this process sent meanwhile. */
 export async function recordStatements(fn: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
+  return (await recordQueries(fn)).map((q) => q.text);
+}
+
+/** recordStatements with each statement's parameters (to EXPLAIN a statement exactly as it was sent). */
+export async function recordQueries(fn: () => Promise<unknown>): Promise<{ text: string; values: unknown[] }[]> {
+  const seen: { text: string; values: unknown[] }[] = [];
   const proto = Client.prototype as unknown as { query: QueryFn };
   const original = proto.query;
   proto.query = function (this: Client, ...args: unknown[]) {
-    seen.push(statementText(args));
+    const first = args[0] as { values?: unknown[] } | string | undefined;
+    const values = (typeof first === "object" && first?.values) || (Array.isArray(args[1]) ? args[1] : []);
+    seen.push({ text: statementText(args), values });
     return original.apply(this, args);
   };
   try {
