@@ -1,7 +1,7 @@
 // `npm run bench`: starts Hromada in production mode on a fresh database, seeds it, and measures the hot paths
 // (S1 home page against a raw node:http baseline, S2 adding notes, S3 logins at bcrypt cost 12, S4 chat fan-out (S4M:
 // the same with reactions and edits mixed in),
-// S5 uploads) plus memory across two identical rounds. Prints a table and writes bench/results/latest.json.
+// S5 uploads, S6 a gallery page with its 20 thumbnails) plus memory across two identical rounds. Prints a table and writes bench/results/latest.json.
 // Each round measures every target again; a target is met when it is met in more than half of the rounds.
 //
 //   npm run bench                      full run (about 4-5 minutes)
@@ -16,6 +16,7 @@
 //   npm run bench -- --pin-postgres    the embedded Postgres on the server's CPU: app + database on one core, as the peer harness measures
 //   npm run bench -- --pin-postgres=load  the embedded Postgres on the load generator's CPU instead (the server's CPU is its own)
 //   npm run bench -- --log-level info  the app's LOG_LEVEL (default: info, as in production; logs go to a file)
+//   npm run bench -- --media-direct    the app sends /media files itself (default: MEDIA_ACCEL_REDIRECT, as behind nginx)
 import { execFileSync, spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -26,7 +27,7 @@ import { measurePostgresWith } from "./lib/load";
 import { freePort } from "../src/db/embedded";
 import { pinLoadGenerator, startServer, tail, type ProbeStats, type ServerProcess } from "./lib/proc";
 import { combineRounds, fmt, rowsTable, table, targetsTable, type Outcome, type Target } from "./lib/report";
-import { logInAs, mintSessions, seedRows } from "./lib/seed";
+import { logInAs, mintSessions, seedGallery, seedRows } from "./lib/seed";
 import { summarizeProfile } from "./profile";
 import type { Ctx, Durations } from "./scenarios/context";
 import { runS1 } from "./scenarios/s1-home";
@@ -35,6 +36,7 @@ import { runS3 } from "./scenarios/s3-login";
 import { runS4 } from "./scenarios/s4-chat";
 import { runS4Mixed } from "./scenarios/s4-mixed";
 import { runS5 } from "./scenarios/s5-upload";
+import { runS6 } from "./scenarios/s6-gallery";
 
 const ROOT = path.resolve(__dirname, "..");
 const RESULTS = path.join(__dirname, "results");
@@ -45,6 +47,7 @@ const SCENARIOS: { id: string; run: (ctx: Ctx) => Promise<Outcome> }[] = [
   { id: "S4", run: runS4 },
   { id: "S4M", run: runS4Mixed },
   { id: "S5", run: runS5 },
+  { id: "S6", run: runS6 },
 ];
 
 interface Args {
@@ -61,12 +64,14 @@ interface Args {
   appRoot: string;
   /** S1 also measures the stack floor (bench/stack-floor.ts). */
   floor: boolean;
+  /** No MEDIA_ACCEL_REDIRECT: the app streams /media files itself, as without nginx. */
+  mediaDirect: boolean;
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, only: new Set(SCENARIOS.map((s) => s.id)), profile: false, rounds: 0, pin: true, pinPostgres: false, logLevel: "info", members: 0, appRoot: ROOT, floor: false };
+  const a: Args = { quick: false, only: new Set(SCENARIOS.map((s) => s.id)), profile: false, rounds: 0, pin: true, pinPostgres: false, logLevel: "info", members: 0, appRoot: ROOT, floor: false, mediaDirect: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -84,6 +89,7 @@ function parseArgs(argv: string[]): Args {
       a.pinPostgres = where;
     }
     else if (arg === "--floor") a.floor = true;
+    else if (arg === "--media-direct") a.mediaDirect = true;
     else if (arg.startsWith("--only")) {
       const ids = value().toUpperCase().split(",").map((s) => s.trim()).filter(Boolean);
       const unknown = ids.filter((id) => !SCENARIOS.some((s) => s.id === id));
@@ -207,6 +213,8 @@ async function main() {
       LOG_LEVEL: args.logLevel,
       // S4 measures fan-out, not the flood limit: one sender at a steady rate would trip the default 20 per 10 s.
       CHAT_MESSAGES_PER_10S: "10000",
+      // As behind the compose stack's nginx: the app authorizes each /media request, nginx sends the bytes (S6).
+      ...(args.mediaDirect ? {} : { MEDIA_ACCEL_REDIRECT: "/_protected_media/" }),
     };
     fs.mkdirSync(appEnv.MEDIA_ROOT!, { recursive: true });
     log(`starting the app (NODE_ENV=production, node bin/start.js, BCRYPT_COST=12, LOG_LEVEL=${args.logLevel}) on port ${appPort}`);
@@ -224,7 +232,8 @@ async function main() {
     log("seeding: users, 20 notes, chats; logging in over HTTP");
     const needMembers = args.only.has("S4") || args.only.has("S4M") ? args.members : 10;
     const seed = await seedRows(db.pool, needMembers);
-    const [s1, s2, s5, sender] = await Promise.all([seed.s1, seed.s2, seed.s5, seed.sender].map((u) => logInAs(app!.url, u)));
+    const [s1, s2, s5, sender, g] = await Promise.all([seed.s1, seed.s2, seed.s5, seed.sender, seed.g].map((u) => logInAs(app!.url, u)));
+    if (args.only.has("S6")) await seedGallery(db.pool, seed.g, appEnv.MEDIA_ROOT!);
     // The first page after a login stores the session's CSRF token (a one-off write); measure what follows.
     await s1.browser.get("/");
     const memberCookies = await mintSessions(db.pool, sender, seed.members, secret);
@@ -260,6 +269,7 @@ async function main() {
       s1,
       s2,
       s5,
+      g,
       sender,
       memberCookies,
       probe: { rate: 0, connections: 8 },

@@ -4,7 +4,10 @@
 // hashes at cost 12 take minutes), so their sessions are copies of a real logged-in session row (same
 // JSON shape as connect-pg-simple wrote it) under new ids, with cookies signed like express-session's.
 import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import bcrypt from "bcrypt";
+import sharp from "sharp";
 import type { Pool } from "pg";
 import { Browser, logIn } from "./http";
 
@@ -27,6 +30,8 @@ export interface Seed {
   s3: SeedUser;
   s5: SeedUser;
   sender: SeedUser;
+  /** The S6 user: a gallery of GALLERY_PHOTOS photos (seedGallery). */
+  g: SeedUser;
   /** 1,000 members for the fan-out chat; also grouped five by five into the 200 small chats. */
   members: SeedUser[];
   fanoutChatId: number;
@@ -80,7 +85,7 @@ async function insertChat(pool: Pool, name: string, creatorId: number, memberIds
 export async function seedRows(pool: Pool, memberCount: number): Promise<Seed> {
   // One hash at the production cost for everyone: the S3 logins compare against a real cost-12 hash.
   const passwordHash = await bcrypt.hash(PASSWORD, 12);
-  const [s1, s2, s3, s5, sender] = await insertUsers(pool, "bench_", 5, passwordHash);
+  const [s1, s2, s3, s5, sender, g] = await insertUsers(pool, "bench_", 6, passwordHash);
   const members = await insertUsers(pool, "bench_m", memberCount, passwordHash);
 
   const texts = noteTexts();
@@ -98,7 +103,54 @@ export async function seedRows(pool: Pool, memberCount: number): Promise<Seed> {
     const memberIds = members.slice(i, i + 5).map((m) => m.id);
     smallChats.push({ id: await insertChat(pool, `Bench small ${i / 5 + 1}`, memberIds[0], memberIds), memberIds });
   }
-  return { s1, s2, s3, s5, sender, members, fanoutChatId, smallChats, noteTexts: texts, passwordHash };
+  return { s1, s2, s3, s5, sender, g, members, fanoutChatId, smallChats, noteTexts: texts, passwordHash };
+}
+
+/** S6's gallery: a page's worth of photos, fewer than the gallery's 48 per page, so one page shows them all. */
+export const GALLERY_PHOTOS = 20;
+
+/** A file name as the image pipeline makes them: two hex shard folders, 128 random bits, .webp. */
+const mediaName = (suffix = "") => {
+  const hex = crypto.randomBytes(16).toString("hex");
+  return `${hex.slice(0, 2)}/${hex.slice(2, 4)}/${hex}${suffix}.webp`;
+};
+
+/** Photo-like noise (it compresses like a picture, not like a flat colour), as WebP. */
+function noisyWebp(width: number, height: number, seed: number): Promise<Buffer> {
+  const raw = Buffer.alloc(width * height * 3);
+  let x = seed;
+  for (let i = 0; i < raw.length; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    raw[i] = ((i % (width * 3)) / 6 + ((x >> 16) & 31)) & 255;
+  }
+  return sharp(raw, { raw: { width, height, channels: 3 } }).webp({ quality: 80 }).toBuffer();
+}
+
+/**
+ * The S6 user's photos: rows as the gallery stores them and real files under MEDIA_ROOT (a 256x256 thumbnail and
+ * a 1024x768 web file each, random names like the pipeline's), through SQL and the file system: the pipeline's
+ * encoding is S5's subject, not S6's.
+ */
+export async function seedGallery(pool: Pool, user: SeedUser, mediaRoot: string): Promise<void> {
+  const [thumb, web] = await Promise.all([noisyWebp(256, 256, 7), noisyWebp(1024, 768, 11)]);
+  const { rows } = await pool.query<{ gallery_id: number }>("SELECT gallery_id FROM users WHERE id = $1", [user.id]);
+  const paths: string[] = [];
+  const thumbs: string[] = [];
+  for (let i = 0; i < GALLERY_PHOTOS; i++) {
+    const [p, t] = [mediaName(), mediaName(".thumb")];
+    for (const [rel, data] of [[p, web], [t, thumb]] as const) {
+      fs.mkdirSync(path.dirname(path.join(mediaRoot, rel)), { recursive: true });
+      fs.writeFileSync(path.join(mediaRoot, rel), data);
+    }
+    paths.push(p);
+    thumbs.push(t);
+  }
+  await pool.query(
+    `INSERT INTO images (gallery_id, owner_id, path, thumb_path, width, height, bytes, original_name, created_at)
+     SELECT $1, $2, p, t, 1024, 768, $5, 'photo-' || i || '.jpg', now() - make_interval(mins => (100 - i)::int)
+     FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS x(p, t, i)`,
+    [rows[0].gallery_id, user.id, paths, thumbs, web.length],
+  );
 }
 
 export async function logInAs(base: string, user: SeedUser): Promise<LoggedIn> {

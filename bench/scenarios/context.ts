@@ -32,6 +32,8 @@ export interface Ctx {
   s1: LoggedIn;
   s2: LoggedIn;
   s5: LoggedIn;
+  /** The S6 user, owner of a seeded gallery. */
+  g: LoggedIn;
   sender: LoggedIn;
   /** Cookies of the 1,000 chat members (copied sessions), by user id. */
   memberCookies: Map<number, string>;
