@@ -4,9 +4,9 @@
 // S5 uploads, S6 a gallery page with its 20 thumbnails) plus memory across two identical rounds. Prints a table and writes bench/results/latest.json.
 // Each round measures every target again; a target is met when it is met in more than half of the rounds.
 //
-//   npm run bench                      full run (about 4-5 minutes)
+//   npm run bench                      full run (about 5-6 minutes)
 //   npm run bench -- --quick           2 s phases, one round, 200 chat members: a smoke test (about a minute)
-//   npm run bench -- --only S1,S3      some scenarios only (MEM needs a full round: it runs when S1-S5 all do)
+//   npm run bench -- --only S1,S3      some scenarios only (MEM needs a full round: it runs when S1-S6 all do)
 //   npm run bench -- --profile         V8 CPU profiles of the servers into bench/results/profiles/, summarised
 //   npm run bench -- --rounds 5        five rounds (verdicts by majority; about 8 minutes); default 2 (1 with --quick)
 //   npm run bench -- --app ../other     measure the app in another checkout (A/B of a change), same harness
@@ -325,7 +325,7 @@ async function main() {
         met: memoryGrowth < 0.1,
       });
     } else {
-      targets.push({ scenario: "MEM", what: "RSS growth between rounds", target: "< 10%", actual: fullRound ? "one round only (--rounds 1)" : "needs all of S1-S5 (--only given)", met: null });
+      targets.push({ scenario: "MEM", what: "RSS growth between rounds", target: "< 10%", actual: fullRound ? "one round only (--rounds 1)" : "needs all of S1-S6 (--only given)", met: null });
     }
 
     await Promise.allSettled([app.stop(), baseline?.stop(), floor?.stop()]);
