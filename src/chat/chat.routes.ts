@@ -9,14 +9,14 @@ import { parsePage } from "../http/pagination";
 import { flash } from "../http/locals";
 import { oldInput, parseForm, type FieldErrors } from "../http/validate";
 import {
-  addMembersSchema, CHAT_NAME_MAX, createGroupSchema, editMessageSchema, MESSAGE_MAX, reactSchema, renameSchema, searchQuerySchema,
+  addMembersSchema, CHAT_NAME_MAX, createGroupSchema, editMessageSchema, leaveSchema, MESSAGE_MAX, reactSchema, renameSchema, searchQuerySchema,
   sendMessageSchema,
 } from "./chat.schemas";
 import type { AppServer } from "./chat.events";
 import { CHAT_CLIENT_KEYS } from "./chat.client-keys";
 import { type ChatView, layoutMessages, reactionViews, type Reader, seenBy } from "./chat.presenter";
 import { REACTIONS } from "./message-reaction.entity";
-import { CHATS_PER_PAGE, type GroupService } from "./groups.service";
+import { CHATS_PER_PAGE, type GroupService, LastMember } from "./groups.service";
 import type { MessageService } from "./messages.service";
 import { TooFast } from "./message-budget";
 import { chatServicesFor } from "./services";
@@ -259,6 +259,19 @@ function groupRoutes(router: Router, chats: GroupService): void {
     res.redirect(303, `/chats/${chat.id}/settings`);
   });
 
+  /** The member the creator asks to remove (never themself: they leave instead), or 404. */
+  async function memberToRemove(req: Request) {
+    const chat = await groupFor(req, true);
+    const member = chat.members.find((m) => m.id === requireId(req.params.userId) && !m.isMe);
+    if (!member) throw notFound();
+    return { chat, member };
+  }
+
+  // "Remove" without JavaScript: a page that asks first (settings.njk asks in a dialog when scripts run).
+  router.get("/chats/:id/members/:userId/remove", async (req, res) => {
+    res.render("chat/remove_member.njk", await memberToRemove(req));
+  });
+
   router.post("/chats/:id/members/:userId/remove", async (req, res) => {
     const chatId = requireId(req.params.id);
     const username = await chats.removeMember(req.user!.id, chatId, requireId(req.params.userId));
@@ -266,9 +279,22 @@ function groupRoutes(router: Router, chats: GroupService): void {
     res.redirect(303, `/chats/${chatId}/settings`);
   });
 
+  const renderLeave = (res: Response, chat: ChatView, raced = false) =>
+    res.status(raced ? 409 : 200).render("chat/leave.njk", { chat, last: chat.members.length === 1, raced });
+
+  router.get("/chats/:id/leave", async (req, res) => renderLeave(res, await groupFor(req, false)));
+
   router.post("/chats/:id/leave", async (req, res) => {
-    const { title, deleted } = await chats.leave(req.user!.id, requireId(req.params.id));
-    flash(req, "info", deleted ? "chat.left_deleted" : "chat.left", { title: title ?? req.t("chat.group") });
-    res.redirect(303, "/chats");
+    const chatId = requireId(req.params.id);
+    const { delete_if_last } = leaveSchema.parse(req.body ?? {});
+    try {
+      const { title, deleted } = await chats.leave(req.user!.id, chatId, { deleteIfLast: delete_if_last === "1" });
+      flash(req, "info", deleted ? "chat.left_deleted" : "chat.left", { title: title ?? req.t("chat.group") });
+      res.redirect(303, "/chats");
+    } catch (err) {
+      // Everyone else left since the question was asked: ask again, now saying the group would be deleted.
+      if (!(err instanceof LastMember)) throw err;
+      renderLeave(res, await groupFor(req, false), true);
+    }
   });
 }

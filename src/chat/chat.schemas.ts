@@ -80,6 +80,8 @@ const usernameList = z
 export const createGroupSchema = z.object({ name: chatName, members: usernameList });
 export const renameSchema = z.object({ name: chatName });
 export const addMembersSchema = z.object({ members: usernameList });
+/** "Leave group": delete_if_last=1 when the person was told that leaving deletes the group (anything else: they were not). */
+export const leaveSchema = z.object({ delete_if_last: z.literal("1").optional().catch(undefined) });
 
 export const peopleQuerySchema = z.object({
   // A NUL is dropped, as the notes search does (the directory query would fail on it).

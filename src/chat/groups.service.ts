@@ -15,6 +15,9 @@ export const CHATS_PER_PAGE = 50;
 /** Why a member's sockets are told they lost a chat: the creator removed them, or they left (in another tab). */
 export type Removal = "removed" | "left";
 
+/** Leaving would delete the group (no one else is left), and the person leaving was not told so. */
+export class LastMember extends Error {}
+
 export class GroupService {
   constructor(
     private ds: DataSource,
@@ -101,9 +104,10 @@ export class GroupService {
   /**
    * Leaving a group. If the creator leaves, the longest-standing member becomes the creator, so the group
    * can still be managed; when the last member leaves, the group and its history are deleted (nobody could
-   * ever see them again). Direct chats cannot be left: 404.
+   * ever see them again), but only when the person was warned of that (`deleteIfLast`); otherwise nothing changes
+   * and LastMember is thrown, so they can be asked again. Direct chats cannot be left: 404.
    */
-  async leave(userId: number, chatId: number): Promise<{ title: string | null; deleted: boolean }> {
+  async leave(userId: number, chatId: number, { deleteIfLast }: { deleteIfLast: boolean }): Promise<{ title: string | null; deleted: boolean }> {
     const result = await this.ds.transaction(async (em) => {
       const chat = await Chat.lockForMember(em, chatId, userId);
       if (!chat) throw notFound();
@@ -111,6 +115,8 @@ export class GroupService {
       await ChatMember.removeOne(em, chatId, userId);
       const next = await ChatMember.longestStanding(em, chatId);
       if (next === null) {
+        // The others left after this person was asked: they agreed to leave, not to delete the history.
+        if (!deleteIfLast) throw new LastMember();
         await em.delete(Chat, { id: chatId });
         return { title, deleted: true };
       }

@@ -556,7 +556,7 @@ describe("group chats", () => {
     await postForm(m2.agent, `/chats/${id}/leave`, {}, "/chats");
     [chat] = await app.sql<{ creator_id: number }>("SELECT creator_id FROM chats WHERE id = $1", [id]);
     assert.equal(chat.creator_id, m1.userId);
-    res = await postForm(m1.agent, `/chats/${id}/leave`, {}, "/chats");
+    res = await postForm(m1.agent, `/chats/${id}/leave`, { delete_if_last: "1" }, "/chats");
     assert.equal(res.status, 303);
     assert.equal(await count("SELECT count(*) AS n FROM chats WHERE id = $1", [id]), 0, "the last member out deletes the group");
     assert.equal(await count("SELECT count(*) AS n FROM messages WHERE chat_id = $1", [id]), 0, "and its messages");

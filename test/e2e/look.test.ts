@@ -57,6 +57,8 @@ async function seedWorld() {
     ["chat-group", `/chats/${group}`],
     ["chat-new", "/chats/new"],
     ["chat-settings", `/chats/${group}/settings`],
+    ["chat-remove-member", `/chats/${group}/members/${friend.userId}/remove`],
+    ["chat-leave", `/chats/${group}/leave`],
     ["people", "/people"],
     ["person", `/people/${friend.creds.username}`],
     ["gallery", "/gallery"],

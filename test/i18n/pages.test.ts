@@ -36,6 +36,8 @@ interface Data {
   imageId: number;
   userId: number;
   username: string;
+  /** A member of the group who is not its creator (olena): the one her remove question names. */
+  memberId: number;
 }
 interface Page {
   /** The concrete URL for this route. */
@@ -65,6 +67,8 @@ const PAGES: Record<string, Page | { skip: string }> = {
   "/chats/:id/messages/:messageId": { url: (d) => `/chats/${d.chatId}/messages/${d.messageId}`, as: ["user"] },
   "/chats/:id/settings": { url: (d) => `/chats/${d.groupId}/settings`, as: ["user"] },
   "/chats/:id/avatar": { url: (d) => `/chats/${d.groupId}/avatar`, as: ["user"] },
+  "/chats/:id/members/:userId/remove": { url: (d) => `/chats/${d.groupId}/members/${d.memberId}/remove`, as: ["user"] },
+  "/chats/:id/leave": { url: (d) => `/chats/${d.groupId}/leave`, as: ["user", "staff"] },
   "/chats/:id/mute": { url: (d) => `/chats/${d.groupId}/mute`, as: ["user"] },
   "/gallery": { url: () => "/gallery", as: ["user"] },
   "/gallery/:id": { url: (d) => `/gallery/${d.imageId}`, as: ["user"] },
@@ -141,7 +145,7 @@ describe("every page in Ukrainian", () => {
     await olena.agent.get("/gallery"); // shows (and so clears) the upload's flash message
     const [image] = await app.sql<{ id: number }>("SELECT id FROM images ORDER BY id LIMIT 1");
     assert.ok(note && image);
-    data = { noteId: note.id, chatId, messageId: message.id, groupId, imageId: image.id, userId: olena.userId, username: "олена" };
+    data = { noteId: note.id, chatId, messageId: message.id, groupId, imageId: image.id, userId: olena.userId, username: "олена", memberId: admin.userId };
     agents = { anonymous: agent(app), user: olena.agent, staff: admin.agent };
   });
   after(() => app?.close());

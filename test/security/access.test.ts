@@ -184,6 +184,9 @@ describe("a member who is not the creator (c)", () => {
       [`/chats/${o.directId}/messages/${o.directMessageId}/edit`, { text: "edited by c" }],
       [`/chats/${o.directId}/messages/${o.directMessageId}/delete`, {}],
     ];
+    // The creator's question before removing someone is the creator's too.
+    const question = await unchanged(app, "c: GET the remove question", () => w.c.agent.get(`/chats/${o.groupId}/members/${w.a.userId}/remove`));
+    assert.equal(question.status, 404);
     for (const [url, form] of creatorOnly) {
       const res = await unchanged(app, `c: POST ${url}`, () => w.c.agent.post(url).type("form").send({ ...form, _csrf: token }));
       assert.equal(res.status, 404, `c: POST ${url} -> ${res.status}`);
