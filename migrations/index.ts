@@ -8,6 +8,7 @@ import { ChatEveryday1765021144240 } from "./1765021144240-chat-everyday";
 import { ChatMemberMute1765021232137 } from "./1765021232137-chat-member-mute";
 import { ImageCaption1765022774314 } from "./1765022774314-image-caption";
 import { UserTheme1765042037307 } from "./1765042037307-user-theme";
+import { ReactionRequests1796433757598 } from "./1796433757598-reaction-requests";
 
 export const migrations: Function[] = [
   InitialSchema1764118000000,
@@ -19,4 +20,5 @@ export const migrations: Function[] = [
   ChatMemberMute1765021232137,
   ImageCaption1765022774314,
   UserTheme1765042037307,
+  ReactionRequests1796433757598,
 ];

@@ -1,6 +1,7 @@
 // S4M: the S4 fan-out (1,000 member sockets in one chat, one sender at 10 messages/s) with everyday changes mixed
 // into the traffic (#17): members react to the newest messages (10 reactions/s, each a real change) and the
-// sender edits its own recent messages (2 edits/s). Every change is broadcast to the whole room as "chat:changed".
+// sender edits its own recent messages (2 edits/s). Every change is broadcast to the whole room: an edit as
+// "chat:changed" (the message), a reaction as "chat:reacted" (the change alone).
 // Reported: message delivery p50/p99 and lost (as S4), change delivery p50/p99 and changes lost (acknowledged
 // but never delivered to a member), and the server's CPU per operation.
 import crypto from "node:crypto";
@@ -38,10 +39,12 @@ class ChangeTracker {
   async send(socket: Socket, event: string, payload: object): Promise<void> {
     const t0 = performance.now();
     try {
-      const ack = (await socket.timeout(10_000).emitWithAck(event, payload)) as Ack & { message?: Changed };
-      if (ack?.ok && ack.message) {
+      const ack = (await socket.timeout(10_000).emitWithAck(event, payload)) as Ack & { message?: Changed; reaction?: Changed };
+      // A reaction is answered (and broadcast) as the change alone, an edit as the whole message.
+      const changed = ack?.reaction ?? ack?.message;
+      if (ack?.ok && changed) {
         this.acked++;
-        this.sentAt.set(`${ack.message.id}:${ack.message.version}`, t0);
+        this.sentAt.set(`${changed.id}:${changed.version}`, t0);
       } else this.errors.push(ack?.code ?? "refused");
     } catch (err) {
       this.errors.push(String((err as Error).message ?? err));
@@ -79,6 +82,9 @@ export async function runS4Mixed(ctx: Ctx): Promise<Outcome> {
       });
       s.on("chat:changed", (msg: Changed) => {
         if (msg?.chatId === seed.fanoutChatId) changes.onChanged(i, msg);
+      });
+      s.on("chat:reacted", (change: Changed) => {
+        if (change?.chatId === seed.fanoutChatId) changes.onChanged(i, change);
       });
       live[i] = s;
     });
@@ -124,7 +130,9 @@ export async function runS4Mixed(ctx: Ctx): Promise<Outcome> {
         const target = stored.at(-1 - (i % 3));
         const s = live[joinedList[i % joinedList.length]];
         if (target === undefined || !s) return;
-        await changes.send(s, "chat:react", { chatId: seed.fanoutChatId, messageId: target, emoji: EMOJI[i % EMOJI.length], on: true });
+        await changes.send(s, "chat:react", {
+          chatId: seed.fanoutChatId, messageId: target, emoji: EMOJI[i % EMOJI.length], on: true, clientId: crypto.randomUUID(),
+        });
       }),
       steady(EDIT_RATE, ctx.d.chatS, async (i) => {
         const target = stored.at(-1 - (i % 5));

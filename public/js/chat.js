@@ -117,6 +117,12 @@ function start(root) {
     seen.render();
   }
 
+  /** One reaction changed (chat:reacted): applied in place, or (a change of that message missed) a sync. */
+  function applyReaction(d) {
+    if (d.chatId !== chatId) return;
+    if (messages.applyReaction(d) === "gap") gaps.sync();
+  }
+
   const gaps = catchUp(socket, chatId, messages.lastId(), receive, { version: chat.changeSeq, applyChange });
   const outgoing = outbox(socket, chatId, (clientId, ack) => {
     if (ack.ok) receive(ack.message);
@@ -134,10 +140,11 @@ function start(root) {
     live,
     me,
     members: isGroup ? chat.members : [],
-    send(text, replyToId) {
+    send(text, replyTo) {
       const clientId = uuid();
-      messages.addPending(clientId, text);
-      outgoing.add(clientId, { text, replyToId });
+      // The bubble shows its quote while it is being sent, as the stored message will.
+      messages.addPending(clientId, text, replyTo);
+      outgoing.add(clientId, { text, replyToId: replyTo?.id });
     },
     edit(messageId, text) {
       change(CLIENT.edit, { chatId, messageId, text, clientId: uuid() });
@@ -151,7 +158,7 @@ function start(root) {
   async function change(event, payload, tries = 3) {
     const ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload).catch(() => null);
     if (!ack) return tries > 1 ? change(event, payload, tries - 1) : box.showError(t("chat.errors.server"));
-    if (ack.ok) return applyChange(ack.message);
+    if (ack.ok) return ack.reaction ? applyReaction(ack.reaction) : applyChange(ack.message);
     if (ack.code === "not_found") return endMembership();
     box.showError(t(CHANGE_ERRORS[ack.code] ?? "chat.errors.server"));
   }
@@ -163,7 +170,8 @@ function start(root) {
     onReply: (li) => box.replyTo({ id: Number(li.dataset.id), username: li.dataset.username, text: li.querySelector(".chat-text").textContent }),
     onEdit: (li) => box.edit({ id: Number(li.dataset.id), text: li.querySelector(".chat-text").textContent }),
     onDelete: (messageId) => change(CLIENT.delete, { chatId, messageId }),
-    onReact: (messageId, emoji, on) => change(CLIENT.react, { chatId, messageId, emoji, on }),
+    // Its client id makes a retried toggle harmless even after a later one (on, off, then the first "on" again).
+    onReact: (messageId, emoji, on) => change(CLIENT.react, { chatId, messageId, emoji, on, clientId: uuid() }),
     async onJump(id) {
       // Not shown even after loading older history: the page around it (a URL built here, never read from the DOM).
       if (!(await older.untilShown(id))) return void (location.href = `/chats/${chatId}?around=${id}#m-${id}`);
@@ -185,12 +193,12 @@ function start(root) {
     for (const clientId of outgoing.close()) fail(clientId, t("chat.errors.not_member"), false);
     people.set("removed");
   }
-  listen(socket, chat, { receive, applyChange, seen, endMembership, reading, gaps, outgoing, people, live });
+  listen(socket, chat, { receive, applyChange, applyReaction, seen, endMembership, reading, gaps, outgoing, people, live });
   messages.relayout();
 }
 
 /** The socket's events for this chat, and (re)joining it on every (re)connect. */
-function listen(socket, { chatId, me, isGroup, muted }, { receive, applyChange, seen, endMembership, reading, gaps, outgoing, people, live }) {
+function listen(socket, { chatId, me, isGroup, muted }, { receive, applyChange, applyReaction, seen, endMembership, reading, gaps, outgoing, people, live }) {
   socket.on(SERVER.removed, (e) => {
     if (e.chatId === chatId) endMembership(e.reason);
   });
@@ -204,6 +212,7 @@ function listen(socket, { chatId, me, isGroup, muted }, { receive, applyChange, 
     receive(m);
   });
   socket.on(SERVER.changed, applyChange);
+  socket.on(SERVER.reacted, applyReaction);
   socket.on(SERVER.seen, (e) => {
     if (e.chatId === chatId) seen.seen(e.userId, e.messageId);
   });

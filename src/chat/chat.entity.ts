@@ -146,29 +146,6 @@ export class Chat extends BaseEntity {
     return identifiers[0].id as number;
   }
 
-  /**
-   * Locks a chat for a change to one of its messages (an edit, a deletion, a reaction), as a send locks it first;
-   * with `memberId`, only if they are a member. Its current change number, or null.
-   */
-  static async lockForChange(em: EntityManager, chatId: number, memberId: number | null): Promise<number | null> {
-    const [row]: { change_seq: number }[] = await em.query(
-      `SELECT change_seq FROM chats
-        WHERE id = $1 AND ($2::int IS NULL OR EXISTS (SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2))
-        FOR UPDATE`,
-      [chatId, memberId],
-    );
-    return row ? row.change_seq : null;
-  }
-
-  /** The next change number of a chat locked by lockForChange. */
-  static async nextChange(em: EntityManager, chatId: number): Promise<number> {
-    const [rows]: [{ change_seq: number }[], number] = await em.query(
-      `UPDATE chats SET change_seq = change_seq + 1 WHERE id = $1 RETURNING change_seq`,
-      [chatId],
-    );
-    return rows[0].change_seq;
-  }
-
   /** Only a group's creator renames it: false for anyone else and for direct chats. */
   static async renameAsCreator(chatId: number, creatorId: number, name: string): Promise<boolean> {
     const { affected } = await Chat.createQueryBuilder()

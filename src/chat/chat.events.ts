@@ -6,7 +6,7 @@
 // Rooms: `user:<id>` (every socket of a person), `session:<sid>` (the sockets of one login), `chat:<id>` (the
 // sockets showing that chat, members only: checked on join, on every event and when a connection is recovered).
 import type { Server, Socket } from "socket.io";
-import type { LiveMessage, MessageDto } from "./chat.presenter";
+import type { LiveMessage, MessageDto, ReactionChange } from "./chat.presenter";
 
 /** Every client->server chat event is acknowledged with ok, or with a readable error and a code. */
 export type Ack<T extends object = object> = (answer: ({ ok: true } & T) | Refusal) => void;
@@ -44,8 +44,14 @@ export interface ClientToServerEvents {
   "chat:edit": (payload: ChatRef & { messageId: number; text: string; clientId: string }, ack: Ack<{ message: MessageDto }>) => void;
   /** The author deletes a message (again: nothing happens). */
   "chat:delete": (payload: ChatRef & { messageId: number }, ack: Ack<{ message: MessageDto }>) => void;
-  /** A member adds (on) or takes back a reaction (the same again: nothing happens). */
-  "chat:react": (payload: ChatRef & { messageId: number; emoji: string; on: boolean }, ack: Ack<{ message: MessageDto }>) => void;
+  /**
+   * A member adds (on) or takes back a reaction; the same again, or a retry (the same clientId, a UUID), changes
+   * nothing. The answer is the change made, or (nothing changed) the message as it is now.
+   */
+  "chat:react": (
+    payload: ChatRef & { messageId: number; emoji: string; on: boolean; clientId?: string },
+    ack: Ack<{ reaction?: ReactionChange; message?: MessageDto }>,
+  ) => void;
   /** Read up to messageId; total is the new badge total, or null when nothing moved. */
   "chat:read": (payload: ChatRef & { messageId: number }, ack: Ack<{ total: number | null }>) => void;
   "chat:typing": (payload: ChatRef & { typing?: boolean }, ack: Ack) => void;
@@ -69,6 +75,22 @@ export interface UnreadEvent {
   muted?: boolean;
 }
 
+/**
+ * A chat list's row follows a change in a chat that is not open on that page: the preview of its newest message
+ * (edited, or deleted: text "" and deleted), or the "@" marker (mention true: an unread message now mentions the
+ * reader; false: no unread mention is left).
+ */
+export interface PreviewEvent extends ChatRef {
+  messageId: number;
+  text?: string;
+  deleted?: boolean;
+  /** The author (the page draws "You: " before its own). */
+  userId?: number;
+  from?: string;
+  group?: boolean;
+  mention?: boolean;
+}
+
 export interface PresenceEvent extends ChatRef {
   count: number;
   users: { id: number; username: string }[];
@@ -76,8 +98,12 @@ export interface PresenceEvent extends ChatRef {
 
 export interface ServerToClientEvents {
   "chat:message": (message: LiveMessage) => void;
-  /** A message was edited, deleted or reacted to: the message as it is now (apply if its version is newer). */
+  /** A message was edited or deleted: the message as it is now (apply if its version is newer). */
   "chat:changed": (message: MessageDto) => void;
+  /** A reaction was added or taken back: only that, not the whole message (see ReactionChange). */
+  "chat:reacted": (change: ReactionChange) => void;
+  /** For the chat lists on the member's other pages: see PreviewEvent. */
+  "chat:preview": (event: PreviewEvent) => void;
   /** A member's read position moved: they have seen up to messageId. */
   "chat:seen": (event: ChatRef & { userId: number; messageId: number }) => void;
   "chat:unread": (event: UnreadEvent) => void;
@@ -96,7 +122,7 @@ const clientEvents: Record<keyof ClientToServerEvents, true> = {
   "chat:edit": true, "chat:delete": true, "chat:react": true,
 };
 const serverEvents: Record<keyof ServerToClientEvents, true> = {
-  "chat:message": true, "chat:changed": true, "chat:seen": true, "chat:unread": true, "chat:typing": true, "chat:presence": true, "chat:renamed": true,
+  "chat:message": true, "chat:changed": true, "chat:reacted": true, "chat:preview": true, "chat:seen": true, "chat:unread": true, "chat:typing": true, "chat:presence": true, "chat:renamed": true,
   "chat:removed": true, "server:shutdown": true,
 };
 export const eventNames = { client: Object.keys(clientEvents), server: Object.keys(serverEvents) };

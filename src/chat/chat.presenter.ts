@@ -37,6 +37,22 @@ export interface ReactionDto {
   users: { id: number; username: string }[];
 }
 
+/**
+ * One reaction added or taken back: what the chat's room is told instead of the whole message (chat:reacted).
+ * A page showing the message at prevVersion applies it; one further behind has missed a change and syncs.
+ */
+export interface ReactionChange {
+  chatId: number;
+  /** The message's id. */
+  id: number;
+  version: number;
+  prevVersion: number;
+  emoji: string;
+  on: boolean;
+  userId: number;
+  username: string;
+}
+
 /** A message as broadcast live: with the id of the chat's message before it (0 for the first). */
 export type LiveMessage = MessageDto & { prevId?: number };
 

@@ -99,7 +99,9 @@ export const messagePayload = z.object({
 });
 export const editPayload = z.object({ chatId: dbId, messageId: dbId, text: messageText, clientId: z.uuid("chat.errors.invalid") });
 export const deletePayload = z.object({ chatId: dbId, messageId: dbId });
-export const reactPayload = z.object({ chatId: dbId, messageId: dbId, emoji: reaction, on: z.boolean({ error: "chat.errors.invalid" }) });
+export const reactPayload = z.object({
+  chatId: dbId, messageId: dbId, emoji: reaction, on: z.boolean({ error: "chat.errors.invalid" }), clientId: z.uuid("chat.errors.invalid").optional(),
+});
 export const typingPayload = z.object({ chatId: dbId, typing: z.boolean().default(true) });
 export const syncPayload = z.object({
   chatId: dbId,

@@ -230,9 +230,9 @@ function handleEvents(socket: AppSocket, user: User, { messages, presence }: Cha
     reply({ ok: true, message: await messages.deleteMessage(userId, chatId, messageId) });
   });
 
-  on("chat:react", reactPayload, async ({ chatId, messageId, emoji, on: add }, reply) => {
+  on("chat:react", reactPayload, async ({ chatId, messageId, emoji, on: add, clientId }, reply) => {
     await mayChange();
-    reply({ ok: true, message: await messages.react(userId, chatId, messageId, emoji, add) });
+    reply({ ok: true, ...(await messages.react(userId, chatId, messageId, emoji, add, clientId ?? null)) });
   });
 
   on("chat:read", readPayload, async ({ chatId, messageId }, reply) => {

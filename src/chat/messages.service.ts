@@ -6,13 +6,13 @@ import type { Translate } from "../i18n";
 import { FieldError, HttpError, notFound } from "../http/errors";
 import { ChatMember } from "./chat-member.entity";
 import { Chat } from "./chat.entity";
-import { type AppServer, chatRoom, userRoom } from "./chat.events";
-import { chatView, type LiveMessage, type MessageDto, type Reader, toDto } from "./chat.presenter";
+import { type AppServer, chatRoom, type PreviewEvent, userRoom } from "./chat.events";
+import { chatView, type LiveMessage, type MessageDto, type ReactionChange, type Reader, toDto } from "./chat.presenter";
 import { excerpt, highlight, planSearch } from "../search/query";
 import type { MessageBudget } from "./message-budget";
 import { MessageReaction, type Reaction } from "./message-reaction.entity";
 import { mentionedNames } from "./message-text";
-import { Message, type LockedMessage, type MessageRow } from "./message.entity";
+import { type ChangedMessageRow, Message, type MessageRow } from "./message.entity";
 
 /** Messages per page of history (the first view and each "load older"). */
 export const HISTORY_PAGE = 50;
@@ -245,80 +245,92 @@ export class MessageService {
   }
 
   /**
-   * One change to one message, in a transaction under the chat row's lock (the lock a send takes first, so a
-   * change and a send never deadlock): `apply` checks and writes, given the next change number lazily (a
-   * refused or empty change uses none); the message as it is afterwards is broadcast to the chat's room if it
-   * changed. Not a member, or no such message in the chat: 404.
+   * After a change to a message (Message.edit, Message.erase): refusals become errors (not a member: 404; no such
+   * message in the chat, or someone else's: no_such_message); a real change is broadcast to the chat's room, and
+   * the chat lists elsewhere follow it (chat:preview to the members' other pages: the preview when it was the
+   * chat's newest message, the "@" when a mention came or went).
    */
-  private async change(
-    chatId: number,
-    memberId: number | null,
-    messageId: number,
-    apply: (em: EntityManager, msg: LockedMessage, next: () => Promise<number>) => Promise<boolean>,
-  ): Promise<MessageDto> {
-    const { row, changed } = await Message.getRepository().manager.transaction(async (em) => {
-      if ((await Chat.lockForChange(em, chatId, memberId)) === null) throw notFound();
-      const msg = await Message.lockInChat(em, chatId, messageId);
-      if (!msg) throw noSuchMessage();
-      const changed = await apply(em, msg, () => Chat.nextChange(em, chatId));
-      return { row: await Message.view(messageId, em), changed };
+  private changed(chatId: number, row: ChangedMessageRow, authorId: number | null): MessageDto {
+    if (!row.allowed) throw notFound();
+    if (!row.found || (authorId !== null && row.author !== authorId)) throw noSuchMessage();
+    const message = toDto(row);
+    if (!row.changed) return message;
+    this.io.to(chatRoom(chatId)).emit("chat:changed", message);
+    const elsewhere = (ids: number[] | null | undefined, event: PreviewEvent) => {
+      if (ids?.length) this.io.to(ids.map(userRoom)).except(chatRoom(chatId)).emit("chat:preview", event);
+    };
+    const base = { chatId, messageId: message.id };
+    elsewhere(row.members, {
+      ...base, text: message.text.slice(0, PREVIEW_CHARS), deleted: message.deleted, userId: message.userId, from: message.username,
+      group: row.is_group === true,
     });
-    const message = toDto(row!);
-    if (changed) this.io.to(chatRoom(chatId)).emit("chat:changed", message);
+    elsewhere(row.mentioned, { ...base, mention: true });
+    elsewhere(row.unmentioned, { ...base, mention: false });
     return message;
   }
 
   /**
    * Its author changes a message's text, within the edit window; the text before is kept in message_edits. The
-   * same text, or a retry of an edit already stored (the same client id), changes nothing.
+   * same text, or a retry of an edit already stored (the same client id), changes nothing. One statement.
    */
-  editMessage(userId: number, chatId: number, messageId: number, text: string, clientId: string | null): Promise<MessageDto> {
-    return this.change(chatId, userId, messageId, async (em, msg, next) => {
-      // Someone else's message looks like a missing one.
-      if (msg.userId !== userId) throw noSuchMessage();
-      if (clientId && (await Message.editedBy(em, messageId, clientId))) return false;
-      if (msg.deleted) throw new FieldError("text", "chat.errors.message_deleted");
-      if (msg.ageMs >= this.editWindowMs) throw new FieldError("text", "chat.errors.edit_window_over");
-      if (msg.text === text) return false;
-      await Message.applyEdit(em, messageId, msg.text, text, clientId, await next(), mentionedNames(text));
-      return true;
-    });
+  async editMessage(userId: number, chatId: number, messageId: number, text: string, clientId: string | null): Promise<MessageDto> {
+    const row = await Message.edit(chatId, userId, messageId, text, clientId, this.editWindowMs, mentionedNames(text));
+    // Someone else's message looks like a missing one (changed() says so); a retry is answered before anything else.
+    if (row.found && row.author === userId && !row.repeated) {
+      if (row.was_deleted) throw new FieldError("text", "chat.errors.message_deleted");
+      if (!row.in_window) throw new FieldError("text", "chat.errors.edit_window_over");
+    }
+    return this.changed(chatId, row, userId);
   }
 
   /**
    * Deletes a message: its author (a member), or staff (memberId null: the admin site). Everyone then sees the
-   * placeholder; deleting it again changes nothing.
+   * placeholder; its author deleting it again changes nothing, for staff a deleted message is simply gone (404).
    */
-  deleteMessage(
+  async deleteMessage(
     userId: number | null,
     chatId: number,
     messageId: number,
-    /** Staff: records the deletion (the audit log) in the same transaction, with the text as it was. */
-    record?: (em: EntityManager, msg: LockedMessage) => Promise<void>,
+    /** Staff: records the deletion (the audit log) in the same transaction, with the text and author it had. */
+    record?: (em: EntityManager, msg: { userId: number; text: string }) => Promise<void>,
   ): Promise<MessageDto> {
-    return this.change(chatId, userId, messageId, async (em, msg, next) => {
-      if (userId !== null && msg.userId !== userId) throw noSuchMessage();
-      // Its author deleting again (a retry) changes nothing; for staff, a deleted message is simply gone.
-      if (msg.deleted && userId === null) throw notFound();
-      if (msg.deleted) return false;
-      await record?.(em, msg);
-      await Message.applyDelete(em, messageId, await next());
-      return true;
-    });
+    const row = !record
+      ? await Message.erase(Message.getRepository().manager, chatId, userId, messageId)
+      : await Message.getRepository().manager.transaction(async (em) => {
+        const removed = await Message.erase(em, chatId, userId, messageId);
+        if (removed.changed) await record(em, { userId: removed.author!, text: removed.previous_text ?? "" });
+        return removed;
+      });
+    if (userId === null && row.was_deleted) throw notFound();
+    return this.changed(chatId, row, userId);
   }
 
-  /** A member adds (on) or takes back (off) a reaction; the same again changes nothing, so a retry is harmless. */
-  async react(userId: number, chatId: number, messageId: number, emoji: Reaction, on: boolean): Promise<MessageDto> {
-    const result = await MessageReaction.toggle(chatId, messageId, userId, emoji, on);
+  /**
+   * A member adds (on) or takes back (off) a reaction; the same again, or a retry of the same client id, changes
+   * nothing. The room is told only the change (chat:reacted), not the whole message: nothing is read back. When
+   * nothing changed the answer is the message as it is now, so the asking page can catch up.
+   */
+  async react(
+    userId: number,
+    chatId: number,
+    messageId: number,
+    emoji: Reaction,
+    on: boolean,
+    clientId: string | null = null,
+  ): Promise<{ reaction: ReactionChange } | { message: MessageDto }> {
+    const result = await MessageReaction.toggle(chatId, messageId, userId, emoji, on, clientId);
     if (!result.allowed) throw notFound();
     if (!result.found) throw noSuchMessage();
     if (result.deleted) throw new HttpError(422, "chat.errors.message_deleted");
-    // Read after the commit: the message as it is now (with this change, or a later one, whose own broadcast
-    // then carries the same version: a client applies it once).
-    const row = await Message.view(messageId);
-    if (!row) throw noSuchMessage();
-    const message = toDto(row);
-    if (result.version !== null) this.io.to(chatRoom(chatId)).emit("chat:changed", message);
-    return message;
+    if (result.version === null) {
+      const row = await Message.view(messageId);
+      if (!row) throw noSuchMessage();
+      return { message: toDto(row) };
+    }
+    const reaction: ReactionChange = {
+      chatId, id: messageId, version: result.version, prevVersion: result.prevVersion ?? 0, emoji, on, userId, username: result.username ?? "",
+    };
+    this.io.to(chatRoom(chatId)).emit("chat:reacted", reaction);
+    return { reaction };
   }
 }

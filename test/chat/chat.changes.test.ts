@@ -32,7 +32,17 @@ interface Dto {
   replyTo: { id: number; username: string; text: string; deleted: boolean } | null;
   reactions: { emoji: string; users: { id: number; username: string }[] }[];
 }
-type Answer = { ok: boolean; code?: string; error?: string; message?: Dto; messages?: Dto[]; changes?: Dto[]; version?: number; hasMore?: boolean };
+interface Reacted {
+  chatId: number;
+  id: number;
+  version: number;
+  prevVersion: number;
+  emoji: string;
+  on: boolean;
+  userId: number;
+  username: string;
+}
+type Answer = { ok: boolean; code?: string; error?: string; message?: Dto; reaction?: Reacted; messages?: Dto[]; changes?: Dto[]; version?: number; hasMore?: boolean };
 const call = (s: Socket, event: string, payload: unknown) => s.emitWithAck(event, payload) as Promise<Answer>;
 
 async function joined(u: U, chatId: number): Promise<Socket> {
@@ -218,7 +228,7 @@ describe("replies", () => {
 });
 
 describe("reactions", () => {
-  it("toggle per (message, user, emoji), live, idempotent, members only, a fixed set", async () => {
+  it("toggle per (message, user, emoji), live as the change alone, idempotent, members only, a fixed set", async () => {
     const a = await user();
     const b = await user();
     const c = await user();
@@ -227,19 +237,34 @@ describe("reactions", () => {
     const sb = await joined(b, chatId);
     const sc = await connect(app, c.agent);
     const m = await say(sa, chatId, "react to me");
-    const live = collect<Dto>(sa, "chat:changed");
+    const live = collect<Reacted>(sa, "chat:reacted");
+    const whole = collect<Dto>(sa, "chat:changed");
     const on = await Promise.all([1, 2, 3].map(() => call(sb, "chat:react", { chatId, messageId: m.id, emoji: "❤️", on: true })));
     assert.ok(on.every((x) => x.ok));
     assert.equal(await count("SELECT count(*) AS n FROM message_reactions WHERE message_id = $1", [m.id]), 1, "one row, however many retries");
+    // One of them changed it and is answered with the change; the others changed nothing: the message as it is.
+    const changed = on.filter((x) => x.reaction);
+    assert.equal(changed.length, 1);
+    assert.deepEqual(changed[0].reaction, {
+      chatId, id: m.id, version: 1, prevVersion: 0, emoji: "❤️", on: true, userId: b.userId, username: b.creds.username,
+    });
+    for (const x of on.filter((y) => !y.reaction)) assert.deepEqual(x.message!.reactions.map((r) => r.emoji), ["❤️"]);
     const mine = await call(sa, "chat:react", { chatId, messageId: m.id, emoji: "👍", on: true });
-    assert.deepEqual(mine.message!.reactions.map((r) => [r.emoji, r.users.map((u) => u.id)]), [["👍", [a.userId]], ["❤️", [b.userId]]]);
+    assert.deepEqual(mine.reaction, { chatId, id: m.id, version: 2, prevVersion: 1, emoji: "👍", on: true, userId: a.userId, username: a.creds.username });
     await say(sa, chatId, "marker");
-    assert.equal(live.length, 2, "each real change once");
+    assert.deepEqual(live.map((r) => [r.version, r.prevVersion, r.emoji]), [[1, 0, "❤️"], [2, 1, "👍"]], "each real change once");
+    assert.deepEqual(whole, [], "a reaction is not broadcast as the whole message");
+    assert.equal((await one<{ version: number }>("SELECT version FROM messages WHERE id = $1", [m.id])).version, 2);
 
     assert.equal((await call(sb, "chat:react", { chatId, messageId: m.id, emoji: "💩", on: true })).code, "invalid");
+    assert.equal((await call(sb, "chat:react", { chatId, messageId: m.id, emoji: "👍", on: true, clientId: "nope" })).code, "invalid");
     assert.equal((await call(sc, "chat:react", { chatId, messageId: m.id, emoji: "👍", on: true })).code, "not_found");
     const off = await call(sb, "chat:react", { chatId, messageId: m.id, emoji: "❤️", on: false });
-    assert.deepEqual(off.message!.reactions.map((r) => r.emoji), ["👍"]);
+    assert.deepEqual([off.reaction!.on, off.reaction!.prevVersion, off.reaction!.version], [false, 2, 3]);
+    assert.deepEqual(
+      (await app.sql<{ emoji: string }>("SELECT emoji FROM message_reactions WHERE message_id = $1", [m.id])).map((r) => r.emoji),
+      ["👍"],
+    );
     assert.equal(await count("SELECT count(*) AS n FROM message_reactions WHERE message_id = $1 AND user_id = $2", [m.id, c.userId]), 0);
 
     // Plain form: the toggle button posts the opposite of the current state.
@@ -250,7 +275,36 @@ describe("reactions", () => {
     assert.equal((await form(c, `/chats/${chatId}/messages/${m.id}/reactions`, { emoji: "👍", on: "1" })).status, 404);
     const page = await a.agent.get(`/chats/${chatId}`);
     assert.match(page.text, new RegExp(`class="chat-reaction mine" aria-pressed="true"\\s+title="${a.creds.username}"`));
+    // The buttons carry who reacted, so a page can apply the next change alone.
+    assert.match(page.text, new RegExp(`data-emoji="👍" data-users="\\[\\{&quot;id&quot;:${a.userId},&quot;username&quot;:&quot;${a.creds.username}&quot;\\}\\]"`));
     closeAll(sa, sb, sc);
+  });
+
+  it("a retried toggle (its client id seen before) changes nothing, even after a later toggle", async () => {
+    const a = await user();
+    const b = await user();
+    const chatId = await openDirect(a.agent, b.userId);
+    const sa = await joined(a, chatId);
+    const sb = await joined(b, chatId);
+    const m = await say(sa, chatId, "retry me");
+    const live = collect<Reacted>(sa, "chat:reacted");
+    const first = { chatId, messageId: m.id, emoji: "👍", on: true, clientId: uuid() };
+    assert.equal((await call(sb, "chat:react", first)).reaction!.on, true);
+    assert.equal((await call(sb, "chat:react", { ...first, on: false, clientId: uuid() })).reaction!.on, false);
+    // The first "on" again (its answer was lost, the page sent it once more): the reaction stays off.
+    const retry = await call(sb, "chat:react", first);
+    assert.equal(retry.ok, true);
+    assert.equal(retry.reaction, undefined);
+    assert.deepEqual(retry.message!.reactions, []);
+    assert.equal(await count("SELECT count(*) AS n FROM message_reactions WHERE message_id = $1", [m.id]), 0);
+    assert.equal(await count("SELECT count(*) AS n FROM message_reaction_requests WHERE user_id = $1 AND message_id = $2", [b.userId, m.id]), 2);
+    await say(sa, chatId, "marker");
+    assert.deepEqual(live.map((r) => r.on), [true, false], "the retry is not broadcast");
+    // A request older than an hour is forgotten when its sender next reacts.
+    await app.sql("UPDATE message_reaction_requests SET created_at = now() - interval '2 hours' WHERE client_id = $1", [first.clientId]);
+    await call(sb, "chat:react", { ...first, emoji: "❤️", clientId: uuid() });
+    assert.equal(await count("SELECT count(*) AS n FROM message_reaction_requests WHERE client_id = $1", [first.clientId]), 0);
+    closeAll(sa, sb);
   });
 });
 
@@ -399,7 +453,8 @@ describe("a removed member", () => {
     const token = await tokenFor(a.agent, `/chats/${chatId}/settings`);
     await a.agent.post(`/chats/${chatId}/members/${b.userId}/remove`).type("form").send({ _csrf: token }).expect(303);
     await removed;
-    const changed = collect<Dto>(sb, "chat:changed");
+    const changed = collect<unknown>(sb, "chat:changed");
+    const reacted = collect<unknown>(sb, "chat:reacted");
     await call(sa, "chat:edit", { chatId, messageId: m.id, text: "after", clientId: uuid() });
     await call(sa, "chat:react", { chatId, messageId: m.id, emoji: "👍", on: true });
     // A marker through b's own room, sent after the changes: anything broadcast to b before it has arrived.
@@ -408,8 +463,91 @@ describe("a removed member", () => {
     await say(sa, direct, "marker");
     await marker;
     assert.deepEqual(changed, []);
+    assert.deepEqual(reacted, []);
     assert.equal((await call(sb, "chat:react", { chatId, messageId: m.id, emoji: "❤️", on: true })).code, "not_found");
     assert.equal(await count("SELECT count(*) AS n FROM message_reactions WHERE user_id = $1", [b.userId]), 0);
+    closeAll(sa, sb);
+  });
+});
+
+describe("a change's cost", () => {
+  it("an edit, a deletion and a reaction are one statement each (the chat's lock held for one round trip)", async () => {
+    const a = await user("one");
+    const b = await user("one");
+    const chatId = await createGroup(a.agent, "One statement", [b.creds.username]);
+    const sa = await joined(a, chatId);
+    const m = await say(sa, chatId, `hi @${b.creds.username}`);
+    const edit = await recordStatements(() => call(sa, "chat:edit", { chatId, messageId: m.id, text: "hi all", clientId: uuid() }));
+    const react = await recordStatements(() => call(sa, "chat:react", { chatId, messageId: m.id, emoji: "👍", on: true, clientId: uuid() }));
+    const del = await recordStatements(() => call(sa, "chat:delete", { chatId, messageId: m.id }));
+    assert.equal(edit.length, 1, edit.join("\n---\n"));
+    assert.equal(react.length, 1, react.join("\n---\n"));
+    assert.equal(del.length, 1, del.join("\n---\n"));
+    const row = await one<{ message: string; deleted: boolean; version: number }>(
+      "SELECT message, deleted_at IS NOT NULL AS deleted, version FROM messages WHERE id = $1", [m.id],
+    );
+    assert.deepEqual(row, { message: "", deleted: true, version: 3 });
+    assert.equal(await count("SELECT count(*) AS n FROM message_edits WHERE message_id = $1", [m.id]), 0);
+    assert.equal(await count("SELECT count(*) AS n FROM message_reactions WHERE message_id = $1", [m.id]), 0);
+    closeAll(sa);
+  });
+});
+
+describe("the chat lists on a member's other pages", () => {
+  interface Preview { chatId: number; messageId: number; text?: string; deleted?: boolean; userId?: number; from?: string; group?: boolean; mention?: boolean }
+
+  it("follow an edit or deletion of the chat's newest message, and a mention that comes or goes (chat:preview)", async () => {
+    const a = await user("lst");
+    const b = await user("lst");
+    const c = await user("lst");
+    const chatId = await createGroup(a.agent, "Listed", [b.creds.username, c.creds.username]);
+    const sa = await joined(a, chatId);
+    // b is on another page (not in the chat's room); c has the chat open.
+    const sb = await connect(app, b.agent);
+    const sc = await joined(c, chatId);
+    const atB = collect<Preview>(sb, "chat:preview");
+    const atC = collect<Preview>(sc, "chat:preview");
+    const older = await say(sa, chatId, "older");
+    const newest = await say(sa, chatId, "newest");
+    await call(sa, "chat:edit", { chatId, messageId: newest.id, text: `newest, @${b.creds.username}`, clientId: uuid() });
+    await call(sa, "chat:edit", { chatId, messageId: older.id, text: "older, edited", clientId: uuid() });
+    await call(sa, "chat:edit", { chatId, messageId: newest.id, text: "newest, nobody", clientId: uuid() });
+    await call(sa, "chat:delete", { chatId, messageId: newest.id });
+    // A marker through b's own room: everything sent to b before it has arrived.
+    const marker = next<{ chatId: number }>(sb, "chat:unread", (e) => e.chatId === chatId);
+    await say(sa, chatId, "marker");
+    await marker;
+    const base = { chatId, messageId: newest.id, userId: a.userId, from: a.creds.username, group: true };
+    assert.deepEqual(atB, [
+      { ...base, text: `newest, @${b.creds.username}`, deleted: false },
+      { chatId, messageId: newest.id, mention: true },
+      { ...base, text: "newest, nobody", deleted: false },
+      { chatId, messageId: newest.id, mention: false },
+      { ...base, text: "", deleted: true },
+    ], "the older message's edit leaves the preview alone");
+    assert.deepEqual(atC, [], "the open chat's page follows chat:changed instead");
+    assert.equal(await count("SELECT count(*) AS n FROM message_mentions WHERE message_id = $1", [newest.id]), 0);
+    closeAll(sa, sb, sc);
+  });
+
+  it("keep the '@' while another unread message mentions the reader, and never add it for a message already read", async () => {
+    const a = await user("lst");
+    const b = await user("lst");
+    const chatId = await createGroup(a.agent, "Mentions", [b.creds.username]);
+    const sa = await joined(a, chatId);
+    const sb = await connect(app, b.agent);
+    const atB = collect<Preview>(sb, "chat:preview");
+    const read = await say(sa, chatId, "read already");
+    await call(sb, "chat:read", { chatId, messageId: read.id });
+    await call(sa, "chat:edit", { chatId, messageId: read.id, text: `now @${b.creds.username}`, clientId: uuid() });
+    const first = await say(sa, chatId, `one @${b.creds.username}`);
+    await say(sa, chatId, `two @${b.creds.username}`);
+    await call(sa, "chat:edit", { chatId, messageId: first.id, text: "one, nobody", clientId: uuid() });
+    const marker = next<{ chatId: number }>(sb, "chat:unread", (e) => e.chatId === chatId && e.text === "marker");
+    await say(sa, chatId, "marker");
+    await marker;
+    assert.deepEqual(atB.filter((p) => p.mention !== undefined), [], "no '@' for a read message; the other mention keeps it");
+    assert.equal(await count("SELECT count(*) AS n FROM message_mentions WHERE message_id = $1 AND user_id = $2", [read.id, b.userId]), 1);
     closeAll(sa, sb);
   });
 });

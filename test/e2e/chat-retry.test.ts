@@ -1,5 +1,5 @@
 // A message refused by the flood limit is marked "Not sent" with a Retry button; retrying a reply sends it as a
-// reply (its quote and reply_to_id), not as a plain message. The app here allows two messages per 10 s.
+// reply (its quote and reply_to_id), not as a plain message; the bubble not yet stored shows its quote too. The app here allows two messages per 10 s.
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import type { Browser } from "playwright-core";
@@ -51,6 +51,9 @@ it("retrying a failed reply keeps what it answers", { timeout: 60_000 }, async (
   await box.press("Enter");
   const failed = page.locator("#messages .chat-msg.failed", { hasText: "Petro has it" });
   await failed.locator(".chat-msg-error", { hasText: "Not sent" }).waitFor();
+  // Not stored (never acknowledged), the bubble still shows what it answers, as the stored reply will.
+  await failed.locator(`.chat-quote[data-reply-to="${tentId}"]`, { hasText: "Who has the tent?" }).waitFor();
+  assert.equal(await failed.locator(".chat-quote-author").innerText(), "olena");
   await screenshot(page, "chat-retry-failed-1280");
   assert.equal((await app.sql("SELECT 1 FROM messages WHERE message = 'Petro has it'")).length, 0, "nothing stored");
 

@@ -14,8 +14,9 @@ const SUGGESTIONS = 6;
 const MENTION_AT_CARET = /(?:^|[^\p{L}\p{N}._@-])@([\p{L}\p{N}._-]{0,30})$/u;
 
 /**
- * `send(text, replyToId)` is called with each message to send and `edit(messageId, text)` with each edit, when
- * the page is live (otherwise the form simply posts). `members`: [{ id, username }] for @name completion.
+ * `send(text, replyTo)` is called with each message to send (replyTo: { id, username, text } of the message it
+ * answers, or undefined) and `edit(messageId, text)` with each edit, when the page is live (otherwise the form
+ * simply posts). `members`: [{ id, username }] for @name completion.
  */
 export function composer(socket, { chatId, live, send, edit, members = [], me }) {
   const form = document.getElementById("composer");
@@ -174,7 +175,7 @@ export function composer(socket, { chatId, live, send, edit, members = [], me })
       autosize();
       stopTyping();
       if (was?.kind === "edit") edit(was.id, text);
-      else send(text, was?.kind === "reply" ? was.id : undefined);
+      else send(text, was?.kind === "reply" ? { id: was.id, username: was.username, text: was.text } : undefined);
     });
   }
 
@@ -185,7 +186,8 @@ export function composer(socket, { chatId, live, send, edit, members = [], me })
     /** Answer this message ({ id, username, text }). */
     replyTo(m) {
       if (mode?.kind === "edit") input.value = "";
-      setMode({ kind: "reply", id: m.id }, t("chat.replying_to", { name: m.username }), m.text.split("\n")[0].slice(0, 120));
+      const line = m.text.split("\n")[0].slice(0, 120);
+      setMode({ kind: "reply", id: m.id, username: m.username, text: line }, t("chat.replying_to", { name: m.username }), line);
       input.focus();
     },
     /** Edit one of this person's messages ({ id, text }) in the box. */

@@ -70,6 +70,7 @@ function reactionButton(chatId, m, r, me, csrf) {
   const button = el("button", `chat-reaction${mine ? " mine" : ""}`);
   button.type = "submit";
   button.dataset.emoji = r.emoji;
+  button.dataset.users = JSON.stringify(r.users);
   button.title = names;
   button.setAttribute("aria-pressed", String(mine));
   button.setAttribute("aria-label", t("chat.reaction_label", { emoji: r.emoji, count: r.users.length, names }));
@@ -118,9 +119,20 @@ function fillChanging(li, m, ctx) {
     qt.textContent = m.replyTo.deleted ? t("chat.deleted_message") : m.replyTo.text;
     qt.classList.toggle("fst-italic", Boolean(m.replyTo.deleted));
   }
-  const reactions = li.querySelector(".chat-reactions");
-  reactions.replaceChildren(...(m.reactions ?? []).map((r) => reactionButton(chatId, m, r, me, csrf)));
+  showReactions(li, m.reactions ?? [], ctx);
 }
+
+function showReactions(li, reactions, { me, chatId, csrf }) {
+  const m = { id: Number(li.dataset.id) };
+  li.querySelector(".chat-reactions").replaceChildren(...reactions.map((r) => reactionButton(chatId, m, r, me, csrf)));
+}
+
+/** The reactions a message shows, as its buttons carry them (the server's page and reactionButton alike). */
+const shownReactions = (li) =>
+  [...li.querySelectorAll(".chat-reaction")].map((b) => ({ emoji: b.dataset.emoji, users: JSON.parse(b.dataset.users || "[]") }));
+
+/** The emoji in the menu's order, which is the server's (src/chat/message-reaction.entity.ts REACTIONS). */
+const emojiOrder = () => [...(document.getElementById("chat-menu-template")?.content.querySelectorAll(".chat-menu-react") ?? [])].map((b) => b.dataset.emoji);
 
 /** A stored or pending message, cloned from the template and filled in with textContent only. */
 function renderMessage(template, m, ctx) {
@@ -252,9 +264,10 @@ export function messageList({ root, me, isGroup, chatId, members, editWindowMs }
     return true;
   }
 
-  /** A message being sent, shown at the end until the server confirms it. */
-  function addPending(clientId, text) {
-    const li = render({ userId: me, username: t("chat.you"), text, clientId, createdAt: new Date().toISOString() });
+  /** A message being sent, shown at the end until the server confirms it (with the quote of the one it answers). */
+  function addPending(clientId, text, replyTo) {
+    const quote = replyTo ? { id: replyTo.id, username: replyTo.username, text: replyTo.text, deleted: false } : null;
+    const li = render({ userId: me, username: t("chat.you"), text, clientId, createdAt: new Date().toISOString(), replyTo: quote });
     li.classList.add("pending");
     list.append(li);
     document.getElementById("chat-empty")?.remove();
@@ -282,11 +295,34 @@ export function messageList({ root, me, isGroup, chatId, members, editWindowMs }
     return "applied";
   }
 
+  /**
+   * One reaction added or taken back (chat:reacted): applied to a message shown at the version just before it.
+   * "gap" when the page missed a change of that message in between (the caller syncs), otherwise as apply.
+   */
+  function applyReaction(d) {
+    const li = document.getElementById(`m-${d.id}`);
+    if (!li) return false;
+    const shown = Number(li.dataset.version ?? 0);
+    if (d.version <= shown) return "current";
+    if (d.prevVersion !== shown) return "gap";
+    const reactions = shownReactions(li);
+    let group = reactions.find((r) => r.emoji === d.emoji);
+    if (!group && d.on) reactions.push((group = { emoji: d.emoji, users: [] }));
+    if (group && d.on && !group.users.some((u) => u.id === d.userId)) group.users.push({ id: d.userId, username: d.username });
+    if (group && !d.on) group.users = group.users.filter((u) => u.id !== d.userId);
+    const order = emojiOrder();
+    reactions.sort((a, b) => order.indexOf(a.emoji) - order.indexOf(b.emoji));
+    li.dataset.version = String(d.version);
+    showReactions(li, reactions.filter((r) => r.users.length), ctx);
+    return "applied";
+  }
+
   return {
     list,
     scroller,
     render,
     apply,
+    applyReaction,
     relayout: redraw,
     place,
     addPending,
