@@ -447,7 +447,7 @@ describe("group chats", () => {
     assert.equal(await count("SELECT count(*) AS n FROM chat_members WHERE chat_id = $1", [id]), 3);
   });
 
-  const bad: [string, Record<string, string>, RegExp][] = [
+  const bad: [string, { name: string; members: string }, RegExp][] = [
     ["no name", { name: "   ", members: "x" }, /Give the group a name\./],
     ["a 101-character name", { name: "n".repeat(101), members: "x" }, /at most 100 characters/],
     ["no members", { name: "Lonely", members: " , " }, /Name at least one person\./],

@@ -19,8 +19,8 @@ it("hands out ids in commit order, each message naming its exact predecessor, wh
   const a = await loggedInAgent(app, newCredentials("race"));
   const b = await loggedInAgent(app, newCredentials("race"));
   const chatId = await openDirect(a.agent, b.userId);
-  const one = new MessageService(app.io, messageBudget(app.config));
-  const two = new MessageService(app.io, messageBudget(app.config));
+  const one = new MessageService(app.io, messageBudget(app.config), app.config.chatEditWindowMs);
+  const two = new MessageService(app.io, messageBudget(app.config), app.config.chatEditWindowMs);
   const sends = [];
   for (let i = 0; i < 40; i++) {
     const [svc, who] = i % 2 ? [one, a.userId] : [two, b.userId];
@@ -51,7 +51,7 @@ it("stores a message retried through another process once", async () => {
   const chatId = await openDirect(a.agent, b.userId);
   const clientId = crypto.randomUUID();
   const results = await Promise.all(
-    [0, 1, 2, 3].map((i) => new MessageService(app.io, messageBudget(app.config)).postMessage(a.userId, chatId, `try ${i}`, clientId)),
+    [0, 1, 2, 3].map((i) => new MessageService(app.io, messageBudget(app.config), app.config.chatEditWindowMs).postMessage(a.userId, chatId, `try ${i}`, clientId)),
   );
   assert.equal(new Set(results.map((r) => r.message.id)).size, 1);
   assert.equal(results.filter((r) => r.created).length, 1, "one of them stored it");

@@ -162,7 +162,7 @@ describe("the web process dying", () => {
     const parent = spawn(process.execPath, ["--require", require.resolve("tsx/cjs"), "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     parent.stdout.on("data", (c: Buffer) => (out += c));
-    const pid = Number((await until("the worker's pid", () => /worker (\d+)/.exec(out)))[1]);
+    const pid = Number((await until("the worker's pid", () => /worker (\d+)/.exec(out) ?? undefined))[1]);
     parent.kill("SIGKILL");
     // Orphaned, it is reaped by whatever adopts it; if that never reaps, a zombie ("Z") has exited all the same.
     const exited = () => !alive(pid) || /\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));

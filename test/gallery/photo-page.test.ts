@@ -125,7 +125,7 @@ describe("deleting several photos", () => {
 
   it("says what to do when nothing (or nonsense) is ticked: 422 on the gallery page", async () => {
     const { agent: a, userId } = await withPhotos(1);
-    for (const form of [{}, { ids: "abc" }, { ids: "0" }]) {
+    for (const form of [{}, { ids: "abc" }, { ids: "0" }] as Record<string, string>[]) {
       const res = await postForm(a, "/gallery/bulk-delete", form, "/gallery");
       assert.equal(res.status, 422, JSON.stringify(form));
       assert.match(res.text, /id="bulk-errors">Tick the photos to delete first\./);

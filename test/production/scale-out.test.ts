@@ -148,8 +148,8 @@ test("two app processes behind one load balancer", async (t) => {
       assert.deepEqual(await typing, { chatId, userId: bob.userId, username: bob.username, typing: true });
 
       const text = `hello from B ${crypto.randomUUID()}`;
-      const received = waitFor(aliceSocket, "chat:message", (m: { text: string }) => m.text === text);
-      const unread = waitFor(aliceElsewhere, "chat:unread", (u: { chatId?: number; delta?: number }) => u.chatId === chatId && u.delta === 1);
+      const received = waitFor(aliceSocket, "chat:message", (m: { text: string; id: number; userId: number }) => m.text === text);
+      const unread = waitFor(aliceElsewhere, "chat:unread", (u: { chatId?: number; delta?: number; from?: string }) => u.chatId === chatId && u.delta === 1);
       const ack = await bobSocket.emitWithAck("chat:message", { chatId, text, clientId: crypto.randomUUID() });
       assert.equal(ack.ok, true, JSON.stringify(ack));
       const message = await received;
@@ -204,8 +204,8 @@ test("two app processes behind one load balancer", async (t) => {
       await present;
       const seen: string[] = [];
       socket.on("chat:message", (m: { text: string }) => seen.push(m.text));
-      const hint = new Promise<unknown>((resolve) => socket.once("server:shutdown", resolve));
-      const reason = new Promise<string>((resolve) => socket.once("disconnect", resolve));
+      const hint = new Promise<unknown>((resolve) => socket!.once("server:shutdown", resolve));
+      const reason = new Promise<string>((resolve) => socket!.once("disconnect", resolve));
       // "connect" (not the manager's "reconnect", which fires before the server's answer says whether it recovered)
       const reconnected = new Promise<void>((resolve) => socket!.once("connect", () => resolve()));
 

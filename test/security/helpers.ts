@@ -11,7 +11,6 @@ import { after, before } from "node:test";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { cookieOf, createGroup, openDirect, postMessage } from "../chat/helpers";
 import { imageRows, listFiles, png, upload, uploadToken } from "../gallery/helpers";
-import fs from "node:fs";
 import { outboxDir } from "../../src/mail/mailer";
 import { resetState } from "../../src/auth/password-reset.service";
 import { User } from "../../src/auth/user.entity";

@@ -58,7 +58,7 @@ describe("session fixation", () => {
       const page = await raw(app, "GET", `/${form}`);
       const planted = cookieIn(page.headers["set-cookie"])!;
       assert.ok(planted && (await sessionRow(sidIn(planted))));
-      const fields = form === "login"
+      const fields: Record<string, string> = form === "login"
         ? { login: creds.username, password: creds.password }
         : { ...creds, password_confirm: creds.password };
       const body = new URLSearchParams({ ...fields, _csrf: csrfFrom(page.text) }).toString();

@@ -213,7 +213,7 @@ describe("the checker itself", () => {
 
 describe("links in live messages", () => {
   it("webHref lets through http(s) URLs only, however the scheme is spelt", async () => {
-    const { webHref } = (await import("../../public/js/chat/text.js")) as { webHref: (s: string) => string | null };
+    const { webHref } = (await import("../../public/js/chat/text.js" as string)) as { webHref: (s: string) => string | null };
     for (const bad of ["javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)", "data:text/html,<script>alert(1)</script>", "vbscript:x", "//evil.example/x", "/chats/1", "mailto:x@example.test", "blob:http://x/y", ""]) {
       assert.equal(webHref(bad), null, JSON.stringify(bad));
     }
