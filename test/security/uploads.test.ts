@@ -4,9 +4,14 @@
 // 500: no image row, no file in MEDIA_ROOT or its temp dir, and the server uploads normally afterwards.
 // The file contents themselves are covered by test/gallery/gallery.routes.test.ts (types disguised as images,
 // SVG/HTML/PDF polyglots, files over 10 MB, 21 files, pixel bombs, traversal and control characters in names,
-// EXIF/GPS removal) and test/gallery/media.test.ts (/media traversal, dotfiles, listings).
+// EXIF/GPS removal) and test/gallery/media.test.ts (/media traversal, dotfiles, listings); animations that decode
+// to far more than they weigh (a GIF screen that lies about its frames, animated WebP bombs) are below, on every
+// upload route.
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import sharp from "sharp";
 import { after, before, describe, it } from "node:test";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { assertMediaConsistent, imageRows, listFiles, png, upload, uploadToken } from "../gallery/helpers";
@@ -162,6 +167,55 @@ describe("the wrong kind of body", () => {
     assert.equal(res.status, 422, "the note form sees no text");
     assert.equal((await app.sql("SELECT 1 FROM notes WHERE user_id = $1", [u.userId])).length, 0);
     await assertNothingStored("multipart to /notes");
+  });
+});
+
+/** An animation of `n` w×h frames, alternating dark and light (identical frames would be merged by the encoder). */
+function alternating(w: number, h: number, n: number) {
+  const px = Buffer.alloc(w * h * n * 3);
+  for (let f = 0; f < n; f++) px.fill(f % 2 ? 0x20 : 0xe0, f * w * h * 3, (f + 1) * w * h * 3);
+  return sharp(px, { raw: { width: w, height: h * n, channels: 3, pageHeight: h } });
+}
+
+/** A GIF whose logical screen (bytes 6-9) says something else than its frames. */
+function withScreen(gifBytes: Buffer, width: number, height: number): Buffer {
+  const out = Buffer.from(gifBytes);
+  out.writeUInt16LE(width, 6);
+  out.writeUInt16LE(height, 8);
+  return out;
+}
+
+describe("decompression bombs in animations (small files that decode to far more than 40 megapixels)", () => {
+  const bombs: [string, string, () => Promise<Buffer>, RegExp][] = [
+    // The decoder grows the canvas to the frames, so the header check sees 5000 × 5000 × 2, not the 16 × 16 it says.
+    ["a GIF whose screen says 16 × 16 around two 5000 × 5000 frames", "screen.gif",
+      async () => withScreen(await alternating(5000, 5000, 2).gif({ colours: 2, effort: 1, dither: 0 }).toBuffer(), 16, 16), /2 frames|5000 × 5000/],
+    ["an animated WebP of 11 frames of 2000 × 2000 (44 megapixels)", "anim.webp",
+      () => alternating(2000, 2000, 11).webp({ effort: 0, quality: 10 }).toBuffer(), /11 frames/],
+    ["an animated WebP of 501 frames", "frames.webp", () => alternating(4, 4, 501).webp({ effort: 0 }).toBuffer(), /501/],
+  ];
+  const routes: [string, string, string][] = [["/gallery", "images", "/gallery"], ["/profile/avatar", "image", "/profile"]];
+  for (const [what, filename, make, message] of bombs) {
+    it(`refuses ${what} with 422 on every upload route, storing nothing`, async () => {
+      const data = await make();
+      assert.ok(data.length < 200_000, `a small file (${data.length} bytes)`);
+      for (const [url, field, page] of routes) {
+        const res = await upload(u.agent, url, await uploadToken(u.agent, page), [{ filename, data, contentType: "image/gif", field }], { field });
+        assert.equal(res.status, 422, `${url}: ${res.status}`);
+        assert.match(res.text, message, url);
+      }
+      await assertNothingStored(what);
+    });
+  }
+
+  it("a GIF whose screen claims 6000 × 6000 around 1-pixel frames is stored at its frames' size, not decoded as the screen", async () => {
+    const data = withScreen(await alternating(1, 1, 2).gif({ colours: 2, dither: 0 }).toBuffer(), 6000, 6000);
+    const res = await upload(u.agent, "/gallery", await uploadToken(u.agent), [{ filename: "screen.gif", data, contentType: "image/gif" }]);
+    assert.ok(res.status === 303 || res.status === 422, `${res.status}`);
+    for (const row of await imageRows(app, u.userId)) assert.ok(row.width <= 16 && row.height <= 16, `${row.width} × ${row.height}`);
+    await app.sql("DELETE FROM images WHERE owner_id = $1", [u.userId]);
+    for (const f of listFiles(app.mediaRoot).filter((f) => !f.startsWith(".tmp/"))) fs.rmSync(path.join(app.mediaRoot, f));
+    await assertNothingStored("the screen-size GIF, removed");
   });
 });
 
