@@ -113,7 +113,8 @@ describe("/media: a gallery photo", () => {
   it("costs one statement and writes nothing (no session touch); logged out costs none", async () => {
     const statements = await recordStatements(() => get(photo.thumb_path, owner.agent));
     assert.equal(statements.length, 1, statements.join("\n"));
-    assert.equal(statements[0], preparedStatements().get("media_access"), "sent as the prepared statement media_access: planned once per connection");
+    const name = [...preparedStatements()].find(([, sql]) => sql === statements[0])?.[0];
+    assert.match(name ?? "(unnamed)", /^media_access/, "sent as the prepared statement media_access(_<rules>): planned once per connection");
     assert.deepEqual(writes(statements), []);
     assert.deepEqual(await recordStatements(() => get(photo.thumb_path, null)), []);
   });
