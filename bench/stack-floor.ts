@@ -34,7 +34,16 @@ interface FloorUser {
   emailVerifiedAt: Date | null;
 }
 
-export function createFloorApp(pool: Pool, secret: string): express.Express {
+/**
+ * `tokenOf` reads the CSRF token the page's form carries; by default the one the app stored in the session. The
+ * peer harness's floor (bench/peer-floor.ts) passes the app's generateToken, since there the first page after a
+ * login is the floor's and no app page has stored one yet.
+ */
+export function createFloorApp(
+  pool: Pool,
+  secret: string,
+  tokenOf: (req: express.Request) => string = (req) => (req.session as unknown as { csrfToken?: string }).csrfToken ?? "",
+): express.Express {
   const app = express();
   app.disable("x-powered-by");
   const env = nunjucks.configure(VIEWS, { autoescape: true, express: app, noCache: false });
@@ -64,7 +73,7 @@ export function createFloorApp(pool: Pool, secret: string): express.Express {
     const user = req.user as FloorUser | undefined;
     if (!user) return res.redirect(303, "/login");
     pool.query<NoteRow>(NOTES_SQL, [user.id]).then(({ rows }) => {
-      const token = (req.session as unknown as { csrfToken?: string }).csrfToken ?? "";
+      const token = tokenOf(req);
       res.set(HEADERS);
       res.render("notes/index.njk", {
         currentUser: user, currentPath: req.path, currentUrl: req.originalUrl, csrfToken: () => token, takeFlashes: () => [],
