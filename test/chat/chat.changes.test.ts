@@ -543,7 +543,7 @@ describe("the chat lists on a member's other pages", () => {
     const first = await say(sa, chatId, `one @${b.creds.username}`);
     await say(sa, chatId, `two @${b.creds.username}`);
     await call(sa, "chat:edit", { chatId, messageId: first.id, text: "one, nobody", clientId: uuid() });
-    const marker = next<{ chatId: number }>(sb, "chat:unread", (e) => e.chatId === chatId && e.text === "marker");
+    const marker = next<{ chatId: number; text?: string }>(sb, "chat:unread", (e) => e.chatId === chatId && e.text === "marker");
     await say(sa, chatId, "marker");
     await marker;
     assert.deepEqual(atB.filter((p) => p.mention !== undefined), [], "no '@' for a read message; the other mention keeps it");

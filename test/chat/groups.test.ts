@@ -151,7 +151,7 @@ describe("leaving a group", () => {
     const asked = await m1.agent.get(`/chats/${id}/leave`);
     assert.ok(!asked.text.includes("delete_if_last"));
     await postForm(owner.agent, `/chats/${id}/leave`, {}, `/chats/${id}/leave`);
-    for (const form of [{}, { delete_if_last: "yes" }]) {
+    for (const form of [{}, { delete_if_last: "yes" }] as Record<string, string>[]) {
       const res = await postForm(m1.agent, `/chats/${id}/leave`, form, `/chats/${id}/leave`);
       assert.equal(res.status, 409);
       assert.match(res.text, /Everyone else has left in the meantime: you are now the last member\./);
