@@ -9,6 +9,7 @@ import { ChatMemberMute1765021232137 } from "./1765021232137-chat-member-mute";
 import { ImageCaption1765022774314 } from "./1765022774314-image-caption";
 import { UserTheme1765042037307 } from "./1765042037307-user-theme";
 import { ReactionRequests1796433757598 } from "./1796433757598-reaction-requests";
+import { ChatPhotos1796440000000 } from "./1796440000000-chat-photos";
 
 export const migrations: Function[] = [
   InitialSchema1764118000000,
@@ -21,4 +22,5 @@ export const migrations: Function[] = [
   ImageCaption1765022774314,
   UserTheme1765042037307,
   ReactionRequests1796433757598,
+  ChatPhotos1796440000000,
 ];

@@ -17,7 +17,9 @@ import { createProfileRouter } from "./auth/profile.routes";
 import { User } from "./auth/user.entity";
 import { createAdminRouter } from "./admin/admin.routes";
 import { createChatAvatarRouter } from "./chat/chat-avatar.routes";
+import { createChatPhotosRouter } from "./chat/chat-photos.routes";
 import { createChatRouter } from "./chat/chat.routes";
+import { CHAT_PHOTO_ACCESS } from "./chat/message.entity";
 import { createChatMuteRouter } from "./chat/mute.routes";
 import { registerChatSocket } from "./chat/chat.socket";
 import { unreadTotalSql } from "./chat/unread";
@@ -110,7 +112,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   // The icon font and its stylesheet, from the package as bootstrap is (font-src 'self' allows it).
   app.use("/static/icons", express.static(path.join(ROOT, "node_modules/bootstrap-icons/font"), { maxAge: config.isProduction ? "7d" : 0, index: false }));
   app.use("/static", express.static(path.join(ROOT, "public"), { maxAge: config.isProduction ? "1d" : 0, index: false }));
-  app.use("/media", mediaHandler(config, sessionSecret, Image.mediaAccess(ds)));
+  app.use("/media", mediaHandler(config, sessionSecret, Image.mediaAccess(ds, [CHAT_PHOTO_ACCESS])));
   app.use(createHealthRouter(deps, lifecycle));
   app.use(noStore);
 
@@ -138,6 +140,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(createNotesRouter(deps));
   app.use(createChatRouter(deps, io));
   app.use(createChatAvatarRouter(deps));
+  app.use(createChatPhotosRouter(deps, io));
   app.use(createChatMuteRouter(deps, io));
   app.use(createGalleryRouter(deps, io));
   app.use("/admin", createAdminRouter(deps, io));

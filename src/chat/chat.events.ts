@@ -30,7 +30,11 @@ export interface ClientToServerEvents {
   "chat:join": (payload: ChatRef, ack: Ack) => void;
   "chat:leave": (payload: ChatRef, ack: Ack) => void;
   /** Sends a message (answering replyToId, when given); clientId (a UUID) makes a retry store it once. */
-  "chat:message": (payload: ChatRef & { text: string; clientId: string; replyToId?: number }, ack: Ack<{ message: LiveMessage }>) => void;
+  /** photoIds: the sender's gallery photos to send with it (copied; the text is then an optional caption). */
+  "chat:message": (
+    payload: ChatRef & { text: string; clientId: string; replyToId?: number; photoIds?: number[] },
+    ack: Ack<{ message: LiveMessage }>,
+  ) => void;
   /**
    * What was missed: the messages after afterId, oldest first, at most a page; ask again while hasMore. With
    * sinceVersion (the chat's change number last synced to), also the messages (up to afterId) edited, deleted or

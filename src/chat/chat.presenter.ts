@@ -30,6 +30,17 @@ export interface MessageDto {
   replyTo: { id: number; username: string; text: string; deleted: boolean } | null;
   /** Who reacted with what, in the order of REACTIONS. */
   reactions: ReactionDto[];
+  /** Its photos in order (none once deleted): files under /media, seen by the chat's members only. */
+  photos: PhotoDto[];
+}
+
+export interface PhotoDto {
+  id: number;
+  /** The web-size file and the square thumbnail, relative to /media. */
+  src: string;
+  thumb: string;
+  width: number;
+  height: number;
 }
 
 export interface ReactionDto {
@@ -132,6 +143,7 @@ export function toDto(r: MessageRow): MessageDto {
       ? null
       : { id: r.reply_to_id, username: r.reply_username ?? "", text: r.reply_deleted ? "" : r.reply_text ?? "", deleted: r.reply_deleted === true },
     reactions: groupReactions(r.reactions),
+    photos: (r.deleted_at ? [] : r.photos ?? []).map((p) => ({ id: p.id, src: p.path, thumb: p.thumb, width: p.width, height: p.height })),
   };
 }
 
@@ -168,7 +180,14 @@ export function listItem(r: ChatListRow, userId: number, { t, fmt }: Reader, now
     activityLabel: activityLabel(fmt, at, now),
     last: r.last_id === null
       ? null
-      : { id: r.last_id, text: r.last_text ?? "", username: r.last_username, mine: r.last_user_id === userId, deleted: r.last_deleted === true },
+      : {
+          id: r.last_id,
+          // Only a message of photos without a caption has no text (a text message has some, a deleted one is marked).
+          text: r.last_text || (r.last_deleted ? "" : t("chat.photos.list_preview")),
+          username: r.last_username,
+          mine: r.last_user_id === userId,
+          deleted: r.last_deleted === true,
+        },
     unread: r.unread,
     unreadLabel: unreadLabel(r.unread),
     mentioned: r.mentioned === true && r.unread > 0,

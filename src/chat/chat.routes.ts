@@ -20,6 +20,7 @@ import { CHATS_PER_PAGE, type GroupService, LastMember } from "./groups.service"
 import type { MessageService } from "./messages.service";
 import { TooFast } from "./message-budget";
 import { chatServicesFor } from "./services";
+import { PHOTO_LIMITS, PHOTO_TYPES } from "./chat-photos.routes";
 import { createPeopleRouter } from "./people.routes";
 import { PeopleService } from "./people.service";
 
@@ -126,6 +127,8 @@ function messageRoutes(router: Router, messages: MessageService, chats: GroupSer
       clientId: crypto.randomUUID(),
       messageMax: MESSAGE_MAX,
       clientKeys: CHAT_CLIENT_KEYS,
+      ...PHOTO_LIMITS,
+      photoTypes: PHOTO_TYPES,
       values,
       errors,
     });

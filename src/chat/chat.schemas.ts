@@ -30,6 +30,30 @@ export const sendMessageSchema = z.object({
   reply_to: z.coerce.number().int().min(1).max(INT4_MAX).optional().catch(undefined),
 });
 
+/** Photos' words: optional, else as a message's text. */
+const caption = z
+  .string()
+  .trim()
+  .max(MESSAGE_MAX, "chat.errors.message_too_long")
+  .refine(noNul, "chat.errors.message_nul");
+
+/** Photos a message may carry (uploads and gallery photos together). */
+export const PHOTOS_MAX = 10;
+
+/** Gallery photo ids: repeated fields (checkboxes) or one comma-separated field (the script's). */
+const galleryIds = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v.join(",") : v).split(/[\s,]+/).filter(Boolean).map(Number))
+  .pipe(z.array(z.number("chat.photos.errors.choose").int("chat.photos.errors.choose").min(1).max(INT4_MAX)).max(PHOTOS_MAX, "chat.photos.errors.too_many"));
+
+/** The photo form (multipart with the uploads, or the gallery picker's plain form). */
+export const sendPhotosSchema = z.object({
+  text: caption.default(""),
+  client_id: z.union([z.uuid(), z.literal("")]).optional(),
+  reply_to: z.coerce.number().int().min(1).max(INT4_MAX).optional().catch(undefined),
+  from_gallery: galleryIds.optional(),
+});
+
 export const editMessageSchema = z.object({
   text: messageText,
   client_id: z.union([z.uuid(), z.literal("")]).optional(),
@@ -91,12 +115,23 @@ export const peopleQuerySchema = z.object({
 
 // Socket payloads: anything not matching is refused with an error ack.
 export const joinPayload = z.object({ chatId: dbId });
-export const messagePayload = z.object({
-  chatId: dbId,
-  text: messageText,
-  clientId: z.uuid("chat.errors.invalid"),
-  replyToId: dbId.optional(),
-});
+export const messagePayload = z
+  .object({
+    chatId: dbId,
+    text: z.string({ error: "chat.errors.write_message" }),
+    clientId: z.uuid("chat.errors.invalid"),
+    replyToId: dbId.optional(),
+    /** Photos from the sender's gallery, copied into the message (the text is then an optional caption). */
+    photoIds: z.array(dbId).min(1).max(PHOTOS_MAX, "chat.photos.errors.too_many").optional(),
+  })
+  .transform((p, ctx) => {
+    const text = (p.photoIds ? caption : messageText).safeParse(p.text);
+    if (!text.success) {
+      ctx.addIssue({ code: "custom", message: text.error.issues[0].message });
+      return z.NEVER;
+    }
+    return { ...p, text: text.data };
+  });
 export const editPayload = z.object({ chatId: dbId, messageId: dbId, text: messageText, clientId: z.uuid("chat.errors.invalid") });
 export const deletePayload = z.object({ chatId: dbId, messageId: dbId });
 export const reactPayload = z.object({

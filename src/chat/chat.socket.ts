@@ -207,9 +207,11 @@ function handleEvents(socket: AppSocket, user: User, { messages, presence }: Cha
 
   // One socket's messages are stored one after another, so a fast sender's messages keep their order.
   let queue: Promise<unknown> = Promise.resolve();
-  on("chat:message", messagePayload, ({ chatId, text, clientId, replyToId }, reply) => {
+  on("chat:message", messagePayload, ({ chatId, text, clientId, replyToId, photoIds }, reply) => {
+    // Photos from the sender's gallery are copied in (uploads come over HTTP: POST /chats/:id/photos).
+    const photos = photoIds ? { galleryIds: photoIds } : undefined;
     const next = queue.then(mayChange).then(() =>
-      messages.postMessage(userId, chatId, text, clientId, { replyToId, onStored: (message) => reply({ ok: true, message }) }),
+      messages.postMessage(userId, chatId, text, clientId, { replyToId, photos, onStored: (message) => reply({ ok: true, message }) }),
     );
     queue = next.catch(() => {});
     return next.then(() => {});

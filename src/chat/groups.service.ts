@@ -2,6 +2,7 @@
 // groups: create, rename, add and remove members, leave.
 import type { DataSource } from "typeorm";
 import { User } from "../auth/user.entity";
+import { Image } from "../gallery/image.entity";
 import { FieldError, notFound } from "../http/errors";
 import { ChatMember } from "./chat-member.entity";
 import { Chat } from "./chat.entity";
@@ -23,6 +24,8 @@ export class GroupService {
     private ds: DataSource,
     private io: AppServer,
     private presence: Presence,
+    /** Removes stored media files (after the rows naming them are gone). */
+    private removeFiles: (relPaths: string[]) => Promise<void> = async () => {},
   ) {}
 
   async listChats(userId: number, reader: Reader, page = 1): Promise<{ items: ChatListItem[]; hasMore: boolean }> {
@@ -108,6 +111,7 @@ export class GroupService {
    * and LastMember is thrown, so they can be asked again. Direct chats cannot be left: 404.
    */
   async leave(userId: number, chatId: number, { deleteIfLast }: { deleteIfLast: boolean }): Promise<{ title: string | null; deleted: boolean }> {
+    let files: string[] = [];
     const result = await this.ds.transaction(async (em) => {
       const chat = await Chat.lockForMember(em, chatId, userId);
       if (!chat) throw notFound();
@@ -117,6 +121,8 @@ export class GroupService {
       if (next === null) {
         // The others left after this person was asked: they agreed to leave, not to delete the history.
         if (!deleteIfLast) throw new LastMember();
+        // Its photos' rows go with its messages; their files once that has committed.
+        files = await Image.filesOfChat(em, chatId);
         await em.delete(Chat, { id: chatId });
         return { title, deleted: true };
       }
@@ -124,6 +130,7 @@ export class GroupService {
       return { title, deleted: false };
     });
     this.evict(userId, chatId, "left");
+    if (files.length) await this.removeFiles(files);
     return result;
   }
 

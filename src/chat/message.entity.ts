@@ -105,8 +105,10 @@ export class Message extends BaseEntity {
     clientId: string | null,
     replyToId: number | null = null,
     mentions: string[] = [],
+    /** The transaction to store in (a message with photos: its images are inserted in the same one). */
+    em: EntityManager = Message.getRepository().manager,
   ): Promise<StoredMessageRow> {
-    const [row]: StoredMessageRow[] = await Message.query(
+    const [row]: StoredMessageRow[] = await em.query(
       `WITH chat AS (
          SELECT c.id, c.is_group, c.chat_name, c.last_message_id FROM chats c
           WHERE c.id = $1 AND EXISTS (SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2)
@@ -134,7 +136,7 @@ export class Message extends BaseEntity {
        SELECT EXISTS (SELECT 1 FROM chat) AS allowed, (SELECT is_group FROM chat) AS is_group, (SELECT chat_name FROM chat) AS chat_name,
               (SELECT last_message_id FROM chat) AS prev_id,
               m.id, m.chat_id, m.user_id, m.message, m.client_id, m.created_at, u.username, i.thumb_path AS avatar,
-              NULL::timestamptz AS edited_at, NULL::timestamptz AS deleted_at, 0 AS version, NULL::json AS reactions,
+              NULL::timestamptz AS edited_at, NULL::timestamptz AS deleted_at, 0 AS version, NULL::json AS reactions, NULL::json AS photos,
               m.reply_to_id, ru.username AS reply_username, ${REPLY_TEXT} AS reply_text, rm.deleted_at IS NOT NULL AS reply_deleted,
               (SELECT array_agg(user_id) FROM chat_members cm WHERE chat_id = $1 AND user_id <> $2 AND NOT ${mutedSql("cm")}) AS others,
               (SELECT array_agg(user_id) FROM chat_members cm WHERE chat_id = $1 AND user_id <> $2 AND ${mutedSql("cm")}) AS muted_others,
@@ -148,6 +150,26 @@ export class Message extends BaseEntity {
       [chatId, senderId, text, clientId, replyToId, mentions],
     );
     return row;
+  }
+
+  /**
+   * A chat photo as a member sees it (the photo page): the image, its message (caption, author, time) and the
+   * ids of the message's photos in order; null for anyone who is not a member of that chat now, a photo of
+   * another chat, or a deleted one.
+   */
+  static async photoFor(imageId: number, chatId: number, userId: number): Promise<ChatPhotoRow | null> {
+    const [row]: ChatPhotoRow[] = await Message.query(
+      `SELECT i.id, i.path, i.width, i.height, i.created_at AS "createdAt", m.id AS "messageId", m.message AS caption,
+              m.created_at AS "sentAt", u.username AS sender,
+              (SELECT array_agg(s.id ORDER BY s.position) FROM images s WHERE s.message_id = m.id) AS siblings
+         FROM images i
+         JOIN messages m ON m.id = i.message_id AND m.chat_id = $2 AND m.deleted_at IS NULL
+         JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = $3
+         JOIN users u ON u.id = m.user_id
+        WHERE i.id = $1`,
+      [imageId, chatId, userId],
+    );
+    return row ?? null;
   }
 
   /** The message a user sent with this client id (a retry finds the first attempt's message). */
@@ -357,6 +379,16 @@ export interface MessageRow {
   reply_text: string | null;
   reply_deleted: boolean | null;
   reactions: { emoji: string; userId: number; username: string }[] | null;
+  /** Its photos in order (chat photos: images.message_id), or null. */
+  photos: PhotoRow[] | null;
+}
+
+export interface PhotoRow {
+  id: number;
+  path: string;
+  thumb: string;
+  width: number;
+  height: number;
 }
 
 /**
@@ -395,6 +427,30 @@ export type ChangedMessageRow = MessageRow & {
   unmentioned: number[] | null;
 };
 
+/** A chat photo with its message, for the photo page. */
+export interface ChatPhotoRow {
+  id: number;
+  path: string;
+  width: number;
+  height: number;
+  createdAt: Date;
+  messageId: number;
+  caption: string;
+  sentAt: Date;
+  sender: string;
+  siblings: number[];
+}
+
+/**
+ * The media check's rule for chat photos (Image.mediaAccess): the file of a photo sent in a chat is served to that
+ * chat's members as they are now (a removed member, or one who left, loses it at once), while the message is not
+ * deleted. Two index probes: the
+ * message by id, the membership by (chat_id, user_id).
+ */
+export const CHAT_PHOTO_ACCESS = `i.message_id IS NOT NULL AND EXISTS (
+  SELECT 1 FROM messages pm JOIN chat_members pcm ON pcm.chat_id = pm.chat_id AND pcm.user_id = viewer.id
+   WHERE pm.id = i.message_id AND pm.deleted_at IS NULL)`;
+
 export interface MessageSearchRow {
   id: number;
   chatId: number;
@@ -413,7 +469,9 @@ const MESSAGE_COLUMNS = `m.id, m.chat_id, m.user_id, m.message, m.client_id, m.c
   u.username, i.thumb_path AS avatar,
   m.reply_to_id, ru.username AS reply_username, ${REPLY_TEXT} AS reply_text, rm.deleted_at IS NOT NULL AS reply_deleted,
   (SELECT json_agg(json_build_object('emoji', r.emoji, 'userId', r.user_id, 'username', ru2.username) ORDER BY r.id)
-     FROM message_reactions r JOIN users ru2 ON ru2.id = r.user_id WHERE r.message_id = m.id AND m.deleted_at IS NULL) AS reactions`;
+     FROM message_reactions r JOIN users ru2 ON ru2.id = r.user_id WHERE r.message_id = m.id AND m.deleted_at IS NULL) AS reactions,
+  (SELECT json_agg(json_build_object('id', p.id, 'path', p.path, 'thumb', p.thumb_path, 'width', p.width, 'height', p.height) ORDER BY p.position)
+     FROM images p WHERE p.message_id = m.id) AS photos`;
 /** The columns of a message row that a change's statement returns (for MESSAGE_COLUMNS over it as `m`). */
 const CHANGED_COLUMNS = "m.id, m.chat_id, m.user_id, m.message, m.client_id, m.created_at, m.edited_at, m.deleted_at, m.version, m.reply_to_id";
 

@@ -1,9 +1,13 @@
 // Messages: the chat page's history, "load older", what a reconnecting client missed, reading, and the one path
 // every message takes (postMessage), whether it came from the HTML form or from a socket.
+import fs from "node:fs/promises";
 import type { EntityManager } from "typeorm";
+import { Image } from "../gallery/image.entity";
+import type { ImagesService, StagedPhotos, UploadFile } from "../gallery/images.service";
 import { INT4_MAX } from "../db/sql";
 import type { Translate } from "../i18n";
 import { FieldError, HttpError, notFound } from "../http/errors";
+import { PHOTOS_MAX } from "./chat.schemas";
 import { ChatMember } from "./chat-member.entity";
 import { Chat } from "./chat.entity";
 import { type AppServer, chatRoom, type PreviewEvent, userRoom } from "./chat.events";
@@ -12,7 +16,7 @@ import { excerpt, highlight, planSearch } from "../search/query";
 import type { MessageBudget } from "./message-budget";
 import { MessageReaction, type Reaction } from "./message-reaction.entity";
 import { mentionedNames } from "./message-text";
-import { type ChangedMessageRow, Message, type MessageRow } from "./message.entity";
+import { type ChangedMessageRow, Message, type MessageRow, type StoredMessageRow } from "./message.entity";
 
 /** Messages per page of history (the first view and each "load older"). */
 export const HISTORY_PAGE = 50;
@@ -34,6 +38,8 @@ export interface PostOptions {
   replyToId?: number | null;
   /** Runs after the message is stored and before it is broadcast: the socket handler acks here. */
   onStored?: (message: LiveMessage, created: boolean) => void;
+  /** Photos sent with it (the text is then an optional caption): uploads, and the sender's gallery photos to copy. */
+  photos?: { files?: UploadFile[]; galleryIds?: number[] };
 }
 
 /** Up to `limit` rows and whether there were more (the query asked for one extra). */
@@ -52,6 +58,8 @@ export class MessageService {
     private budget: MessageBudget,
     /** How long after sending a message its author may edit it (CHAT_EDIT_WINDOW_HOURS). */
     readonly editWindowMs: number,
+    /** Stores a message's photos through the gallery's pipeline, and removes them with it. */
+    private images: ImagesService,
   ) {}
 
   async assertMember(userId: number, chatId: number): Promise<void> {
@@ -173,7 +181,9 @@ export class MessageService {
     options: PostOptions = {},
   ): Promise<{ message: LiveMessage; created: boolean }> {
     await this.budget.spend(senderId);
-    const run = (this.storing.get(chatId) ?? Promise.resolve()).then(() => this.store(senderId, chatId, text, clientId, options));
+    const staged = options.photos ? await this.stagePhotos(senderId, chatId, clientId, options.photos) : null;
+    if (staged && "retry" in staged) return this.retried(senderId, chatId, clientId!, options);
+    const run = (this.storing.get(chatId) ?? Promise.resolve()).then(() => this.store(senderId, chatId, text, clientId, options, staged));
     const tail = run.catch(() => {});
     this.storing.set(chatId, tail);
     void tail.then(() => {
@@ -182,23 +192,74 @@ export class MessageService {
     return run;
   }
 
+  /**
+   * A message's photos, checked and re-encoded before the chat's storing queue is entered (encoding takes seconds;
+   * the chat's other messages do not wait for it). A retry of a message already stored is answered without
+   * touching its files again.
+   */
+  private async stagePhotos(
+    senderId: number,
+    chatId: number,
+    clientId: string | null,
+    { files = [], galleryIds = [] }: NonNullable<PostOptions["photos"]>,
+  ): Promise<StagedPhotos | { retry: true }> {
+    const drop = () => Promise.all(files.map((f) => fs.rm(f.path, { force: true }).catch(() => {})));
+    try {
+      // Nobody but a member gets their files processed.
+      await this.assertMember(senderId, chatId);
+      if (clientId && (await Message.byClientId(senderId, clientId))) {
+        await drop();
+        return { retry: true };
+      }
+      if (!files.length && !galleryIds.length) throw new FieldError("photos", "chat.photos.errors.choose");
+      if (files.length + galleryIds.length > PHOTOS_MAX) {
+        throw new FieldError("photos", "chat.photos.errors.too_many", { max: PHOTOS_MAX });
+      }
+    } catch (err) {
+      await drop();
+      throw err;
+    }
+    return this.images.stagePhotos(senderId, files, galleryIds);
+  }
+
+  /** A retry of a message already stored: the same answer as the first time, nothing broadcast. */
+  private async retried(senderId: number, chatId: number, clientId: string, { onStored }: PostOptions) {
+    const stored = await Message.byClientId(senderId, clientId);
+    // The same client id reused for another chat is a client bug, never a reason to reveal that message.
+    if (!stored || stored.chat_id !== chatId) throw new FieldError("clientId", "chat.errors.client_id_used");
+    const message = toDto(stored);
+    onStored?.(message, false);
+    return { message, created: false };
+  }
+
   private async store(
     senderId: number,
     chatId: number,
     text: string,
     clientId: string | null,
-    { onStored, replyToId = null }: PostOptions,
+    options: PostOptions,
+    staged: StagedPhotos | null = null,
   ): Promise<{ message: LiveMessage; created: boolean }> {
-    const row = await Message.store(chatId, senderId, text, clientId, replyToId, mentionedNames(text));
-    if (!row.allowed) throw notFound();
+    const { onStored, replyToId = null } = options;
+    const mentions = mentionedNames(text);
+    let row: StoredMessageRow;
+    if (staged) {
+      // The message and its photos commit together: nobody ever sees one without the other.
+      let stored: StoredMessageRow | undefined;
+      const photos = await this.images.commitPhotos(staged, async (em) => {
+        stored = await Message.store(chatId, senderId, text, clientId, replyToId, mentions, em);
+        if (!stored.allowed) throw notFound();
+        return stored.id;
+      });
+      row = stored!;
+      if (photos) row.photos = photos.map((p) => ({ id: p.id, path: p.path, thumb: p.thumbPath, width: p.width, height: p.height }));
+    } else {
+      row = await Message.store(chatId, senderId, text, clientId, replyToId, mentions);
+      if (!row.allowed) throw notFound();
+    }
     if (row.id === null) {
-      // A retry of a message already stored: same answer as the first time, nothing broadcast.
-      const stored = clientId ? await Message.byClientId(senderId, clientId) : null;
-      // The same client id reused for another chat is a client bug, never a reason to reveal that message.
-      if (!stored || stored.chat_id !== chatId) throw new FieldError("clientId", "chat.errors.client_id_used");
-      const message = toDto(stored);
-      onStored?.(message, false);
-      return { message, created: false };
+      if (!clientId) throw new FieldError("clientId", "chat.errors.client_id_used");
+      return this.retried(senderId, chatId, clientId, options);
     }
     const message: LiveMessage = { ...toDto(row), prevId: row.prev_id ?? 0 };
     onStored?.(message, true);
@@ -210,7 +271,8 @@ export class MessageService {
       group: row.is_group === true,
       chatName: row.is_group ? row.chat_name : null,
       from: message.username,
-      text: message.text.slice(0, PREVIEW_CHARS),
+      // A photo says so in any language: the camera, then the caption if there is one.
+      text: (message.photos.length ? `📷 ${message.text}`.trim() : message.text).slice(0, PREVIEW_CHARS),
     };
     // A socket in the chat room already has the message, and chat.js counts it as unread there (when the tab
     // is hidden): sending it chat:unread too would double the packets of every message to a big chat. The
@@ -302,6 +364,11 @@ export class MessageService {
         return removed;
       });
     if (userId === null && row.was_deleted) throw notFound();
+    // Its photos go with it: the media check refuses them from the deletion's commit on (a deleted message's photos
+    // are nobody's), and their rows and files go now.
+    if (row.changed && row.photos?.length) {
+      await this.images.removeFiles(await Image.deleteOfMessage(Message.getRepository().manager, messageId));
+    }
     return this.changed(chatId, row, userId);
   }
 

@@ -100,7 +100,7 @@ export function createGalleryRouter(deps: AppDeps, io: Server): Router {
 
   const renderShow = async (req: Request, res: Response, errors: FieldErrors = {}, values: Record<string, string> = {}) => {
     const image = await ownImage(req);
-    const around = await Image.neighbours(image.galleryId, image.id);
+    const around = await Image.neighbours(image.galleryId!, image.id);
     res.status(Object.keys(errors).length ? 422 : 200).render("gallery/show.njk", {
       image,
       around,

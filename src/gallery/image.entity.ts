@@ -1,7 +1,7 @@
 // A stored photo: a re-encoded web-size file and a square thumbnail under MEDIA_ROOT (relative paths only).
 import crypto from "node:crypto";
 import {
-  BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, In, type DataSource, type EntityManager,
+  BaseEntity, Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, In, IsNull, Not, type DataSource, type EntityManager,
   type Relation,
 } from "typeorm";
 import { prepared } from "../db/prepared";
@@ -10,12 +10,17 @@ import { Gallery } from "./gallery.entity";
 
 @Entity("images")
 @Index("images_gallery_id_idx", ["galleryId", "id"])
+// A message's photos in order (the chat page), and the media check's probe from a photo to its message.
+@Index("images_message_id_idx", ["messageId", "position"], { where: "message_id IS NOT NULL" })
+// In a gallery or sent with a chat message: exactly one of the two.
+@Check("images_gallery_or_message", `("gallery_id" IS NULL) <> ("message_id" IS NULL)`)
 export class Image extends BaseEntity {
   @PrimaryGeneratedColumn({ type: "int" })
   id: number;
 
-  @Column({ name: "gallery_id", type: "int" })
-  galleryId: number;
+  /** The gallery it is in; null for a chat photo (then messageId is set: an image is in exactly one of them). */
+  @Column({ name: "gallery_id", type: "int", nullable: true })
+  galleryId: number | null;
 
   @ManyToOne(() => Gallery, { onDelete: "CASCADE" })
   @JoinColumn({ name: "gallery_id" })
@@ -58,6 +63,21 @@ export class Image extends BaseEntity {
   @Column({ type: "varchar", length: 300, default: "" })
   caption: string;
 
+  /**
+   * The chat message it was sent with (a chat photo: seen by that chat's current members only, gone with the
+   * message); null for a gallery photo. Named by string, like the owner: the chat sits above the gallery.
+   */
+  @Column({ name: "message_id", type: "int", nullable: true })
+  messageId: number | null;
+
+  @ManyToOne("Message", { onDelete: "CASCADE", nullable: true })
+  @JoinColumn({ name: "message_id" })
+  message: Relation<{ id: number }> | null;
+
+  /** Its place among its message's photos (0 for a gallery photo). */
+  @Column({ type: "smallint", default: 0 })
+  position: number;
+
   @CreateDateColumn({ name: "created_at", type: "timestamptz" })
   createdAt: Date;
 
@@ -76,19 +96,20 @@ export class Image extends BaseEntity {
 
   /** Sets the caption of one of the owner's photos; false when it is not theirs (a 404 for the caller). */
   static async setCaption(id: number, ownerId: number, caption: string): Promise<boolean> {
-    const result = await Image.update({ id, ownerId }, { caption });
+    const result = await Image.update({ id, ownerId, galleryId: Not(IsNull()) }, { caption });
     return (result.affected ?? 0) > 0;
   }
 
-  /** One of the owner's images, or null: another user's image is simply not found. */
+  /** One of the owner's gallery images, or null: another user's image (or a chat photo) is simply not found. */
   static findOwned(id: number, ownerId: number): Promise<Image | null> {
-    return Image.findOne({ where: { id, ownerId } });
+    return Image.findOne({ where: { id, ownerId, galleryId: Not(IsNull()) } });
   }
 
   /**
    * Who may fetch a stored file, decided in one statement from the file's relative path and the request's session
    * id: the viewer is the session's active user (nobody when logged out), and the answer is the file's image id,
-   * or nothing (404). The owner and staff see every file; any logged-in user sees the thumbnail of a profile or
+   * or nothing (404). The owner sees every file of their gallery (a chat photo is the chat's: its sender loses it
+   * with the chat, like everyone else), staff see every file; any logged-in user sees the thumbnail of a profile or
    * group picture (never its full-size original); `extraRules` are SQL conditions other features add (e.g. a chat
    * photo for that chat's members), on `i` (the image) and `viewer.id`. Each lookup is an index probe. Runs on the
    * app's own DataSource (as the session store does), not the entities' global one.
@@ -105,7 +126,7 @@ export class Image extends BaseEntity {
             WHERE s.sid = $2 AND s.expire > now()
          ) viewer ON true
         WHERE (i.path = $1 OR i.thumb_path = $1)
-          AND (viewer.id = i.owner_id OR viewer.is_staff
+          AND ((viewer.id = i.owner_id AND i.gallery_id IS NOT NULL) OR viewer.is_staff
                OR (i.thumb_path = $1 AND (EXISTS (SELECT 1 FROM users pu WHERE pu.profile_picture_id = i.id)
                                           OR EXISTS (SELECT 1 FROM chats pc WHERE pc.profile_picture_id = i.id)))
                ${extraRules.map((r) => `OR (${r})`).join("\n               ")})`);
@@ -145,7 +166,7 @@ export class Image extends BaseEntity {
    * caller's transaction. Its files are the caller's to remove once this has committed. Null when nothing matched.
    */
   static deleteReturning(em: EntityManager, id: number, ownerId?: number): Promise<DeletedImage | null> {
-    const where = ownerId === undefined ? "id = :id" : "id = :id AND owner_id = :ownerId";
+    const where = ownerId === undefined ? "id = :id" : "id = :id AND owner_id = :ownerId AND gallery_id IS NOT NULL";
     return deleteReturning(em, Image, where, { id, ownerId }, `owner_id AS "ownerId", path, thumb_path AS "thumbPath", original_name AS "originalName"`);
   }
 
@@ -153,7 +174,7 @@ export class Image extends BaseEntity {
   /** Deletes those of `ids` the owner owns (others' are simply not matched), in the caller's transaction; their files. */
   static async deleteManyOwned(em: EntityManager, ids: number[], ownerId: number): Promise<{ path: string; thumbPath: string }[]> {
     const [rows]: [{ path: string; thumbPath: string }[], number] = await em.query(
-      `DELETE FROM images WHERE id = ANY($1::int[]) AND owner_id = $2 RETURNING path, thumb_path AS "thumbPath"`,
+      `DELETE FROM images WHERE id = ANY($1::int[]) AND owner_id = $2 AND gallery_id IS NOT NULL RETURNING path, thumb_path AS "thumbPath"`,
       [ids, ownerId],
     );
     return rows;
@@ -161,12 +182,30 @@ export class Image extends BaseEntity {
 
   /** The owner's photos among `ids`, newest first (for the bulk delete's confirmation). */
   static ownedAmong(ids: number[], ownerId: number): Promise<Image[]> {
-    return Image.find({ where: { id: In(ids), ownerId }, order: { id: "DESC" } });
+    return Image.find({ where: { id: In(ids), ownerId, galleryId: Not(IsNull()) }, order: { id: "DESC" } });
   }
 
   /** The files of everything a user uploaded or holds in their gallery, read before the user is deleted. */
   static filesOfUser(em: EntityManager, ownerId: number, galleryId: number): Promise<{ path: string; thumbPath: string }[]> {
     return em.find(Image, { select: { path: true, thumbPath: true }, where: [{ ownerId }, { galleryId }] });
+  }
+
+  /** Deletes a chat message's photos in the caller's transaction; their files, for the caller to remove after commit. */
+  static async deleteOfMessage(em: EntityManager, messageId: number): Promise<string[]> {
+    const [rows]: [{ path: string; thumbPath: string }[], number] = await em.query(
+      `DELETE FROM images WHERE message_id = $1 RETURNING path, thumb_path AS "thumbPath"`,
+      [messageId],
+    );
+    return rows.flatMap((r) => [r.path, r.thumbPath]);
+  }
+
+  /** The files of every photo sent in a chat (read before the chat is deleted: the rows go with it). */
+  static async filesOfChat(em: EntityManager, chatId: number): Promise<string[]> {
+    const rows: { path: string; thumbPath: string }[] = await em.query(
+      `SELECT i.path, i.thumb_path AS "thumbPath" FROM messages m JOIN images i ON i.message_id = m.id WHERE m.chat_id = $1`,
+      [chatId],
+    );
+    return rows.flatMap((r) => [r.path, r.thumbPath]);
   }
 
   /** Which of these relative paths (web files or thumbnails) an image row names. */

@@ -7,7 +7,7 @@ import path from "node:path";
 import type { Logger } from "pino";
 import type { DataSource, EntityManager } from "typeorm";
 import type { AppDeps } from "../deps";
-import { notFound } from "../http/errors";
+import { HttpError, notFound } from "../http/errors";
 import type { Message } from "../i18n";
 import { cleanFileName, uploadTempDir } from "../http/upload";
 import { Image } from "./image.entity";
@@ -49,6 +49,26 @@ interface Prepared {
 }
 
 type Refused = { name: string; error: Message };
+
+/**
+ * Photos checked, re-encoded (or copied from the gallery) into scratch files, not yet stored: commitPhotos
+ * stores them with the row that owns them, discardPhotos drops them.
+ */
+export interface StagedPhotos {
+  ownerId: number;
+  prepared: Prepared[];
+  scratch: string[];
+}
+
+/** Refused photos (each message names its file): nothing of the upload was stored. 422; `errors` has every one. */
+export class PhotosRefused extends HttpError {
+  constructor(readonly errors: Message[]) {
+    super(422, errors[0].key, errors[0].params);
+  }
+}
+
+/** The store callback found the row already there (a retried client id): the transaction is rolled back. */
+class AlreadyStored extends Error {}
 
 /** The temp dir's journals of files placed in MEDIA_ROOT before their rows commit (see storeUploads, sweepTemp). */
 const JOURNAL_EXT = ".placing";
@@ -140,9 +160,17 @@ export class ImagesService {
       if (err instanceof ImageRejected) return { name, error: { key: err.key, params: { ...err.params, name } } };
       throw err;
     }
-    // Random names in two levels of shards (65,536 directories), so no directory grows huge. The web file and the
-    // thumbnail get a name each: a profile picture's thumbnail is shown to everyone, its full-size original only to
-    // its owner, so one name must not lead to the other.
+    const names = await this.newNames(scratch);
+    await Promise.all([fs.writeFile(names.tmpWeb, encoded.web, { flag: "wx" }), fs.writeFile(names.tmpThumb, encoded.thumb, { flag: "wx" })]);
+    return { name, ...names, width: encoded.width, height: encoded.height, bytes: encoded.web.length };
+  }
+
+  /**
+   * Fresh names for one image's two files: random, in two levels of shards (65,536 directories), so no directory
+   * grows huge. The web file and the thumbnail get a name each: a profile picture's thumbnail is shown to
+   * everyone, its full-size original only to its owner, so one name must not lead to the other.
+   */
+  private async newNames(scratch: string[]) {
     const id = crypto.randomBytes(16).toString("hex");
     const thumbId = crypto.randomBytes(16).toString("hex");
     const shard = (hex: string) => `${hex.slice(0, 2)}/${hex.slice(2, 4)}`;
@@ -150,17 +178,90 @@ export class ImagesService {
     const tmpThumb = path.join(this.tmpDir, `${thumbId}.thumb`);
     scratch.push(tmpWeb, tmpThumb);
     await fs.mkdir(this.tmpDir, { recursive: true });
-    await Promise.all([fs.writeFile(tmpWeb, encoded.web, { flag: "wx" }), fs.writeFile(tmpThumb, encoded.thumb, { flag: "wx" })]);
-    return {
-      name,
-      web: `${shard(id)}/${id}${OUTPUT_EXT}`,
-      thumb: `${shard(thumbId)}/${thumbId}.thumb${OUTPUT_EXT}`,
-      tmpWeb,
-      tmpThumb,
-      width: encoded.width,
-      height: encoded.height,
-      bytes: encoded.web.length,
-    };
+    return { web: `${shard(id)}/${id}${OUTPUT_EXT}`, thumb: `${shard(thumbId)}/${thumbId}.thumb${OUTPUT_EXT}`, tmpWeb, tmpThumb };
+  }
+
+  /** A copy of a stored gallery image's files under new names (already checked and re-encoded once). */
+  private async prepareCopy(image: Image, scratch: string[]): Promise<Prepared> {
+    const names = await this.newNames(scratch);
+    await Promise.all([
+      fs.copyFile(mediaPath(this.mediaRoot, image.path)!, names.tmpWeb, fs.constants.COPYFILE_EXCL),
+      fs.copyFile(mediaPath(this.mediaRoot, image.thumbPath)!, names.tmpThumb, fs.constants.COPYFILE_EXCL),
+    ]);
+    return { name: image.originalName, ...names, width: image.width, height: image.height, bytes: image.bytes };
+  }
+
+  /**
+   * Chat photos, step one (#18): uploads checked and re-encoded in the workers, and the owner's chosen gallery
+   * photos copied (a copy, so deleting either one never breaks the other), into scratch files, in that order.
+   * All or nothing: one refused file refuses them all (PhotosRefused, naming each), a gallery photo that is not
+   * the owner's is a 404; either way the scratch files are gone. Slow (encoding): runs before any lock is taken.
+   */
+  async stagePhotos(ownerId: number, files: UploadFile[], galleryIds: number[]): Promise<StagedPhotos> {
+    const scratch = files.map((f) => f.path);
+    const staged: StagedPhotos = { ownerId, prepared: [], scratch };
+    try {
+      const picked = galleryIds.length ? await Image.ownedAmong(galleryIds, ownerId) : [];
+      if (picked.length !== new Set(galleryIds).size) throw notFound();
+      const byId = new Map(picked.map((i) => [i.id, i]));
+      const settled = await Promise.allSettled([
+        ...files.map((f) => this.prepare(f, scratch)),
+        ...galleryIds.map((id) => this.prepareCopy(byId.get(id)!, scratch)),
+      ]);
+      const crashed = settled.find((r) => r.status === "rejected");
+      if (crashed) throw (crashed as PromiseRejectedResult).reason;
+      const results = settled.map((r) => (r as PromiseFulfilledResult<Prepared | Refused>).value);
+      const refused = results.filter((r): r is Refused => !("web" in r));
+      if (refused.length) throw new PhotosRefused(refused.map((r) => r.error));
+      staged.prepared = results as Prepared[];
+      return staged;
+    } catch (err) {
+      await this.discardPhotos(staged);
+      throw err;
+    }
+  }
+
+  /** Drops staged photos that will not be stored. */
+  async discardPhotos(staged: StagedPhotos): Promise<void> {
+    await Promise.all(staged.scratch.map((f) => fs.rm(f, { force: true }).catch(() => {})));
+  }
+
+  /**
+   * Chat photos, step two: places the staged files and, in one transaction, runs `store` (which writes the row
+   * they belong to and answers its id, or null when that row already existed: a retry) and inserts the images
+   * under that message in order. Null (nothing kept, files removed) when `store` answered null; the rows are
+   * committed otherwise. The scratch files are always removed; a failure leaves no file behind.
+   */
+  async commitPhotos(staged: StagedPhotos, store: (em: EntityManager) => Promise<number | null>): Promise<Image[] | null> {
+    const placed: string[] = [];
+    let journal: string | undefined;
+    let committed = false;
+    try {
+      journal = await this.writeJournal(staged.prepared);
+      for (const p of staged.prepared) await this.place(p, placed);
+      const images = await this.ds.transaction(async (em) => {
+        const messageId = await store(em);
+        if (messageId === null) throw new AlreadyStored();
+        return em.save(
+          staged.prepared.map((p, position) =>
+            em.create(Image, {
+              galleryId: null, messageId, position, ownerId: staged.ownerId, path: p.web, thumbPath: p.thumb,
+              width: p.width, height: p.height, bytes: p.bytes, originalName: p.name,
+            }),
+          ),
+        );
+      }).catch((err: unknown) => {
+        if (err instanceof AlreadyStored) return null;
+        throw err;
+      });
+      committed = images !== null;
+      return images;
+    } finally {
+      await this.discardPhotos(staged);
+      const leftover = !committed && placed.length ? await removeMediaFiles(this.mediaRoot, placed) : [];
+      if (leftover.length) this.logger.warn({ files: leftover }, "could not remove media files; the temp sweep will retry");
+      else if (journal) await fs.rm(journal, { force: true }).catch(() => {});
+    }
   }
 
   /** Moves finished files into MEDIA_ROOT (a rename: same filesystem), remembering them for a rollback. */

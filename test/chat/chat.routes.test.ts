@@ -283,7 +283,7 @@ describe("history pages (keyset, newest at the bottom)", () => {
     assert.deepEqual(first.body.messages.map((m: { id: number }) => m.id), ids.slice(20, 70));
     const m = first.body.messages[0];
     assert.deepEqual(Object.keys(m).sort(), [
-      "avatar", "chatId", "clientId", "createdAt", "deleted", "editedAt", "id", "reactions", "replyTo", "text", "userId", "username", "version",
+      "avatar", "chatId", "clientId", "createdAt", "deleted", "editedAt", "id", "photos", "reactions", "replyTo", "text", "userId", "username", "version",
     ]);
     assert.equal(m.username, b.creds.username);
     const last = await a.agent.get(`/chats/${chatId}/messages?before=${ids[20]}`);

@@ -5,6 +5,7 @@ import crypto from "node:crypto";
 import { after, before, it } from "node:test";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { loggedInAgent, newCredentials } from "../helpers/agent";
+import { ImagesService } from "../../src/gallery/images.service";
 import { messageBudget } from "../../src/chat/message-budget";
 import { MessageService } from "../../src/chat/messages.service";
 import { openDirect } from "./helpers";
@@ -19,8 +20,8 @@ it("hands out ids in commit order, each message naming its exact predecessor, wh
   const a = await loggedInAgent(app, newCredentials("race"));
   const b = await loggedInAgent(app, newCredentials("race"));
   const chatId = await openDirect(a.agent, b.userId);
-  const one = new MessageService(app.io, messageBudget(app.config), app.config.chatEditWindowMs);
-  const two = new MessageService(app.io, messageBudget(app.config), app.config.chatEditWindowMs);
+  const one = new MessageService(app.io, messageBudget(app.config), app.config.chatEditWindowMs, new ImagesService(app.deps));
+  const two = new MessageService(app.io, messageBudget(app.config), app.config.chatEditWindowMs, new ImagesService(app.deps));
   const sends = [];
   for (let i = 0; i < 40; i++) {
     const [svc, who] = i % 2 ? [one, a.userId] : [two, b.userId];
@@ -51,7 +52,7 @@ it("stores a message retried through another process once", async () => {
   const chatId = await openDirect(a.agent, b.userId);
   const clientId = crypto.randomUUID();
   const results = await Promise.all(
-    [0, 1, 2, 3].map((i) => new MessageService(app.io, messageBudget(app.config), app.config.chatEditWindowMs).postMessage(a.userId, chatId, `try ${i}`, clientId)),
+    [0, 1, 2, 3].map((i) => new MessageService(app.io, messageBudget(app.config), app.config.chatEditWindowMs, new ImagesService(app.deps)).postMessage(a.userId, chatId, `try ${i}`, clientId)),
   );
   assert.equal(new Set(results.map((r) => r.message.id)).size, 1);
   assert.equal(results.filter((r) => r.created).length, 1, "one of them stored it");

@@ -410,6 +410,7 @@ describe("the rightful user", () => {
       ["POST /chats/:id/members/:userId/remove", "a"],
       ["POST /chats/:id/avatar", "a"],
       ["POST /chats/:id/avatar/remove", "a"],
+      ["POST /chats/:id/photos", "a"],
       ["POST /gallery/:id/caption", "a"],
       // (a's avatar already is imageId: the other picture makes this a change.)
       ["POST /gallery/:id/avatar", "a", { url: `/gallery/${o.chatPictureId}/avatar` }],

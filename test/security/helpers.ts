@@ -96,6 +96,8 @@ export interface Owned {
   imageId: number;
   imageName: string;
   chatPictureId: number;
+  /** A photo a sent in the group (a chat photo: for the group's members only). */
+  chatPhotoId: number;
   /** The handle of a's session on the sessions page (sha256 of its id). */
   sessionHandle: string;
 }
@@ -170,6 +172,7 @@ export async function buildWorld(app: TestApp, tag = "w"): Promise<World> {
   const imageId = await uploadImage(app, a, imageName);
   assert.equal((await formPost(a, `/gallery/${imageId}/avatar`, {})).status, 303);
   const chatPictureId = await uploadImage(app, a, "group.png", `/chats/${groupId}/avatar`, "image", `/chats/${groupId}/avatar`);
+  const chatPhotoId = await uploadImage(app, a, "chat-photo.png", `/chats/${groupId}/photos`, "photos", `/chats/${groupId}/photos/new`);
 
   // a logged in a second time, elsewhere: that session is what a's sessions page can log out.
   const elsewhere = agent(app);
@@ -205,7 +208,7 @@ export async function buildWorld(app: TestApp, tag = "w"): Promise<World> {
   assert.equal(mails.length, 1, "the development outbox holds the mail");
   return {
     a, b, c, staff,
-    owned: { noteId, noteText, groupId, groupName, directId, messageId, messageText, directMessageId, imageId, imageName, chatPictureId, sessionHandle },
+    owned: { noteId, noteText, groupId, groupName, directId, messageId, messageText, directMessageId, imageId, imageName, chatPictureId, chatPhotoId, sessionHandle },
     bOwned: { noteId: bNoteId, imageId: bImageId, directId: bDirectId },
     resetToken,
     resetUser: { id: resetAccount.id, username: resetCreds.username, email: resetCreds.email, password: resetCreds.password },
@@ -334,6 +337,9 @@ export function aimAt(w: World): Record<string, Aim> {
     "GET /chats/:id/avatar": { url: `/chats/${o.groupId}/avatar` },
     "POST /chats/:id/avatar": { url: `/chats/${o.groupId}/avatar`, upload: { field: "image" } },
     "POST /chats/:id/avatar/remove": { url: `/chats/${o.groupId}/avatar/remove` },
+    "GET /chats/:id/photos/new": { url: `/chats/${o.groupId}/photos/new` },
+    "POST /chats/:id/photos": { url: `/chats/${o.groupId}/photos`, upload: { field: "photos" } },
+    "GET /chats/:id/photos/:imageId": { url: `/chats/${o.groupId}/photos/${o.chatPhotoId}` },
     "GET /gallery/:id": { url: `/gallery/${o.imageId}` },
     "POST /gallery/:id/caption": { url: `/gallery/${o.imageId}/caption`, form: { caption: "written by someone else" } },
     "GET /gallery/:id/delete": { url: `/gallery/${o.imageId}/delete` },
@@ -411,6 +417,8 @@ export function pagesOf(w: World): Record<string, string> {
     "GET /chats/:id/members/:userId/remove": `/chats/${o.groupId}/members/${w.c.userId}/remove`,
     "GET /chats/:id/leave": `/chats/${o.groupId}/leave`,
     "GET /chats/:id/avatar": `/chats/${o.groupId}/avatar`,
+    "GET /chats/:id/photos/new": `/chats/${o.groupId}/photos/new`,
+    "GET /chats/:id/photos/:imageId": `/chats/${o.groupId}/photos/${o.chatPhotoId}`,
     "GET /chats/search": `/chats/search?q=${encodeURIComponent(o.messageText.split(" ").pop()!)}`,
     "GET /chats/:id/messages/:messageId": `/chats/${o.groupId}/messages/${o.messageId}`,
     "GET /chats/:id/mute": `/chats/${o.groupId}/mute`,

@@ -103,7 +103,7 @@ const COVERED = [
   "POST /theme",
   "POST /chats/:id/messages/:messageId/edit", "POST /chats/:id/messages/:messageId/reactions", "POST /chats/:id/mute",
   "POST /password/reset", "POST /password/reset/:token",
-  "POST /gallery/:id/caption", "POST /gallery/bulk-delete",
+  "POST /gallery/:id/caption", "POST /gallery/bulk-delete", "POST /chats/:id/photos",
 ];
 
 describe("extra fields in every form are ignored", () => {
@@ -316,6 +316,13 @@ describe("extra fields in every form are ignored", () => {
       upload(w.a.agent, `/chats/${groupId}/avatar`, await uploadToken(w.a.agent, `/chats/${groupId}/avatar`), [{ filename: "g.png", data, contentType: "image/png", field: "image" }], { field: "image", fields: extra }));
     assert.deepEqual(c.updated, [`chats#${groupId}.profile_picture_id`], "a's group, not b's chat");
     assert.deepEqual(c.inserted.map((i) => [i.table, i.row.owner_id, i.row.gallery_id]), [["images", w.a.userId, w.a.galleryId]]);
+
+    // A chat photo: a's message in a's group (not b's chat), its image a's and in no gallery, whatever the fields say.
+    c = await run("chat photo upload", async () =>
+      upload(w.a.agent, `/chats/${groupId}/photos`, await uploadToken(w.a.agent, `/chats/${groupId}/photos/new`), [{ filename: "p.png", data, contentType: "image/png", field: "photos" }], { field: "photos", fields: extra }));
+    const message = c.inserted.find((i) => i.table === "messages")!.row;
+    assert.deepEqual([message.chat_id, message.user_id], [groupId, w.a.userId]);
+    assert.deepEqual(c.inserted.filter((i) => i.table === "images").map((i) => [i.row.owner_id, i.row.gallery_id, i.row.message_id]), [[w.a.userId, null, message.id]]);
   });
 
   it("admin forms: each changes its one flag, and writes its audit entry", async () => {

@@ -53,6 +53,40 @@ function fillText(box, text, members) {
   }
 }
 
+/**
+ * A message's photos, as views/chat/_message.njk draws them: one at its own shape, several as square thumbnails,
+ * each a link to the photo's page. Gone once the message is deleted (photos never change otherwise).
+ */
+function fillPhotos(li, m, chatId) {
+  const box = li.querySelector(".chat-photos");
+  if (!box) return;
+  const photos = m.deleted ? [] : m.photos ?? [];
+  if (!photos.length) return void box.remove();
+  if (box.childElementCount === photos.length) return;
+  const one = photos.length === 1;
+  const alt = m.text || t("chat.photos.photo_from", { name: m.username });
+  box.dataset.count = String(Math.min(photos.length, 4));
+  box.replaceChildren(
+    ...photos.map((p) => {
+      const a = el("a", "chat-photo");
+      a.href = `/chats/${chatId}/photos/${p.id}`;
+      a.dataset.src = `/media/${p.src}`;
+      a.dataset.width = String(p.width);
+      a.dataset.height = String(p.height);
+      const img = el("img");
+      img.src = `/media/${one ? p.src : p.thumb}`;
+      img.width = one ? p.width : 256;
+      img.height = one ? p.height : 256;
+      img.loading = "lazy";
+      img.alt = alt;
+      img.dataset.userContent = "";
+      a.append(img);
+      return a;
+    }),
+  );
+  box.hidden = false;
+}
+
 /** A reaction's count button, as views/chat/_message.njk draws it (its form posts without JavaScript). */
 function reactionButton(chatId, m, r, me, csrf) {
   const mine = r.users.some((u) => u.id === me);
@@ -119,6 +153,7 @@ function fillChanging(li, m, ctx) {
     qt.textContent = m.replyTo.deleted ? t("chat.deleted_message") : m.replyTo.text;
     qt.classList.toggle("fst-italic", Boolean(m.replyTo.deleted));
   }
+  fillPhotos(li, m, ctx.chatId);
   showReactions(li, m.reactions ?? [], ctx);
 }
 
