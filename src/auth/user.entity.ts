@@ -273,7 +273,8 @@ export class User extends BaseEntity {
       const res = await User.createQueryBuilder()
         .update()
         .set({ profilePictureId: imageId })
-        .where("id = :userId AND EXISTS (SELECT 1 FROM images i WHERE i.id = :imageId AND i.owner_id = :userId)", { userId, imageId })
+        // A gallery photo only: a chat photo (no gallery) is for its chat's members, and an avatar's thumbnail is everyone's.
+        .where("id = :userId AND EXISTS (SELECT 1 FROM images i WHERE i.id = :imageId AND i.owner_id = :userId AND i.gallery_id IS NOT NULL)", { userId, imageId })
         .execute();
       return !!res.affected;
     } catch (err) {
