@@ -127,12 +127,12 @@ export interface World {
 
 /**
  * The world every security file attacks: a fresh app with buildWorld's people and objects, made before the file's
- * tests and closed after them. `use` receives both, so each file keeps its own `app` and `w`.
+ * tests and closed after them. `use` receives both, so each file keeps its own `app` and `w`; `env`: settings of that app.
  */
-export function useWorld(use: (app: TestApp, w: World) => void): void {
+export function useWorld(use: (app: TestApp, w: World) => void, env: Record<string, string> = {}): void {
   let app: TestApp | undefined;
   before(async () => {
-    app = await startTestApp();
+    app = await startTestApp(env);
     use(app, await buildWorld(app));
   });
   after(() => app?.close());
