@@ -15,6 +15,7 @@ import sharp from "sharp";
 import { after, before, describe, it } from "node:test";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { assertMediaConsistent, imageRows, listFiles, png, upload, uploadToken } from "../gallery/helpers";
+import { openDirect } from "../chat/helpers";
 import { person, raw, tokenOf, type Person } from "./helpers";
 
 let app: TestApp;
@@ -194,17 +195,22 @@ describe("decompression bombs in animations (small files that decode to far more
       () => alternating(2000, 2000, 11).webp({ effort: 0, quality: 10 }).toBuffer(), /11 frames/],
     ["an animated WebP of 501 frames", "frames.webp", () => alternating(4, 4, 501).webp({ effort: 0 }).toBuffer(), /501/],
   ];
-  const routes: [string, string, string][] = [["/gallery", "images", "/gallery"], ["/profile/avatar", "image", "/profile"]];
   for (const [what, filename, make, message] of bombs) {
     it(`refuses ${what} with 422 on every upload route, storing nothing`, async () => {
       const data = await make();
       assert.ok(data.length < 200_000, `a small file (${data.length} bytes)`);
+      // A chat of u's, for its photo form.
+      const chatId = await openDirect(u.agent, (await person(app, "bombpal")).userId);
+      const routes: [string, string, string][] = [
+        ["/gallery", "images", "/gallery"], ["/profile/avatar", "image", "/profile"], [`/chats/${chatId}/photos`, "photos", `/chats/${chatId}/photos/new`],
+      ];
       for (const [url, field, page] of routes) {
         const res = await upload(u.agent, url, await uploadToken(u.agent, page), [{ filename, data, contentType: "image/gif", field }], { field });
         assert.equal(res.status, 422, `${url}: ${res.status}`);
         assert.match(res.text, message, url);
       }
       await assertNothingStored(what);
+      assert.equal((await app.sql("SELECT 1 FROM messages WHERE user_id = $1", [u.userId])).length, 0, "no message");
     });
   }
 
