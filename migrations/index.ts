@@ -10,6 +10,7 @@ import { ImageCaption1765022774314 } from "./1765022774314-image-caption";
 import { UserTheme1765042037307 } from "./1765042037307-user-theme";
 import { ReactionRequests1796433757598 } from "./1796433757598-reaction-requests";
 import { ChatPhotos1796440000000 } from "./1796440000000-chat-photos";
+import { DataExportLease1796445000000 } from "./1796445000000-data-export-lease";
 
 export const migrations: Function[] = [
   InitialSchema1764118000000,
@@ -23,4 +24,5 @@ export const migrations: Function[] = [
   UserTheme1765042037307,
   ReactionRequests1796433757598,
   ChatPhotos1796440000000,
+  DataExportLease1796445000000,
 ];

@@ -50,6 +50,8 @@ import { TwoFactorService } from "./auth/two-factor.service";
 import { createSessionsRouter } from "./auth/sessions.routes";
 import { createEmailVerificationRouter, restrictUnverified } from "./auth/email-verification.routes";
 import { createDevOutboxRouter } from "./mail/outbox.routes";
+import { createAccountRouter } from "./account/account.routes";
+import { ExportService } from "./account/export.service";
 import { socketAdapter, type RedisClient } from "./realtime-adapter";
 import { registerFilters } from "./views";
 
@@ -87,6 +89,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   const resets = new PasswordResetService(deps, (plain) => auth.hashPassword(plain));
   const sessions = new SessionsService(deps);
   const twoFactor = new TwoFactorService(deps);
+  const exports = new ExportService(deps);
 
   app.set("trust proxy", config.trustProxy);
   app.disable("x-powered-by");
@@ -137,6 +140,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(createLanguageRouter(deps));
   app.use(createThemeRouter(deps));
   app.use(createProfileRouter(deps, auth));
+  app.use(createAccountRouter(deps, exports));
   app.use(createNotesRouter(deps));
   app.use(createChatRouter(deps, io));
   app.use(createChatAvatarRouter(deps));
@@ -152,7 +156,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
 
   registerChatSocket(io, deps);
 
-  return { app, server, io, deps, auth, lifecycle, mailer, resets, twoFactor, sessionStore: session.store };
+  return { app, server, io, deps, auth, lifecycle, mailer, resets, twoFactor, exports, sessionStore: session.store };
 }
 
 export type HromadaApp = ReturnType<typeof createApp>;

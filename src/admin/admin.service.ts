@@ -1,9 +1,9 @@
 // The admin site's rules: counts, user management and moderation. Every change commits together with its audit-log
 // entry; sessions, sockets and files are dealt with only after the commit. Each feature's entity owns the SQL:
 // the admin site asks it for counts, pages and deletes.
+import { removeAccount, ownedBy, type Actor } from "../account/delete.service";
 import { Session } from "../auth/session.entity";
 import { User, type UserListing } from "../auth/user.entity";
-import { ChatMember } from "../chat/chat-member.entity";
 import { Chat } from "../chat/chat.entity";
 import { Message, type MessageExcerpt } from "../chat/message.entity";
 import type { MessageService } from "../chat/messages.service";
@@ -19,10 +19,7 @@ import { AuditLog } from "./audit-log.entity";
 export const PAGE_SIZE = 25;
 
 /** The staff member acting: kept by name too, so the log survives their account. */
-export interface Actor {
-  id: number;
-  username: string;
-}
+export type { Actor };
 
 export interface DashboardCounts {
   users: number;
@@ -37,12 +34,6 @@ export interface UserDetail extends UserListing {
   counts: { notes: number; messages: number; images: number; chats: number; sessions: number };
 }
 
-/** What a user owns, counted as subqueries on `userId` (an SQL expression), each from its own feature. */
-const ownedBy = (userId: string) => ({
-  notes: Note.countOf(userId),
-  messages: Message.countOf(userId),
-  chats: ChatMember.countOf(userId),
-});
 
 export class AdminService {
   private images: ImagesService;
@@ -108,37 +99,16 @@ export class AdminService {
     });
   }
 
-  /**
-   * Deletes a user with everything they own, in one transaction (see User.deleteWithGallery). Image files are
-   * removed only after the commit, so a rollback never leaves rows without files.
-   */
+  /** Deletes a user with everything they own, as "Delete my account" does (removeAccount); staff cannot delete themselves. */
   async deleteUser(actor: Actor, id: number, confirm: string): Promise<{ username: string }> {
     if (actor.id === id) throw new FieldError("confirm", "admin.errors.self_delete");
-    const { username, files } = await this.deps.ds.transaction(async (em) => {
-      // Chats whose newest message is theirs are locked first, in the order a send takes its locks (the chat
-      // row, then the sender's row through the FK check), and repointed after the cascade below.
-      const lastIn = await Chat.lockWithLastMessageBy(em, id);
-      const user = await User.lockForChange(em, id);
-      if (!user) throw notFound();
-      if (confirm !== user.username) throw new FieldError("confirm", "admin.errors.confirm_mismatch", { username: user.username });
-      const images = await Image.filesOfUser(em, id, user.galleryId);
-      const counts = await selectCounts(em, ownedBy("$1"), [id]);
-      await User.deleteWithGallery(em, user);
-      await Chat.repointLastMessage(em, lastIn);
-      await AuditLog.record(em, {
-        actor,
-        action: "user.delete",
-        targetType: "user",
-        targetId: id,
-        // The name says who it was; the email address (personal data) goes with the account.
-        details: { username: user.username, wasStaff: user.isStaff, ...counts, images: images.length },
-      });
-      return { username: user.username, files: images.flatMap((i) => [i.path, i.thumbPath]) };
+    return removeAccount(this.deps, id, {
+      actor,
+      action: "user.delete",
+      check: (user) => {
+        if (confirm !== user.username) throw new FieldError("confirm", "admin.errors.confirm_mismatch", { username: user.username });
+      },
     });
-    // File removal never throws (failures are logged), so the sessions are ended whatever happens to the files.
-    await this.images.removeFiles(files);
-    await this.endSessions(id);
-    return { username };
   }
 
   async listNotes(page: number, userId?: number): Promise<Paged<NoteExcerpt>> {

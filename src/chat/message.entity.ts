@@ -329,6 +329,32 @@ export class Message extends BaseEntity {
     return `SELECT count(*) FROM messages WHERE user_id = ${userId}`;
   }
 
+  /** A user's messages that are not deleted (what "Download my data" holds); `userId` is an SQL expression. */
+  static liveCountOf(userId: string): string {
+    return `SELECT count(*) FROM messages WHERE user_id = ${userId} AND deleted_at IS NULL`;
+  }
+
+  /**
+   * "Download my data": the user's own messages that are not deleted, chat by chat and oldest first, a batch at a
+   * time after the (chatId, id) key given. Each carries its chat's name: a group's name, or in a direct chat the
+   * other person's (null when their account is gone).
+   */
+  static exportBatch(userId: number, after: { chatId: number; id: number }, limit: number): Promise<MessageExport[]> {
+    return Message.query(
+      `SELECT m.id, m.chat_id AS "chatId", c.is_group AS "isGroup",
+              CASE WHEN c.is_group THEN c.chat_name ELSE other.username END AS "chatName",
+              m.message AS text, m.created_at AS "createdAt", m.edited_at AS "editedAt", m.reply_to_id AS "replyToId"
+         FROM messages m
+         JOIN chats c ON c.id = m.chat_id
+         LEFT JOIN users other ON NOT c.is_group AND other.id <> $1
+              AND other.id IN (split_part(c.direct_key, ':', 1)::int, split_part(c.direct_key, ':', 2)::int)
+        WHERE m.user_id = $1 AND m.deleted_at IS NULL AND (m.chat_id, m.id) > ($2, $3)
+        ORDER BY m.chat_id, m.id
+        LIMIT $4`,
+      [userId, after.chatId, after.id, limit],
+    );
+  }
+
   /** Everyone's messages (or one author's), newest first, as excerpts with their chat and author. */
   static moderationPage(window: { limit: number; offset: number }, userId?: number): Promise<MessageExcerpt[]> {
     return Message.query(
@@ -513,4 +539,16 @@ export interface MessageExcerpt {
   deletedAt: Date | null;
   /** The earlier versions of an edited message, newest first (staff only). */
   edits: { text: string; editedAt: string }[] | null;
+}
+
+/** A message as "Download my data" writes it. */
+export interface MessageExport {
+  id: number;
+  chatId: number;
+  isGroup: boolean;
+  chatName: string | null;
+  text: string;
+  createdAt: Date;
+  editedAt: Date | null;
+  replyToId: number | null;
 }

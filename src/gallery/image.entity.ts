@@ -149,6 +149,18 @@ export class Image extends BaseEntity {
     return `SELECT count(*) FROM images WHERE owner_id = ${ownerId}`;
   }
 
+  /** "Download my data": the user's photos (gallery and chat photos alike) after `afterId`, oldest first, a batch at a time. */
+  static exportBatch(ownerId: number, afterId: number, limit: number): Promise<ImageExport[]> {
+    return Image.query(
+      `SELECT i.id, i.path, i.original_name AS "originalName", i.caption, i.width, i.height, i.bytes, i.created_at AS "createdAt",
+              i.id IS NOT DISTINCT FROM u.profile_picture_id AS "isProfilePicture", i.gallery_id IS NOT DISTINCT FROM u.gallery_id AS "inGallery",
+              i.message_id AS "messageId"
+         FROM images i JOIN users u ON u.id = i.owner_id
+        WHERE i.owner_id = $1 AND i.id > $2 ORDER BY i.id LIMIT $3`,
+      [ownerId, afterId, limit],
+    );
+  }
+
   /** For moderation: everyone's images (or one owner's), newest first, with the owner's name. */
   static moderationPage(window: { limit: number; offset: number }, ownerId?: number): Promise<ImageListing[]> {
     return Image.query(
@@ -237,4 +249,20 @@ export interface ImageListing {
   createdAt: Date;
   userId: number;
   username: string;
+}
+
+/** A photo as "Download my data" lists it (the file is at `path` under MEDIA_ROOT). */
+export interface ImageExport {
+  id: number;
+  path: string;
+  originalName: string;
+  caption: string;
+  width: number;
+  height: number;
+  bytes: number;
+  createdAt: Date;
+  isProfilePicture: boolean;
+  inGallery: boolean;
+  /** A photo sent in a chat: the message it went with. */
+  messageId: number | null;
 }

@@ -236,3 +236,12 @@ export function createTwoFactorLimits(config: Config, logger: Logger, redis?: Re
     failureLimit(config, redis, logger, "2fa-account", config.rateLimits.loginAccount),
   );
 }
+
+/**
+ * "Download my data" requests per account (5 per RATE_LIMIT_WINDOW_MINUTES): each one reads the whole account, so a
+ * script asking again and again would load the database and disk for nothing. Downloading a finished background
+ * export again is not a request and is not counted.
+ */
+export function createExportLimit(config: Config, logger: Logger, redis?: RedisClient, limit = 5): RequestLimit {
+  return requestLimit(config, redis, logger, "export", limit);
+}

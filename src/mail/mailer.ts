@@ -16,6 +16,7 @@ import { translator, FALLBACK_LANGUAGE, isLanguage } from "../i18n";
 import { dateFormatter } from "../i18n/format";
 import { registerFilters } from "../views";
 import { OutboxMail, type OutgoingMail } from "./outbox.entity";
+import { BackgroundLoop } from "../background-loop";
 
 /** Tries per mail before it is left unsent (with its last error) for someone to look at. */
 export const MAX_ATTEMPTS = 8;
@@ -57,16 +58,15 @@ export class Mailer {
   private fileOutbox: string | null = null;
   private html: nunjucks.Environment;
   private text: nunjucks.Environment;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
+  private loop: BackgroundLoop;
 
   constructor(
     private config: Config,
     private logger: Logger,
     viewsDir: string,
   ) {
+    // A failed pass means the database is away: the poll tries again later; the mail is still in the outbox.
+    this.loop = new BackgroundLoop((stopped) => this.sendDue(stopped), logger, "mail worker");
     const loader = new nunjucks.FileSystemLoader(path.join(viewsDir, "mail"), { noCache: !config.isProduction });
     this.html = new nunjucks.Environment(loader, { autoescape: true, throwOnUndefined: false });
     // Plain text is not HTML: nothing to escape (a name like "<b>" reads as typed).
@@ -109,34 +109,17 @@ export class Mailer {
 
   /** Sends what is due now (after a commit that queued mail), without waiting for it. */
   kick(): void {
-    void this.drain();
+    this.loop.kick();
   }
 
   /** Sends every due mail; resolves when done (a kick during a run makes it look once more). */
   drain(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.sendDue();
-        } while (this.again && !this.stopped);
-      } catch (err) {
-        // The database is away: the poll tries again later; the mail is still in the outbox.
-        this.logger.error({ err }, "mail worker failed");
-      } finally {
-        this.running = null;
-      }
-    })();
-    return this.running;
+    return this.loop.drain();
   }
 
-  private async sendDue(): Promise<void> {
+  private async sendDue(stopped: () => boolean): Promise<void> {
     if (!this.transport) return;
-    for (;;) {
+    while (!stopped()) {
       const batch = await OutboxMail.lease(10, LEASE_SECONDS, MAX_ATTEMPTS);
       if (!batch.length) return;
       for (const mail of batch) {
@@ -175,20 +158,12 @@ export class Mailer {
       this.logger.warn("SMTP_URL is not set: mail is queued in mail_outbox but not sent");
       return;
     }
-    const tick = () => {
-      if (this.stopped) return;
-      this.kick();
-      this.timer = setTimeout(tick, POLL_MS);
-      this.timer.unref();
-    };
-    tick();
+    this.loop.start(POLL_MS);
   }
 
   /** Stops polling and waits for a send in progress. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
     this.transport?.close();
   }
 }

@@ -113,6 +113,14 @@ export class Note extends BaseEntity {
     return `SELECT count(*) FROM notes WHERE user_id = ${userId}`;
   }
 
+  /** "Download my data": the user's notes after `afterId`, oldest first, a batch at a time (keyset, never all at once). */
+  static exportBatch(userId: number, afterId: number, limit: number): Promise<NoteExport[]> {
+    return Note.query(
+      `SELECT id, data AS text, date AS "createdAt", updated_at AS "updatedAt" FROM notes WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+      [userId, afterId, limit],
+    );
+  }
+
   /** For moderation: everyone's notes (or one author's), newest first, as excerpts with their author's name. */
   static moderationPage(window: { limit: number; offset: number }, userId?: number): Promise<NoteExcerpt[]> {
     return Note.query(
@@ -168,3 +176,11 @@ const pageForSql = sqlOnce("notes_page", () =>
     .limit(NOTES_PER_PAGE),
   " OFFSET $2",
 );
+
+/** A note as "Download my data" writes it. */
+export interface NoteExport {
+  id: number;
+  text: string;
+  createdAt: Date;
+  updatedAt: Date | null;
+}

@@ -532,7 +532,7 @@ describe("deleting a user", () => {
     assert.equal(entry.target_id, String(id));
     assert.equal(entry.actor_username, staff.creds.username);
     assert.deepEqual(entry.details, {
-      username: d.u.creds.username, wasStaff: false, notes: 2, messages: 3, chats: 2, images: 2,
+      username: d.u.creds.username, wasStaff: false, notes: 2, messages: 3, chats: 2, images: 2, sessionsEnded: 1,
     });
     const list = await staff.agent.get("/admin/users");
     assert.match(list.text, /and everything they owned have been deleted/);

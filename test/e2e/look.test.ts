@@ -64,6 +64,7 @@ async function seedWorld() {
     ["gallery", "/gallery"],
     ["photo", `/gallery/${imageId}`],
     ["profile", "/profile"],
+    ["account-export", "/account/export"],
     ["admin", "/admin"],
     ["admin-users", "/admin/users"],
     ["admin-audit", "/admin/audit"],

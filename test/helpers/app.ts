@@ -65,6 +65,7 @@ export async function startTestApp(
     close: async () => {
       if (closed) return;
       closed = true;
+      await built.exports.stop();
       await built.mailer.stop();
       built.io.disconnectSockets(true);
       await new Promise<void>((resolve) => built.io.close(() => resolve()));

@@ -85,6 +85,8 @@ const PAGES: Record<string, Page | { skip: string }> = {
   "/dev/outbox": { url: () => "/dev/outbox", as: ["anonymous"] },
   "/email/verify/:token": { url: () => "/email/verify/1-abc-forgedforgedforgedforgedforgedfo", as: ["anonymous"] },
   "/account/sessions": { url: () => "/account/sessions", as: ["user"] },
+  "/account/export": { url: () => "/account/export", as: ["user"] },
+  "/account/export/:id": { skip: "a zip file (its README is checked in Ukrainian in test/account)" },
   "/dev/outbox/:name": { skip: "one development mail, in the language it was sent in (test/mail)" },
   "/dev/outbox/:name/html": { skip: "a mail's own HTML part" },
   "/dev/outbox/:name/raw": { skip: "a mail file" },

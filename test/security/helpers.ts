@@ -100,6 +100,8 @@ export interface Owned {
   chatPhotoId: number;
   /** The handle of a's session on the sessions page (sha256 of its id). */
   sessionHandle: string;
+  /** a's finished background "Download my data" export (its link's id). */
+  exportId: string;
 }
 
 export interface World {
@@ -184,6 +186,10 @@ export async function buildWorld(app: TestApp, tag = "w"): Promise<World> {
     [String(a.userId), current],
   );
 
+  // a's data export, built in the background as a large account's would be.
+  const { row: exportRow } = await app.exports.requestBackground(a.userId);
+  await app.exports.drain();
+
   // b's own things.
   const bHome = await b.agent.get("/");
   await b.agent.post("/notes").type("form").send({ data: "b's note", _csrf: csrfFrom(bHome.text) });
@@ -208,7 +214,7 @@ export async function buildWorld(app: TestApp, tag = "w"): Promise<World> {
   assert.equal(mails.length, 1, "the development outbox holds the mail");
   return {
     a, b, c, staff,
-    owned: { noteId, noteText, groupId, groupName, directId, messageId, messageText, directMessageId, imageId, imageName, chatPictureId, chatPhotoId, sessionHandle },
+    owned: { noteId, noteText, groupId, groupName, directId, messageId, messageText, directMessageId, imageId, imageName, chatPictureId, chatPhotoId, sessionHandle, exportId: exportRow.id },
     bOwned: { noteId: bNoteId, imageId: bImageId, directId: bDirectId },
     resetToken,
     resetUser: { id: resetAccount.id, username: resetCreds.username, email: resetCreds.email, password: resetCreds.password },
@@ -359,6 +365,7 @@ export function aimAt(w: World): Record<string, Aim> {
     "POST /admin/messages/:id/delete": { url: `/admin/messages/${o.messageId}/delete` },
     "POST /admin/images/:id/delete": { url: `/admin/images/${o.imageId}/delete` },
     "POST /account/sessions/:handle/logout": { url: `/account/sessions/${o.sessionHandle}/logout` },
+    "GET /account/export/:id": { url: `/account/export/${o.exportId}` },
   };
 }
 
@@ -390,6 +397,7 @@ export function ownRoutes(w: World): Record<string, Aim> {
     "POST /email/verify/:token": { url: "/email/verify/1-abc-forgedforgedforgedforgedforgedfo" },
     "POST /account/email/resend": { url: "/account/email/resend" },
     "POST /account/sessions/others/logout": { url: "/account/sessions/others/logout" },
+    "POST /account/export": { url: "/account/export" },
   };
 }
 
@@ -441,6 +449,8 @@ export function pagesOf(w: World): Record<string, string> {
     // A real link (a's address is not confirmed yet): the page with its button, not the invalid-link page.
     "GET /email/verify/:token": `/email/verify/${w.verifyToken}`,
     "GET /account/sessions": "/account/sessions",
+    "GET /account/export": "/account/export",
+    "GET /account/export/:id": `/account/export/${o.exportId}`,
   };
 }
 
