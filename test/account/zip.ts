@@ -3,10 +3,12 @@ import type { Response } from "superagent";
 import yauzl from "yauzl";
 
 /** A supertest parser that keeps the body as one Buffer (for .parse()). */
-export function binary(res: Response & NodeJS.ReadableStream, done: (err: Error | null, body: Buffer) => void): void {
+export function binary(res: Response, done: (err: Error | null, body: Buffer) => void): void {
+  // In Node, superagent hands the parser the response stream itself.
+  const stream = res as unknown as NodeJS.ReadableStream;
   const chunks: Buffer[] = [];
-  res.on("data", (c: Buffer) => chunks.push(c));
-  res.on("end", () => done(null, Buffer.concat(chunks)));
+  stream.on("data", (c: Buffer) => chunks.push(c));
+  stream.on("end", () => done(null, Buffer.concat(chunks)));
 }
 
 /** Every entry of the zip, by name; fails on anything that is not a whole, valid zip. */
