@@ -9,11 +9,15 @@ import { ACK_TIMEOUT_MS, catchUp, outbox } from "./chat/connection.js";
 import { uuid } from "./chat/dom.js";
 import { CLIENT, SERVER } from "./chat/events.js";
 import { olderHistory } from "./chat/history.js";
+import { photoTray } from "./chat/photos.js";
 import { messageList } from "./chat/messages.js";
 import { presence } from "./chat/presence.js";
 import { seenMarker } from "./chat/seen.js";
 import { t } from "./i18n.js";
 import { changePreview, countUnread, getSocket, setBaseTitle, setOpenChat, updateRow } from "./notify.js";
+
+/** A message's text as previews show it: a photo says so (📷), then its caption. */
+const photoText = (m) => (m.photos?.length ? `📷 ${m.text}`.trim() : m.text);
 
 /** What an error ack's code tells the reader (not_found ends the membership instead). */
 const ACK_ERRORS = { rate_limited: "chat.errors.too_fast", invalid: "chat.errors.invalid", unverified: "auth.verify.required", server: "chat.errors.server" };
@@ -96,7 +100,7 @@ function start(root) {
     if (!messages.place(m)) return;
     messages.relayout();
     people.dropTyper(m.userId);
-    updateRow(chatId, { preview: `${previewPrefix(m)}${m.text}`, lastId: m.id, at: m.createdAt });
+    updateRow(chatId, { preview: `${previewPrefix(m)}${photoText(m)}`, lastId: m.id, at: m.createdAt });
     if (m.userId === me || wasAtBottom) messages.toBottom();
     else messages.showJump();
     if (m.userId === me) reading.own(m.id);
@@ -149,7 +153,10 @@ function start(root) {
     edit(messageId, text) {
       change(CLIENT.edit, { chatId, messageId, text, clientId: uuid() });
     },
+    photos: () => tray,
   });
+  // The stored message comes back as the upload's answer (and to the others over the socket).
+  const tray = live ? photoTray({ root, chatId, onStored: receive, showError: (text) => box.showError(text) }) : null;
 
   /**
    * Sends a change and applies the answer. No answer (a dropped connection) means it is sent again, the same
@@ -207,7 +214,7 @@ function listen(socket, { chatId, me, isGroup, muted }, { receive, applyChange, 
     // someone else counts as unread here (only while the tab is hidden), once per broadcast as chat:unread did.
     // Messages fetched by chat:sync are not counted: the total sent on (re)connect already includes them.
     if (m.chatId === chatId && m.userId !== me) {
-      countUnread(chatId, 1, { muted, alert: { from: m.username, text: m.text, chatName: isGroup ? document.getElementById("chat-title").textContent : null, group: isGroup, messageId: m.id } });
+      countUnread(chatId, 1, { muted, alert: { from: m.username, text: photoText(m), chatName: isGroup ? document.getElementById("chat-title").textContent : null, group: isGroup, messageId: m.id } });
     }
     receive(m);
   });

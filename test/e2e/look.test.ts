@@ -47,6 +47,13 @@ async function seedWorld() {
   const res = await upload(me.agent, "/gallery", await uploadToken(me.agent), [{ filename: "hill.jpg", data: await jpeg() }]);
   assert.equal(res.status, 303);
   const [{ id: imageId }] = await app.sql<{ id: number }>("SELECT id FROM images WHERE owner_id = $1", [me.userId]);
+  // Photos in the group (#18): a grid in the bubble, and a chat photo's page.
+  const photos = await upload(friend.agent, `/chats/${group}/photos`, await uploadToken(friend.agent, `/chats/${group}/photos/new`), [
+    { filename: "trail.jpg", data: await jpeg(), field: "photos" },
+    { filename: "view.jpg", data: await jpeg(480, 640), field: "photos" },
+  ], { field: "photos", fields: { text: "The trail from the top" } });
+  assert.equal(photos.status, 303);
+  const [{ id: chatPhotoId }] = await app.sql<{ id: number }>("SELECT id FROM images WHERE owner_id = $1 AND message_id IS NOT NULL ORDER BY position LIMIT 1", [friend.userId]);
   pages = [
     ["notes", "/"],
     ["notes-search", "/notes/search?q=bread"],
@@ -59,6 +66,8 @@ async function seedWorld() {
     ["chat-settings", `/chats/${group}/settings`],
     ["chat-remove-member", `/chats/${group}/members/${friend.userId}/remove`],
     ["chat-leave", `/chats/${group}/leave`],
+    ["chat-photos-new", `/chats/${group}/photos/new`],
+    ["chat-photo", `/chats/${group}/photos/${chatPhotoId}`],
     ["people", "/people"],
     ["person", `/people/${friend.creds.username}`],
     ["gallery", "/gallery"],

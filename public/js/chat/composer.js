@@ -16,9 +16,10 @@ const MENTION_AT_CARET = /(?:^|[^\p{L}\p{N}._@-])@([\p{L}\p{N}._-]{0,30})$/u;
 /**
  * `send(text, replyTo)` is called with each message to send (replyTo: { id, username, text } of the message it
  * answers, or undefined) and `edit(messageId, text)` with each edit, when the page is live (otherwise the form
- * simply posts). `members`: [{ id, username }] for @name completion.
+ * simply posts). `members`: [{ id, username }] for @name completion. `photos()`: the photos chosen for the next
+ * message (photos.js), sent instead with the text as their caption.
  */
-export function composer(socket, { chatId, live, send, edit, members = [], me }) {
+export function composer(socket, { chatId, live, send, edit, members = [], me, photos = () => null }) {
   const form = document.getElementById("composer");
   const input = document.getElementById("f-text");
   const errorBox = document.getElementById("f-text-error");
@@ -166,6 +167,18 @@ export function composer(socket, { chatId, live, send, edit, members = [], me })
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       const text = input.value.trim();
+      // Photos chosen (photos.js): they go with the text as their caption, which may then be empty.
+      const tray = mode?.kind === "edit" ? null : photos();
+      if (tray?.count()) {
+        if (text.length > MAX) return showError(t("chat.errors.message_too_long"));
+        showError("");
+        tray.send(text, mode?.kind === "reply" ? mode.id : undefined);
+        setMode(null);
+        input.value = "";
+        autosize();
+        stopTyping();
+        return;
+      }
       if (!text) return showError(t("chat.errors.write_message"));
       if (text.length > MAX) return showError(t("chat.errors.message_too_long"));
       showError("");
