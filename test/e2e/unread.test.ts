@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import type { TestApp } from "../helpers/app";
-import { useAppAndBrowser, newPage, screenshot } from "../helpers/browser";
+import { chatOfTwo, logIn as logInAs, useAppAndBrowser, newPage, screenshot } from "../helpers/browser";
 
 let app: TestApp;
 let browser: Browser;
@@ -16,22 +16,8 @@ useAppAndBrowser((a, b) => {
 
 const PASSWORD = "correct horse battery";
 
-async function logIn(page: Page, username: string) {
-  await page.goto("/login");
-  await page.getByLabel("Username or email").fill(username);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.keyboard.press("Enter");
-  await page.waitForURL(`${app.url}/`);
-}
-
-async function chatWith(a: number, b: number, name: string | null): Promise<number> {
-  const [{ id }] = await app.sql<{ id: number }>(
-    "INSERT INTO chats (is_group, chat_name, direct_key, creator_id, last_message_at) VALUES ($1, $2, $3, $4, now()) RETURNING id",
-    [name !== null, name, name === null ? `${Math.min(a, b)}:${Math.max(a, b)}` : null, a],
-  );
-  await app.sql("INSERT INTO chat_members (chat_id, user_id) VALUES ($1, $2), ($1, $3)", [id, a, b]);
-  return id;
-}
+const logIn = (page: Page, username: string) => logInAs(page, app, username, PASSWORD);
+const chatWith = (a: number, b: number, name: string | null) => chatOfTwo(app, a, b, name);
 
 it("counts unread messages in the title and beside the phone menu, and a muted chat stays quiet", { timeout: 120_000 }, async () => {
   const ola = await app.auth.signup({ username: "ola", email: "ola@example.test", password: PASSWORD });

@@ -66,3 +66,22 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+/** Logs in through the login form (the page lands on the home page). */
+export async function logIn(page: Page, app: TestApp, username: string, password: string): Promise<void> {
+  await page.goto("/login");
+  await page.getByLabel("Username or email").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${app.url}/`);
+}
+
+/** A chat of two people made in the database: direct (name null, a the one who opened it) or a group named `name`. */
+export async function chatOfTwo(app: TestApp, a: number, b: number, name: string | null): Promise<number> {
+  const [{ id }] = await app.sql<{ id: number }>(
+    "INSERT INTO chats (is_group, chat_name, direct_key, creator_id, last_message_at) VALUES ($1, $2, $3, $4, now()) RETURNING id",
+    [name !== null, name, name === null ? `${Math.min(a, b)}:${Math.max(a, b)}` : null, a],
+  );
+  await app.sql("INSERT INTO chat_members (chat_id, user_id) VALUES ($1, $2), ($1, $3)", [id, a, b]);
+  return id;
+}
