@@ -54,3 +54,16 @@ export const CHAT_CLIENT_KEYS = [
   "chat.seen_by_names",
   "chat.mention_suggestions",
 ] as const;
+
+/** The member picker of the group forms (public/js/people-picker.js). */
+export const PICKER_CLIENT_KEYS = [
+  "common.avatar_of",
+  "chat.picker.help",
+  "chat.picker.suggestions",
+  "chat.picker.chosen",
+  "chat.picker.remove",
+  "chat.picker.added",
+  "chat.picker.removed",
+  "chat.picker.results",
+  "chat.picker.none",
+] as const;

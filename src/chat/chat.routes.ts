@@ -5,6 +5,7 @@ import { Router, type Request, type Response } from "express";
 import type { AppDeps } from "../deps";
 import { FieldError, HttpError, notFound, requireId } from "../http/errors";
 import { requireUser } from "../http/guards";
+import { createSuggestLimit } from "../http/rate-limit";
 import { parsePage } from "../http/pagination";
 import { flash } from "../http/locals";
 import { oldInput, parseForm, type FieldErrors } from "../http/validate";
@@ -13,7 +14,7 @@ import {
   sendMessageSchema,
 } from "./chat.schemas";
 import type { AppServer } from "./chat.events";
-import { CHAT_CLIENT_KEYS } from "./chat.client-keys";
+import { CHAT_CLIENT_KEYS, PICKER_CLIENT_KEYS } from "./chat.client-keys";
 import { type ChatView, layoutMessages, reactionViews, type Reader, seenBy } from "./chat.presenter";
 import { REACTIONS } from "./message-reaction.entity";
 import { CHATS_PER_PAGE, type GroupService, LastMember } from "./groups.service";
@@ -31,7 +32,7 @@ export function createChatRouter(deps: AppDeps, io: AppServer): Router {
   const { messages, groups } = chatServicesFor(deps, io);
   const router = Router();
   router.use(["/chats", "/people"], requireUser);
-  router.use(createPeopleRouter(new PeopleService()));
+  router.use(createPeopleRouter(new PeopleService(), createSuggestLimit(deps.config, deps.redis)));
   chatRoutes(router, groups);
   searchRoutes(router, messages);
   messageRoutes(router, messages, groups);
@@ -48,7 +49,7 @@ function chatRoutes(router: Router, chats: GroupService): void {
   });
 
   const renderNew = (res: Response, values: Record<string, string>, errors: FieldErrors = {}, status = 200) =>
-    res.status(status).render("chat/new.njk", { values, errors, nameMax: CHAT_NAME_MAX });
+    res.status(status).render("chat/new.njk", { values, errors, nameMax: CHAT_NAME_MAX, clientKeys: PICKER_CLIENT_KEYS });
 
   router.get("/chats/new", (req, res) => {
     const withName = typeof req.query.with === "string" ? req.query.with.slice(0, 150) : "";
@@ -233,6 +234,8 @@ function groupRoutes(router: Router, chats: GroupService): void {
       addValues: {},
       addErrors: {},
       nameMax: CHAT_NAME_MAX,
+      memberNames: chat.members.map((m) => m.username),
+      clientKeys: PICKER_CLIENT_KEYS,
       ...extra,
     });
 

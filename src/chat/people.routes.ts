@@ -1,11 +1,20 @@
-// The people directory (/people) and public profiles (/people/:username), where chats start.
-import { Router } from "express";
+// The people directory (/people) and public profiles (/people/:username), where chats start; /people.json is
+// the same directory for the member picker of the group forms (public/js/people-picker.js).
+import { Router, type RequestHandler } from "express";
 import { notFound } from "../http/errors";
+import { requireUser } from "../http/guards";
 import { peopleQuerySchema } from "./chat.schemas";
 import type { PeopleService } from "./people.service";
 
-export function createPeopleRouter(people: PeopleService): Router {
+export function createPeopleRouter(people: PeopleService, suggestLimit: RequestHandler): Router {
   const router = Router();
+
+  // Outside /people/ (so no username is shadowed), hence its own guard. A few requests per typed name; the limit
+  // keeps a script from walking the whole directory faster than the pages would.
+  router.get("/people.json", requireUser, suggestLimit, async (req, res) => {
+    const { q } = peopleQuerySchema.parse(req.query);
+    res.json({ people: await people.suggest(q, req.user!.id) });
+  });
 
   router.get("/people", async (req, res) => {
     const { q, page } = peopleQuerySchema.parse(req.query);

@@ -20,7 +20,26 @@ const toPerson = (r: PersonRow): Person => ({
   profilePicture: r.thumb_path ? { thumbPath: r.thumb_path } : null,
 });
 
+/** What the member picker is told of someone: what the directory shows of them. */
+export interface Suggestion {
+  username: string;
+  /** The avatar's thumbnail, served at /media/<thumbPath> (authorized per request), or null for initials. */
+  thumbPath: string | null;
+}
+
+export const SUGGESTIONS = 8;
+
 export class PeopleService {
+  /** Up to SUGGESTIONS active people whose name contains `q`, prefix matches first, the asker left out. */
+  async suggest(q: string, viewerId: number): Promise<Suggestion[]> {
+    if (!q) return [];
+    const rows = await User.searchActive(q, { limit: SUGGESTIONS + 1, offset: 0 });
+    return rows
+      .filter((r) => r.id !== viewerId)
+      .slice(0, SUGGESTIONS)
+      .map((r) => ({ username: r.username, thumbPath: r.thumb_path }));
+  }
+
   /** Active users whose name contains `q` (any letter case), names starting with it first. */
   async search(q: string, page: number): Promise<{ people: Person[]; hasMore: boolean }> {
     const { items, hasNext } = paged(await User.searchActive(q, pageWindow(page, PEOPLE_PER_PAGE)), page, PEOPLE_PER_PAGE);

@@ -174,6 +174,21 @@ export function createProfileLimit(config: Config, redis?: RedisClient) {
   });
 }
 
+/** The member picker's look-ups (/people.json), per account: typing is a few a second at most. */
+export const SUGGEST_PER_MINUTE = 120;
+
+export function createSuggestLimit(config: Config, redis?: RedisClient) {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: SUGGEST_PER_MINUTE,
+    standardHeaders: "draft-7",
+    legacyHeaders: false,
+    ...sharedStore(config, redis, "people-suggest"),
+    keyGenerator: (req) => `user:${req.user?.id ?? 0}`,
+    handler: (req, res) => res.status(429).json({ error: req.t("errors.too_many_attempts") }),
+  });
+}
+
 /**
  * Requests per key within the window, every request counted (not only failures): for forms that send mail or
  * answer the same whatever was typed, such as a password-reset request. A store error lets the request through.

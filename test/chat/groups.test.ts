@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { agent, loggedInAgent, newCredentials, postForm } from "../helpers/agent";
 import { createGroup, openDirect } from "./helpers";
+import { png, upload, uploadToken } from "../gallery/helpers";
 
 let app: TestApp;
 before(async () => {
@@ -185,5 +186,88 @@ describe("leaving a group", () => {
     assert.match(page.text, /Вийти з групи «Гурт»\?/);
     assert.match(page.text, /Ви — останній учасник\. Якщо ви вийдете, групу й усі її повідомлення буде видалено назавжди/);
     assert.match(page.text, />Вийти й видалити групу<\/button>/);
+  });
+});
+
+describe("the member picker's suggestions (/people.json)", () => {
+  let me: U;
+  let marta: U;
+  before(async () => {
+    me = await loggedInAgent(app, { username: "pickme", email: "pickme@example.test", password: "correct horse battery" });
+    for (const n of ["Marta", "marko_k", "omar", "zenon"]) {
+      const who = await loggedInAgent(app, { username: n, email: `${n.toLowerCase()}@example.test`, password: "correct horse battery" });
+      if (n === "Marta") marta = who;
+    }
+    const gone = await loggedInAgent(app, { username: "mariia_gone", email: "mariia@example.test", password: "correct horse battery" });
+    await app.sql("UPDATE users SET is_active = false WHERE id = $1", [gone.userId]);
+  });
+
+  it("answers what the directory shows (name, avatar), prefix matches first, active people only, never the asker", async () => {
+    const res = await me.agent.get("/people.json?q=MAR").set("Accept", "application/json");
+    assert.equal(res.status, 200);
+    assert.match(res.headers["content-type"], /application\/json/);
+    assert.deepEqual(res.body, {
+      people: [
+        { username: "marko_k", thumbPath: null },
+        { username: "Marta", thumbPath: null },
+        { username: "omar", thumbPath: null },
+      ],
+    });
+    assert.deepEqual((await me.agent.get("/people.json?q=pick")).body, { people: [] }, "the asker is left out");
+    assert.deepEqual((await me.agent.get("/people.json?q=")).body, { people: [] });
+    assert.deepEqual((await me.agent.get("/people.json")).body, { people: [] });
+    // Odd input is a search for it, never an error: LIKE's wildcards are plain characters, a NUL is dropped.
+    for (const q of ["%", "_", "\\", "a\u0000r", "x".repeat(500)]) {
+      const odd = await me.agent.get(`/people.json?q=${encodeURIComponent(q)}`);
+      assert.equal(odd.status, 200, q);
+    }
+    assert.deepEqual((await me.agent.get("/people.json?q=%25")).body, { people: [] });
+    assert.ok(!JSON.stringify((await me.agent.get("/people.json?q=o")).body).match(/email|password|@example/), "nothing but names and pictures");
+  });
+
+  it("shows the avatar thumbnail the directory shows", async () => {
+    assert.equal((await upload(marta.agent, "/gallery", await uploadToken(marta.agent), [{ filename: "me.png", data: await png() }])).status, 303);
+    const [image] = await app.sql<{ id: number; thumb_path: string }>("SELECT id, thumb_path FROM images WHERE owner_id = $1", [marta.userId]);
+    assert.equal((await postForm(marta.agent, `/gallery/${image.id}/avatar`, {}, "/gallery")).status, 303);
+    const res = await me.agent.get("/people.json?q=marta");
+    assert.deepEqual(res.body, { people: [{ username: "Marta", thumbPath: image.thumb_path }] });
+    const directory = await me.agent.get("/people?q=marta");
+    assert.ok(directory.text.includes(`src="/media/${image.thumb_path}"`), "the same picture as the directory's");
+  });
+
+  it("is for logged-in people only: a visitor is sent to the login page", async () => {
+    const res = await agent(app).get("/people.json?q=mar");
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.location, "/login");
+    assert.ok(!res.text.includes("marko_k"));
+  });
+
+  it("is rate-limited per account (a JSON 429), and another account is not held up", async () => {
+    const busy = await user("busy");
+    let last = 0;
+    for (let i = 0; i < 121; i++) last = (await busy.agent.get("/people.json?q=ma")).status;
+    assert.equal(last, 429);
+    const refused = await busy.agent.get("/people.json?q=ma");
+    assert.equal(refused.status, 429);
+    assert.match(refused.body.error, /Too many attempts/);
+    assert.equal((await me.agent.get("/people.json?q=ma")).status, 200, "someone else still gets answers");
+  });
+});
+
+describe("the group forms without JavaScript", () => {
+  it("keep the box of usernames (the picker's script enhances it), on the new group and the settings page", async () => {
+    const owner = await user("box");
+    const friend = await user("box");
+    const page = await owner.agent.get(`/chats/new?with=${friend.creds.username}`);
+    assert.match(page.text, /<textarea class="form-control" id="f-members" name="members"[^>]*>/);
+    assert.ok(page.text.includes(`>${friend.creds.username}</textarea>`));
+    assert.match(page.text, /<script type="module" src="\/static\/js\/people-picker.js"><\/script>/);
+    assert.match(page.text, /id="i18n-strings" data-strings="[^"]*chat\.picker\.results_one/);
+    const id = await createGroup(owner.agent, "Box", [friend.creds.username]);
+    const settings = await owner.agent.get(`/chats/${id}/settings`);
+    assert.match(settings.text, /<input class="form-control" id="f-members" name="members" type="text"/);
+    // The members already in the group are not suggested (the script reads them from here).
+    assert.ok(settings.text.includes(`data-picker-exclude="[&quot;${owner.creds.username}&quot;,&quot;${friend.creds.username}&quot;]"`) ||
+      settings.text.includes(`data-picker-exclude="[&quot;${friend.creds.username}&quot;,&quot;${owner.creds.username}&quot;]"`));
   });
 });

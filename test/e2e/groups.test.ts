@@ -96,6 +96,8 @@ for (const scheme of ["light", "dark"] as const) {
     await page.reload();
     await page.getByRole("link", { name: "Leave group" }).click();
     await leave.waitFor();
+    // Once it has faded in (focus lands on Cancel then): mid-fade colours are not the dialog's.
+    await page.waitForFunction(() => document.activeElement?.closest("#leave-dialog") && document.activeElement.hasAttribute("data-dialog-cancel"));
     assert.match(await leave.getByRole("alert").innerText(), /You are the last member\. If you leave, the group and all its messages are deleted for good/);
     for (const width of [1280, 375]) {
       await page.setViewportSize({ width, height: width === 375 ? 812 : 900 });
@@ -138,3 +140,98 @@ it("without JavaScript, Remove and Leave open a page that asks, with the same fo
   assert.equal((await app.sql("SELECT 1 FROM chats WHERE id = $1", [id])).length, 0);
   await context.close();
 });
+
+for (const scheme of ["light", "dark"] as const) {
+  it(`a new group's members are picked from suggestions with the keyboard, and added the same way in settings (${scheme})`, { timeout: 120_000 }, async () => {
+    const me = await loggedInAgent(app, newCredentials(`pk${scheme[0]}`));
+    const [olha, oleh, taras] = await Promise.all(
+      [`olha_${scheme}`, `oleh_${scheme}`, `taras_${scheme}`].map((username) =>
+        loggedInAgent(app, { username, email: `${username}@example.test`, password: "correct horse battery" })),
+    );
+    const context = await browser.newContext({ baseURL: app.url, colorScheme: scheme, viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    const found: string[] = [];
+    await login(page, me.creds);
+    await page.goto("/chats/new");
+    await page.getByLabel("Group name").fill(`Picked ${scheme}`);
+    const box = page.getByRole("combobox", { name: "Members" });
+    await box.focus();
+    await page.keyboard.type(`ol`);
+    const list = page.getByRole("listbox", { name: "Suggestions" });
+    // Each option: the picture (initials hidden from screen readers) and the name.
+    const optionNames = () => list.locator("[role=option] > span:last-child").allInnerTexts();
+    await list.waitFor();
+    assert.equal(await box.getAttribute("aria-expanded"), "true");
+    assert.deepEqual(
+      (await optionNames()).filter((n) => n.endsWith(scheme)).sort(),
+      [oleh.creds.username, olha.creds.username].sort(),
+    );
+    await page.getByRole("status").filter({ hasText: /people found/ }).waitFor({ state: "attached" });
+    for (const width of [1280, 375]) {
+      await page.setViewportSize({ width, height: width === 375 ? 812 : 900 });
+      found.push(...(await seriousAxe(page)).map((v) => `picker ${width}: ${v}`));
+      await screenshot(page, `groups-picker-${scheme}-${width}`);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+    // The arrows walk the list (aria-activedescendant follows), Enter chooses.
+    await page.keyboard.type(`ha_${scheme}`);
+    await page.waitForFunction((n) => [...document.querySelectorAll("[role=option]")].map((o) => o.lastChild?.textContent).join() === n, olha.creds.username);
+    await page.keyboard.press("ArrowDown");
+    const activeId = await box.getAttribute("aria-activedescendant");
+    assert.ok(activeId);
+    assert.equal(await page.locator(`#${activeId}`).getAttribute("aria-selected"), "true");
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: `Remove ${olha.creds.username}` }).waitFor();
+    assert.equal(await box.inputValue(), "");
+    assert.equal(await box.getAttribute("aria-expanded"), "false");
+    // Escape closes the list without choosing.
+    await page.keyboard.type("tar");
+    await list.waitFor();
+    await page.keyboard.press("Escape");
+    await list.waitFor({ state: "hidden" });
+    assert.equal(await box.inputValue(), "tar");
+    // A chosen person is no longer suggested; a second one chosen, then removed with their button (focus kept).
+    await page.keyboard.press("ArrowDown");
+    await list.waitFor();
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    const tarasChip = page.getByRole("button", { name: `Remove ${taras.creds.username}` });
+    await tarasChip.waitFor();
+    await tarasChip.focus();
+    await page.keyboard.press("Enter");
+    await tarasChip.waitFor({ state: "detached" });
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("aria-label")), `Remove ${olha.creds.username}`, "focus moves to the chip before");
+    await box.focus();
+    await page.keyboard.type("ol");
+    await list.waitFor();
+    assert.ok(!(await optionNames()).includes(olha.creds.username), "the chosen one is not offered again");
+    await page.keyboard.press("Escape");
+    await box.fill("");
+    await page.getByRole("button", { name: "Create group" }).click();
+    await page.waitForURL(/\/chats\/\d+$/);
+    const chatId = Number(/\/chats\/(\d+)$/.exec(page.url())![1]);
+    assert.deepEqual(await members(chatId), [me.userId, olha.userId].sort((a, b) => a - b));
+
+    // Settings: members already in are not suggested; a typed-out name becomes a chip too.
+    await page.goto(`/chats/${chatId}/settings`);
+    const add = page.getByRole("combobox", { name: "Add people" });
+    await add.focus();
+    await page.keyboard.type(`ol`);
+    await list.waitFor();
+    const offered = await optionNames();
+    assert.ok(offered.includes(oleh.creds.username) && !offered.includes(olha.creds.username), `members are not offered: ${offered}`);
+    await page.keyboard.press("Escape");
+    await add.fill(taras.creds.username);
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: `Remove ${taras.creds.username}` }).waitFor();
+    await screenshot(page, `groups-settings-picker-${scheme}`);
+    await page.keyboard.press("Enter"); // the box is empty now: Enter sends the form
+    await page.getByText(`Added ${taras.creds.username}.`).waitFor();
+    assert.deepEqual(await members(chatId), [me.userId, olha.userId, taras.userId].sort((a, b) => a - b));
+    assert.deepEqual(found, [], found.join("\n"));
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}

@@ -50,6 +50,7 @@ const PAGES: Record<string, Page | { skip: string }> = {
   "/healthz": { skip: "probe, plain text" },
   "/readyz": { skip: "probe, plain text" },
   "/chats/:id/messages": { skip: "JSON for the chat page's history" },
+  "/people.json": { skip: "JSON for the group forms' member picker (names only)" },
   "/signup": { url: () => "/signup", as: ["anonymous"] },
   "/login": { url: () => "/login", as: ["anonymous"] },
   "/profile": { url: () => "/profile", as: ["user"] },

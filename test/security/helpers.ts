@@ -416,6 +416,7 @@ export function pagesOf(w: World): Record<string, string> {
     "GET /notes/:id/edit": `/notes/${o.noteId}/edit`,
     "GET /notes/:id/delete": `/notes/${o.noteId}/delete`,
     "GET /people": "/people",
+    "GET /people.json": "/people.json?q=w",
     "GET /people/:username": `/people/${w.c.username}`,
     "GET /chats": "/chats",
     "GET /chats/new": "/chats/new",
