@@ -260,12 +260,17 @@ describe("the code that renders", () => {
       assert.doesNotMatch(src, /\.(innerHTML|outerHTML)\s*[+]?=|insertAdjacentHTML|document\.write|\beval\s*\(|new Function\s*\(|\.srcdoc\b|createContextualFragment|DOMParser/, rel);
       assert.doesNotMatch(src, /setAttribute\(\s*["'](on[a-z]+|href|src)["']/i, `${rel}: no handler or URL attribute set from data`);
       // URLs scripts build point at this site (/media thumbnails, chats, a mention's profile, its name encoded), a
-      // blob: preview, or a link in a message that went through webHref (http and https only: tested above).
+      // blob: preview (in a variable, or under an object key that only ever holds one), or a link in a message that
+      // went through webHref (http and https only: tested above).
       for (const m of src.matchAll(/\.(href|src)\s*=\s*([^;]+);/g)) {
         const local = /^`\/(media|chats)\//.test(m[2]) || /^`\/people\/\$\{encodeURIComponent\([^)]*\)\}`$/.test(m[2]);
         const named = (how: string) => /^\w+$/.test(m[2]) && new RegExp(`const ${m[2]} = ${how}`).test(src);
         const gated = named("[\\w.]+ \\? webHref\\([\\w.]+\\) : null") && /import \{[^}]*\bwebHref\b[^}]*\} from "\.\/text\.js"/.test(src);
-        const ok = local || named("URL\\.createObjectURL\\(") || gated;
+        // A preview kept on an object ({ file, url: URL.createObjectURL(file) }): every such key the file writes is a blob: URL.
+        const key = /^\w+\.(\w+)$/.exec(m[2])?.[1];
+        const writes = key ? [...src.matchAll(new RegExp(`\\b${key}:\\s*([^,}]+)`, "g"))].map((w) => w[1].trim()) : [];
+        const blobKey = writes.length > 0 && writes.every((v) => /^URL\.createObjectURL\(\w+\)$/.test(v)) && !new RegExp(`\\.${key}\\s*=[^=]`).test(src);
+        const ok = local || named("URL\\.createObjectURL\\(") || gated || blobKey;
         assert.ok(ok, `${rel}: ${m[0]} (only /media, /chats, /people/<encoded>, a blob: preview or a webHref link)`);
       }
     }
