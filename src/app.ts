@@ -22,7 +22,7 @@ import { createChatRouter } from "./chat/chat.routes";
 import { CHAT_PHOTO_ACCESS } from "./chat/message.entity";
 import { createChatMuteRouter } from "./chat/mute.routes";
 import { registerChatSocket } from "./chat/chat.socket";
-import { unreadTotalSql } from "./chat/unread";
+import { unreadMentionChatsSql, unreadTotalSql } from "./chat/unread";
 import type { Config } from "./config";
 import { poolOf } from "./db/data-source";
 import type { AppDeps } from "./deps";
@@ -72,9 +72,9 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   const tokens = new TokenSigner(sessionSecret);
   const verification = new EmailVerification({ ds, mailer, tokens });
   const auth = new AuthService(ds, config.bcryptCost, verification);
-  // The navbar's unread badge rides along with the per-request user lookup: no statement of its own. The lookup
+  // The navbar's unread badge (and its "@") rides along with the per-request user lookup: no statement of its own. The lookup
   // itself rides along with the session read: a logged-in request costs one statement before its page's own.
-  const findActive = User.activeLookup({ unreadTotal: unreadTotalSql });
+  const findActive = User.activeLookup({ unreadTotal: unreadTotalSql, unreadMentionChats: unreadMentionChatsSql });
   const session = createSessionMiddleware({ config, pool, secret: sessionSecret, joinUser: findActive.joinedOn });
   const readAlong = (req: express.Request, id: number) => {
     const row = sessionUserRow(req, id);

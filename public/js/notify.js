@@ -38,12 +38,30 @@ const badges = [...document.querySelectorAll("[data-unread-badge]")];
 const badge = badges[0] ?? null;
 let total = badge ? Number.parseInt(badge.textContent, 10) || 0 : 0;
 
-// The tab title carries the count too ("(3) Chats · Hromada"), as the server rendered it; the rest is the page's own.
-const TITLE_COUNT = /^\(\d+\+?\) /;
+// The "@" next to the badges: the chats where an unread message mentions this person (muted ones aside), as the
+// server listed them with the page; every total the server sends after a read comes with the list again.
+const mentionBadges = [...document.querySelectorAll("[data-mention-badge]")];
+const mentionChats = new Set(JSON.parse(mentionBadges[0]?.dataset.chats || "[]"));
+
+// The tab title carries the count too ("(3) Chats · Hromada", "(@3) ..." with a mention), as the server rendered
+// it; the rest is the page's own.
+const TITLE_COUNT = /^\(@?\d+\+?\) /;
 let baseTitle = document.title.replace(TITLE_COUNT, "");
 
 function showTitle() {
-  document.title = total ? `(${total}) ${baseTitle}` : baseTitle;
+  document.title = total ? `(${mentionChats.size ? "@" : ""}${total}) ${baseTitle}` : baseTitle;
+}
+
+function showMentions() {
+  for (const b of mentionBadges) b.classList.toggle("d-none", mentionChats.size === 0);
+  if (badge) showTitle();
+}
+
+/** A chat gained (on) or lost its unread mention of this person. */
+function setMention(chatId, on) {
+  if (on) mentionChats.add(chatId);
+  else mentionChats.delete(chatId);
+  showMentions();
 }
 
 /** A page that renames itself (a chat renamed live) sets its title here, so the count stays in front. */
@@ -99,7 +117,7 @@ function refreshList() {
  * A chat's row in a chat list on this page (the /chats page, the chat page's sidebar), if there is one.
  * `lastId` is the id of the message `preview` shows, so that its edit or deletion can change it (changePreview).
  */
-export function updateRow(chatId, { preview, lastId, unread, delta, at, mention } = {}) {
+export function updateRow(chatId, { preview, lastId, unread, delta, at, mention, mine } = {}) {
   const row = document.querySelector(`[data-chat-row="${chatId}"]`);
   if (!row) return void refreshList();
   const pill = row.querySelector(".chat-row-unread");
@@ -111,10 +129,12 @@ export function updateRow(chatId, { preview, lastId, unread, delta, at, mention 
     // The "@" marker: an unread message mentions this person; reading the chat clears it.
     if (n === 0) row.querySelector(".chat-row-mention")?.classList.add("d-none");
   }
-  if (mention) row.querySelector(".chat-row-mention")?.classList.remove("d-none");
+  if (mention !== undefined) row.querySelector(".chat-row-mention")?.classList.toggle("d-none", !mention);
   if (preview !== undefined) {
     const p = row.querySelector(".chat-row-preview");
     if (p) p.textContent = preview;
+    // What the server shows a sender next to their own message: nothing is unread in it.
+    if (mine) updateRow(chatId, { unread: 0 });
     // A preview from elsewhere (chat:unread) has no id: no later change can be matched to it.
     if (lastId !== undefined) row.dataset.lastId = String(lastId);
     else delete row.dataset.lastId;
@@ -160,15 +180,45 @@ if (document.querySelector("[data-chat-row]")) {
   getSocket().on(SERVER.removed, (e) => document.querySelector(`[data-chat-row="${Number(e.chatId)}"]`)?.remove());
 }
 
+/** "You: " before one's own message, "name: " before someone else's in a group: as views/chat/_list.njk draws it. */
+const prefixOf = (e) => (e.mine ? `${t("chat.you")}: ` : e.group ? `${e.from}: ` : "");
+
 if (badge) {
   const s = getSocket();
+  const me = Number(document.querySelector("[data-me]")?.dataset.me) || null;
   s.on(SERVER.unread, (e) => {
+    if (Array.isArray(e.mentionChats)) {
+      mentionChats.clear();
+      e.mentionChats.forEach((id) => mentionChats.add(id));
+    }
     if (typeof e.total === "number") setTotal(e.total);
-    if (typeof e.unread === "number" && e.chatId) updateRow(e.chatId, { unread: e.unread });
+    if (typeof e.unread === "number" && e.chatId) {
+      updateRow(e.chatId, { unread: e.unread });
+      if (e.unread === 0) mentionChats.delete(e.chatId);
+    }
+    const reading = e.chatId === openChatId && document.visibilityState === "visible";
     if (e.delta && e.chatId) {
       countUnread(e.chatId, e.delta, { muted: e.muted === true, alert: e });
-      if (e.mention && !(e.chatId === openChatId && document.visibilityState === "visible")) updateRow(e.chatId, { mention: true });
-      updateRow(e.chatId, { preview: e.group ? `${e.from}: ${e.text}` : e.text, at: new Date().toISOString() });
+      if (e.mention && !reading) {
+        updateRow(e.chatId, { mention: true });
+        if (!e.muted) mentionChats.add(e.chatId);
+      }
+    }
+    // A new message's preview (someone else's, or one's own sent from another page), with its id: a later edit
+    // or deletion of it changes the row again (chat:preview).
+    if (e.chatId && e.text !== undefined && e.messageId) {
+      updateRow(e.chatId, { preview: `${prefixOf(e)}${e.text}`, lastId: e.messageId, at: e.at ?? new Date().toISOString(), mine: e.mine });
+    }
+    showMentions();
+  });
+  // An edit or deletion of a chat's newest message, or a mention that came or went, in a chat not open here.
+  s.on(SERVER.preview, (e) => {
+    if (e.text !== undefined) {
+      changePreview(e.chatId, e.messageId, { prefix: prefixOf({ ...e, mine: e.userId === me }), text: e.text, deleted: Boolean(e.deleted) });
+    }
+    if (e.mention !== undefined) {
+      updateRow(e.chatId, { mention: e.mention });
+      setMention(e.chatId, e.mention);
     }
   });
 }

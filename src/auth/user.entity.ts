@@ -153,7 +153,11 @@ export class User extends BaseEntity {
       const user = row ? hydrate(User, row, "u") : null;
       if (!user) return null;
       user.profilePicture = hydrate(Image, row!, "pp");
-      names.forEach((name, i) => ((user as unknown as Record<string, number>)[name] = Number(row![`extra_${i}`] ?? 0)));
+      // A number, or an array (an id list) as Postgres sent it.
+      names.forEach((name, i) => {
+        const value = row![`extra_${i}`];
+        (user as unknown as Record<string, unknown>)[name] = Array.isArray(value) ? value : Number(value ?? 0);
+      });
       return user;
     };
     const lookup = async (id: number) => fromRow(((await User.query(sql(), [id])) as Record<string, unknown>[])[0]);

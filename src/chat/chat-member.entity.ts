@@ -5,7 +5,7 @@ import {
 } from "typeorm";
 import type { User } from "../auth/user.entity";
 import type { Chat } from "./chat.entity";
-import { unreadTotalSql } from "./unread";
+import { unreadMentionChatsSql, unreadTotalSql } from "./unread";
 
 /** How long a chat can be muted: the mute form's choices. */
 export const MUTE_HOURS = { "1h": 1, "8h": 8 } as const;
@@ -122,10 +122,13 @@ export class ChatMember extends BaseEntity {
     return rows[0]?.last_read_message_id ?? null;
   }
 
-  /** The user's unread messages over all their chats (the navbar badge). */
-  static async unreadTotal(userId: number): Promise<number> {
-    const [row]: { total: number }[] = await ChatMember.query(`SELECT ${unreadTotalSql("$1::int")} AS total`, [userId]);
-    return row.total;
+  /** The user's unread messages over all their chats, and the chats where one mentions them (the navbar badge). */
+  static async unreadState(userId: number): Promise<{ total: number; mentionChats: number[] }> {
+    const [row]: { total: number; mentionChats: number[] }[] = await ChatMember.query(
+      `SELECT ${unreadTotalSql("$1::int")} AS total, ${unreadMentionChatsSql("$1::int")} AS "mentionChats"`,
+      [userId],
+    );
+    return row;
   }
 
   /** The chats a user is in, for the admin site's counts; `userId` is an SQL expression. */

@@ -67,3 +67,6 @@ export const PICKER_CLIENT_KEYS = [
   "chat.picker.results",
   "chat.picker.none",
 ] as const;
+
+/** The chat list page's (public/js/notify.js draws a row's preview as views/chat/_list.njk does). */
+export const CHAT_LIST_CLIENT_KEYS = ["chat.you", "chat.deleted_message"] as const;

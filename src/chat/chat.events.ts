@@ -77,6 +77,12 @@ export interface UnreadEvent {
   mention?: boolean;
   /** The reader muted this chat: update its row only (no total, notification or sound). */
   muted?: boolean;
+  /** The new message is the reader's own (sent from another page): its preview only. */
+  mine?: boolean;
+  /** When the new message was sent. */
+  at?: string;
+  /** With a total worked out anew: the chats where an unread message mentions the reader (the navbar's "@"). */
+  mentionChats?: number[];
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   sendMessageSchema,
 } from "./chat.schemas";
 import type { AppServer } from "./chat.events";
-import { CHAT_CLIENT_KEYS, PICKER_CLIENT_KEYS } from "./chat.client-keys";
+import { CHAT_CLIENT_KEYS, CHAT_LIST_CLIENT_KEYS, PICKER_CLIENT_KEYS } from "./chat.client-keys";
 import { type ChatView, layoutMessages, reactionViews, type Reader, seenBy } from "./chat.presenter";
 import { REACTIONS } from "./message-reaction.entity";
 import { CHATS_PER_PAGE, type GroupService, LastMember } from "./groups.service";
@@ -45,7 +45,7 @@ function chatRoutes(router: Router, chats: GroupService): void {
   router.get("/chats", async (req, res) => {
     const page = parsePage(req.query.page, { perPage: CHATS_PER_PAGE });
     const { items, hasMore } = await chats.listChats(req.user!.id, readerOf(req, res), page);
-    res.render("chat/index.njk", { items, page, hasMore });
+    res.render("chat/index.njk", { items, page, hasMore, clientKeys: CHAT_LIST_CLIENT_KEYS });
   });
 
   const renderNew = (res: Response, values: Record<string, string>, errors: FieldErrors = {}, status = 200) =>
@@ -124,6 +124,7 @@ function messageRoutes(router: Router, messages: MessageService, chats: GroupSer
       membersJson: JSON.stringify(page.chat.members.map((m) => ({ id: m.id, username: m.username, lastRead: m.lastRead }))),
       list: list.items,
       unreadTotal: page.unreadTotal,
+      mentionChats: page.mentionChats,
       // A fresh id per rendered form: submitting the same form twice stores the message once.
       clientId: crypto.randomUUID(),
       messageMax: MESSAGE_MAX,

@@ -120,7 +120,7 @@ function connected(socket: AppSocket, user: User, ctx: Context): void {
   }
   // The handshake loaded the user row with its unread total, so the badge is fresh after every (re)connect
   // without a query of its own.
-  socket.emit("chat:unread", { total: user.unreadTotal ?? 0 });
+  socket.emit("chat:unread", { total: user.unreadTotal ?? 0, mentionChats: user.unreadMentionChats ?? [] });
   handleEvents(socket, user, ctx.chats, guarded(socket, user.id, translator(user.locale ?? ""), ctx), changeGuard(ctx.deps, user.id));
   socket.on("disconnecting", () => {
     const chatIds = chatIdsIn(socket.rooms);

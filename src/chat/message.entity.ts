@@ -205,8 +205,8 @@ export class Message extends BaseEntity {
    * real (the author's, not a retry of `clientId`, not deleted, within `windowMs`, a different text) takes the
    * chat's next change number, keeps the text before in message_edits and makes the mentions follow the new text
    * (`mentions` as for store). The flags say why nothing changed; the row is the message as it is afterwards.
-   * mentioned / unmentioned: the members for whom it is unread and who gained a mention, or lost their chat's
-   * last unread one.
+   * mentioned / unmentioned: the members for whom it is unread and who gained a mention (muted ones aside: their
+   * navbar's "@" leaves muted chats out), or lost their chat's last unread one.
    */
   static async edit(
     chatId: number,
@@ -237,7 +237,7 @@ export class Message extends BaseEntity {
          UPDATE messages m SET message = $4, edited_at = now(), version = seq.change_seq FROM seq WHERE m.id = $3
          RETURNING ${CHANGED_COLUMNS}
        ), named AS (
-         SELECT cm.user_id, cm.last_read_message_id FROM go JOIN chat ON chat.is_group
+         SELECT cm.user_id, cm.last_read_message_id, ${mutedSql("cm")} AS muted FROM go JOIN chat ON chat.is_group
            JOIN chat_members cm ON cm.chat_id = $1 AND cm.user_id <> go.user_id
            JOIN users u ON u.id = cm.user_id
           WHERE cardinality($7::text[]) > 0 AND lower(u.username) = ANY($7::text[])
@@ -249,7 +249,7 @@ export class Message extends BaseEntity {
          ON CONFLICT (message_id, user_id) DO NOTHING RETURNING user_id
        )
        SELECT ${CHANGE_FLAGS}, (SELECT repeated FROM msg) AS repeated, (SELECT in_window FROM msg) AS in_window,
-              (SELECT array_agg(n.user_id) FROM newly JOIN named n USING (user_id) WHERE n.last_read_message_id < $3) AS mentioned,
+              (SELECT array_agg(n.user_id) FROM newly JOIN named n USING (user_id) WHERE n.last_read_message_id < $3 AND NOT n.muted) AS mentioned,
               ${unmentionedSql("$1", "$3")} AS unmentioned,
               ${MESSAGE_COLUMNS}
          FROM (SELECT 1) one

@@ -72,7 +72,7 @@ export class MessageService {
    * their user row carried (no extra query).
    */
   async openChat(
-    user: { id: number; unreadTotal?: number },
+    user: { id: number; unreadTotal?: number; unreadMentionChats?: number[] },
     chatId: number,
     at: { beforeId: number | null; aroundId?: number | null },
     t: Translate,
@@ -94,15 +94,17 @@ export class MessageService {
       hasNewer = after.hasMore;
     }
     let unreadTotal = user.unreadTotal ?? 0;
+    let mentionChats = user.unreadMentionChats ?? [];
     const newest = messages.at(-1);
     if (at.beforeId === null && aroundId === null && newest && newest.id > chat.lastReadMessageId) {
       await ChatMember.readThrough(chatId, user.id, newest.id);
-      // A muted chat's unread was never part of the total.
+      // A muted chat's unread was never part of the total; read to its newest, no mention in it is unread.
       if (!chat.muted) unreadTotal = Math.max(0, unreadTotal - chat.unread);
-      this.io.to(userRoom(user.id)).emit("chat:unread", { chatId, unread: 0, total: unreadTotal });
+      mentionChats = mentionChats.filter((id) => id !== chatId);
+      this.io.to(userRoom(user.id)).emit("chat:unread", { chatId, unread: 0, total: unreadTotal, mentionChats });
       this.io.to(chatRoom(chatId)).emit("chat:seen", { chatId, userId: user.id, messageId: newest.id });
     }
-    return { chat, messages, hasOlder, hasNewer, unreadTotal };
+    return { chat, messages, hasOlder, hasNewer, unreadTotal, mentionChats };
   }
 
   /** A message of the chat as its member sees it (a reply's quote), or 404. */
@@ -267,12 +269,12 @@ export class MessageService {
     const preview = {
       chatId,
       messageId: message.id,
-      delta: 1,
       group: row.is_group === true,
       chatName: row.is_group ? row.chat_name : null,
       from: message.username,
       // A photo says so in any language: the camera, then the caption if there is one.
       text: (message.photos.length ? `📷 ${message.text}`.trim() : message.text).slice(0, PREVIEW_CHARS),
+      at: message.createdAt,
     };
     // A socket in the chat room already has the message, and chat.js counts it as unread there (when the tab
     // is hidden): sending it chat:unread too would double the packets of every message to a big chat. The
@@ -282,13 +284,15 @@ export class MessageService {
     const muted = row.muted_others ?? [];
     const mentioned = new Set(row.mentioned ?? []);
     const send = (ids: number[], extra: { mention?: true; muted?: true }) => {
-      if (ids.length) this.io.to(ids.map(userRoom)).except(chatRoom(chatId)).emit("chat:unread", { ...preview, ...extra });
+      if (ids.length) this.io.to(ids.map(userRoom)).except(chatRoom(chatId)).emit("chat:unread", { ...preview, delta: 1, ...extra });
     };
     // The people it mentions get the "@" marker in their chat list (and may be on the chat's page: it shows there).
     send(others.filter((id) => !mentioned.has(id)), {});
     send(others.filter((id) => mentioned.has(id)), { mention: true });
     send(muted.filter((id) => !mentioned.has(id)), { muted: true });
     send(muted.filter((id) => mentioned.has(id)), { muted: true, mention: true });
+    // The sender's other pages: their lists show the message as their own ("You: ..."), with nothing unread.
+    this.io.to(userRoom(senderId)).except(chatRoom(chatId)).emit("chat:unread", { ...preview, mine: true });
     return { message, created: true };
   }
 
@@ -299,8 +303,8 @@ export class MessageService {
   async markRead(userId: number, chatId: number, messageId: number): Promise<number | null> {
     const readTo = await ChatMember.markRead(chatId, userId, messageId);
     if (readTo === null) return null;
-    const total = await ChatMember.unreadTotal(userId);
-    this.io.to(userRoom(userId)).emit("chat:unread", { chatId, unread: 0, total });
+    const { total, mentionChats } = await ChatMember.unreadState(userId);
+    this.io.to(userRoom(userId)).emit("chat:unread", { chatId, unread: 0, total, mentionChats });
     // "Seen" for the others with the chat open: who read how far.
     this.io.to(chatRoom(chatId)).emit("chat:seen", { chatId, userId, messageId: readTo });
     return total;

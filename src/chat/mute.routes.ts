@@ -39,8 +39,8 @@ export function createChatMuteRouter(_deps: AppDeps, io: AppServer): Router {
     const form = parseForm(muteSchema, req.body, req.t);
     if (!form.ok) return render(req, res, form.errors);
     if (!(await ChatMember.setMute(chatId, req.user!.id, form.data.for))) throw notFound();
-    // The user's other tabs: the badge total gains or loses this chat's unread count.
-    io.to(userRoom(req.user!.id)).emit("chat:unread", { total: await ChatMember.unreadTotal(req.user!.id) });
+    // The user's other tabs: the badge total gains or loses this chat's unread count (and "@" its mention).
+    io.to(userRoom(req.user!.id)).emit("chat:unread", await ChatMember.unreadState(req.user!.id));
     flash(req, "success", DONE[form.data.for]);
     res.redirect(303, `/chats/${chatId}`);
   });

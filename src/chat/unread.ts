@@ -5,6 +5,8 @@ declare module "../auth/user.entity" {
   interface User {
     /** Unread chat messages over all the user's chats: set by the per-request lookup only (the navbar badge). Not a column. */
     unreadTotal?: number;
+    /** The chats (muted ones aside) where an unread message mentions the user: the navbar's "@". Not a column. */
+    unreadMentionChats?: number[];
   }
 }
 
@@ -28,3 +30,12 @@ export const mutedSql = (cm: string) => `(${cm}.muted_until IS NOT NULL AND ${cm
  */
 export const unreadTotalSql = (userIdExpr: string) =>
   `(SELECT coalesce(sum(${unreadInChatSql("utm")}), 0)::int FROM chat_members utm WHERE utm.user_id = ${userIdExpr} AND NOT ${mutedSql("utm")})`;
+
+/**
+ * The chats (not muted) where an unread message mentions a user, as an int array, a scalar subquery on a user id
+ * expression: per membership one probe of message_mentions' (user_id, chat_id, message_id) index, as the total
+ * walks the same memberships.
+ */
+export const unreadMentionChatsSql = (userIdExpr: string) =>
+  `(SELECT coalesce(array_agg(mc.chat_id ORDER BY mc.chat_id), '{}') FROM chat_members mc WHERE mc.user_id = ${userIdExpr} AND NOT ${mutedSql("mc")}` +
+  ` AND EXISTS (SELECT 1 FROM message_mentions mm WHERE mm.user_id = mc.user_id AND mm.chat_id = mc.chat_id AND mm.message_id > mc.last_read_message_id))`;

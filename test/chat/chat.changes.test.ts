@@ -27,6 +27,7 @@ interface Dto {
   userId: number;
   text: string;
   deleted: boolean;
+  createdAt: string;
   editedAt: string | null;
   version: number;
   replyTo: { id: number; username: string; text: string; deleted: boolean } | null;
@@ -549,5 +550,58 @@ describe("the chat lists on a member's other pages", () => {
     assert.deepEqual(atB.filter((p) => p.mention !== undefined), [], "no '@' for a read message; the other mention keeps it");
     assert.equal(await count("SELECT count(*) AS n FROM message_mentions WHERE message_id = $1 AND user_id = $2", [read.id, b.userId]), 1);
     closeAll(sa, sb);
+  });
+});
+
+describe("the '@' of the navbar and the tab title", () => {
+  const mentionBadge = (html: string) => /<span class="badge rounded-pill text-bg-warning nav-mention( d-none)?" data-mention-badge data-chats="([^"]*)"/g;
+
+  it("shows on every page while an unread message mentions the reader, and goes once it is read", async () => {
+    const a = await user("at");
+    const b = await user("at");
+    const chatId = await createGroup(a.agent, "At", [b.creds.username]);
+    const muted = await createGroup(a.agent, "Muted", [b.creds.username]);
+    await form(b, `/chats/${muted}/mute`, { for: "forever" }).then((r) => assert.equal(r.status, 303));
+    const sa = await joined(a, chatId);
+    await say(sa, chatId, "no mention");
+    const before = await b.agent.get("/");
+    assert.match(before.text, /<title>\(1\) /);
+    assert.deepEqual([...before.text.matchAll(mentionBadge(before.text))].map((m) => [m[1], m[2]]), [[" d-none", "[]"], [" d-none", "[]"]]);
+
+    await say(sa, chatId, `hey @${b.creds.username}`);
+    await say(sa, muted, `quiet @${b.creds.username}`);
+    // Both badges (the phone's, outside the collapsed menu, and the menu's) and the title, on any page.
+    for (const url of ["/", "/chats", "/gallery"]) {
+      const page = await b.agent.get(url);
+      assert.match(page.text, /<title>\(@2\) /, url);
+      assert.deepEqual([...page.text.matchAll(mentionBadge(page.text))].map((m) => [m[1], m[2]]), [[undefined, `[${chatId}]`], [undefined, `[${chatId}]`]], url);
+    }
+    const uk = await b.agent.get("/").set("Accept-Language", "uk");
+    assert.match(uk.text, /<span class="visually-hidden">Вас згадали<\/span>/);
+    // A socket is told with each total worked out after a read.
+    const sb = await connect(app, b.agent);
+    const reads = collect<{ total?: number; mentionChats?: number[] }>(sb, "chat:unread");
+    const newest = await one<{ id: number }>("SELECT max(id) AS id FROM messages WHERE chat_id = $1", [chatId]);
+    await call(sb, "chat:read", { chatId, messageId: newest.id });
+    assert.deepEqual(reads.at(-1), { chatId, unread: 0, total: 0, mentionChats: [] });
+    const after = await b.agent.get("/");
+    assert.match(after.text, /<title>Your notes · /);
+    assert.equal(await count(
+      "SELECT count(*) AS n FROM chat_members WHERE chat_id = $1 AND user_id = $2 AND last_read_message_id = $3", [chatId, b.userId, newest.id],
+    ), 1);
+    closeAll(sa, sb);
+  });
+
+  it("a sender's other pages get their own message's preview, with nothing unread", async () => {
+    const a = await user("at");
+    const b = await user("at");
+    const chatId = await openDirect(a.agent, b.userId);
+    const sa = await joined(a, chatId);
+    const elsewhere = await connect(app, a.agent);
+    const got = next<{ chatId: number; mine?: boolean; delta?: number; text?: string; messageId?: number; at?: string }>(elsewhere, "chat:unread", (e) => e.chatId === chatId);
+    const m = await say(sa, chatId, "from my other tab");
+    const e = await got;
+    assert.deepEqual([e.mine, e.delta, e.text, e.messageId, e.at], [true, undefined, "from my other tab", m.id, m.createdAt]);
+    closeAll(sa, elsewhere);
   });
 });

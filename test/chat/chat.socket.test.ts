@@ -92,7 +92,7 @@ describe("the handshake", () => {
     const s = socketFor(app, { cookie: cookieOf(a.agent) });
     const first = next<{ total: number }>(s, "chat:unread");
     await connected(s);
-    assert.deepEqual(await first, { total: 2 });
+    assert.deepEqual(await first, { total: 2, mentionChats: [] });
     s.disconnect();
   });
 });
@@ -275,7 +275,7 @@ describe("two members chatting", () => {
     const ack = await ask(sb, "chat:read", { chatId, messageId: 2147483000 });
     assert.equal(ack.ok, true);
     assert.equal(ack.total, 0);
-    assert.deepEqual(await total, { chatId, unread: 0, total: 0 });
+    assert.deepEqual(await total, { chatId, unread: 0, total: 0, mentionChats: [] });
     const [row] = await app.sql<{ last_read_message_id: number }>(
       "SELECT last_read_message_id FROM chat_members WHERE chat_id = $1 AND user_id = $2", [chatId, b.userId]);
     assert.equal(row.last_read_message_id, newest, "clamped to the newest message");
@@ -315,7 +315,7 @@ describe("one packet per member socket for each message", () => {
     assert.equal((await send(sa, group, texts[1])).ok, true);
     assert.equal((await postMessage(a.agent, group, texts[2])).status, 303);
     await arrived;
-    const stored = await app.sql<{ id: number; message: string }>("SELECT id, message FROM messages WHERE chat_id = $1 ORDER BY id", [group]);
+    const stored = await app.sql<{ id: number; message: string; created_at: Date }>("SELECT id, message, created_at FROM messages WHERE chat_id = $1 ORDER BY id", [group]);
     assert.deepEqual(stored.map((r) => r.message), texts);
     const ids = stored.map((r) => r.id);
 
@@ -336,8 +336,10 @@ describe("one packet per member socket for each message", () => {
       assert.equal((await ask(reader, "chat:read", { chatId: group, messageId: ids.at(-1) })).total, 0);
       await Promise.all(cleared);
     }
-    const cleared = { chatId: group, unread: 0, total: 0 };
-    const deltas = ids.map((messageId, i) => ({ chatId: group, messageId, delta: 1, group: true, chatName: "One packet each", from: a.creds.username, text: texts[i] }));
+    const cleared = { chatId: group, unread: 0, total: 0, mentionChats: [] };
+    const deltas = ids.map((messageId, i) => ({
+      chatId: group, messageId, delta: 1, group: true, chatName: "One packet each", from: a.creds.username, text: texts[i], at: stored[i].created_at.toISOString(),
+    }));
 
     for (const name of ["bOpen", "dOpen"] as const) {
       assert.deepEqual(got[name].messages().map((m) => m.id), ids, `${name}: every message once`);

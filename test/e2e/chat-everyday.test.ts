@@ -3,10 +3,9 @@
 // group; screenshots at 1280 and 375 wide (test-results/chat-everyday-*.png).
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import AxeBuilder from "@axe-core/playwright";
 import type { Browser, Page } from "playwright-core";
 import type { TestApp } from "../helpers/app";
-import { newPage, screenshot, useAppAndBrowser } from "../helpers/browser";
+import { E2E_PASSWORD, logIn as logInAs, newPage, screenshot, seriousViolations, signUp, useAppAndBrowser } from "../helpers/browser";
 
 let app: TestApp;
 let browser: Browser;
@@ -15,28 +14,9 @@ useAppAndBrowser((a, b) => {
   browser = b;
 });
 
-const PASSWORD = "correct horse battery";
-
-async function signup(username: string) {
-  return (await app.auth.signup({ username, email: `${username}@example.test`, password: PASSWORD })).id;
-}
-
-async function logIn(page: Page, username: string) {
-  await page.goto("/login");
-  await page.getByLabel("Username or email").fill(username);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.keyboard.press("Enter");
-  await page.waitForURL(`${app.url}/`);
-}
-
-/** The message whose own text (not a quote of it) has `text`. */
-/** axe's serious and critical findings (as test/e2e/look.test.ts counts them), one line each. */
-async function violations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze();
-  return result.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(" ")} ${n.failureSummary?.split("\n")[1] ?? ""}`));
-}
+const signup = (username: string) => signUp(app, username);
+const logIn = (page: Page, username: string) => logInAs(page, app, username, E2E_PASSWORD);
+const violations = seriousViolations;
 
 const bubble = (page: Page, text: string) =>
   page.locator("#messages .chat-msg[data-id]").filter({ has: page.locator(".chat-bubble > .chat-text", { hasText: text }) });

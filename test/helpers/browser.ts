@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { after, before } from "node:test";
+import AxeBuilder from "@axe-core/playwright";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { startTestApp, type TestApp } from "./app";
 
@@ -76,6 +77,14 @@ export async function logIn(page: Page, app: TestApp, username: string, password
   await page.waitForURL(`${app.url}/`);
 }
 
+/** The password of the accounts signUp makes. */
+export const E2E_PASSWORD = "correct horse battery";
+
+/** A new account (its address <username>@example.test, password E2E_PASSWORD); its id. */
+export async function signUp(app: TestApp, username: string): Promise<number> {
+  return (await app.auth.signup({ username, email: `${username}@example.test`, password: E2E_PASSWORD })).id;
+}
+
 /** A chat of two people made in the database: direct (name null, a the one who opened it) or a group named `name`. */
 export async function chatOfTwo(app: TestApp, a: number, b: number, name: string | null): Promise<number> {
   const [{ id }] = await app.sql<{ id: number }>(
@@ -84,4 +93,12 @@ export async function chatOfTwo(app: TestApp, a: number, b: number, name: string
   );
   await app.sql("INSERT INTO chat_members (chat_id, user_id) VALUES ($1, $2), ($1, $3)", [id, a, b]);
   return id;
+}
+
+/** axe's serious and critical findings on the page (as test/e2e/look.test.ts counts them), one line each. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze();
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(" ")} ${n.failureSummary?.split("\n")[1] ?? ""}`));
 }
