@@ -21,16 +21,24 @@ const PASSWORD = "correct horse battery";
 const logIn = (page: Page, username: string) => logInAs(page, app, username, PASSWORD);
 const chatWith = (a: number, b: number, name: string | null) => chatOfTwo(app, a, b, name);
 
-/** Pastes a file into the message box, as Ctrl+V with an image on the clipboard does. */
-async function paste(page: Page, name: string, type: string, data: Buffer) {
+/**
+ * A file pasted into the message box (as Ctrl+V with an image on the clipboard), or dragged over the messages and
+ * dropped there.
+ */
+async function give(page: Page, how: "paste" | "drop", name: string, type: string, data: Buffer) {
   await page.evaluate(
-    ({ name, type, b64 }) => {
+    ({ how, name, type, b64 }) => {
       const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const dt = new DataTransfer();
       dt.items.add(new File([bytes], name, { type }));
-      document.getElementById("f-text")!.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+      if (how === "paste") {
+        document.getElementById("f-text")!.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+        return;
+      }
+      const target = document.getElementById("chat-scroll")!;
+      for (const event of ["dragenter", "dragover", "drop"]) target.dispatchEvent(new DragEvent(event, { dataTransfer: dt, bubbles: true, cancelable: true }));
     },
-    { name, type, b64: data.toString("base64") },
+    { how, name, type, b64: data.toString("base64") },
   );
 }
 
@@ -83,10 +91,15 @@ it("sends photos in a chat: picked and pasted, seen live by the other, counted w
   // He opens the chat and sees the photos; Ola pastes one more and it appears for him live.
   await reader.page.goto(`/chats/${club}`);
   await reader.page.locator("#messages .chat-photos .chat-photo").nth(1).waitFor();
-  await paste(sender.page, "pasted.png", "image/png", await png(400, 300));
+  await give(sender.page, "paste", "pasted.png", "image/png", await png(400, 300));
   await sender.page.locator("#photo-tray .chat-tray-item").waitFor();
-  await sender.page.keyboard.press("Enter");
+  await sender.page.locator("#f-text").press("Enter");
   await reader.page.locator("#messages .chat-msg .chat-photos").nth(1).waitFor();
+  // And one dropped on the messages.
+  await give(sender.page, "drop", "dropped.jpg", "image/jpeg", await jpeg(300, 400));
+  await sender.page.locator("#photo-tray .chat-tray-item").waitFor();
+  await sender.page.locator("#f-text").press("Enter");
+  await reader.page.locator("#messages .chat-msg .chat-photos").nth(2).waitFor();
   assert.equal(await reader.page.locator("#messages .chat-msg .chat-photos").nth(1).locator("img").getAttribute("alt"), "Photo from ola");
   await reader.page.locator("#messages .chat-msg .chat-photos").nth(1).scrollIntoViewIfNeeded();
   await screenshot(reader.page, "chat-photos-375-chat");

@@ -19,23 +19,28 @@ export function photoTray({ root, chatId, onStored, showError }) {
   const max = Number(attach.dataset.max) || 10;
   const maxBytes = Number(attach.dataset.maxBytes) || 10 * 1024 * 1024;
   const url = attach.dataset.uploadUrl;
-  /** [{ file, url }] in the order chosen. */
+  /** The files, in the order chosen. */
   let chosen = [];
+  /** Their previews' blob: URLs, made afresh on each redraw (the old ones released). */
+  let previews = [];
   let clientId = uuid();
   let sending = false;
 
   function redraw() {
+    for (const url of previews) URL.revokeObjectURL(url);
+    previews = [];
     tray.replaceChildren(
-      ...chosen.map((c, i) => {
+      ...chosen.map((file, i) => {
         const item = el("div", "chat-tray-item");
         const img = el("img");
-        img.src = c.url;
-        img.alt = c.file.name;
+        const preview = URL.createObjectURL(file);
+        previews.push(preview);
+        img.src = preview;
+        img.alt = file.name;
         const remove = el("button", "btn btn-sm btn-danger chat-tray-remove", "×");
         remove.type = "button";
-        remove.setAttribute("aria-label", t("chat.photos.remove", { name: c.file.name }));
+        remove.setAttribute("aria-label", t("chat.photos.remove", { name: file.name }));
         remove.addEventListener("click", () => {
-          URL.revokeObjectURL(c.url);
           chosen.splice(i, 1);
           clientId = uuid(); // another set of photos is another message
           redraw();
@@ -56,7 +61,7 @@ export function photoTray({ root, chatId, onStored, showError }) {
       else if (chosen.length >= max) {
         errors.push(t("chat.photos.too_many_chosen", { max }));
         break;
-      } else chosen.push({ file, url: URL.createObjectURL(file) });
+      } else chosen.push(file);
     }
     clientId = uuid();
     showError(errors.join(" "));
@@ -111,7 +116,7 @@ export function photoTray({ root, chatId, onStored, showError }) {
       data.append("client_id", clientId);
       data.append("text", text);
       if (replyTo) data.append("reply_to", String(replyTo));
-      for (const c of chosen) data.append("photos", c.file, c.file.name);
+      for (const file of chosen) data.append("photos", file, file.name);
       const xhr = new XMLHttpRequest();
       xhr.open("POST", url);
       xhr.setRequestHeader("Accept", "application/json");
@@ -129,7 +134,6 @@ export function photoTray({ root, chatId, onStored, showError }) {
         done();
         const answer = xhr.response;
         if (xhr.status === 200 && answer?.ok && answer.message?.chatId === chatId) {
-          for (const c of chosen) URL.revokeObjectURL(c.url);
           chosen = [];
           clientId = uuid();
           redraw();
