@@ -47,6 +47,7 @@ import { createPasswordResetRouter } from "./auth/password-reset.routes";
 import { EmailVerification } from "./auth/email-verification.service";
 import { SessionsService } from "./auth/sessions.service";
 import { TwoFactorService } from "./auth/two-factor.service";
+import { createTwoFactorRouter, requireStaffTwoFactor } from "./auth/two-factor.routes";
 import { createSessionsRouter } from "./auth/sessions.routes";
 import { createEmailVerificationRouter, restrictUnverified } from "./auth/email-verification.routes";
 import { createDevOutboxRouter } from "./mail/outbox.routes";
@@ -137,6 +138,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(createPasswordResetRouter(deps, resets));
   app.use(createEmailVerificationRouter(deps, verification));
   app.use(createSessionsRouter(deps, sessions));
+  app.use(createTwoFactorRouter(deps, auth, twoFactor));
   app.use(createLanguageRouter(deps));
   app.use(createThemeRouter(deps));
   app.use(createProfileRouter(deps, auth));
@@ -147,7 +149,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(createChatPhotosRouter(deps, io));
   app.use(createChatMuteRouter(deps, io));
   app.use(createGalleryRouter(deps, io));
-  app.use("/admin", createAdminRouter(deps, io));
+  app.use("/admin", requireStaffTwoFactor(config), createAdminRouter(deps, io));
   // Development only: in production /dev/outbox does not exist (404), like every unknown page.
   if (!config.isProduction) app.use("/dev/outbox", createDevOutboxRouter(deps));
 

@@ -12,10 +12,12 @@ import { cookieLanguage } from "../i18n/middleware";
 import { loginSchema, signupSchema } from "./auth.schemas";
 import { rememberLanguage } from "./language.routes";
 import type { LoginRefusal } from "./passport";
+import { startSecondStep } from "./two-factor.routes";
+import { hasTwoFactor } from "./two-factor.service";
 import type { User } from "./user.entity";
 
 /** req.login regenerates the session id (no fixation) and loses what was in it; returnTo is carried over by hand. */
-function logIn(req: Request, user: User): Promise<string> {
+export function logIn(req: Request, user: User): Promise<string> {
   const returnTo = safeReturnPath(req.session.returnTo) ?? safeReturnPath(req.query.next) ?? "/";
   return new Promise((resolve, reject) => req.login(user, (err) => (err ? reject(err) : resolve(returnTo))));
 }
@@ -69,6 +71,12 @@ export function createAuthRouter(deps: AppDeps, auth: AuthService, pp: passport.
         if (refusal?.limited) return tooMany(req, res);
         // One message for unknown users, wrong passwords and deactivated accounts: nothing to enumerate.
         return refuse({ _form: req.t("auth.errors.bad_credentials") });
+      }
+      // Two-factor authentication on: the password only opens the second step (two-factor.routes.ts).
+      if (hasTwoFactor(user)) {
+        return startSecondStep(req, user, form.data.time_zone)
+          .then(() => res.redirect(303, "/login/two-factor"))
+          .catch(next);
       }
       logIn(req, user)
         .then(async (to) => {

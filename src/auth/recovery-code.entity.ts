@@ -1,5 +1,5 @@
 // Two-factor recovery codes: ten per account, each good once, stored only as a keyed hash (shown once, at setup).
-import { BaseEntity, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type EntityManager, type Relation } from "typeorm";
+import { BaseEntity, Column, Entity, Index, IsNull, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type EntityManager, type Relation } from "typeorm";
 import type { User } from "./user.entity";
 
 @Entity("recovery_codes")
@@ -37,6 +37,6 @@ export class RecoveryCode extends BaseEntity {
   }
 
   static remaining(userId: number): Promise<number> {
-    return RecoveryCode.countBy({ userId, usedAt: null as never });
+    return RecoveryCode.countBy({ userId, usedAt: IsNull() });
   }
 }

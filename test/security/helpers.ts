@@ -398,6 +398,12 @@ export function ownRoutes(w: World): Record<string, Aim> {
     "POST /account/email/resend": { url: "/account/email/resend" },
     "POST /account/sessions/others/logout": { url: "/account/sessions/others/logout" },
     "POST /account/export": { url: "/account/export" },
+    // A wrong code: only the refusal under test (a missing token, a GET) is meant to stop these; a right one is spent.
+    "POST /login/two-factor": { url: "/login/two-factor", form: { code: "123456" } },
+    "POST /account/two-factor/setup": { url: "/account/two-factor/setup" },
+    "POST /account/two-factor/enable": { url: "/account/two-factor/enable", form: { code: "123456" } },
+    "POST /account/two-factor/recovery-codes": { url: "/account/two-factor/recovery-codes", form: { code: "123456" } },
+    "POST /account/two-factor/disable": { url: "/account/two-factor/disable", form: { current_password: w.a.password, code: "123456" } },
   };
 }
 
@@ -452,6 +458,10 @@ export function pagesOf(w: World): Record<string, string> {
     "GET /account/sessions": "/account/sessions",
     "GET /account/export": "/account/export",
     "GET /account/export/:id": `/account/export/${o.exportId}`,
+    "GET /account/two-factor": "/account/two-factor",
+    // Without codes just made (or a password just accepted) these redirect: nothing to show.
+    "GET /account/two-factor/recovery-codes": "/account/two-factor/recovery-codes",
+    "GET /login/two-factor": "/login/two-factor",
   };
 }
 

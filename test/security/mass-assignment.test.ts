@@ -5,6 +5,7 @@
 // nothing of anyone else's. (test/auth and test/notes check is_staff and user_id on their own forms.)
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { generate } from "otplib";
 import type { TestApp } from "../helpers/app";
 import { csrfFrom } from "../helpers/agent";
 import { png, upload, uploadToken } from "../gallery/helpers";
@@ -104,6 +105,7 @@ const COVERED = [
   "POST /chats/:id/messages/:messageId/edit", "POST /chats/:id/messages/:messageId/reactions", "POST /chats/:id/mute",
   "POST /password/reset", "POST /password/reset/:token",
   "POST /gallery/:id/caption", "POST /gallery/bulk-delete", "POST /chats/:id/photos",
+  "POST /login/two-factor", "POST /account/two-factor/enable", "POST /account/two-factor/recovery-codes", "POST /account/two-factor/disable",
 ];
 
 describe("extra fields in every form are ignored", () => {
@@ -268,6 +270,48 @@ describe("extra fields in every form are ignored", () => {
     const c = await run("reset", () => anon.post(link).type("form").send({ ...extras(), new_password: "lantern copper meadow", new_password_confirm: "lantern copper meadow", _csrf: token }));
     assert.deepEqual(c.updated, [`users#${r.id}.password_hash`], "is_staff, email_verified_at, totp_secret ignored; b untouched");
     assert.deepEqual(c.inserted.map((i) => [i.table, i.row.action, i.row.target_id]), [["audit_logs", "user.password_reset", String(r.id)]]);
+  });
+
+  it("two-factor: turning it on, new codes, the login's second step and turning it off change a's own rows only", async () => {
+    const a = { ...w.a, email: (await app.sql<{ email: string }>("SELECT email FROM users WHERE id = $1", [w.a.userId]))[0].email };
+    const mine = (cols: string[]) => cols.map((c) => `users#${a.userId}.${c}`);
+    const totp = mine(["totp_enabled_at", "totp_last_step", "totp_secret"]);
+    const made = (c: Changes) => c.inserted.filter((i) => i.table !== "recovery_codes").map((i) => [i.table, i.row.action ?? i.row.to_address]);
+    const codesOf = (c: Changes) => c.inserted.filter((i) => i.table === "recovery_codes").map((i) => i.row.user_id);
+    // Away from the end of a 30-second step: the codes computed here are still good when they arrive.
+    if (Date.now() % 30_000 > 25_000) await new Promise((r) => setTimeout(r, 30_000 - (Date.now() % 30_000) + 200));
+
+    assert.deepEqual(await run("2fa setup", () => post("/account/two-factor/setup", {})), { updated: [], inserted: [], deleted: [] });
+    const secret = /class="two-factor-secret[^"]*"[^>]*>([A-Z2-7 ]+)</.exec((await a.agent.get("/account/two-factor")).text)![1].replace(/ /g, "");
+    const on = await run("2fa on", async () => post("/account/two-factor/enable", { code: await generate({ secret }), secret: "JBSWY3DPEHPK3PXP" }));
+    assert.deepEqual(on.updated, totp);
+    assert.deepEqual(codesOf(on), Array(10).fill(a.userId));
+    assert.deepEqual(made(on), [["audit_logs", "user.2fa_enable"], ["mail_outbox", a.email]]);
+    assert.deepEqual(on.deleted, []);
+    assert.equal((await app.sql("SELECT totp_secret FROM users WHERE id = $1", [a.userId]))[0].totp_secret, secret, "the key shown, not one sent");
+    const shown = (await a.agent.get("/account/two-factor/recovery-codes")).text;
+    const first = [...shown.matchAll(/user-select-all">([a-z2-9-]+)</g)].map((m) => m[1]);
+
+    const regen = await run("2fa new codes", () => post("/account/two-factor/recovery-codes", { code: first[0] }));
+    assert.deepEqual(regen.updated, []);
+    assert.equal(regen.deleted.length, 10);
+    assert.ok(regen.deleted.every((d) => d.startsWith("recovery_codes#")));
+    assert.deepEqual(codesOf(regen), Array(10).fill(a.userId));
+    assert.deepEqual(made(regen), [["audit_logs", "user.2fa_recovery_regenerate"]]);
+    const fresh = [...(await a.agent.get("/account/two-factor/recovery-codes")).text.matchAll(/user-select-all">([a-z2-9-]+)</g)].map((m) => m[1]);
+
+    const anon = anonymous(app);
+    const loginPage = await anon.get("/login");
+    await anon.post("/login").type("form").send({ login: a.username, password: a.password, _csrf: csrfFrom(loginPage.text) }).expect(303);
+    const stepToken = csrfFrom((await anon.get("/login/two-factor")).text);
+    const next = await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
+    const step = await run("2fa login", () => anon.post("/login/two-factor").type("form").send({ ...extras(), code: next, _csrf: stepToken }));
+    assert.deepEqual(step, { updated: mine(["totp_last_step"]), inserted: [], deleted: [] });
+
+    const off = await run("2fa off", () => post("/account/two-factor/disable", { current_password: a.password, code: fresh[0] }));
+    assert.deepEqual(off.updated, totp);
+    assert.equal(off.deleted.length, 10);
+    assert.deepEqual(made(off), [["audit_logs", "user.2fa_disable"], ["mail_outbox", a.email]]);
   });
 
   it("renaming a group: only its name", async () => {
