@@ -21,6 +21,16 @@ document.addEventListener("click", (event) => {
   modal.show(link);
 });
 
+// With the dialog they open, these links act as buttons: announced as buttons, and Space opens them as Enter does.
+for (const link of document.querySelectorAll("a[data-confirm-dialog]")) {
+  link.setAttribute("role", "button");
+  link.addEventListener("keydown", (event) => {
+    if (event.key !== " ") return;
+    event.preventDefault();
+    link.click();
+  });
+}
+
 const FOCUSABLE = "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), [tabindex]:not([tabindex='-1'])";
 
 for (const dialog of document.querySelectorAll(".modal")) {

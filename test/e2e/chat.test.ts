@@ -362,7 +362,7 @@ it("tells a member whose group page is open that they were removed: the composer
   assert.equal(await row.count(), 1, "the group is in erik's sidebar");
 
   await dana.page.goto(`/chats/${groupId}/settings`);
-  await dana.page.getByRole("link", { name: /Remove erik/ }).click();
+  await dana.page.getByRole("button", { name: /Remove erik/ }).click();
   await dana.page.getByRole("dialog", { name: "Remove from the group" }).getByRole("button", { name: "Remove" }).click();
   await dana.page.getByText("Removed erik from the group.").waitFor();
 

@@ -48,7 +48,7 @@ for (const scheme of ["light", "dark"] as const) {
     await page.goto(`/chats/${id}/settings`);
 
     // Remove: the dialog names the person; Escape closes it, focus back on the button, nobody removed.
-    const removeFriend = page.getByRole("link", { name: `Remove ${friend.creds.username}` });
+    const removeFriend = page.getByRole("button", { name: `Remove ${friend.creds.username}` });
     await removeFriend.click();
     const dialog = page.getByRole("dialog", { name: "Remove from the group" });
     await dialog.waitFor();
@@ -72,7 +72,7 @@ for (const scheme of ["light", "dark"] as const) {
     assert.deepEqual(await members(id), [owner.userId, friend.userId, other.userId].sort((a, b) => a - b), "Escape removed no one");
 
     // The other member's Remove: the same dialog now names them, and its button removes exactly them.
-    await page.getByRole("link", { name: `Remove ${other.creds.username}` }).click();
+    await page.getByRole("button", { name: `Remove ${other.creds.username}` }).click();
     await dialog.waitFor();
     assert.match(await dialog.innerText(), new RegExp(`Remove ${other.creds.username} from the group\\?`));
     await dialog.getByRole("button", { name: "Remove" }).click();
@@ -80,7 +80,7 @@ for (const scheme of ["light", "dark"] as const) {
     assert.deepEqual(await members(id), [owner.userId, friend.userId].sort((a, b) => a - b));
 
     // Leave, as the owner with a member left: who takes over; Cancel keeps everything.
-    await page.getByRole("link", { name: "Leave group" }).click();
+    await page.getByRole("button", { name: "Leave group" }).click();
     const leave = page.getByRole("dialog", { name: `Leave “Book club ${scheme}”?` });
     await leave.waitFor();
     assert.match(await leave.innerText(), /The longest-standing member becomes the group's admin\./);
@@ -94,7 +94,7 @@ for (const scheme of ["light", "dark"] as const) {
     const token = /name="_csrf" value="([^"]+)"/.exec(friendLeaves.text)![1];
     assert.equal((await friend.agent.post(`/chats/${id}/leave`).type("form").send({ _csrf: token })).status, 303);
     await page.reload();
-    await page.getByRole("link", { name: "Leave group" }).click();
+    await page.getByRole("button", { name: "Leave group" }).click();
     await leave.waitFor();
     // Once it has faded in (focus lands on Cancel then): mid-fade colours are not the dialog's.
     await page.waitForFunction(() => document.activeElement?.closest("#leave-dialog") && document.activeElement.hasAttribute("data-dialog-cancel"));
