@@ -1,5 +1,6 @@
 // Two-factor authentication pages: the second login step, and turning it on and off (with the recovery codes) from
 // the account's security page; staff held to it when REQUIRE_STAFF_2FA is on.
+import crypto from "node:crypto";
 import { Router, type Request, type RequestHandler, type Response } from "express";
 import type { AppDeps } from "../deps";
 import type { Config } from "../config";
@@ -17,8 +18,8 @@ import { User } from "./user.entity";
 
 declare module "express-session" {
   interface SessionData {
-    /** The password was right, the code is still to come: whose, until when (ms), the zone the login form sent. */
-    twoFactorLogin?: { userId: number; until: number; timeZone?: string };
+    /** The password was right, the code is still to come: whose, until when (ms), the zone the login form sent, which password (passwordMark). */
+    twoFactorLogin?: { userId: number; until: number; timeZone?: string; password: string };
     /** The secret the setup page shows, until a code from it turns two-factor authentication on. */
     twoFactorSetup?: string;
     /** Recovery codes just made, for the one page that shows them (and forgets them). */
@@ -30,6 +31,12 @@ declare module "express-session" {
 export const PENDING_LOGIN_MS = 5 * 60_000;
 
 /**
+ * Which password the first step proved (a digest of its hash: nothing to guess a password from), so that a password
+ * changed or reset before the code comes ends the step, as it ends every logged-in session.
+ */
+const passwordMark = (user: Pick<User, "passwordHash">) => crypto.createHash("sha256").update(user.passwordHash).digest("base64url");
+
+/**
  * The right password for an account with two-factor authentication on: the session is NOT logged in, it only
  * remembers whose code to ask for (a fresh session id: the one before the password carries nothing into the step).
  * Where the person wanted to go is carried along, as logIn does.
@@ -37,7 +44,7 @@ export const PENDING_LOGIN_MS = 5 * 60_000;
 export async function startSecondStep(req: Request, user: User, timeZone: string | undefined): Promise<void> {
   const returnTo = safeReturnPath(req.session.returnTo) ?? safeReturnPath(req.query.next);
   await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
-  req.session.twoFactorLogin = { userId: user.id, until: Date.now() + PENDING_LOGIN_MS, ...(timeZone ? { timeZone } : {}) };
+  req.session.twoFactorLogin = { userId: user.id, until: Date.now() + PENDING_LOGIN_MS, password: passwordMark(user), ...(timeZone ? { timeZone } : {}) };
   if (returnTo) req.session.returnTo = returnTo;
 }
 
@@ -86,6 +93,9 @@ export function createTwoFactorRouter(deps: AppDeps, auth: AuthService, twoFacto
     if (req.user) return res.redirect(303, "/");
     const p = pending(req);
     if (!p) return expired(req, res);
+    // Deactivated, deleted, or the password changed since the first step: start again (no code is spent).
+    const user = await User.findForToken(p.userId);
+    if (!user?.isActive || p.password !== passwordMark(user)) return expired(req, res);
     const keys = { ip: req.ip ?? "", account: `user:${p.userId}` };
     if (await limits.reached(keys)) return tooMany(req, res);
     const factor = await checkSecondFactor(p.userId, form.data.code);
@@ -96,8 +106,6 @@ export function createTwoFactorRouter(deps: AppDeps, auth: AuthService, twoFacto
     // As at the password (AuthService.attemptLogin): guesses sent at once buy no more than the limit.
     if (await limits.reached(keys)) return tooMany(req, res);
     await limits.succeeded(keys);
-    const user = await User.findOneBy({ id: p.userId, isActive: true });
-    if (!user) return expired(req, res);
     const to = await logIn(req, user);
     await auth.recordLogin(user.id, { locale: cookieLanguage(req), timeZone: p.timeZone });
     if (factor === "recovery") {
