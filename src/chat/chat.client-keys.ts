@@ -43,7 +43,6 @@ export const CHAT_CLIENT_KEYS = [
   "chat.photos.too_big",
   "chat.photos.not_image",
   "chat.photos.too_many_chosen",
-  "chat.photos.drop_hint",
   "chat.edited_at",
   "chat.reaction_label",
   "chat.replying_to",

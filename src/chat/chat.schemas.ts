@@ -44,7 +44,7 @@ export const PHOTOS_MAX = 10;
 const galleryIds = z
   .union([z.string(), z.array(z.string())])
   .transform((v) => (Array.isArray(v) ? v.join(",") : v).split(/[\s,]+/).filter(Boolean).map(Number))
-  .pipe(z.array(z.number("chat.photos.errors.choose").int("chat.photos.errors.choose").min(1).max(INT4_MAX)).max(PHOTOS_MAX, "chat.photos.errors.too_many"));
+  .pipe(z.array(z.number("chat.photos.errors.choose").int("chat.photos.errors.choose").min(1).max(INT4_MAX)).max(PHOTOS_MAX, "chat.photos.errors.over_limit"));
 
 /** The photo form (multipart with the uploads, or the gallery picker's plain form). */
 export const sendPhotosSchema = z.object({
@@ -122,7 +122,7 @@ export const messagePayload = z
     clientId: z.uuid("chat.errors.invalid"),
     replyToId: dbId.optional(),
     /** Photos from the sender's gallery, copied into the message (the text is then an optional caption). */
-    photoIds: z.array(dbId).min(1).max(PHOTOS_MAX, "chat.photos.errors.too_many").optional(),
+    photoIds: z.array(dbId).min(1).max(PHOTOS_MAX, "chat.photos.errors.over_limit").optional(),
   })
   .transform((p, ctx) => {
     const text = (p.photoIds ? caption : messageText).safeParse(p.text);

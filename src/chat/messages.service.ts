@@ -215,7 +215,7 @@ export class MessageService {
       }
       if (!files.length && !galleryIds.length) throw new FieldError("photos", "chat.photos.errors.choose");
       if (files.length + galleryIds.length > PHOTOS_MAX) {
-        throw new FieldError("photos", "chat.photos.errors.too_many", { max: PHOTOS_MAX });
+        throw new FieldError("photos", "chat.photos.errors.over_limit", { max: PHOTOS_MAX });
       }
     } catch (err) {
       await drop();

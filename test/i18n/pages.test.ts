@@ -34,6 +34,8 @@ interface Data {
   messageId: number;
   groupId: number;
   imageId: number;
+  /** A photo olena sent in the direct chat. */
+  chatPhotoId: number;
   userId: number;
   username: string;
   /** A member of the group who is not its creator (olena): the one her remove question names. */
@@ -71,6 +73,8 @@ const PAGES: Record<string, Page | { skip: string }> = {
   "/chats/:id/members/:userId/remove": { url: (d) => `/chats/${d.groupId}/members/${d.memberId}/remove`, as: ["user"] },
   "/chats/:id/leave": { url: (d) => `/chats/${d.groupId}/leave`, as: ["user", "staff"] },
   "/chats/:id/mute": { url: (d) => `/chats/${d.groupId}/mute`, as: ["user"] },
+  "/chats/:id/photos/new": { url: (d) => `/chats/${d.chatId}/photos/new`, as: ["user"] },
+  "/chats/:id/photos/:imageId": { url: (d) => `/chats/${d.chatId}/photos/${d.chatPhotoId}`, as: ["user"] },
   "/gallery": { url: () => "/gallery", as: ["user"] },
   "/gallery/:id": { url: (d) => `/gallery/${d.imageId}`, as: ["user"] },
   "/gallery/:id/delete": { url: (d) => `/gallery/${d.imageId}/delete`, as: ["user"] },
@@ -151,7 +155,12 @@ describe("every page in Ukrainian", () => {
     await olena.agent.get("/gallery"); // shows (and so clears) the upload's flash message
     const [image] = await app.sql<{ id: number }>("SELECT id FROM images ORDER BY id LIMIT 1");
     assert.ok(note && image);
-    data = { noteId: note.id, chatId, messageId: message.id, groupId, imageId: image.id, userId: olena.userId, username: "олена", memberId: admin.userId };
+    const sent = await upload(olena.agent, `/chats/${chatId}/photos`, await uploadToken(olena.agent, `/chats/${chatId}/photos/new`), [
+      { filename: "море.png", data: await png(), contentType: "image/png", field: "photos" },
+    ], { field: "photos", fields: { text: "Наше море" } });
+    assert.equal(sent.status, 303, sent.text.slice(0, 300));
+    const [chatPhoto] = await app.sql<{ id: number }>("SELECT id FROM images WHERE message_id IS NOT NULL");
+    data = { noteId: note.id, chatId, messageId: message.id, groupId, imageId: image.id, chatPhotoId: chatPhoto.id, userId: olena.userId, username: "олена", memberId: admin.userId };
     agents = { anonymous: agent(app), user: olena.agent, staff: admin.agent };
   });
   after(() => app?.close());
