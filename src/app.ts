@@ -142,7 +142,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(createLanguageRouter(deps));
   app.use(createThemeRouter(deps));
   app.use(createProfileRouter(deps, auth));
-  app.use(createAccountRouter(deps, exports));
+  app.use(createAccountRouter(deps, auth, exports));
   app.use(createNotesRouter(deps));
   app.use(createChatRouter(deps, io));
   app.use(createChatAvatarRouter(deps));

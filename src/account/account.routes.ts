@@ -1,19 +1,27 @@
 // "Download my data" and "Delete my account", linked from the profile page.
 import { Router } from "express";
+import { TooManyAttempts, type AuthService } from "../auth/auth.service";
+import { hasTwoFactor } from "../auth/two-factor.service";
+import type { User } from "../auth/user.entity";
+import { cookieLanguage } from "../i18n/middleware";
+import { rememberLanguage } from "../auth/language.routes";
 import type { AppDeps } from "../deps";
-import { notFound } from "../http/errors";
+import { FieldError, notFound } from "../http/errors";
 import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
-import { createExportLimit, tooMany } from "../http/rate-limit";
-import { isExportId } from "./account.schemas";
+import { createExportLimit, createPasswordChangeLimit, tooMany } from "../http/rate-limit";
+import { parseForm, type FieldErrors } from "../http/validate";
+import { deleteAccountSchema, isExportId } from "./account.schemas";
 import { DataExport } from "./data-export.entity";
+import { AccountDeletion } from "./delete.service";
 import { ExportService } from "./export.service";
 
-export function createAccountRouter(deps: AppDeps, exports: ExportService): Router {
+export function createAccountRouter(deps: AppDeps, auth: AuthService, exports: ExportService): Router {
   const { config, logger, redis } = deps;
   const router = Router();
   const exportLimit = createExportLimit(config, logger, redis);
-  router.use("/account/export", requireUser);
+  const deletion = new AccountDeletion(deps, auth, createPasswordChangeLimit(config, logger, redis));
+  router.use(["/account/export", "/account/delete"], requireUser);
 
   router.get("/account/export", async (req, res) => {
     const items = await exports.itemCount(req.user!.id);
@@ -47,6 +55,32 @@ export function createAccountRouter(deps: AppDeps, exports: ExportService): Rout
       // The row says ready but the file is gone (removed by hand, another disk): as if there were no export.
       if (err && !res.headersSent) next(notFound());
     });
+  });
+
+  const deletePage = async (user: User, errors: FieldErrors = {}) => ({ counts: await deletion.summary(user.id), twoFactor: hasTwoFactor(user), errors });
+
+  router.get("/account/delete", async (req, res) => {
+    res.render("account/delete.njk", await deletePage(req.user!));
+  });
+
+  router.post("/account/delete", async (req, res) => {
+    const user = req.user!;
+    const form = parseForm(deleteAccountSchema, req.body, req.t);
+    if (!form.ok) return res.status(422).render("account/delete.njk", await deletePage(user, form.errors));
+    try {
+      await deletion.deleteOwn(user, form.data.current_password, form.data.code);
+    } catch (err) {
+      if (err instanceof TooManyAttempts) return tooMany(req, res);
+      if (err instanceof FieldError) return res.status(422).render("account/delete.njk", await deletePage(user, { [err.field]: err.text(req.t) }));
+      throw err;
+    }
+    // The page after this is in the account's language, as after logging out.
+    if (user.locale && cookieLanguage(req) !== user.locale) rememberLanguage(res, user.locale, config.cookieSecure);
+    // The session's row went with the account; logging out drops it from this request too (a new, empty session),
+    // so nothing saves it again and the goodbye is flashed to a visitor.
+    await new Promise<void>((resolve, reject) => req.logout((err) => (err ? reject(err) : resolve())));
+    flash(req, "success", "profile.delete.flash.deleted");
+    res.redirect(303, "/login");
   });
 
   return router;

@@ -3,7 +3,8 @@
 // photos' and exports' files go after the commit (a rollback never leaves rows without files), and its live
 // sockets are cut at once. What becomes of its chat messages is in README.md ("Deleting an account").
 import { AuditLog } from "../admin/audit-log.entity";
-import type { AuthService } from "../auth/auth.service";
+import { TooManyAttempts, type AuthService } from "../auth/auth.service";
+import { hasTwoFactor, verifySecondFactor } from "../auth/two-factor.service";
 import { Session } from "../auth/session.entity";
 import { User } from "../auth/user.entity";
 import { ChatMember } from "../chat/chat-member.entity";
@@ -19,7 +20,7 @@ import { Note } from "../notes/note.entity";
 import { DataExport } from "./data-export.entity";
 import { removeExportFiles } from "./export.service";
 
-/** Who deletes: a staff member (admin site) or the account's owner; kept by name too, so the log outlives them. */
+/** A staff member acting in the admin site: kept by name too, so the log survives their account. */
 export interface Actor {
   id: number;
   username: string;
@@ -33,7 +34,8 @@ export const ownedBy = (userId: string) => ({
 });
 
 export interface RemoveOptions {
-  actor: Actor;
+  /** Staff (admin site), or the owner by name only: the owner's id goes with the account. */
+  actor: { id: number | null; username: string };
   /** "user.delete" from the admin site, "user.self_delete" by the owner. */
   action: "user.delete" | "user.self_delete";
   /** Checked under the user's lock before anything goes (the admin site's typed-username confirmation); throws to refuse. */
@@ -99,12 +101,19 @@ export class AccountDeletion {
    * Checks the password (FieldError "current_password", TooManyAttempts) and, when two-factor authentication is
    * on, the code (FieldError "code"); then deletes the account.
    */
-  async deleteOwn(user: User, password: string, code: string | undefined, verifyCode: (userId: number, code: string) => Promise<boolean>): Promise<void> {
+  async deleteOwn(user: User, password: string, code: string | undefined): Promise<void> {
     await this.auth.checkPassword(user.id, password, this.passwordLimit);
-    if (user.totpEnabledAt) {
+    if (hasTwoFactor(user)) {
       if (!code) throw new FieldError("code", "profile.delete.errors.code_required");
-      if (!(await verifyCode(user.id, code))) throw new FieldError("code", "profile.delete.errors.code_wrong");
+      // A wrong code counts against the same per-account limit as a wrong password: both guess at one door.
+      const key = `user:${user.id}`;
+      if (await this.passwordLimit.reached(key)) throw new TooManyAttempts();
+      if (!(await verifySecondFactor(user.id, code))) {
+        if (await this.passwordLimit.fail(key)) throw new TooManyAttempts();
+        throw new FieldError("code", "profile.delete.errors.code_wrong");
+      }
     }
-    await removeAccount(this.deps, user.id, { actor: user, action: "user.self_delete" });
+    // The actor is named, not linked: the account it would point at is the one going.
+    await removeAccount(this.deps, user.id, { actor: { id: null, username: user.username }, action: "user.self_delete" });
   }
 }

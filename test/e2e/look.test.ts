@@ -74,6 +74,7 @@ async function seedWorld() {
     ["photo", `/gallery/${imageId}`],
     ["profile", "/profile"],
     ["account-export", "/account/export"],
+    ["account-delete", "/account/delete"],
     ["admin", "/admin"],
     ["admin-users", "/admin/users"],
     ["admin-audit", "/admin/audit"],

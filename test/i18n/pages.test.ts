@@ -91,6 +91,7 @@ const PAGES: Record<string, Page | { skip: string }> = {
   "/email/verify/:token": { url: () => "/email/verify/1-abc-forgedforgedforgedforgedforgedfo", as: ["anonymous"] },
   "/account/sessions": { url: () => "/account/sessions", as: ["user"] },
   "/account/export": { url: () => "/account/export", as: ["user"] },
+  "/account/delete": { url: () => "/account/delete", as: ["user"] },
   "/account/export/:id": { skip: "a zip file (its README is checked in Ukrainian in test/account)" },
   "/account/two-factor": { url: () => "/account/two-factor", as: ["user"] },
   "/account/two-factor/recovery-codes": { skip: "shown once, right after the codes are made; checked in Ukrainian in test/auth/two-factor" },

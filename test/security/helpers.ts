@@ -404,6 +404,8 @@ export function ownRoutes(w: World): Record<string, Aim> {
     "POST /account/two-factor/enable": { url: "/account/two-factor/enable", form: { code: "123456" } },
     "POST /account/two-factor/recovery-codes": { url: "/account/two-factor/recovery-codes", form: { code: "123456" } },
     "POST /account/two-factor/disable": { url: "/account/two-factor/disable", form: { current_password: w.a.password, code: "123456" } },
+    // Sent with a valid token only by the tests of extra fields (as a person made for it, not a): see mass-assignment.
+    "POST /account/delete": { url: "/account/delete", form: { current_password: w.a.password } },
   };
 }
 
@@ -457,6 +459,7 @@ export function pagesOf(w: World): Record<string, string> {
     "GET /email/verify/:token": `/email/verify/${w.verifyToken}`,
     "GET /account/sessions": "/account/sessions",
     "GET /account/export": "/account/export",
+    "GET /account/delete": "/account/delete",
     "GET /account/export/:id": `/account/export/${o.exportId}`,
     "GET /account/two-factor": "/account/two-factor",
     // Without codes just made (or a password just accepted) these redirect: nothing to show.

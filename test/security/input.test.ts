@@ -44,7 +44,7 @@ const fill = (pattern: string, values: Record<string, string>) =>
   pattern.replace(/:([A-Za-z]+)/g, (_m, name: string) => values[name]);
 
 /** Forms whose every field is a password (any string, hashed whole): see "a new password with a NUL in it". */
-const PASSWORDS_ONLY = new Set(["POST /password/reset/:token"]);
+const PASSWORDS_ONLY = new Set(["POST /password/reset/:token", "POST /account/delete"]);
 
 const ownerOf = (path: string): Person => (path.startsWith("/admin") ? w.staff : w.a);
 

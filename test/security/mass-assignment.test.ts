@@ -106,6 +106,7 @@ const COVERED = [
   "POST /password/reset", "POST /password/reset/:token",
   "POST /gallery/:id/caption", "POST /gallery/bulk-delete", "POST /chats/:id/photos",
   "POST /login/two-factor", "POST /account/two-factor/enable", "POST /account/two-factor/recovery-codes", "POST /account/two-factor/disable",
+  "POST /account/delete",
 ];
 
 describe("extra fields in every form are ignored", () => {
@@ -382,5 +383,13 @@ describe("extra fields in every form are ignored", () => {
     assert.deepEqual(c.deleted.sort(), [`galleries#${doomed.galleryId}`, `users#${doomed.userId}`].sort(), "the user named in the URL, nobody in the extras");
     assert.deepEqual(c.updated, []);
     assert.deepEqual(c.inserted.map((i) => [i.table, i.row.action, i.row.target_id]), [["audit_logs", "user.delete", String(doomed.userId)]]);
+  });
+
+  it("delete my account: only the account whose session and password these are, whatever the form names", async () => {
+    const leaving = await person(app, "leaving");
+    const c = await run("delete my account", () => post("/account/delete", { current_password: leaving.password }, leaving));
+    assert.deepEqual(c.deleted.sort(), [`galleries#${leaving.galleryId}`, `users#${leaving.userId}`].sort(), "b, named in the extras, stays");
+    assert.deepEqual(c.updated, []);
+    assert.deepEqual(c.inserted.map((i) => [i.table, i.row.action, i.row.target_id, i.row.actor_id]), [["audit_logs", "user.self_delete", String(leaving.userId), null]]);
   });
 });
