@@ -138,7 +138,7 @@ export function createTwoFactorRouter(deps: AppDeps, auth: AuthService, twoFacto
   // stores nothing and a reload shows the key already scanned.
   router.post("/account/two-factor/setup", (req, res) => {
     if (!hasTwoFactor(req.user!)) req.session.twoFactorSetup = twoFactor.newSecret();
-    res.redirect(303, "/account/two-factor#setup-heading");
+    res.redirect(303, "/account/two-factor");
   });
 
   router.post("/account/two-factor/enable", async (req, res) => {

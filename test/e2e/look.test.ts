@@ -75,6 +75,7 @@ async function seedWorld() {
     ["profile", "/profile"],
     ["account-export", "/account/export"],
     ["account-delete", "/account/delete"],
+    ["two-factor", "/account/two-factor"],
     ["admin", "/admin"],
     ["admin-users", "/admin/users"],
     ["admin-audit", "/admin/audit"],
