@@ -27,6 +27,14 @@ declare module "express-session" {
   }
 }
 
+/**
+ * Stores the session now: express-session sends a response's headers before its own save ends, and a browser
+ * following a redirect at once would read the session as it was (as passport does for req.login).
+ */
+function saveSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+}
+
 /** How long the code may take after the password: then the password is asked for again. */
 export const PENDING_LOGIN_MS = 5 * 60_000;
 
@@ -46,6 +54,7 @@ export async function startSecondStep(req: Request, user: User, timeZone: string
   await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
   req.session.twoFactorLogin = { userId: user.id, until: Date.now() + PENDING_LOGIN_MS, password: passwordMark(user), ...(timeZone ? { timeZone } : {}) };
   if (returnTo) req.session.returnTo = returnTo;
+  await saveSession(req);
 }
 
 /** With REQUIRE_STAFF_2FA, staff without two-factor authentication are sent to turn it on before the admin site. */
@@ -136,8 +145,9 @@ export function createTwoFactorRouter(deps: AppDeps, auth: AuthService, twoFacto
 
   // A new key for the setup, kept in the session until a code confirms it: made by a POST, so the page itself
   // stores nothing and a reload shows the key already scanned.
-  router.post("/account/two-factor/setup", (req, res) => {
+  router.post("/account/two-factor/setup", async (req, res) => {
     if (!hasTwoFactor(req.user!)) req.session.twoFactorSetup = twoFactor.newSecret();
+    await saveSession(req);
     res.redirect(303, "/account/two-factor");
   });
 
@@ -151,6 +161,7 @@ export function createTwoFactorRouter(deps: AppDeps, auth: AuthService, twoFacto
     if (!codes) return page(req, res, 422, { enable: { code: req.t("auth.two_factor.errors.setup_code_wrong") } });
     delete req.session.twoFactorSetup;
     req.session.recoveryCodes = codes;
+    await saveSession(req);
     flash(req, "success", "auth.two_factor.flash.enabled");
     res.redirect(303, "/account/two-factor/recovery-codes");
   });
@@ -176,6 +187,7 @@ export function createTwoFactorRouter(deps: AppDeps, auth: AuthService, twoFacto
       return page(req, res, 422, { regenerate: { code: req.t("auth.two_factor.errors.code_wrong") } });
     }
     req.session.recoveryCodes = codes;
+    await saveSession(req);
     flash(req, "success", "auth.two_factor.flash.regenerated");
     res.redirect(303, "/account/two-factor/recovery-codes");
   });
