@@ -54,7 +54,7 @@ async function main() {
   const concurrency = e2e ? 1 : Math.max(1, Math.min(4, os.availableParallelism()));
   // A test that hangs (a socket never answered, a lock never released) fails on its own after this long instead
   // of holding the whole run until CI's limit. Generous: on a loaded 2-core machine a browser flow takes minutes.
-  const timeoutMs = Number(process.env.TEST_TIMEOUT_MS) || (e2e ? 600_000 : 300_000);
+  const timeoutMs = Number(process.env.TEST_TIMEOUT_MS) || 900_000;
   const child = spawn(
     process.execPath,
     ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, "--test-reporter=spec", ...files],

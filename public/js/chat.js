@@ -20,7 +20,7 @@ import { changePreview, countUnread, getSocket, setBaseTitle, setOpenChat, updat
 const photoText = (m) => (m.photos?.length ? `📷 ${m.text}`.trim() : m.text);
 
 /** What an error ack's code tells the reader (not_found ends the membership instead). */
-const ACK_ERRORS = { rate_limited: "chat.errors.too_fast", invalid: "chat.errors.invalid", unverified: "auth.verify.required", server: "chat.errors.server" };
+const ACK_ERRORS = { rate_limited: "chat.errors.too_fast", invalid: "chat.errors.invalid", unverified: "auth.verify.required", photo_gone: "chat.errors.photo_gone", server: "chat.errors.server" };
 /** The same for a change to a message (edit, delete, reaction). */
 const CHANGE_ERRORS = {
   ...ACK_ERRORS,

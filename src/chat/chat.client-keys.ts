@@ -33,6 +33,7 @@ export const CHAT_CLIENT_KEYS = [
   "chat.errors.not_changed",
   "chat.errors.message_deleted",
   "chat.errors.edit_window_over",
+  "chat.errors.photo_gone",
   "chat.errors.no_such_message",
   "auth.verify.required",
   "chat.deleted_message",

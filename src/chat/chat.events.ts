@@ -18,7 +18,7 @@ export interface Refusal {
    * invalid: bad payload or a refused change (error says why); deleted: the message is deleted; too_late: past
    * the edit window; no_message: no such message in the chat for you (the chat stays open).
    */
-  code: "not_found" | "rate_limited" | "invalid" | "deleted" | "too_late" | "no_message" | "unverified" | "server";
+  code: "not_found" | "rate_limited" | "invalid" | "deleted" | "too_late" | "no_message" | "photo_gone" | "unverified" | "server";
 }
 
 export interface ChatRef {

@@ -66,6 +66,7 @@ async function vetRecovered(session: RecoveredSession): Promise<void> {
 function refusal(err: unknown, t: Translate): Refusal | null {
   if (!(err instanceof HttpError) || err.status >= 500) return null;
   if (err.status === 404 && err.message === "chat.errors.no_such_message") return { ok: false, error: err.text(t), code: "no_message" };
+  if (err.status === 404 && err.message === "chat.errors.photo_gone") return { ok: false, error: err.text(t), code: "photo_gone" };
   if (err.status === 404) return { ok: false, error: t("chat.errors.not_found"), code: "not_found" };
   if (err.status === 429) return { ok: false, error: err.text(t), code: "rate_limited" };
   const code = CHANGE_REFUSALS[err.message] ?? "invalid";

@@ -202,7 +202,9 @@ export class ImagesService {
     const staged: StagedPhotos = { ownerId, prepared: [], scratch };
     try {
       const picked = galleryIds.length ? await Image.ownedAmong(galleryIds, ownerId) : [];
-      if (picked.length !== new Set(galleryIds).size) throw notFound();
+      // 404 as for any object not one's own, under its own message: on the socket it must not read as "you are no
+      // longer in this chat" (a photo deleted from the gallery while the message was being written is ordinary).
+      if (picked.length !== new Set(galleryIds).size) throw new HttpError(404, "chat.errors.photo_gone");
       const byId = new Map(picked.map((i) => [i.id, i]));
       const settled = await Promise.allSettled([
         ...files.map((f) => this.prepare(f, scratch)),

@@ -100,7 +100,7 @@ async function login(page: Page) {
 }
 
 for (const scheme of SCHEMES) {
-  it(`every main page in the ${scheme} scheme (the system's, as a new visitor has it): no serious axe finding at 1280 and 375`, { timeout: 300_000 }, async () => {
+  it(`every main page in the ${scheme} scheme (the system's, as a new visitor has it): no serious axe finding at 1280 and 375`, { timeout: 900_000 }, async () => {
     await seed();
     const context = await browser.newContext({ baseURL: app.url, colorScheme: scheme, viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
