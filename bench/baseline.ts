@@ -79,11 +79,14 @@ function sessionId(cookieHeader: string | undefined, secret: string): string | n
 export const SESSION_SQL = 'SELECT sess FROM "session" WHERE sid = $1 AND expire >= to_timestamp($2)';
 const UNREAD_SQL =
   "(SELECT coalesce(sum((SELECT count(*)::int FROM (SELECT 1 FROM messages um WHERE um.chat_id = utm.chat_id AND um.id > utm.last_read_message_id LIMIT 100) unread_rows)), 0)::int FROM chat_members utm WHERE utm.user_id = u.id AND NOT (utm.muted_until IS NOT NULL AND utm.muted_until > now()))";
+const MENTIONS_SQL =
+  "(SELECT coalesce(array_agg(mc.chat_id ORDER BY mc.chat_id), '{}') FROM chat_members mc WHERE mc.user_id = u.id AND NOT (mc.muted_until IS NOT NULL AND mc.muted_until > now()) " +
+  "AND EXISTS (SELECT 1 FROM message_mentions mm WHERE mm.user_id = mc.user_id AND mm.chat_id = mc.chat_id AND mm.message_id > mc.last_read_message_id))";
 export const USER_SQL =
   "SELECT u.id, u.username, u.email, u.gallery_id, u.profile_picture_id, u.is_active, u.is_staff, u.created_at, u.last_login, u.locale, u.time_zone, u.theme, u.email_verified_at, " +
   "pp.id AS pp_id, pp.gallery_id AS pp_gallery_id, pp.owner_id AS pp_owner_id, pp.path AS pp_path, pp.thumb_path AS pp_thumb_path, " +
   "pp.width AS pp_width, pp.height AS pp_height, pp.bytes AS pp_bytes, pp.original_name AS pp_original_name, pp.created_at AS pp_created_at, " +
-  `${UNREAD_SQL} AS unread_total ` +
+  `${UNREAD_SQL} AS unread_total, ${MENTIONS_SQL} AS unread_mention_chats ` +
   "FROM users u LEFT JOIN images pp ON pp.id = u.profile_picture_id WHERE u.id = $1 AND u.is_active = true";
 /** The session and its user in one statement, as the app reads them (src/http/session.ts, joinUser). */
 export const SESSION_USER_SQL =
@@ -115,6 +118,7 @@ export interface UserRow {
   is_staff: boolean;
   pp_thumb_path: string | null;
   unread_total: number;
+  unread_mention_chats: number[];
   email_verified_at: Date | null;
 }
 
@@ -134,11 +138,16 @@ function avatar(u: UserRow): string {
   return `<span class="avatar avatar-32 avatar-placeholder rounded-circle" role="img" aria-label="${label}"><span aria-hidden="true">${esc(initials(u.username))}</span></span>`;
 }
 
+/** The navbar's "@" beside the unread count (views/partials/_nav.njk). */
+function mentionBadge(chats: number[]): string {
+  return `<span class="badge rounded-pill text-bg-warning nav-mention${chats.length ? "" : " d-none"}" data-mention-badge data-chats="${JSON.stringify(chats)}" title="You were mentioned"><span aria-hidden="true">@</span><span class="visually-hidden">You were mentioned</span></span>`;
+}
+
 function nav(u: UserRow, token: string): string {
-  return `<nav class="navbar navbar-expand-md bg-body border-bottom" aria-label="Main">
+  return `<nav class="navbar navbar-expand-md bg-body border-bottom" aria-label="Main" data-me="${u.id}">
   <div class="container">
     <a class="navbar-brand fw-semibold" href="/">Hromada</a>
-    <a class="nav-unread-phone d-md-none ms-auto me-2 text-decoration-none" href="/chats">Chats <span class="badge rounded-pill text-bg-danger${u.unread_total ? "" : " d-none"}" data-unread-badge>${u.unread_total || ""}<span class="visually-hidden"> unread</span></span></a>
+    <a class="nav-unread-phone d-md-none ms-auto me-2 text-decoration-none" href="/chats">Chats <span class="badge rounded-pill text-bg-danger${u.unread_total ? "" : " d-none"}" data-unread-badge>${u.unread_total || ""}<span class="visually-hidden"> unread</span></span>${mentionBadge(u.unread_mention_chats)}</a>
     <button class="navbar-toggler" type="button" data-bs-toggle="collapse" data-bs-target="#nav-main"
             aria-controls="nav-main" aria-expanded="false" aria-label="Toggle navigation">
       <span class="navbar-toggler-icon"></span>
@@ -146,7 +155,7 @@ function nav(u: UserRow, token: string): string {
     <div class="collapse navbar-collapse" id="nav-main">
       <ul class="navbar-nav me-auto">
         <li class="nav-item"><a class="nav-link active" aria-current="page" href="/">Notes</a></li>
-        <li class="nav-item"><a class="nav-link" href="/chats">Chats <span class="badge rounded-pill text-bg-danger${u.unread_total ? "" : " d-none"}" id="nav-unread" data-unread-badge aria-live="polite">${u.unread_total || ""}<span class="visually-hidden"> unread</span></span></a></li>
+        <li class="nav-item"><a class="nav-link" href="/chats">Chats <span class="badge rounded-pill text-bg-danger${u.unread_total ? "" : " d-none"}" id="nav-unread" data-unread-badge aria-live="polite">${u.unread_total || ""}<span class="visually-hidden"> unread</span></span>${mentionBadge(u.unread_mention_chats)}</a></li>
         <li class="nav-item"><a class="nav-link" href="/people">People</a></li>
         <li class="nav-item"><a class="nav-link" href="/gallery">Gallery</a></li>
         ${u.is_staff ? `<li class="nav-item"><a class="nav-link" href="/admin">Admin</a></li>` : ""}

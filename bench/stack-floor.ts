@@ -57,7 +57,7 @@ export function createFloorApp(
     pool.query<UserRow>(USER_SQL, [id]).then(
       ({ rows: [u] }) =>
         // The few fields the templates read (the app's User entity is the declared type of req.user).
-        done(null, (u ? { id: u.id, username: u.username, isStaff: u.is_staff, unreadTotal: u.unread_total, profilePicture: u.pp_thumb_path ? { thumbPath: u.pp_thumb_path } : null, emailVerifiedAt: u.email_verified_at } : false) as never),
+        done(null, (u ? { id: u.id, username: u.username, isStaff: u.is_staff, unreadTotal: u.unread_total, unreadMentionChats: u.unread_mention_chats, profilePicture: u.pp_thumb_path ? { thumbPath: u.pp_thumb_path } : null, emailVerifiedAt: u.email_verified_at } : false) as never),
       done,
     );
   });

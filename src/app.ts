@@ -90,7 +90,8 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   const resets = new PasswordResetService(deps, (plain) => auth.hashPassword(plain));
   const sessions = new SessionsService(deps);
   const twoFactor = new TwoFactorService(deps);
-  const exports = new ExportService(deps);
+  // Not `exports`: compiled to CommonJS, a local of that name hides the module's own and the server cannot start.
+  const dataExports = new ExportService(deps);
 
   app.set("trust proxy", config.trustProxy);
   app.disable("x-powered-by");
@@ -142,7 +143,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
   app.use(createLanguageRouter(deps));
   app.use(createThemeRouter(deps));
   app.use(createProfileRouter(deps, auth));
-  app.use(createAccountRouter(deps, auth, exports));
+  app.use(createAccountRouter(deps, auth, dataExports));
   app.use(createNotesRouter(deps));
   app.use(createChatRouter(deps, io));
   app.use(createChatAvatarRouter(deps));
@@ -158,7 +159,7 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
 
   registerChatSocket(io, deps);
 
-  return { app, server, io, deps, auth, lifecycle, mailer, resets, twoFactor, exports, sessionStore: session.store };
+  return { app, server, io, deps, auth, lifecycle, mailer, resets, twoFactor, exports: dataExports, sessionStore: session.store };
 }
 
 export type HromadaApp = ReturnType<typeof createApp>;

@@ -40,14 +40,14 @@ async function main() {
     await db.close();
     throw err;
   }
-  const { server, io, lifecycle, mailer, exports } = createApp({ config, logger, ds: db.ds, sessionSecret: resolveSessionSecret(config), redis });
+  const { server, io, lifecycle, mailer, exports: dataExports } = createApp({ config, logger, ds: db.ds, sessionSecret: resolveSessionSecret(config), redis });
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);
   });
   mailer.start();
-  exports.start();
+  dataExports.start();
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.port;
   logger.info({ port, pid: process.pid, redis: Boolean(redis) }, `Hromada is running at http://localhost:${port}`);
@@ -87,7 +87,7 @@ async function main() {
     await httpClosed;
     clearInterval(sweep);
     await closeImageWorkers();
-    await exports.stop();
+    await dataExports.stop();
     await mailer.stop();
     if (redis?.isOpen) await redis.close().catch(() => {});
     await db.close();

@@ -50,7 +50,7 @@ type Deps = Pick<AppDeps, "ds" | "realtime" | "config" | "logger">;
  * files and cuts the user's sockets. 404 when there is no such user.
  */
 export async function removeAccount(deps: Deps, userId: number, opts: RemoveOptions): Promise<{ username: string }> {
-  const { username, files, exports, sids } = await deps.ds.transaction(async (em) => {
+  const { username, files, exportIds, sids } = await deps.ds.transaction(async (em) => {
     // Chats whose newest message is theirs are locked first, in the order a send takes its locks (the chat row,
     // then the sender's row through the FK check), and repointed after the cascade below.
     const lastIn = await Chat.lockWithLastMessageBy(em, userId);
@@ -58,7 +58,7 @@ export async function removeAccount(deps: Deps, userId: number, opts: RemoveOpti
     if (!user) throw notFound();
     opts.check?.(user);
     const images = await Image.filesOfUser(em, userId, user.galleryId);
-    const exports = await DataExport.idsOf(em, userId);
+    const exportIds = await DataExport.idsOf(em, userId);
     const counts = await selectCounts(em, ownedBy("$1"), [userId]);
     await User.deleteWithGallery(em, user);
     await Chat.repointLastMessage(em, lastIn);
@@ -71,7 +71,7 @@ export async function removeAccount(deps: Deps, userId: number, opts: RemoveOpti
       // The name says who it was; the email address (personal data) goes with the account.
       details: { username: user.username, wasStaff: user.isStaff, ...counts, images: images.length, sessionsEnded: sids.length },
     });
-    return { username: user.username, files: images.flatMap((i) => [i.path, i.thumbPath]), exports, sids };
+    return { username: user.username, files: images.flatMap((i) => [i.path, i.thumbPath]), exportIds, sids };
   });
   // Sockets first, by the user's room (every socket of theirs, whatever became of its session row), then by the
   // sessions just ended: neither needs the database.
@@ -79,7 +79,7 @@ export async function removeAccount(deps: Deps, userId: number, opts: RemoveOpti
   deps.realtime.disconnectSessions(sids);
   // File removal never throws (failures are logged).
   await new ImagesService(deps).removeFiles(files);
-  await removeExportFiles(deps.config, exports);
+  await removeExportFiles(deps.config, exportIds);
   return { username };
 }
 
