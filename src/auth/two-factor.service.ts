@@ -73,20 +73,13 @@ export async function checkSecondFactor(userId: number, code: string, em?: Entit
   const manager = em ?? User.getRepository().manager;
   const trimmed = code.trim().replace(/\s/g, "");
   if (!trimmed || trimmed.length > 64) return null;
-  const [row] = await manager.query(
-    `SELECT totp_secret AS secret, totp_last_step AS "lastStep" FROM users WHERE id = $1 AND totp_enabled_at IS NOT NULL AND totp_secret IS NOT NULL`,
-    [userId],
-  );
-  if (!row) return null;
-  const secret: string = row.secret;
+  const state = await User.totpStateOf(manager, userId);
+  if (!state) return null;
+  const { secret } = state;
   if (isTotpShape(trimmed)) {
-    const step = await matchStep(secret, trimmed, row.lastStep == null ? undefined : Number(row.lastStep), now);
+    const step = await matchStep(secret, trimmed, state.lastStep, now);
     if (step === null) return null;
-    const [, affected]: [unknown[], number] = await manager.query(
-      `UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)`,
-      [userId, step],
-    );
-    return affected > 0 ? "totp" : null;
+    return (await User.spendTotpStep(manager, userId, step)) ? "totp" : null;
   }
   return (await RecoveryCode.consume(manager, userId, recoveryCodeHash(secret, trimmed))) ? "recovery" : null;
 }

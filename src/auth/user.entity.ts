@@ -294,6 +294,24 @@ export class User extends BaseEntity {
   }
 
   /** Back to the initials placeholder; the image stays in the gallery. */
+  /** The TOTP secret and last accepted step of an account with two-factor on; null when it is off. */
+  static async totpStateOf(em: EntityManager, userId: number): Promise<{ secret: string; lastStep: number | undefined } | null> {
+    const [row] = await em.query(
+      `SELECT totp_secret AS secret, totp_last_step AS "lastStep" FROM users WHERE id = $1 AND totp_enabled_at IS NOT NULL AND totp_secret IS NOT NULL`,
+      [userId],
+    );
+    return row ? { secret: row.secret, lastStep: row.lastStep == null ? undefined : Number(row.lastStep) } : null;
+  }
+
+  /** Spends a TOTP step: true only if it is later than the last one spent (one conditional UPDATE, so a replay racing it loses). */
+  static async spendTotpStep(em: EntityManager, userId: number, step: number): Promise<boolean> {
+    const [, affected]: [unknown[], number] = await em.query(
+      `UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)`,
+      [userId, step],
+    );
+    return affected > 0;
+  }
+
   static async clearPicture(userId: number): Promise<void> {
     await User.update({ id: userId }, { profilePictureId: null });
   }

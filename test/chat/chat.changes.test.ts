@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { Socket } from "socket.io-client";
+import type { ReactionChange } from "../../src/chat/chat.presenter";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { loggedInAgent, newCredentials, tokenFor } from "../helpers/agent";
 import { ask, closeAll, collect, connect, createGroup, next, openDirect, postMessage, recordStatements } from "./helpers";
@@ -33,16 +34,7 @@ interface Dto {
   replyTo: { id: number; username: string; text: string; deleted: boolean } | null;
   reactions: { emoji: string; users: { id: number; username: string }[] }[];
 }
-interface Reacted {
-  chatId: number;
-  id: number;
-  version: number;
-  prevVersion: number;
-  emoji: string;
-  on: boolean;
-  userId: number;
-  username: string;
-}
+type Reacted = ReactionChange;
 type Answer = { ok: boolean; code?: string; error?: string; message?: Dto; reaction?: Reacted; messages?: Dto[]; changes?: Dto[]; version?: number; hasMore?: boolean };
 const call = (s: Socket, event: string, payload: unknown) => s.emitWithAck(event, payload) as Promise<Answer>;
 
