@@ -31,6 +31,7 @@ const schema = z.object({
   SIGNUP_RATE_LIMIT: int(1, 100000).default(5),
   RATE_LIMIT_WINDOW_MINUTES: int(1, 1440).default(15),
   CHAT_MESSAGES_PER_10S: int(1, 10000).default(20),
+  PEOPLE_SUGGEST_PER_MINUTE: int(1, 100000).default(120),
   CHAT_EDIT_WINDOW_HOURS: int(0, 87600).default(48),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional(),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, "letters, digits and : _ . - only").default("hromada"),
@@ -50,6 +51,7 @@ const schema = z.object({
   REQUIRE_STAFF_2FA: bool.default(false),
   EXPORT_INLINE_LIMIT: int(0, 1_000_000).default(2000),
   EXPORT_LINK_HOURS: int(1, 24 * 30).default(48),
+  EXPORT_RATE_LIMIT: int(1, 100000).default(5),
 });
 
 function isSmtpUrl(value: string): boolean {
@@ -86,7 +88,17 @@ export interface Config {
   mediaRoot: string;
   /** nginx's internal location for MEDIA_ROOT: /media answers an authorized request with X-Accel-Redirect to it. */
   mediaAccelRedirect?: string;
-  rateLimits: { login: number; loginAccount: number; signup: number; windowMs: number; chatPer10s: number };
+  rateLimits: {
+    login: number;
+    loginAccount: number;
+    signup: number;
+    windowMs: number;
+    chatPer10s: number;
+    /** The member picker's look-ups (/people.json) per account per minute. */
+    suggestPerMinute: number;
+    /** "Download my data" requests per account per window. */
+    export: number;
+  };
   /** How long after sending its author may still edit a chat message (0: never). */
   chatEditWindowMs: number;
   redisUrl?: string;
@@ -170,6 +182,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       signup: e.SIGNUP_RATE_LIMIT,
       windowMs: e.RATE_LIMIT_WINDOW_MINUTES * 60_000,
       chatPer10s: e.CHAT_MESSAGES_PER_10S,
+      suggestPerMinute: e.PEOPLE_SUGGEST_PER_MINUTE,
+      export: e.EXPORT_RATE_LIMIT,
     },
     chatEditWindowMs: e.CHAT_EDIT_WINDOW_HOURS * 3600_000,
     redisUrl: e.REDIS_URL,

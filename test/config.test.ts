@@ -38,3 +38,18 @@ it("treats empty strings as unset, as .env files write them", () => {
   assert.equal(c.databaseUrl, undefined);
   assert.equal(c.port, 3000);
 });
+
+it("limits the data export and the member picker as before unless told otherwise, and refuses a limit of zero", () => {
+  const c = loadConfig({});
+  assert.equal(c.rateLimits.export, 5);
+  assert.equal(c.rateLimits.suggestPerMinute, 120);
+  const lowered = loadConfig({ EXPORT_RATE_LIMIT: "2", PEOPLE_SUGGEST_PER_MINUTE: "30" });
+  assert.equal(lowered.rateLimits.export, 2);
+  assert.equal(lowered.rateLimits.suggestPerMinute, 30);
+  assert.throws(() => loadConfig({ EXPORT_RATE_LIMIT: "0", PEOPLE_SUGGEST_PER_MINUTE: "many" }), (err: Error) => {
+    assert.ok(err instanceof ConfigError);
+    assert.match(err.message, /EXPORT_RATE_LIMIT/);
+    assert.match(err.message, /PEOPLE_SUGGEST_PER_MINUTE/);
+    return true;
+  });
+});

@@ -174,13 +174,14 @@ export function createProfileLimit(config: Config, redis?: RedisClient) {
   });
 }
 
-/** The member picker's look-ups (/people.json), per account: typing is a few a second at most. */
-export const SUGGEST_PER_MINUTE = 120;
-
+/**
+ * The member picker's look-ups (/people.json), per account (PEOPLE_SUGGEST_PER_MINUTE): typing is a few a second at
+ * most, a script walking every name is far more.
+ */
 export function createSuggestLimit(config: Config, redis?: RedisClient) {
   return rateLimit({
     windowMs: 60_000,
-    limit: SUGGEST_PER_MINUTE,
+    limit: config.rateLimits.suggestPerMinute,
     standardHeaders: "draft-7",
     legacyHeaders: false,
     ...sharedStore(config, redis, "people-suggest"),
@@ -253,10 +254,10 @@ export function createTwoFactorLimits(config: Config, logger: Logger, redis?: Re
 }
 
 /**
- * "Download my data" requests per account (5 per RATE_LIMIT_WINDOW_MINUTES): each one reads the whole account, so a
- * script asking again and again would load the database and disk for nothing. Downloading a finished background
- * export again is not a request and is not counted.
+ * "Download my data" requests per account (EXPORT_RATE_LIMIT per RATE_LIMIT_WINDOW_MINUTES): each one reads the
+ * whole account, so a script asking again and again would load the database and disk for nothing. Downloading a
+ * finished background export again is not a request and is not counted.
  */
-export function createExportLimit(config: Config, logger: Logger, redis?: RedisClient, limit = 5): RequestLimit {
-  return requestLimit(config, redis, logger, "export", limit);
+export function createExportLimit(config: Config, logger: Logger, redis?: RedisClient): RequestLimit {
+  return requestLimit(config, redis, logger, "export", config.rateLimits.export);
 }

@@ -289,3 +289,28 @@ describe("download my data, in the background (a large account)", () => {
     assert.deepEqual((await exportsOf(me.userId)).map((r) => r.status), ["failed", "ready"]);
   });
 });
+
+// Made after every test of the first app: ActiveRecord follows the newest data source.
+describe("lowered limits (EXPORT_RATE_LIMIT, PEOPLE_SUGGEST_PER_MINUTE)", () => {
+  let strict: TestApp;
+  before(async () => {
+    strict = await startTestApp({ EXPORT_RATE_LIMIT: "2", PEOPLE_SUGGEST_PER_MINUTE: "3" });
+  });
+  after(() => strict.close());
+
+  it("are honoured: the third export and the fourth look-up are refused, per account, and the refused export reads nothing", async () => {
+    const me = await loggedInAgent(strict, newCredentials("low"));
+    const other = await loggedInAgent(strict, newCredentials("low-oth"));
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await download(me.agent)).status);
+    assert.deepEqual(statuses, [200, 200, 429]);
+    assert.equal((await download(other.agent)).status, 200, "another account has its own count");
+    const audits = await strict.sql("SELECT 1 FROM audit_logs WHERE action = 'user.export' AND target_id = $1", [String(me.userId)]);
+    assert.equal(audits.length, 2, "the refused one read nothing");
+
+    const looks = [];
+    for (let i = 0; i < 4; i++) looks.push((await me.agent.get("/people.json?q=lo")).status);
+    assert.deepEqual(looks, [200, 200, 200, 429]);
+    assert.equal((await other.agent.get("/people.json?q=lo")).status, 200);
+  });
+});
