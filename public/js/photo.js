@@ -37,7 +37,15 @@ if (box && typeof box.showModal === "function") {
   zoom.addEventListener("click", open);
   full.addEventListener("click", open);
   full.classList.add("photo-zoomable");
-  document.getElementById("photo-lightbox-close").addEventListener("click", () => box.close());
+  const closeButton = document.getElementById("photo-lightbox-close");
+  closeButton.addEventListener("click", () => box.close());
+  // Tab stays on the lightbox's one control: the page behind is inert, and from a modal's last control the browser
+  // would send the focus out to its own toolbar.
+  box.addEventListener("keydown", (e) => {
+    if (e.key !== "Tab") return;
+    e.preventDefault();
+    closeButton.focus();
+  });
   // A click on the backdrop (the dialog itself, not the picture) closes it too.
   box.addEventListener("click", (e) => {
     if (e.target === box) box.close();

@@ -5,11 +5,12 @@
 // Each step is checked in the database. Then: at most one primary button per card on the main pages.
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import type { TestApp } from "../helpers/app";
 import { loggedInAgent, newCredentials } from "../helpers/agent";
 import { useAppAndBrowser, screenshot, logIn } from "../helpers/browser";
 import { openDirect, postMessage } from "../chat/helpers";
+import { focused, skipToContent, tabTo } from "../helpers/keyboard";
 
 let app: TestApp;
 let browser: Browser;
@@ -17,51 +18,6 @@ useAppAndBrowser((a, b) => {
   app = a;
   browser = b;
 });
-
-interface Stop {
-  name: string;
-  tag: string;
-  id: string;
-  visible: boolean;
-  inMain: boolean;
-}
-
-/** The focused element: its accessible-ish name, and whether its focus is drawn (outline or box-shadow). */
-function focused(page: Page): Promise<Stop> {
-  return page.evaluate(() => {
-    const el = document.activeElement as HTMLElement | null;
-    if (!el || el === document.body) return { name: "", tag: "BODY", id: "", visible: false, inMain: false };
-    const label = (el as HTMLInputElement).labels?.[0]?.textContent ?? "";
-    const name = (el.getAttribute("aria-label") || label || el.innerText || "").replace(/\s+/g, " ").trim();
-    const cs = getComputedStyle(el);
-    const outline = cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) > 0;
-    const shadow = cs.boxShadow !== "none" && cs.boxShadow !== "";
-    return { name, tag: el.tagName, id: el.id, visible: el.matches(":focus-visible") && (outline || shadow), inMain: !!el.closest("main") };
-  });
-}
-
-/** Presses `key` until the focused element's name matches; every stop on the way must show its focus. */
-async function tabTo(page: Page, match: RegExp, key = "Tab", max = 80): Promise<Stop> {
-  const seen: string[] = [];
-  for (let i = 0; i < max; i++) {
-    await page.keyboard.press(key);
-    const stop = await focused(page);
-    seen.push(`${stop.tag}:${stop.name.slice(0, 30)}`);
-    if (stop.tag !== "BODY") assert.ok(stop.visible, `focus is visible on ${stop.tag} "${stop.name}" (${page.url()})`);
-    if (match.test(stop.name)) return stop;
-  }
-  assert.fail(`no ${match} within ${max} presses of ${key} on ${page.url()}: ${seen.join(" | ")}`);
-}
-
-/** The first Tab of a freshly loaded page lands on the skip link, and Enter on it puts focus on the main content. */
-async function skipToContent(page: Page) {
-  await page.keyboard.press("Tab");
-  const first = await focused(page);
-  assert.equal(first.name, "Skip to content", `the first stop on ${page.url()}`);
-  assert.ok(first.visible, "the skip link shows when focused");
-  await page.keyboard.press("Enter");
-  assert.equal((await focused(page)).id, "main", "Enter on the skip link moves focus to the main content");
-}
 
 const sql = <T>(q: string, p: unknown[]) => app.sql<T>(q, p);
 
