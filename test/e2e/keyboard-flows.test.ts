@@ -12,7 +12,7 @@ import { generate } from "otplib";
 import type { Browser, Page } from "playwright-core";
 import type { TestApp } from "../helpers/app";
 import { newCredentials } from "../helpers/agent";
-import { useAppAndBrowser, screenshot, logIn, signUp, E2E_PASSWORD } from "../helpers/browser";
+import { useAppAndBrowser, screenshot, logIn, signUp, seriousViolations, E2E_PASSWORD } from "../helpers/browser";
 import { chooseFiles, focused, skipToContent, tabOrder, tabTo } from "../helpers/keyboard";
 import { imageRows, jpeg, assertMediaConsistent } from "../gallery/helpers";
 
@@ -91,6 +91,7 @@ it("gallery by keyboard: upload, a photo page, the arrows, the lightbox and a de
     assert.ok(inside.inDialog, `the focus is in the lightbox (${inside.tag} "${inside.name}")`);
     assert.ok(inside.visible, "and drawn");
     await screenshot(page, "keyboard-lightbox");
+    assert.deepEqual(await seriousViolations(page), [], "axe with the lightbox open");
     // Tab stays in the modal lightbox (its close button is all there is).
     await page.keyboard.press("Tab");
     assert.ok((await focused(page)).inDialog, "Tab stays inside the lightbox");
@@ -207,6 +208,7 @@ it("two-factor by keyboard: on with the key read off the page, the recovery code
     await tabTo(page, /^Set up two-factor authentication$/);
     await page.keyboard.press("Enter");
     await page.getByRole("img", { name: /QR code/ }).waitFor();
+    assert.deepEqual(await seriousViolations(page), [], "axe on the setup step");
 
     // The key for typing into the app by hand is a stop of its own: selected whole, copied with the keyboard.
     await skipToContent(page);
