@@ -25,6 +25,8 @@ const schema = z.object({
   TRUST_PROXY: z.string().default("false"),
   BCRYPT_COST: int(4, 15).default(12),
   MEDIA_ROOT: z.string().min(1).default("media"),
+  IMAGE_JOBS_PER_USER: int(1, 64).default(1),
+  IMAGE_BACKLOG_PER_USER: int(1, 10_000).default(20),
   MEDIA_ACCEL_REDIRECT: z.string().regex(/^\/[A-Za-z0-9_\/-]*\/$/, "a path that starts and ends with / (nginx's internal location)").optional(),
   LOGIN_RATE_LIMIT: int(1, 100000).default(10),
   LOGIN_ACCOUNT_RATE_LIMIT: int(1, 100000).default(5),
@@ -86,6 +88,11 @@ export interface Config {
   trustProxy: boolean | number | string;
   bcryptCost: number;
   mediaRoot: string;
+  /**
+   * Per person, in each process: images processed at once, and images accepted and not yet done (running or
+   * waiting) before a further upload is refused with 429. See README, "Image processing".
+   */
+  imageLimits: { perUser: number; backlogPerUser: number };
   /** nginx's internal location for MEDIA_ROOT: /media answers an authorized request with X-Accel-Redirect to it. */
   mediaAccelRedirect?: string;
   rateLimits: {
@@ -175,6 +182,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     bcryptCost: e.BCRYPT_COST,
     mediaRoot: path.resolve(e.MEDIA_ROOT),
+    imageLimits: { perUser: e.IMAGE_JOBS_PER_USER, backlogPerUser: e.IMAGE_BACKLOG_PER_USER },
     mediaAccelRedirect: e.MEDIA_ACCEL_REDIRECT,
     rateLimits: {
       login: e.LOGIN_RATE_LIMIT,

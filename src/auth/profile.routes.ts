@@ -2,7 +2,7 @@
 import { Router, type Request } from "express";
 import type { AppDeps } from "../deps";
 import { AVATAR_FIELD, returnTo } from "../gallery/gallery.schemas";
-import { ImagesService } from "../gallery/images.service";
+import { ImagesService, UploadsBusy } from "../gallery/images.service";
 import { FieldError, notFound, requireId } from "../http/errors";
 import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
@@ -123,10 +123,17 @@ function addAvatarRoutes(router: Router, deps: AppDeps): void {
   // Straight from the profile page: stored in the gallery too, and made the avatar in the same transaction.
   router.post("/profile/avatar", upload.single(AVATAR_FIELD), async (req, res) => {
     const user = req.user!;
-    const refuse = (avatarError: string) => res.status(422).render("auth/profile.njk", view(req, accountValues(user), { avatarError }));
+    const refuse = (avatarError: string, status = 422) =>
+      res.status(status).render("auth/profile.njk", view(req, accountValues(user), { avatarError }));
     const files = uploadedFiles(req);
     if (!files.length) return refuse(req.t("profile.avatar.choose_file"));
-    const [outcome] = await images.storeUploads(user, files, (em, picture) => User.setPicture(em, user.id, picture.id));
+    let outcome;
+    try {
+      [outcome] = await images.storeUploads(user, files, (em, picture) => User.setPicture(em, user.id, picture.id));
+    } catch (err) {
+      if (err instanceof UploadsBusy) return refuse(err.text(req.t), err.status);
+      throw err;
+    }
     if (!outcome.ok) return refuse(req.t(outcome.error.key, outcome.error.params));
     flash(req, "success", "profile.flash.avatar_set");
     res.redirect(303, "/profile");

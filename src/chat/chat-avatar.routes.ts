@@ -4,7 +4,7 @@
 import { Router, type NextFunction, type Request, type Response } from "express";
 import type { AppDeps } from "../deps";
 import { AVATAR_FIELD, returnTo } from "../gallery/gallery.schemas";
-import { ImagesService } from "../gallery/images.service";
+import { ImagesService, UploadsBusy } from "../gallery/images.service";
 import { notFound, requireId } from "../http/errors";
 import { requireUser } from "../http/guards";
 import { flash } from "../http/locals";
@@ -34,14 +34,20 @@ export function createChatAvatarRouter(deps: AppDeps): Router {
     const chat: Chat = res.locals.chat;
     const userId = req.user!.id;
     const back = returnTo(req.body, `/chats/${chat.id}`);
-    const refuse = (chatAvatarError: string) =>
-      res.status(422).render("chat/avatar.njk", view(chat, { chatAvatarError, chatAvatarNext: back }));
+    const refuse = (chatAvatarError: string, status = 422) =>
+      res.status(status).render("chat/avatar.njk", view(chat, { chatAvatarError, chatAvatarNext: back }));
     const files = uploadedFiles(req);
     if (!files.length) return refuse(req.t("chat.avatar.choose"));
-    const [outcome] = await images.storeUploads(req.user!, files.slice(0, 1), async (em, picture) => {
-      // Checked again here: membership may have ended while the file was being processed.
-      if (!(await Chat.setPicture(chat.id, userId, picture.id, em))) throw notFound();
-    });
+    let outcome;
+    try {
+      [outcome] = await images.storeUploads(req.user!, files.slice(0, 1), async (em, picture) => {
+        // Checked again here: membership may have ended while the file was being processed.
+        if (!(await Chat.setPicture(chat.id, userId, picture.id, em))) throw notFound();
+      });
+    } catch (err) {
+      if (err instanceof UploadsBusy) return refuse(err.text(req.t), err.status);
+      throw err;
+    }
     if (!outcome.ok) return refuse(req.t(outcome.error.key, outcome.error.params));
     flash(req, "success", "chat.avatar.changed");
     res.redirect(303, back);

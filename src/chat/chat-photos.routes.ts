@@ -6,7 +6,7 @@ import crypto from "node:crypto";
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import type { AppDeps } from "../deps";
 import { Image } from "../gallery/image.entity";
-import { PhotosRefused } from "../gallery/images.service";
+import { PhotosRefused, UploadsBusy } from "../gallery/images.service";
 import { FieldError, HttpError, notFound, requireId } from "../http/errors";
 import { requireUser } from "../http/guards";
 import { createUploader, MAX_FILE_BYTES, uploadedFiles } from "../http/upload";
@@ -86,7 +86,7 @@ export function createChatPhotosRouter(deps: AppDeps, io: AppServer): Router {
       });
     } catch (err) {
       if (err instanceof PhotosRefused) return refuse(req, res, 422, err.errors.map((e) => req.t(e.key, e.params)));
-      if (err instanceof FieldError || err instanceof TooFast) return refuse(req, res, err.status, [err.text(req.t)]);
+      if (err instanceof FieldError || err instanceof TooFast || err instanceof UploadsBusy) return refuse(req, res, err.status, [err.text(req.t)]);
       throw err;
     }
     if (wantsJson(req)) return void res.json({ ok: true, message: stored.message });

@@ -12,7 +12,7 @@ import { parseForm, oldInput, type FieldErrors } from "../http/validate";
 import { bulkDeleteSchema, CAPTION_MAX, captionSchema, PER_PAGE, UPLOAD_FIELD } from "./gallery.schemas";
 import { Image } from "./image.entity";
 import { WEB_MAX } from "./image-pipeline";
-import { ImagesService, type UploadOutcome } from "./images.service";
+import { ImagesService, UploadsBusy, type UploadOutcome } from "./images.service";
 import type { Message } from "../i18n";
 
 const errorsOf = (outcomes: UploadOutcome[]) => outcomes.flatMap((o) => (o.ok ? [] : [o.error]));
@@ -80,7 +80,14 @@ export function createGalleryRouter(deps: AppDeps, io: Server): Router {
   router.post("/gallery", uploadOrExplain(upload.files(UPLOAD_FIELD)), async (req, res) => {
     const files = uploadedFiles(req);
     if (!files.length) return renderIndex(req, res, 422, [{ key: "gallery.errors.choose" }]);
-    const outcomes = await images.storeUploads(req.user!, files);
+    let outcomes;
+    try {
+      outcomes = await images.storeUploads(req.user!, files);
+    } catch (err) {
+      // Too much of theirs still in the queue: said on the form (429), as the size limits are; nothing was kept.
+      if (err instanceof UploadsBusy) return renderIndex(req, res, err.status, [{ key: err.message, params: err.params }]);
+      throw err;
+    }
     const errors = errorsOf(outcomes);
     if (errors.length === outcomes.length) return renderIndex(req, res, 422, errors);
     const stored = outcomes.length - errors.length;

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { TParams } from "../i18n";
-import { ProcessPool, WorkerLost, type PoolStats, type ProcessPoolOptions } from "./process-pool";
+import { ProcessPool, WorkerLost, type Owner, type PoolStats, type ProcessPoolOptions } from "./process-pool";
 
 /** About 40 megapixels: a 10 MB file can declare far more (a "pixel bomb"); past this we refuse before decoding. */
 export const MAX_PIXELS = 40_000_000;
@@ -17,6 +17,9 @@ export const WEB_MAX = 1600;
 export const THUMB_SIZE = 256;
 
 export type Format = "jpeg" | "png" | "webp" | "gif";
+
+/** IMAGE_BACKLOG_PER_USER's default (the pool's until the config sets it): see config.ts. */
+const DEFAULT_BACKLOG = 20;
 
 /**
  * The upload is not an image we store. `key` (gallery.rejected.*) says why in a sentence about the file: the
@@ -113,6 +116,9 @@ const POOL_DEFAULTS: Omit<ProcessPoolOptions, "warn"> = {
   // A backstop behind sharp's own timeouts (60 s + 30 s for the two pipelines): a decoder stuck in native
   // code, or a scan that never ends, would hold its slot forever.
   timeoutMs: 90_000,
+  // One person's images one at a time, by default (IMAGE_JOBS_PER_USER, set from the config at start-up; see
+  // ProcessPool.dispatch and configureImageLimits).
+  perOwner: 1,
   // Nice 10 against the web process's 0: when both want the same core the event loop gets about 90% of it (the
   // kernel weighs them 1024 to 110), yet encoding runs at full speed whenever the core is otherwise free.
   niceness: 10,
@@ -131,23 +137,59 @@ const LOST_MESSAGES: Record<WorkerLost["reason"], string> = {
   closed: "gallery.rejected.closed",
 };
 
+/** How many images of one person may be processed at once, and how many may wait (see ImagePool.admit). */
+export interface ImageLimits {
+  /** Running at once (IMAGE_JOBS_PER_USER). */
+  perUser: number;
+  /** Admitted and not yet done, running or waiting (IMAGE_BACKLOG_PER_USER). */
+  backlogPerUser: number;
+}
+
+/** Places in the image queue for one upload's files, taken by admit(): each file processed through it gives its place back. */
+export interface Admission {
+  /** processImage for one of the admitted files, as the admitted user's job. */
+  process(file: string): Promise<Encoded>;
+  /** Gives back the places not used yet (files refused before processing, or never sent); safe to call twice. */
+  release(): void;
+}
+
 export interface ImagePool {
   /** See processImage. */
-  process(file: string): Promise<Encoded>;
+  process(file: string, owner?: Owner): Promise<Encoded>;
+  /**
+   * Admits `count` images of `userId` for processing, or answers null when that person already has images
+   * admitted and these would take them past backlogPerUser. All of an upload's images or none: a refusal leaves
+   * nothing half-stored. One upload is always admitted when the person has nothing in progress, so a
+   * backlog smaller than the form's file limit does not refuse every full form.
+   */
+  admit(userId: number, count: number): Admission | null;
+  /** Images of this person admitted and not yet done. */
+  backlogOf(userId: number): number;
+  setLimits(limits: ImageLimits): void;
   stats(): PoolStats<WorkerRequest>;
   /** Ends the worker processes (a later job starts new ones). */
   close(): Promise<void>;
 }
 
 /** A pool of image worker processes; options override POOL_DEFAULTS (tests use small limits). */
-export function createImagePool(options: Partial<ProcessPoolOptions> = {}): ImagePool {
+export function createImagePool(options: Partial<ProcessPoolOptions> = {}, limits?: Partial<ImageLimits>): ImagePool {
   const pool = new ProcessPool<WorkerRequest, WorkerReply>({
     ...POOL_DEFAULTS,
     warn: (detail, message) => logger?.warn(detail, message),
     ...options,
   });
-  return {
-    async process(file) {
+  let backlogPerUser = limits?.backlogPerUser ?? DEFAULT_BACKLOG;
+  if (limits?.perUser) pool.setPerOwner(limits.perUser);
+  /** Per user: images admitted and not yet done (in this process; see README, "Image processing"). */
+  const backlog = new Map<number, number>();
+  const giveBack = (userId: number, n: number) => {
+    const left = (backlog.get(userId) ?? 0) - n;
+    if (left > 0) backlog.set(userId, left);
+    else backlog.delete(userId);
+  };
+
+  const self: ImagePool = {
+    async process(file, owner) {
       // The first kilobyte says what most refusals need to: those are answered at once, without a worker.
       const head = await readHead(file);
       const format = sniff(head);
@@ -157,7 +199,7 @@ export function createImagePool(options: Partial<ProcessPoolOptions> = {}): Imag
       }
       let reply: WorkerReply;
       try {
-        reply = await pool.run({ file, format });
+        reply = await pool.run({ file, format }, owner);
       } catch (err) {
         // A per-file refusal, not an error: the other files of the same upload are still stored.
         if (err instanceof WorkerLost) throw new ImageRejected(LOST_MESSAGES[err.reason]);
@@ -167,12 +209,57 @@ export function createImagePool(options: Partial<ProcessPoolOptions> = {}): Imag
       if ("error" in reply) throw new Error(`image worker: ${reply.error}`);
       return reply.encoded;
     },
+    admit(userId, count) {
+      const now = backlog.get(userId) ?? 0;
+      if (now > 0 && now + count > backlogPerUser) return null;
+      if (count > 0) backlog.set(userId, now + count);
+      let unclaimed = count;
+      return {
+        async process(file) {
+          if (unclaimed <= 0) throw new Error("more files processed than were admitted");
+          unclaimed--;
+          try {
+            return await self.process(file, userId);
+          } finally {
+            giveBack(userId, 1);
+          }
+        },
+        release() {
+          if (unclaimed > 0) giveBack(userId, unclaimed);
+          unclaimed = 0;
+        },
+      };
+    },
+    backlogOf: (userId) => backlog.get(userId) ?? 0,
+    setLimits(l) {
+      backlogPerUser = l.backlogPerUser;
+      pool.setPerOwner(l.perUser);
+    },
     stats: () => pool.stats(),
     close: () => pool.close(),
   };
+  return self;
 }
 
 const shared = createImagePool();
+
+/**
+ * Sets the shared pool's per-person limits (from the config, when the app is built). One pool per process: an
+ * app built later (tests build several) sets them for all.
+ */
+export function configureImageLimits(limits: ImageLimits): void {
+  shared.setLimits(limits);
+}
+
+/** Admits one upload's images of a user to the shared pool, or null (see ImagePool.admit). */
+export function admitImages(userId: number, count: number): Admission | null {
+  return shared.admit(userId, count);
+}
+
+/** Images of a user admitted to the shared pool and not yet done. */
+export function imageBacklogOf(userId: number): number {
+  return shared.backlogOf(userId);
+}
 
 /**
  * Checks an uploaded file and re-encodes it, in a worker process of lower priority (at most POOL_DEFAULTS.size

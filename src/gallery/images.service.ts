@@ -11,7 +11,7 @@ import { HttpError, notFound } from "../http/errors";
 import type { Message } from "../i18n";
 import { cleanFileName, uploadTempDir } from "../http/upload";
 import { Image } from "./image.entity";
-import { ImageRejected, OUTPUT_EXT, processImage, setImagePipelineLogger } from "./image-pipeline";
+import { admitImages, configureImageLimits, imageBacklogOf, ImageRejected, OUTPUT_EXT, setImagePipelineLogger, type Admission } from "./image-pipeline";
 import { mediaPath, removeMediaFiles } from "./media-files";
 
 /** What the upload middleware hands over: a temp file and the name the client gave it. */
@@ -67,6 +67,28 @@ export class PhotosRefused extends HttpError {
   }
 }
 
+/**
+ * The uploader already has so many images waiting to be processed that these would take them past
+ * IMAGE_BACKLOG_PER_USER: 429, nothing of this upload kept (its temp files removed), and the message says to send
+ * them again once the earlier ones are done. `count` is how many of theirs are still in progress.
+ */
+export class UploadsBusy extends HttpError {
+  constructor(count: number) {
+    super(429, "errors.upload.busy", { count });
+  }
+}
+
+/**
+ * Places in the image queue for `count` uploads of `userId`, or UploadsBusy. Taken before any file is processed,
+ * for all of an upload's files at once: an upload is stored whole or refused whole, never cut off halfway
+ * through for being over the limit.
+ */
+function admit(userId: number, count: number): Admission {
+  const admission = admitImages(userId, count);
+  if (!admission) throw new UploadsBusy(imageBacklogOf(userId));
+  return admission;
+}
+
 /** The store callback found the row already there (a retried client id): the transaction is rolled back. */
 class AlreadyStored extends Error {}
 
@@ -88,6 +110,7 @@ export class ImagesService {
     this.mediaRoot = config.mediaRoot;
     this.tmpDir = uploadTempDir(config.mediaRoot);
     setImagePipelineLogger(logger);
+    configureImageLimits(config.imageLimits);
   }
 
   /**
@@ -99,9 +122,11 @@ export class ImagesService {
     const placed: string[] = [];
     let journal: string | undefined;
     let committed = false;
+    let admission: Admission | undefined;
     try {
+      admission = admit(uploader.id, files.length);
       // allSettled, not all: a failing file must not leave the others still writing after the cleanup below.
-      const settled = await Promise.allSettled(files.map((f) => this.prepare(f, scratch)));
+      const settled = await Promise.allSettled(files.map((f) => this.prepare(f, scratch, admission!)));
       const crashed = settled.find((s) => s.status === "rejected");
       if (crashed) throw (crashed as PromiseRejectedResult).reason;
       const results = settled.map((s) => (s as PromiseFulfilledResult<Prepared | Refused>).value);
@@ -120,6 +145,7 @@ export class ImagesService {
         "web" in r ? { name: r.name, ok: true as const, image: byPrepared.get(r)! } : { name: r.name, ok: false as const, error: r.error },
       );
     } finally {
+      admission?.release();
       await Promise.all(scratch.map((f) => fs.rm(f, { force: true }).catch(() => {})));
       const leftover = !committed && placed.length ? await removeMediaFiles(this.mediaRoot, placed) : [];
       if (leftover.length) this.logger.warn({ files: leftover }, "could not remove media files; the temp sweep will retry");
@@ -151,11 +177,11 @@ export class ImagesService {
   }
 
   /** Validates and re-encodes one upload into scratch files; a refusal is a result, not an exception. */
-  private async prepare(file: UploadFile, scratch: string[]): Promise<Prepared | Refused> {
+  private async prepare(file: UploadFile, scratch: string[], admission: Admission): Promise<Prepared | Refused> {
     const name = cleanFileName(file.originalname);
     let encoded;
     try {
-      encoded = await processImage(file.path);
+      encoded = await admission.process(file.path);
     } catch (err) {
       if (err instanceof ImageRejected) return { name, error: { key: err.key, params: { ...err.params, name } } };
       throw err;
@@ -200,14 +226,17 @@ export class ImagesService {
   async stagePhotos(ownerId: number, files: UploadFile[], galleryIds: number[]): Promise<StagedPhotos> {
     const scratch = files.map((f) => f.path);
     const staged: StagedPhotos = { ownerId, prepared: [], scratch };
+    let admission: Admission | undefined;
     try {
+      // Copies of gallery photos need no processing, so only the uploads count against the backlog.
+      admission = admit(ownerId, files.length);
       const picked = galleryIds.length ? await Image.ownedAmong(galleryIds, ownerId) : [];
       // 404 as for any object not one's own, under its own message: on the socket it must not read as "you are no
       // longer in this chat" (a photo deleted from the gallery while the message was being written is ordinary).
       if (picked.length !== new Set(galleryIds).size) throw new HttpError(404, "chat.errors.photo_gone");
       const byId = new Map(picked.map((i) => [i.id, i]));
       const settled = await Promise.allSettled([
-        ...files.map((f) => this.prepare(f, scratch)),
+        ...files.map((f) => this.prepare(f, scratch, admission!)),
         ...galleryIds.map((id) => this.prepareCopy(byId.get(id)!, scratch)),
       ]);
       const crashed = settled.find((r) => r.status === "rejected");
@@ -220,6 +249,8 @@ export class ImagesService {
     } catch (err) {
       await this.discardPhotos(staged);
       throw err;
+    } finally {
+      admission?.release();
     }
   }
 

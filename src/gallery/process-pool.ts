@@ -10,8 +10,13 @@ export interface ProcessPoolOptions {
   entry: string;
   /** Node options for the worker (e.g. a TypeScript loader). */
   execArgv: string[];
-  /** At most this many processes, each running one job at a time; further jobs wait in order. */
+  /** At most this many processes, each running one job at a time; further jobs wait (see dispatch). */
   size: number;
+  /**
+   * At most this many jobs of one owner run at once (Infinity: no limit). Jobs without an owner are each their
+   * own owner. Changed with setPerOwner (the image pool takes it from the config once the app starts).
+   */
+  perOwner?: number;
   /** An idle process exits after this long. */
   idleMs: number;
   /** A process exits after this many jobs, and the next job starts a fresh one. */
@@ -32,6 +37,7 @@ export class WorkerLost extends Error {
 
 interface Job {
   id: number;
+  owner: Owner;
   request: object;
   resolve(reply: unknown): void;
   reject(err: Error): void;
@@ -50,10 +56,22 @@ interface Worker {
   markExited(): void;
 }
 
+/** Whose job it is (a user id): jobs are shared out fairly between owners, not in order of arrival. */
+export type Owner = string | number | symbol;
+
 export interface PoolStats<Req = object> {
-  /** Live worker processes: jobs done, and the request of the one running (if any). */
-  workers: { pid: number; jobs: number; busy: boolean; request?: Req }[];
+  /** Live worker processes: jobs done, and the request (and owner) of the one running (if any). */
+  workers: { pid: number; jobs: number; busy: boolean; request?: Req; owner?: Owner }[];
   queued: number;
+  /** Per owner with a job running or waiting: how many of each (owners without jobs are not listed). */
+  owners: { owner: Owner; running: number; queued: number }[];
+}
+
+/** One owner's waiting jobs (oldest first), how many of theirs run, and when one of theirs last started. */
+interface OwnerState {
+  queue: Job[];
+  running: number;
+  lastStart: number;
 }
 
 /** A worker that ignores a disconnect (its main thread stuck) is killed after this long. */
@@ -61,16 +79,34 @@ const RETIRE_GRACE_MS = 2000;
 
 export class ProcessPool<Req extends object, Res> {
   private workers = new Set<Worker>();
-  private queue: Job[] = [];
+  private owners = new Map<Owner, OwnerState>();
+  private queued = 0;
   private nextId = 1;
+  /** Counts job starts: an owner's lastStart says how long ago they were last served. */
+  private starts = 0;
+  private perOwner: number;
   private priorityWarned = false;
 
-  constructor(private readonly o: ProcessPoolOptions) {}
+  constructor(private readonly o: ProcessPoolOptions) {
+    this.perOwner = o.perOwner ?? Infinity;
+  }
 
-  /** Runs one job in a worker process (started if none is free); resolves with the worker's reply. */
-  run(request: Req): Promise<Res> {
+  /** How many jobs of one owner may run at once, from now on (running jobs are not stopped). */
+  setPerOwner(n: number): void {
+    this.perOwner = n;
+    this.dispatch();
+  }
+
+  /**
+   * Runs one job in a worker process (started if none is free); resolves with the worker's reply. `owner` says
+   * whose it is (see dispatch); without one the job is an owner of its own.
+   */
+  run(request: Req, owner: Owner = Symbol("job")): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, request, resolve: resolve as (r: unknown) => void, reject });
+      let state = this.owners.get(owner);
+      if (!state) this.owners.set(owner, (state = { queue: [], running: 0, lastStart: -1 }));
+      state.queue.push({ id: this.nextId++, owner, request, resolve: resolve as (r: unknown) => void, reject });
+      this.queued++;
       this.dispatch();
     });
   }
@@ -78,8 +114,11 @@ export class ProcessPool<Req extends object, Res> {
   stats(): PoolStats<Req> {
     const live = [...this.workers].filter((w) => w.pid !== undefined);
     return {
-      workers: live.map((w) => ({ pid: w.pid!, jobs: w.done, busy: Boolean(w.job), request: w.job?.request as Req | undefined })),
-      queued: this.queue.length,
+      workers: live.map((w) => ({
+        pid: w.pid!, jobs: w.done, busy: Boolean(w.job), request: w.job?.request as Req | undefined, owner: w.job?.owner,
+      })),
+      queued: this.queued,
+      owners: [...this.owners].map(([owner, s]) => ({ owner, running: s.running, queued: s.queue.length })),
     };
   }
 
@@ -89,7 +128,11 @@ export class ProcessPool<Req extends object, Res> {
    * job starts workers again.
    */
   async close(): Promise<void> {
-    for (const job of this.queue.splice(0)) job.reject(new WorkerLost("closed", "the pool was closed"));
+    for (const [owner, state] of this.owners) {
+      for (const job of state.queue.splice(0)) job.reject(new WorkerLost("closed", "the pool was closed"));
+      if (!state.running) this.owners.delete(owner);
+    }
+    this.queued = 0;
     for (const w of this.workers) {
       if (!w.job) this.retire(w);
       else {
@@ -100,15 +143,52 @@ export class ProcessPool<Req extends object, Res> {
     await Promise.all([...this.workers].map((w) => w.exited));
   }
 
+  /**
+   * Starts waiting jobs while there are free workers. Not in order of arrival: one person's burst (twenty large
+   * animations) would make everyone queued behind it wait for all of it. The next job is the oldest of the owner
+   * who has the fewest jobs running and, among those, was served longest ago (round robin), skipping owners who
+   * already have perOwner jobs running. So a newcomer's job starts as soon as a worker frees up, after at most the
+   * one job each busy worker is running, however much others have queued; and an owner at their limit leaves the
+   * other workers to everyone else even when those stay idle (a limit that gives way under no load would not
+   * protect the next person to come, who would then wait for a job to end).
+   */
   private dispatch(): void {
-    while (this.queue.length) {
+    while (this.queued) {
+      const next = this.nextOwner();
+      if (!next) return;
       let free = [...this.workers].find((w) => !w.job && !w.retiring);
       if (!free) {
         if ([...this.workers].filter((w) => !w.retiring).length >= this.o.size) return;
         free = this.spawn();
       }
-      this.assign(free, this.queue.shift()!);
+      const job = next.queue.shift()!;
+      this.queued--;
+      next.running++;
+      next.lastStart = this.starts++;
+      this.assign(free, job);
     }
+  }
+
+  private nextOwner(): OwnerState | undefined {
+    let best: OwnerState | undefined;
+    for (const s of this.owners.values()) {
+      if (!s.queue.length || s.running >= this.perOwner) continue;
+      if (
+        !best ||
+        s.running < best.running ||
+        (s.running === best.running && (s.lastStart < best.lastStart || (s.lastStart === best.lastStart && s.queue[0].id < best.queue[0].id)))
+      )
+        best = s;
+    }
+    return best;
+  }
+
+  /** A job has ended (answered or lost): its owner has one fewer running, and is forgotten once they have none. */
+  private finished(job: Job): void {
+    const state = this.owners.get(job.owner);
+    if (!state) return;
+    state.running--;
+    if (!state.running && !state.queue.length) this.owners.delete(job.owner);
   }
 
   private spawn(): Worker {
@@ -176,6 +256,7 @@ export class ProcessPool<Req extends object, Res> {
     w.done++;
     w.child.unref();
     w.child.channel?.unref();
+    this.finished(job);
     const { id: _, ...rest } = reply;
     job.resolve(rest);
     if (w.done >= this.o.maxJobs) this.retire(w);
@@ -203,6 +284,7 @@ export class ProcessPool<Req extends object, Res> {
     const job = w.job;
     if (job) {
       w.job = undefined;
+      this.finished(job);
       const reason = w.timedOut ? "timeout" : w.retiring ? "closed" : "crashed";
       this.o.warn?.({ pid: w.pid, code, signal, err, reason }, "an image worker ended during a job");
       job.reject(new WorkerLost(reason, `worker ${w.pid ?? "(not started)"} ended (${signal ?? code ?? err?.message}) during a job`));

@@ -10,19 +10,30 @@ import sharp from "sharp";
 import { createImagePool, ImageRejected, imageWorkerStats, type ImagePool } from "../../src/gallery/image-pipeline";
 import { loggedInAgent } from "../helpers/agent";
 import { startTestApp } from "../helpers/app";
-import { assertMediaConsistent, imageRows, png, upload, uploadToken } from "./helpers";
+import { animatedGif, assertMediaConsistent, imageRows, png, upload, uploadToken } from "./helpers";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hromada-workers-"));
 let big: string;
 let small: string;
+/** An animation (40 frames of 200 × 200): a second or so of a worker's time, as a real one of a few seconds' would. */
+let anim: string;
 before(async () => {
   // 36 megapixels of one colour: a small file (quick to make and send) whose decode keeps a worker busy for a while.
   big = path.join(dir, "big.png");
   await sharp({ create: { width: 6000, height: 6000, channels: 3, background: "#336699" } }).png().toFile(big);
   small = path.join(dir, "small.png");
   fs.writeFileSync(small, await png(120, 80));
+  anim = path.join(dir, "anim.gif");
+  fs.writeFileSync(anim, await animatedGif(200, 200, 40));
 });
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** A file that is not an image (refused from its first bytes, without a worker). */
+function textFilePath(): string {
+  const p = path.join(dir, "notes.png");
+  fs.writeFileSync(p, "plain text, not a PNG\n");
+  return p;
+}
 
 /** A process that exists (a zombie, exited but not reaped, would count too). */
 const alive = (pid: number) => {
@@ -146,6 +157,121 @@ describe("image worker processes", () => {
     const pids = stats.map((w) => w.pid);
     assert.deepEqual(pids.filter(alive), [], "no process left, not even a zombie");
     assert.deepEqual(pool.stats().workers, []);
+  });
+});
+
+describe("sharing the workers between people", () => {
+  /** Which owners' jobs the pool is running right now (one entry per busy worker). */
+  const runningOwners = (pool: ImagePool) => pool.stats().workers.filter((w) => w.busy).map((w) => w.owner);
+  const ownerState = (pool: ImagePool, owner: string) => pool.stats().owners.find((o) => o.owner === owner);
+
+  it("one person's burst: another's job is next once the running one ends, not after the whole burst", async () => {
+    const pool = createImagePool({ size: 1 });
+    const done: string[] = [];
+    const track = (label: string, owner: string, file: string) => pool.process(file, owner).then(() => void done.push(label));
+    try {
+      const jobs = [track("A1", "A", anim)];
+      await until("A's first job to run", () => runningOwners(pool).includes("A"));
+      jobs.push(track("A2", "A", anim), track("A3", "A", anim), track("A4", "A", anim), track("B1", "B", small));
+      await until("all five queued or running", () => pool.stats().queued === 4);
+      // The queue as B joined it: A's first job running, three more of A's waiting ahead of B's.
+      assert.deepEqual(done, [], "A's first job was still running when B's was queued");
+      assert.deepEqual(ownerState(pool, "A"), { owner: "A", running: 1, queued: 3 });
+      assert.deepEqual(ownerState(pool, "B"), { owner: "B", running: 0, queued: 1 });
+      await Promise.all(jobs);
+      // In order of arrival B would have come last; one worker runs one job at a time, so this is also the order
+      // they ran in. (A's three joined the queue as their first kilobytes were read: in any order among themselves.)
+      assert.deepEqual(done.slice(0, 2), ["A1", "B1"], `B's job right after the one running: ${done}`);
+      assert.deepEqual(done.slice(2).sort(), ["A2", "A3", "A4"]);
+      assert.deepEqual(pool.stats().owners, [], "nobody is left with jobs");
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("takes turns between several people with bursts (round robin)", async () => {
+    const pool = createImagePool({ size: 1 });
+    const done: string[] = [];
+    const track = (label: string, owner: string, file: string) => pool.process(file, owner).then(() => void done.push(label));
+    try {
+      const jobs = [track("X", "X", anim)];
+      await until("X's job to run", () => runningOwners(pool).includes("X"));
+      for (const [owner, n] of [["A", 3], ["B", 2], ["C", 1]] as const)
+        for (let i = 1; i <= n; i++) jobs.push(track(`${owner}${i}`, owner, small));
+      await until("the others queued", () => pool.stats().queued === 6);
+      assert.deepEqual(done, [], "X's job was still running when the others queued");
+      await Promise.all(jobs);
+      // Who goes first among A, B and C depends on whose first kilobyte was read first; then they take turns.
+      const after = done.slice(1);
+      assert.equal(done[0], "X");
+      assert.deepEqual(new Set(after.slice(0, 3).map((l) => l[0])), new Set(["A", "B", "C"]), `each once before anyone twice: ${done}`);
+      assert.deepEqual(new Set(after.slice(3, 5).map((l) => l[0])), new Set(["A", "B"]), `then A and B: ${done}`);
+      assert.equal(after[5][0], "A", `A's third last: ${done}`);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("at most perOwner of one person's jobs run at once, even with a worker free; the free one serves others", async () => {
+    const pool = createImagePool({ size: 2 });
+    try {
+      const a = [pool.process(anim, "A"), pool.process(anim, "A")];
+      await until("A's first job to run", () => ownerState(pool, "A")?.running === 1 && ownerState(pool, "A")?.queued === 1);
+      assert.deepEqual(runningOwners(pool), ["A"], "the second worker is not given A's second job");
+      const b = pool.process(small, "B");
+      // B's job starts on the other worker (one is started for it) while A's first one is still running.
+      const both = await until("B's job to run beside A's", () => {
+        const running = runningOwners(pool);
+        return running.includes("B") && running.includes("A") ? running : undefined;
+      });
+      assert.deepEqual(both.sort(), ["A", "B"]);
+      assert.equal(ownerState(pool, "A")!.running, 1, "still one of A's at a time");
+      await Promise.all([...a, b]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("perOwner 2 lets two of one person's jobs run at once", async () => {
+    const pool = createImagePool({ size: 2 }, { perUser: 2 });
+    try {
+      const a = [pool.process(anim, "A"), pool.process(anim, "A"), pool.process(anim, "A")];
+      const state = await until("two of A's running", () => (ownerState(pool, "A")?.running === 2 ? ownerState(pool, "A") : undefined));
+      assert.equal(state.queued, 1);
+      assert.deepEqual(runningOwners(pool), ["A", "A"]);
+      await Promise.all(a);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("admits an upload's images whole up to the backlog, always one upload when nothing is in progress, and gives the places back", async () => {
+    const pool = createImagePool({ size: 1 }, { backlogPerUser: 3 });
+    try {
+      const first = pool.admit(7, 2)!;
+      assert.ok(first, "2 of 3");
+      assert.equal(pool.backlogOf(7), 2);
+      assert.equal(pool.admit(7, 2), null, "2 + 2 > 3: refused whole, not cut to 1");
+      assert.equal(pool.backlogOf(7), 2, "a refusal takes no place");
+      const second = pool.admit(7, 1)!;
+      assert.ok(second, "2 + 1 = 3");
+      assert.equal(pool.admit(8, 1) !== null, true, "another person's backlog is their own");
+      await first.process(small);
+      assert.equal(pool.backlogOf(7), 2, "a processed image gives its place back");
+      await assert.rejects(first.process(textFilePath()), (err: unknown) => err instanceof ImageRejected);
+      assert.equal(pool.backlogOf(7), 1, "so does a refused one");
+      await assert.rejects(first.process(small), /more files processed than were admitted/);
+      second.release();
+      second.release();
+      assert.equal(pool.backlogOf(7), 0, "release gives back what was not used, once");
+      const whole = pool.admit(7, 20);
+      assert.ok(whole, "more than the backlog is admitted when nothing of theirs is in progress");
+      assert.equal(pool.admit(7, 1), null, "and then nothing more until it is done");
+      whole.release();
+      assert.ok(pool.admit(7, 1));
+    } finally {
+      await pool.close();
+    }
   });
 });
 
