@@ -51,9 +51,14 @@ it("gallery by keyboard: upload, a photo page, the arrows, the lightbox and a de
   const id = await person("halyna_keys");
   const { context, page, errors } = await keyboardPage("halyna_keys");
   await walking(page, "keyboard-gallery", async () => {
+    // The empty gallery's next step, "Upload a photo", leads the focus to the file input.
     await page.goto("/gallery");
     await skipToContent(page);
-    await tabTo(page, /^Photos$/);
+    await tabTo(page, /^Upload a photo$/);
+    await page.keyboard.press("Enter");
+    const input = await focused(page);
+    assert.equal(input.id, "f-images", `"Upload a photo" puts the focus on the file input (it is on ${input.tag} "${input.name}")`);
+    assert.ok(input.visible);
     await chooseFiles(page, [
       { name: "first.jpg", mimeType: "image/jpeg", buffer: await jpeg(400, 300) },
       { name: "second.jpg", mimeType: "image/jpeg", buffer: await jpeg(300, 400) },
@@ -210,22 +215,24 @@ it("two-factor by keyboard: on with the key read off the page, the recovery code
     await page.getByRole("img", { name: /QR code/ }).waitFor();
     assert.deepEqual(await seriousViolations(page), [], "axe on the setup step");
 
-    // The key for typing into the app by hand is a stop of its own: selected whole, copied with the keyboard.
+    // The key for typing into the app by hand is a stop of its own: Ctrl+A selects it whole, for Ctrl+C.
     await skipToContent(page);
     const key = await tabTo(page, /^Cannot scan it\? Add the account by hand with this key/);
     assert.ok(key.inMain);
+    await page.keyboard.press("ControlOrMeta+A");
     const secret = await page.evaluate(() => {
-      const el = document.activeElement as HTMLInputElement;
+      const el = document.activeElement as HTMLTextAreaElement;
       return el.value.slice(el.selectionStart ?? 0, el.selectionEnd ?? 0);
     });
-    assert.match(secret.replace(/\s/g, ""), /^[A-Z2-7]{32}$/, "focusing the key selects all of it");
+    assert.match(secret.replace(/\s/g, ""), /^[A-Z2-7]{32}$/, "Ctrl+A in the key selects all of it (and nothing else)");
     await tabTo(page, /^Code from the app$/, "Tab", 2);
     await page.keyboard.type(await code(secret.replace(/\s/g, "")));
     await page.keyboard.press("Enter");
     await page.getByText("This is the only time these codes are shown.").waitFor();
     await screenshot(page, "keyboard-two-factor-codes");
 
-    assert.equal(await page.locator(".recovery-codes li").count(), 10);
+    const recovery = await page.locator(".recovery-codes li").allInnerTexts();
+    assert.equal(recovery.length, 10);
     await skipToContent(page);
     await tabTo(page, /^I have saved them$/);
     await page.keyboard.press("Enter");
@@ -234,6 +241,25 @@ it("two-factor by keyboard: on with the key read off the page, the recovery code
       "SELECT totp_enabled_at, (SELECT count(*)::int FROM recovery_codes WHERE user_id = $1) AS n FROM users WHERE id = $1", [id]);
     assert.ok(on.totp_enabled_at);
     assert.equal(on.n, 10);
+
+    // Log out and back in: the password, then the second step starts in its code field; a recovery code.
+    await tabTo(page, /^Log out$/, "Shift+Tab");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`${app.url}/login`);
+    assert.equal((await focused(page)).name, "Username or email");
+    await page.keyboard.type("oksana_keys");
+    await tabTo(page, /^Password$/);
+    await page.keyboard.type(E2E_PASSWORD);
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`${app.url}/login/two-factor`);
+    const step = await focused(page);
+    assert.equal(step.name, "Code from the app or a recovery code", "the second step starts in its field");
+    await page.keyboard.type(recovery[3]);
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`${app.url}/`);
+    const [used] = await app.sql<{ n: number }>("SELECT count(*)::int AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NOT NULL", [id]);
+    assert.equal(used.n, 1, "the recovery code is spent");
+    await page.goto("/account/two-factor");
 
     // Off: the password, then the code of the same card (the first card's code field is its own stop).
     await skipToContent(page);
