@@ -211,7 +211,9 @@ export function createImagePool(options: Partial<ProcessPoolOptions> = {}, limit
     },
     admit(userId, count) {
       const now = backlog.get(userId) ?? 0;
-      if (now > 0 && now + count > backlogPerUser) return null;
+      // Nothing to process (a message of gallery copies only) is never refused, even past the backlog (which
+      // one large upload may be).
+      if (count > 0 && now > 0 && now + count > backlogPerUser) return null;
       if (count > 0) backlog.set(userId, now + count);
       let unclaimed = count;
       return {

@@ -267,6 +267,7 @@ describe("sharing the workers between people", () => {
       const whole = pool.admit(7, 20);
       assert.ok(whole, "more than the backlog is admitted when nothing of theirs is in progress");
       assert.equal(pool.admit(7, 1), null, "and then nothing more until it is done");
+      assert.ok(pool.admit(7, 0), "but an upload with nothing to process (gallery copies only) still goes");
       whole.release();
       assert.ok(pool.admit(7, 1));
     } finally {
