@@ -22,8 +22,6 @@ declare module "express-session" {
     twoFactorLogin?: { userId: number; until: number; timeZone?: string; password: string };
     /** The secret the setup page shows, until a code from it turns two-factor authentication on. */
     twoFactorSetup?: string;
-    /** Recovery codes just made, for the one page that shows them (and forgets them). */
-    recoveryCodes?: string[];
   }
 }
 
@@ -64,6 +62,11 @@ export function requireStaffTwoFactor(config: Config): RequestHandler {
     flash(req, "warning", "auth.two_factor.staff_required");
     res.redirect(303, "/account/two-factor");
   };
+}
+
+/** The recovery codes just made, shown this once (the flash said what was done). */
+function showCodes(res: Response, codes: string[]): void {
+  res.render("auth/two_factor_codes.njk", { codes });
 }
 
 interface PageErrors {
@@ -156,24 +159,20 @@ export function createTwoFactorRouter(deps: AppDeps, auth: AuthService, twoFacto
     if (!form.ok) return page(req, res, 422, { enable: form.errors });
     const secret = req.session.twoFactorSetup;
     if (hasTwoFactor(req.user!) || !secret) return res.redirect(303, "/account/two-factor");
-    // A wrong code here guesses only at the secret on the screen: nothing to limit.
-    const codes = await twoFactor.enable(req.user!, secret, form.data.code);
+    // A wrong code here guesses only at the secret on the screen: nothing to limit. This session stays logged in;
+    // the account's others end (see TwoFactorService.enable).
+    const codes = await twoFactor.enable(req.user!, secret, form.data.code, { endSessionsBut: req.sessionID });
     if (!codes) return page(req, res, 422, { enable: { code: req.t("auth.two_factor.errors.setup_code_wrong") } });
     delete req.session.twoFactorSetup;
-    req.session.recoveryCodes = codes;
-    await saveSession(req);
     flash(req, "success", "auth.two_factor.flash.enabled");
-    res.redirect(303, "/account/two-factor/recovery-codes");
+    showCodes(res, codes);
   });
 
-  // Shown once: the codes leave the session as the page is drawn (and the page is never cached: noStore). The one
-  // GET here that writes; at worst a page opened from elsewhere hides the codes, and new ones can be made.
-  router.get("/account/two-factor/recovery-codes", (req, res) => {
-    const codes = req.session.recoveryCodes;
-    if (!codes) return res.redirect(303, "/account/two-factor");
-    delete req.session.recoveryCodes;
-    res.render("auth/two_factor_codes.njk", { codes });
-  });
+  // The codes are shown only in the answer to the POST that made them: never stored (not even in the session), so
+  // no later GET can show them, or has to write the session to forget them; the page is never cached (noStore). A
+  // reload asks to send the form again, which a spent code refuses. This address, opened later, leads to the
+  // two-factor page.
+  router.get("/account/two-factor/recovery-codes", (_req, res) => res.redirect(303, "/account/two-factor"));
 
   router.post("/account/two-factor/recovery-codes", async (req, res) => {
     const form = parseForm(codeSchema, req.body, req.t);
@@ -186,10 +185,8 @@ export function createTwoFactorRouter(deps: AppDeps, auth: AuthService, twoFacto
       if (await limits.fail(keys)) return tooMany(req, res);
       return page(req, res, 422, { regenerate: { code: req.t("auth.two_factor.errors.code_wrong") } });
     }
-    req.session.recoveryCodes = codes;
-    await saveSession(req);
     flash(req, "success", "auth.two_factor.flash.regenerated");
-    res.redirect(303, "/account/two-factor/recovery-codes");
+    showCodes(res, codes);
   });
 
   router.post("/account/two-factor/disable", async (req, res) => {

@@ -1,5 +1,6 @@
 // Two-factor authentication: TOTP (RFC 6238, any authenticator app) and ten single-use recovery codes. Turning it
-// on, regenerating the codes and turning it off happen here, each audited and (on/off) mailed to the account;
+// on (which ends the account's other sessions), regenerating the codes and turning it off happen here, each audited
+// and (on/off) mailed to the account;
 // `verifySecondFactor` is the one check of a second factor, for the login step and for anything else that asks for
 // a code (deleting the account).
 import crypto from "node:crypto";
@@ -10,6 +11,7 @@ import { AuditLog } from "../admin/audit-log.entity";
 import type { AppDeps } from "../deps";
 import { HttpError } from "../http/errors";
 import { RecoveryCode } from "./recovery-code.entity";
+import { Session } from "./session.entity";
 import { User } from "./user.entity";
 
 export const TOTP_PERIOD_SECONDS = 30;
@@ -101,7 +103,7 @@ export interface SetupView {
 type Actor = Pick<User, "id" | "username" | "email" | "locale" | "timeZone">;
 
 export class TwoFactorService {
-  constructor(private deps: Pick<AppDeps, "ds" | "mailer" | "config">) {}
+  constructor(private deps: Pick<AppDeps, "ds" | "mailer" | "config" | "realtime">) {}
 
   /** A fresh secret for setup; it is kept in the session until a code from it confirms it. */
   newSecret(): string {
@@ -124,22 +126,31 @@ export class TwoFactorService {
    * Turns two-factor authentication on with `secret` if `code` is one of its codes: stores the secret (and the
    * code's step: it cannot be used again), ten new recovery codes, the audit entry and the mail in one transaction.
    * Returns the recovery codes (shown once), or null for a wrong code. 409 when it is already on.
+   *
+   * `endSessionsBut`: the session that turned it on. Every other session of the account ends in the same
+   * transaction, and its sockets after it: whoever logged in with a stolen password before must now pass the code
+   * too, as at a password change. Only a call outside any request (a script, a test's set-up) leaves it out, and
+   * then sessions are left as they are.
    */
-  async enable(user: Actor, secret: string, code: string, now = Date.now()): Promise<string[] | null> {
+  async enable(user: Actor, secret: string, code: string, opts: { endSessionsBut?: string; now?: number } = {}): Promise<string[] | null> {
+    const now = opts.now ?? Date.now();
     const trimmed = code.trim().replace(/\s/g, "");
     if (!isTotpShape(trimmed)) return null;
     const step = await matchStep(secret, trimmed, undefined, now);
     if (step === null) return null;
     const codes = newRecoveryCodes();
-    await this.deps.ds.transaction(async (em) => {
+    const ended = await this.deps.ds.transaction(async (em) => {
       const locked = await User.lockForChange(em, user.id);
       if (!locked) throw new HttpError(404, "errors.not_found");
       if (hasTwoFactor(locked)) throw new HttpError(409, "auth.two_factor.errors.already_on");
       await em.update(User, { id: user.id }, { totpSecret: secret, totpEnabledAt: new Date(now), totpLastStep: String(step) });
       await RecoveryCode.replaceFor(em, user.id, codes.map((c) => recoveryCodeHash(secret, c)));
-      await this.audit(em, user, "user.2fa_enable");
+      const sids = opts.endSessionsBut !== undefined ? await Session.destroyForUser(user.id, opts.endSessionsBut, em) : [];
+      await this.audit(em, user, "user.2fa_enable", { sessionsEnded: sids.length });
       await this.deps.mailer.enqueue(em, user, "two_factor_enabled", { username: user.username, url: this.deps.mailer.link("/account/two-factor") });
+      return sids;
     });
+    this.deps.realtime.disconnectSessions(ended);
     this.deps.mailer.kick();
     return codes;
   }
@@ -195,7 +206,7 @@ export class TwoFactorService {
     return row.secret;
   }
 
-  private audit(em: EntityManager, user: Pick<User, "id" | "username">, action: string): Promise<void> {
-    return AuditLog.record(em, { actor: { id: user.id, username: user.username }, action, targetType: "user", targetId: user.id, details: { username: user.username } });
+  private audit(em: EntityManager, user: Pick<User, "id" | "username">, action: string, details: Record<string, unknown> = {}): Promise<void> {
+    return AuditLog.record(em, { actor: { id: user.id, username: user.username }, action, targetType: "user", targetId: user.id, details: { username: user.username, ...details } });
   }
 }

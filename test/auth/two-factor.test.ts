@@ -6,6 +6,7 @@ import { generate } from "otplib";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { agent, csrfFrom, loggedInAgent, newCredentials, postForm, type Agent, type Credentials } from "../helpers/agent";
 import { connect, cookieOf } from "../chat/helpers";
+import { recordStatements, writes } from "../helpers/sql-spy";
 import { hasTwoFactor, verifySecondFactor } from "../../src/auth/two-factor.service";
 import type { User } from "../../src/auth/user.entity";
 
@@ -162,21 +163,24 @@ async function startSetup(a: Agent) {
   assert.equal(res.headers.location, "/account/two-factor");
 }
 
-/** Turns it on through the pages, as a person would: reads the key off the setup page, types the app's code. */
-async function turnOnOverHttp(a: Agent): Promise<{ secret: string; codes: string[] }> {
+/** The recovery codes a page shows. */
+const codesIn = (html: string) => [...html.matchAll(/<li class="col user-select-all">([a-z2-9-]+)<\/li>/g)].map((m) => m[1]);
+
+/**
+ * Turns it on through the pages, as a person would: reads the key off the setup page, types the app's code; the
+ * answer to that form is the page of recovery codes.
+ */
+async function turnOnOverHttp(a: Agent): Promise<{ secret: string; codes: string[]; page: string }> {
   await startSetup(a);
   const page = await a.get("/account/two-factor");
   assert.equal(page.status, 200);
   const secret = /class="[^"]*two-factor-secret[^"]*"[^>]*>([A-Z2-7 ]+)</.exec(page.text)![1].replace(/ /g, "");
   await safeInStep();
   const res = await a.post("/account/two-factor/enable").type("form").send({ code: await codeAt(secret), _csrf: csrfFrom(page.text) });
-  assert.equal(res.status, 303, res.text.slice(0, 300));
-  assert.equal(res.headers.location, "/account/two-factor/recovery-codes");
-  const shown = await a.get("/account/two-factor/recovery-codes");
-  assert.equal(shown.status, 200);
-  const codes = [...shown.text.matchAll(/<li class="col user-select-all">([a-z2-9-]+)<\/li>/g)].map((m) => m[1]);
+  assert.equal(res.status, 200, res.text.slice(0, 300));
+  const codes = codesIn(res.text);
   assert.equal(codes.length, 10);
-  return { secret, codes };
+  return { secret, codes, page: res.text };
 }
 
 /** The password step: the agent is left between the password and the code. */
@@ -234,7 +238,9 @@ describe("setup page", () => {
   it("a right code turns it on; the ten codes are shown once, and they are the stored ones; mail and audit entry", async () => {
     const creds = newCredentials("http-on");
     const { agent: a, userId } = await loggedInAgent(app, creds);
-    const { secret, codes } = await turnOnOverHttp(a);
+    const { secret, codes, page } = await turnOnOverHttp(a);
+    assert.match(page, /This is the only time these codes are shown/);
+    assert.match(page, /Two-factor authentication is on\. Your other sessions have been logged out\./);
     const again = await a.get("/account/two-factor/recovery-codes");
     assert.equal(again.status, 303, "shown once");
     assert.equal(again.headers.location, "/account/two-factor");
@@ -261,16 +267,100 @@ describe("setup page", () => {
     assert.match(page.text, /Двофакторна автентифікація/);
     const secret = /class="[^"]*two-factor-secret[^"]*"[^>]*>([A-Z2-7 ]+)</.exec(page.text)![1].replace(/ /g, "");
     await safeInStep();
-    await a.post("/account/two-factor/enable").type("form").send({ code: await codeAt(secret), _csrf: csrfFrom(page.text) }).expect(303);
-    const codes = await a.get("/account/two-factor/recovery-codes");
+    assert.match(page.text, /вас буде виведено з облікового запису на всіх інших пристроях/);
+    const codes = await a.post("/account/two-factor/enable").type("form").send({ code: await codeAt(secret), _csrf: csrfFrom(page.text) }).expect(200);
     assert.match(codes.text, /<html lang="uk"/);
     assert.match(codes.text, /Ваші резервні коди/);
+    assert.match(codes.text, /Двофакторну автентифікацію ввімкнено\. На всіх інших пристроях вас виведено/);
+    assert.equal(codesIn(codes.text).length, 10);
     assert.match((await a.get("/account/two-factor")).text, /залишилося 10 невикористаних резервних кодів/);
     const mail = await mailsTo(creds.email);
     assert.ok(mail.some((m) => m.subject === "Для вашого облікового запису в Громаді увімкнено двофакторну автентифікацію"), JSON.stringify(mail));
     const body = app.mailer.render({ email: creds.email, locale: "uk" }, "two_factor_enabled", { username: creds.username, url: "http://x/account/two-factor" });
     assert.match(body.text, /застосунку-автентифікатора/);
     assert.match(body.html, /застосунку-автентифікатора/);
+  });
+});
+
+/** The session id behind an agent's cookie (hromada.sid=s:<id>.<signature>). */
+const sidOf = (a: Agent) => decodeURIComponent(cookieOf(a).split("=")[1]).slice(2).split(".")[0];
+const sessionRows = () => app.sql<{ sid: string; sess: string; expire: Date }>("SELECT sid, sess::text AS sess, expire FROM session ORDER BY sid");
+
+describe("turning it on ends the account's other sessions", () => {
+  it("another browser of the account is logged out (its row gone, its socket cut); this one and other accounts' stay", async () => {
+    const creds = newCredentials("ends");
+    const { agent: a, userId } = await loggedInAgent(app, creds);
+    const b = agent(app);
+    assert.equal((await postForm(b, "/login", { login: creds.username, password: creds.password }, "/login")).status, 303);
+    assert.equal((await b.get("/profile")).status, 200, "b is logged in before");
+    const stranger = await loggedInAgent(app, newCredentials("ends-other"));
+    const socket = await connect(app, b);
+    const cut = new Promise((resolve) => socket.on("disconnect", resolve));
+    const [mine, theirs, strangers] = [sidOf(a), sidOf(b), sidOf(stranger.agent)];
+    const live = async () => new Set((await sessionRows()).map((r) => r.sid));
+    const before = await live();
+    for (const sid of [mine, theirs, strangers]) assert.ok(before.has(sid));
+
+    const { page } = await turnOnOverHttp(a);
+    assert.match(page, /Your other sessions have been logged out/);
+    const after = await live();
+    assert.equal(after.has(theirs), false, "the other session's row is gone");
+    assert.equal(after.has(mine), true, "this one stays");
+    assert.equal(after.has(strangers), true, "another account's stays");
+    assert.equal((await app.sql("SELECT 1 FROM session_meta WHERE sid = $1", [theirs])).length, 0, "and its side row");
+    await cut;
+    socket.close();
+
+    const next = await b.get("/profile");
+    assert.equal(next.status, 303, "b's next request is logged out");
+    assert.equal(next.headers.location, "/login");
+    assert.equal((await a.get("/profile")).status, 200);
+    assert.equal((await stranger.agent.get("/profile")).status, 200);
+    const [audit] = await auditOf(userId, "user.2fa_enable");
+    assert.equal((audit.details as { sessionsEnded: number }).sessionsEnded, 1);
+  });
+
+  it("the setup page says so, in English and in Ukrainian", async () => {
+    const { agent: a, userId } = await loggedInAgent(app, newCredentials("ends-say"));
+    assert.match((await a.get("/account/two-factor")).text, /Turning it on logs you out everywhere else/);
+    await startSetup(a);
+    assert.match((await a.get("/account/two-factor")).text, /Turning it on logs you out everywhere else/, "next to the code that turns it on");
+    await app.sql("UPDATE users SET locale = 'uk' WHERE id = $1", [userId]);
+    assert.match((await a.get("/account/two-factor")).text, /Після ввімкнення вас буде виведено з облікового запису на всіх інших пристроях/);
+  });
+
+  it("a wrong code ends nothing", async () => {
+    const creds = newCredentials("ends-wrong");
+    const { agent: a } = await loggedInAgent(app, creds);
+    const b = agent(app);
+    await postForm(b, "/login", { login: creds.username, password: creds.password }, "/login");
+    await startSetup(a);
+    const page = await a.get("/account/two-factor");
+    const refused = await a.post("/account/two-factor/enable").type("form").send({ code: "abcdef", _csrf: csrfFrom(page.text) });
+    assert.equal(refused.status, 422);
+    assert.ok((await sessionRows()).some((r) => r.sid === sidOf(b)));
+    assert.equal((await b.get("/profile")).status, 200);
+  });
+});
+
+describe("the recovery codes are shown by the form that made them, never kept", () => {
+  it("they are in no session; opening their address later writes nothing and leaves the session row as it was", async () => {
+    const { agent: a } = await loggedInAgent(app, newCredentials("nowrite"));
+    const { codes } = await turnOnOverHttp(a);
+    const [row] = (await sessionRows()).filter((r) => r.sid === sidOf(a));
+    for (const c of codes) assert.ok(!row.sess.includes(c), "not in the session");
+    await app.mailer.drain();
+    const before = await sessionRows();
+    const statements = await recordStatements(async () => {
+      const later = await a.get("/account/two-factor/recovery-codes");
+      assert.equal(later.status, 303);
+      assert.equal(later.headers.location, "/account/two-factor");
+      const page = await a.get("/account/two-factor");
+      assert.equal(page.status, 200);
+      for (const c of codes) assert.ok(!page.text.includes(c));
+    });
+    assert.deepEqual(writes(statements), [], "no statement writes");
+    assert.deepEqual(await sessionRows(), before, "every session row unchanged, expiry included");
   });
 });
 
@@ -412,10 +502,11 @@ describe("new recovery codes and turning it off", () => {
     assert.match(wrong.text, /That code is not right/);
     const hashes = (await recoveryRows(userId)).map((r) => r.code_hash);
     const ok = await submit(a, "/account/two-factor/recovery-codes", { code: codes[0] }, "/account/two-factor");
-    assert.equal(ok.status, 303);
-    const shown = await a.get("/account/two-factor/recovery-codes");
-    const fresh = [...shown.text.matchAll(/<li class="col user-select-all">([a-z2-9-]+)<\/li>/g)].map((m) => m[1]);
+    assert.equal(ok.status, 200, "the new codes are the answer");
+    assert.match(ok.text, /New recovery codes made/);
+    const fresh = codesIn(ok.text);
     assert.equal(fresh.length, 10);
+    assert.equal((await a.get("/account/two-factor/recovery-codes")).headers.location, "/account/two-factor", "and shown nowhere else");
     const now = (await recoveryRows(userId)).map((r) => r.code_hash);
     assert.equal(now.length, 10);
     assert.ok(!now.some((h) => hashes.includes(h)), "all replaced");

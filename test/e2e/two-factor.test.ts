@@ -1,6 +1,7 @@
 // Two-factor authentication in real Chromium: turned on from the profile with a code computed here from the key the
-// page shows (as an authenticator app would), the recovery codes read off their page, then a logout and a login
-// with the password and a code. Screenshots at 1280 and 375 pixels.
+// page shows (as an authenticator app would), which logs out the account's other browser; the recovery codes read
+// off the answer to that form, then a logout and a login with the password and a code. Screenshots at 1280 and 375
+// pixels.
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import { generate } from "otplib";
@@ -40,9 +41,17 @@ it("turns two-factor authentication on, logs out, and logs in with the password 
   await page.getByLabel("Password").fill(creds.password);
   await page.getByRole("button", { name: "Log in" }).click();
   await page.waitForURL(`${app.url}/`);
+  // The same account in another browser, logged in before two-factor authentication is turned on.
+  const elsewhere = await newPage(browser, app.url);
+  await elsewhere.page.goto("/login");
+  await elsewhere.page.getByLabel("Username or email").fill(creds.username);
+  await elsewhere.page.getByLabel("Password").fill(creds.password);
+  await elsewhere.page.getByRole("button", { name: "Log in" }).click();
+  await elsewhere.page.waitForURL(`${app.url}/`);
 
   await page.goto("/profile");
   await page.getByRole("link", { name: "Two-factor authentication" }).click();
+  await page.getByText("Turning it on logs you out everywhere else").waitFor();
   await page.getByRole("button", { name: "Set up two-factor authentication" }).click();
   const qr = page.getByRole("img", { name: /QR code/ });
   await qr.waitFor();
@@ -60,9 +69,13 @@ it("turns two-factor authentication on, logs out, and logs in with the password 
   await page.getByLabel("Code from the app").fill(await code(secret));
   await page.getByRole("button", { name: "Turn on" }).click();
   await page.getByText("This is the only time these codes are shown.").waitFor();
+  await page.getByText("Your other sessions have been logged out.").waitFor();
   const codes = await page.locator(".recovery-codes li").allInnerTexts();
   assert.equal(codes.length, 10);
   await both(page, "two-factor-codes");
+  await elsewhere.page.goto("/profile");
+  assert.match(elsewhere.page.url(), /\/login$/, "the other browser is logged out");
+  await elsewhere.context.close();
   await page.getByRole("link", { name: "I have saved them" }).click();
   await page.getByText("You have 10 unused recovery codes left.").waitFor();
   await both(page, "two-factor-on");

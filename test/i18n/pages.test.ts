@@ -94,7 +94,7 @@ const PAGES: Record<string, Page | { skip: string }> = {
   "/account/delete": { url: () => "/account/delete", as: ["user"] },
   "/account/export/:id": { skip: "a zip file (its README is checked in Ukrainian in test/account)" },
   "/account/two-factor": { url: () => "/account/two-factor", as: ["user"] },
-  "/account/two-factor/recovery-codes": { skip: "shown once, right after the codes are made; checked in Ukrainian in test/auth/two-factor" },
+  "/account/two-factor/recovery-codes": { skip: "redirects to /account/two-factor: the codes are the answer to the form that makes them, checked in Ukrainian in test/auth/two-factor" },
   "/login/two-factor": { skip: "only between the password and the code; checked in Ukrainian in test/auth/two-factor" },
   "/dev/outbox/:name": { skip: "one development mail, in the language it was sent in (test/mail)" },
   "/dev/outbox/:name/html": { skip: "a mail's own HTML part" },
