@@ -67,7 +67,8 @@ it("gallery by keyboard: upload, a photo page, the arrows, the lightbox and a de
     assert.equal((await focused(page)).name, "Photos", "choosing files leaves the focus on the file input");
     await tabTo(page, /^Upload$/, "Tab", 3);
     await page.keyboard.press("Enter");
-    await page.getByRole("img", { name: "second.jpg" }).waitFor();
+    // Processing two photos can take a while on a loaded machine: the upload's wait is longer than the default.
+    await page.getByRole("img", { name: "second.jpg" }).waitFor({ timeout: 120_000 });
     const rows = await imageRows(app, id);
     assert.deepEqual(rows.map((r) => r.original_name).sort(), ["first.jpg", "second.jpg"]);
 
@@ -136,7 +137,7 @@ it("profile by keyboard: the account's fields, an avatar, the colour scheme and 
     await chooseFiles(page, [{ name: "me.jpg", mimeType: "image/jpeg", buffer: await jpeg(500, 500) }]);
     await tabTo(page, /^Upload avatar$/, "Tab", 2);
     await page.keyboard.press("Enter");
-    await page.getByText("Your new avatar is set.").waitFor();
+    await page.getByText("Your new avatar is set.").waitFor({ timeout: 120_000 });
     const [avatar] = await app.sql<{ profile_picture_id: number | null }>("SELECT profile_picture_id FROM users WHERE id = $1", [id]);
     assert.ok(avatar.profile_picture_id, "the avatar is set");
 

@@ -152,6 +152,8 @@ it("picks a member and removes and leaves through the dialogs in Ukrainian, by k
     await page.waitForFunction(() => document.activeElement?.hasAttribute("data-dialog-cancel"));
     await assertUkrainian(page, "the leave dialog", "#leave-dialog .modal-footer");
     await assertUkrainian(page, "the leave dialog", "#leave-dialog .modal-body");
+    assert.equal(await page.locator("#leave-dialog").getAttribute("aria-describedby"), "leave-dialog-text");
+    assert.equal(await page.locator("#leave-dialog-text").innerText(), "Адміністратором групи стане учасник, який перебуває в ній найдовше.");
     await bothWidths(page, "uk-leave-dialog");
     await page.keyboard.press("Escape");
     await leaveDialog.waitFor({ state: "hidden" });
@@ -196,6 +198,12 @@ it("the last member's leave dialog warns in Ukrainian that the group goes with t
     const dialog = page.getByRole("dialog", { name: "Вийти з групи «Порожня кімната»?" });
     await dialog.waitFor();
     await page.waitForFunction(() => document.activeElement?.hasAttribute("data-dialog-cancel"));
+    // The warning is the dialog's description: a screen reader reads it as the dialog opens.
+    const description = await page.evaluate(() => {
+      const ids = document.querySelector("#leave-dialog")!.getAttribute("aria-describedby")?.split(/\s+/) ?? [];
+      return ids.map((id) => document.getElementById(id)?.textContent?.replace(/\s+/g, " ").trim() ?? "").join(" ");
+    });
+    assert.match(description, /^Ви — останній учасник\. Якщо ви вийдете, групу й усі її повідомлення буде видалено назавжди/);
     const warning = dialog.getByRole("alert");
     assert.match(await warning.innerText(), /^Ви — останній учасник\. Якщо ви вийдете, групу й усі її повідомлення буде видалено назавжди/);
     await assertUkrainian(page, "the last member's leave dialog", "#leave-dialog .modal-body");
