@@ -117,6 +117,8 @@ export interface StartOptions {
   /** Working directory (the app's checkout: modules resolve from there). */
   cwd?: string;
   readyTimeoutMs?: number;
+  /** A command the server runs under (e.g. valgrind and its options); not combined with pinning. */
+  wrapper?: string[];
 }
 
 const PROBE = path.join(__dirname, "..", "probe.cjs");
@@ -128,9 +130,11 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
     ...(opts.nodeFlags ?? []),
     ...opts.script,
   ];
-  const [cmd, args] = opts.pinning.enabled
-    ? ["taskset", ["-c", String(opts.pinning.serverCpu), process.execPath, ...nodeArgs]]
-    : [process.execPath, nodeArgs];
+  const [cmd, args] = opts.wrapper?.length
+    ? [opts.wrapper[0], [...opts.wrapper.slice(1), process.execPath, ...nodeArgs]]
+    : opts.pinning.enabled
+      ? ["taskset", ["-c", String(opts.pinning.serverCpu), process.execPath, ...nodeArgs]]
+      : [process.execPath, nodeArgs];
   fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
   const log = fs.openSync(opts.logFile, "w");
   const child: ChildProcess = spawn(cmd as string, args as string[], {
