@@ -19,7 +19,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { createBenchDatabase, type BenchDatabase } from "./lib/db";
-import { startServer, type ServerProcess } from "./lib/proc";
+import { startServer, tail, type ServerProcess } from "./lib/proc";
 import { freePort } from "../src/db/embedded";
 
 /** valgrind names its control pipes after $HOST, which the servers get as their listening address. */
@@ -193,6 +193,9 @@ async function main() {
       const median = sorted[Math.floor(sorted.length / 2)];
       console.log(`${s.label.padEnd(24)} median ${Math.round(median).toLocaleString("en")} ${unit} per page, min ${Math.round(sorted[0]).toLocaleString("en")}, all [${s.results.map((r) => Math.round(r)).join(", ")}], page ${(s.pageBytes / 1024).toFixed(1)} KB`);
     }
+  } catch (err) {
+    for (const s of sides) console.error(`${s.label}'s log ends:\n${tail(s.server.logFile, 20)}`);
+    throw err;
   } finally {
     await cleanup();
   }

@@ -67,6 +67,7 @@ async function main() {
       return env;
     });
     const { name, ctx } = captured;
+    if (process.env.SHOW_KEYS) console.log(Object.keys(ctx).join(" "));
     const times: number[][] = envs.map(() => []);
     let first: string | undefined;
     for (const [i, env] of envs.entries()) {
