@@ -11,23 +11,43 @@ function formatterOf(self: unknown): DateFormatter {
   return ((self as { ctx?: { fmt?: DateFormatter } })?.ctx?.fmt) ?? OUTSIDE_REQUEST;
 }
 
+/** The rows' dates are Date objects already: only strings (a JSON round trip) need a new one. */
+const asDate = (d: Date | string): Date => (d instanceof Date ? d : new Date(d));
+
+/**
+ * The home page prints every note's ISO time in its <time datetime>, mostly the same notes again; kept per
+ * millisecond value like the formatters' memo (bounded: cleared when it grows large).
+ */
+const ISO_MEMO_LIMIT = 5000;
+const isoMemo = new Map<number, string>();
+function isoString(d: Date): string {
+  const ms = d.getTime();
+  let text = isoMemo.get(ms);
+  if (text === undefined) {
+    text = d.toISOString();
+    if (isoMemo.size >= ISO_MEMO_LIMIT) isoMemo.clear();
+    isoMemo.set(ms, text);
+  }
+  return text;
+}
+
 export function registerFilters(env: Environment): void {
   env.addFilter("datetime", function (this: unknown, d: DateIn) {
-    return d ? formatterOf(this).dateTime(new Date(d)) : "";
+    return d ? formatterOf(this).dateTime(asDate(d)) : "";
   });
   env.addFilter("day", function (this: unknown, d: DateIn) {
-    return d ? formatterOf(this).day(new Date(d)) : "";
+    return d ? formatterOf(this).day(asDate(d)) : "";
   });
   env.addFilter("time", function (this: unknown, d: DateIn) {
-    return d ? formatterOf(this).time(new Date(d)) : "";
+    return d ? formatterOf(this).time(asDate(d)) : "";
   });
   env.addFilter("reltime", function (this: unknown, d: DateIn) {
-    return d ? formatterOf(this).relative(new Date(d)) : "";
+    return d ? formatterOf(this).relative(asDate(d)) : "";
   });
   env.addFilter("recent", function (this: unknown, d: DateIn) {
-    return d ? formatterOf(this).recent(new Date(d)) : "";
+    return d ? formatterOf(this).recent(asDate(d)) : "";
   });
-  env.addFilter("isodate", (d: DateIn) => (d ? new Date(d).toISOString() : ""));
+  env.addFilter("isodate", (d: DateIn) => (d ? isoString(asDate(d)) : ""));
   env.addFilter("initials", (name: string | null | undefined) => {
     const parts = String(name ?? "?").split(/[\s._-]+/).filter(Boolean);
     return ((parts[0]?.[0] ?? "?") + (parts[1]?.[0] ?? "")).toUpperCase();

@@ -74,26 +74,26 @@ function build(lang: Language, timeZone: string, nameZone: boolean): DateFormatt
     memoised(new Intl.DateTimeFormat(locale, { ...STYLES[style], timeZone, ...(named ? { timeZoneName: "short" } : {}) }));
   const rtf = new Intl.RelativeTimeFormat(locale, { numeric: "auto", style: "short" });
   // A feed prints "5 хв тому" for many items: the text depends only on the unit and the rounded number, so each
-  // is formatted once (a few hundred at most).
-  const said = new Map<string, string>();
-  const say = (n: number, unit: Intl.RelativeTimeFormatUnit) => {
-    const id = unit + n;
+  // is formatted once (a few hundred at most), kept under a number made of both (no string to build per call).
+  const said = new Map<number, string>();
+  const say = (n: number, step: number) => {
+    const id = n * RELATIVE_STEPS.length + step;
     let text = said.get(id);
     if (text === undefined) {
       if (said.size >= MEMO_LIMIT) said.clear();
-      text = rtf.format(n, unit);
+      text = rtf.format(n, RELATIVE_STEPS[step][0]);
       said.set(id, text);
     }
     return text;
   };
   const relative = (d: Date, now = new Date()) => {
     let value = (d.getTime() - now.getTime()) / 1000;
-    for (const [unit, size] of RELATIVE_STEPS) {
+    for (let step = 0; step < RELATIVE_STEPS.length; step++) {
       // Under a minute is "now" ("зараз"): counting seconds would change faster than a feed is refreshed.
-      if (Math.abs(value) < size) return say(unit === "second" ? 0 : Math.round(value), unit);
-      value /= size;
+      if (Math.abs(value) < RELATIVE_STEPS[step][1]) return say(step === 0 ? 0 : Math.round(value), step);
+      value /= RELATIVE_STEPS[step][1];
     }
-    return say(Math.round(value), "year");
+    return say(Math.round(value), RELATIVE_STEPS.length - 1);
   };
   const dateTime = make("dateTime", nameZone);
   return {
