@@ -92,7 +92,7 @@ export const USER_SQL =
 export const SESSION_USER_SQL =
   `SELECT s.sess, j.* FROM "session" s LEFT JOIN LATERAL (${USER_SQL.replace("$1", () => "(s.sess -> 'passport' ->> 'user')::int")}) j ON true ` +
   "WHERE s.sid = $1 AND s.expire >= to_timestamp($2)";
-/** The colour-scheme switch (views/partials/_theme.njk) for a user who chose none: "As the system" is pressed. */
+/** The colour-scheme switch (themeSwitch in views/partials/_nav.njk) for a user who chose none: "As the system" is pressed. */
 const THEME_BUTTONS = [["light", "bi-sun", "Light"], ["dark", "bi-moon-stars", "Dark"], ["auto", "bi-circle-half", "As the system"]]
   .map(([value, icon, label]) =>
     `<button type="submit" name="theme" value="${value}" class="btn btn-outline-secondary${value === "auto" ? " active" : ""}"
