@@ -1,12 +1,20 @@
-// A person with an account. Usernames and emails are unique case-insensitively (expression indexes in the migration).
+// A person with an account: its columns and the queries the account itself runs (logging in, tokens, preferences,
+// the avatar, two-factor state). Usernames and emails are unique case-insensitively (expression indexes in the
+// migration). The queries of other ideas are attached below from their own files: the per-request lookup
+// (user-lookup.ts), the admin site's lists (user-listing.ts) and the people directory (user-directory.ts).
 import {
   BaseEntity, Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToOne, PrimaryGeneratedColumn,
   type EntityManager, type Relation,
 } from "typeorm";
 import { Gallery } from "../gallery/gallery.entity";
 import { Image } from "../gallery/image.entity";
-import { hydrate, sqlOnce } from "../db/hot-query";
-import { containsPattern, escapeLike } from "../db/sql";
+import { findActiveByName, searchActive } from "./user-directory";
+import { recent, searchPage, USER_COUNT, withCounts } from "./user-listing";
+import { activeLookup } from "./user-lookup";
+
+export type { PersonRow } from "./user-directory";
+export type { UserListing } from "./user-listing";
+export type { ActiveLookup } from "./user-lookup";
 
 @Entity("users")
 @Check("users_theme_check", `"theme" IN ('light', 'dark')`)
@@ -132,44 +140,18 @@ export class User extends BaseEntity {
     return User.createQueryBuilder("u").where("lower(u.email) = lower(:email)", { email }).getExists();
   }
 
-  /**
-   * The lookup of the user a session points at, if still allowed in: it runs on every authenticated request, so it is
-   * exactly one indexed statement. `extras` are scalar subqueries on the user's id (an SQL expression) that other
-   * features ride along, each set on the user under its name as a number: the chat's unread total for the navbar
-   * badge costs no statement of its own (app.ts composes it). A query builder rather than findOne({ relations }):
-   * findOne adds a LIMIT, and TypeORM turns LIMIT + JOIN into two statements. Its SQL is built once per lookup
-   * (src/db/hot-query.ts) and it is a prepared statement.
-   */
-  static activeLookup(extras: Record<string, (userId: string) => string> = {}): ActiveLookup {
-    const names = Object.keys(extras);
-    const build = () => {
-      const qb = User.createQueryBuilder("u").leftJoinAndSelect("u.profilePicture", "pp");
-      names.forEach((name, i) => qb.addSelect(extras[name]("u.id"), `extra_${i}`));
-      return qb.where("u.id = :id AND u.isActive = true", { id: 0 });
-    };
-    // Prepared under a name per set of extras: one lookup is made per app, but each name must keep one text.
-    const sql = sqlOnce(["user_active", ...names].join("_"), build);
-    const fromRow = (row: Record<string, unknown> | undefined): User | null => {
-      const user = row ? hydrate(User, row, "u") : null;
-      if (!user) return null;
-      user.profilePicture = hydrate(Image, row!, "pp");
-      // A number, or an array (an id list) as Postgres sent it.
-      names.forEach((name, i) => {
-        const value = row![`extra_${i}`];
-        (user as unknown as Record<string, unknown>)[name] = Array.isArray(value) ? value : Number(value ?? 0);
-      });
-      return user;
-    };
-    const lookup = async (id: number) => fromRow(((await User.query(sql(), [id])) as Record<string, unknown>[])[0]);
-    return Object.assign(lookup, {
-      fromRow,
-      joinedOn: (idExpr: string) => {
-        const [text] = build().getQueryAndParameters();
-        if (text.split("$1").length !== 2) throw new Error("the user lookup must use its id parameter exactly once");
-        return text.replace("$1", () => idExpr); // a function: "$'" in idExpr must stay text
-      },
-    });
-  }
+  /** The user a session points at, on every authenticated request (user-lookup.ts). */
+  static activeLookup = activeLookup;
+
+  // The admin site's lists (user-listing.ts).
+  static readonly COUNT = USER_COUNT;
+  static recent = recent;
+  static searchPage = searchPage;
+  static withCounts = withCounts;
+
+  // The people directory (user-directory.ts).
+  static searchActive = searchActive;
+  static findActiveByName = findActiveByName;
 
   /** Active users named (case-insensitively) among `names`: the people a form lists, e.g. a chat group's members. */
   static activeByUsernames(names: string[], em: EntityManager = User.getRepository().manager): Promise<Pick<User, "id" | "username">[]> {
@@ -178,39 +160,6 @@ export class User extends BaseEntity {
       .select(["u.id", "u.username"])
       .where("lower(u.username) = ANY(:names) AND u.isActive = true", { names: names.map((n) => n.toLowerCase()) })
       .getMany();
-  }
-
-  static readonly COUNT = "SELECT count(*) FROM users";
-
-  /** The newest sign-ups. */
-  static recent(limit: number): Promise<UserListing[]> {
-    return User.query(`SELECT ${LISTING} FROM users u ORDER BY u.created_at DESC, u.id DESC LIMIT $1`, [limit]);
-  }
-
-  /**
-   * Users whose username or email contains `q` (everyone when q is empty), newest first, with how many match in
-   * all. The count rides along as a window total; only past the last page, where no row carries it, is it counted
-   * on its own.
-   */
-  static async searchPage(q: string, window: { limit: number; offset: number }): Promise<{ rows: UserListing[]; total: number }> {
-    const pattern = q ? containsPattern(q) : null;
-    const where = `WHERE $1::text IS NULL OR u.username ILIKE $1 ESCAPE '\\' OR u.email ILIKE $1 ESCAPE '\\'`;
-    const found: (UserListing & { total: number })[] = await User.query(
-      `SELECT ${LISTING}, count(*) OVER ()::int AS total FROM users u ${where} ORDER BY u.id DESC LIMIT $2 OFFSET $3`,
-      [pattern, window.limit, window.offset],
-    );
-    let total = found[0]?.total ?? 0;
-    if (!found.length && window.offset > 0) total = (await User.query(`SELECT count(*)::int AS n FROM users u ${where}`, [pattern]))[0].n;
-    return { rows: found.map(({ total: _t, ...u }) => u), total };
-  }
-
-  /** One user with counts of what they own, in one statement; each count is a subquery on `u.id` that its feature supplies. */
-  static async withCounts<K extends string>(id: number, counts: Record<K, string>): Promise<(UserListing & { counts: Record<K, number> }) | null> {
-    const select = Object.entries<string>(counts).map(([name, sql]) => `(${sql})::int AS "${name}"`);
-    const [row] = await User.query(`SELECT ${LISTING}, ${select.join(", ")} FROM users u WHERE u.id = $1`, [id]);
-    if (!row) return null;
-    const user: UserListing = { id: row.id, username: row.username, email: row.email, isActive: row.isActive, isStaff: row.isStaff, createdAt: row.createdAt, lastLogin: row.lastLogin };
-    return { ...user, counts: Object.fromEntries(Object.keys(counts).map((k) => [k, row[k]])) as Record<K, number> };
   }
 
   /** When the account's current address was confirmed, read now (a socket's handshake copy may be stale). */
@@ -243,32 +192,6 @@ export class User extends BaseEntity {
   }
 
   /**
-   * Active users whose name contains `q` (any letter case), names starting with it first, with their avatar
-   * thumbnail: the people directory.
-   */
-  static searchActive(q: string, window: { limit: number; offset: number }): Promise<PersonRow[]> {
-    return User.query(
-      `SELECT u.id, u.username, u.created_at, i.thumb_path
-         FROM users u LEFT JOIN images i ON i.id = u.profile_picture_id
-        WHERE u.is_active AND u.username ILIKE '%' || $1 || '%' ESCAPE '\\'
-        ORDER BY (u.username ILIKE $1 || '%' ESCAPE '\\') DESC, lower(u.username), u.id
-        LIMIT $2 OFFSET $3`,
-      [escapeLike(q), window.limit, window.offset],
-    );
-  }
-
-  /** An active user by username (any letter case), with their avatar thumbnail. */
-  static async findActiveByName(username: string): Promise<PersonRow | null> {
-    const [row] = await User.query(
-      `SELECT u.id, u.username, u.created_at, i.thumb_path
-         FROM users u LEFT JOIN images i ON i.id = u.profile_picture_id
-        WHERE lower(u.username) = lower($1) AND u.is_active`,
-      [username],
-    );
-    return row ?? null;
-  }
-
-  /**
    * Makes one of the user's own images their profile picture; false for anyone else's image (or none). The
    * ownership check is in the statement, so another user's photo is simply not found.
    */
@@ -293,7 +216,6 @@ export class User extends BaseEntity {
     await em.update(User, { id: userId }, { profilePictureId: imageId });
   }
 
-  /** Back to the initials placeholder; the image stays in the gallery. */
   /** The TOTP secret and last accepted step of an account with two-factor on; null when it is off. */
   static async totpStateOf(em: EntityManager, userId: number): Promise<{ secret: string; lastStep: number | undefined } | null> {
     const [row] = await em.query(
@@ -312,38 +234,8 @@ export class User extends BaseEntity {
     return affected > 0;
   }
 
+  /** Back to the initials placeholder; the image stays in the gallery. */
   static async clearPicture(userId: number): Promise<void> {
     await User.update({ id: userId }, { profilePictureId: null });
   }
-}
-
-/** A user as the admin site lists them. */
-export interface UserListing {
-  id: number;
-  username: string;
-  email: string;
-  isActive: boolean;
-  isStaff: boolean;
-  createdAt: Date;
-  lastLogin: Date | null;
-}
-
-const LISTING = `u.id, u.username, u.email, u.is_active AS "isActive", u.is_staff AS "isStaff",
-  u.created_at AS "createdAt", u.last_login AS "lastLogin"`;
-
-/** A user as the people directory shows them. */
-export interface PersonRow {
-  id: number;
-  username: string;
-  created_at: Date;
-  thumb_path: string | null;
-}
-
-/** User.activeLookup: the lookup by id, plus the same query as a subquery on an SQL expression and its row reader. */
-export interface ActiveLookup {
-  (id: number): Promise<User | null>;
-  /** The lookup's SELECT with the id replaced by `idExpr`, to run inside another statement (the session read). */
-  joinedOn(idExpr: string): string;
-  /** The user in a row of that SELECT's columns, or null (no such active user). */
-  fromRow(row: Record<string, unknown> | undefined): User | null;
 }
