@@ -13,7 +13,7 @@ import type { Browser, Page } from "playwright-core";
 import type { TestApp } from "../helpers/app";
 import { newCredentials } from "../helpers/agent";
 import { useAppAndBrowser, screenshot, logIn, signUp, seriousViolations, E2E_PASSWORD } from "../helpers/browser";
-import { chooseFiles, focused, skipToContent, tabOrder, tabTo } from "../helpers/keyboard";
+import { catchFileChoosers, chooseFiles, focused, skipToContent, tabOrder, tabTo } from "../helpers/keyboard";
 import { imageRows, jpeg, assertMediaConsistent } from "../gallery/helpers";
 
 let app: TestApp;
@@ -33,6 +33,7 @@ async function keyboardPage(username: string, password = E2E_PASSWORD) {
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(String(e)));
+  catchFileChoosers(page);
   await logIn(page, app, username, password);
   return { context, page, errors };
 }
@@ -234,8 +235,14 @@ it("two-factor by keyboard: on with the key read off the page, the recovery code
 
     const recovery = await page.locator(".recovery-codes li").allInnerTexts();
     assert.equal(recovery.length, 10);
+    // Kept without a mouse: the codes as a text file, then the way on.
     await skipToContent(page);
-    await tabTo(page, /^I have saved them$/);
+    await tabTo(page, /^Download as a text file$/);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.keyboard.press("Enter")]);
+    assert.equal(download.suggestedFilename(), "hromada-recovery-codes.txt");
+    const file = await download.path();
+    assert.equal(fs.readFileSync(file, "utf8"), recovery.join("\n") + "\n", "the file holds the ten codes shown");
+    await tabTo(page, /^I have saved them$/, "Tab", 1);
     await page.keyboard.press("Enter");
     await page.waitForURL(`${app.url}/account/two-factor`);
     const [on] = await app.sql<{ totp_enabled_at: Date | null; n: number }>(
