@@ -232,6 +232,7 @@ it("two-factor by keyboard: on with the key read off the page, the recovery code
     await page.keyboard.press("Enter");
     await page.getByText("This is the only time these codes are shown.").waitFor();
     await screenshot(page, "keyboard-two-factor-codes");
+    assert.deepEqual(await seriousViolations(page), [], "axe on the recovery codes");
 
     const recovery = await page.locator(".recovery-codes li").allInnerTexts();
     assert.equal(recovery.length, 10);
