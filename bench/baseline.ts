@@ -78,7 +78,7 @@ function sessionId(cookieHeader: string | undefined, secret: string): string | n
 
 export const SESSION_SQL = 'SELECT sess FROM "session" WHERE sid = $1 AND expire >= to_timestamp($2)';
 const UNREAD_SQL =
-  "(SELECT coalesce(sum((SELECT count(*)::int FROM (SELECT 1 FROM messages um WHERE um.chat_id = utm.chat_id AND um.id > utm.last_read_message_id LIMIT 100) unread_rows)), 0)::int FROM chat_members utm WHERE utm.user_id = u.id AND NOT (utm.muted_until IS NOT NULL AND utm.muted_until > now()))";
+  "(SELECT coalesce(sum((SELECT count(*)::int FROM (SELECT 1 FROM messages um WHERE um.chat_id = utm.chat_id AND um.id > utm.last_read_message_id AND um.deleted_at IS NULL LIMIT 100) unread_rows)), 0)::int FROM chat_members utm WHERE utm.user_id = u.id AND NOT (utm.muted_until IS NOT NULL AND utm.muted_until > now()))";
 const MENTIONS_SQL =
   "(SELECT coalesce(array_agg(mc.chat_id ORDER BY mc.chat_id), '{}') FROM chat_members mc WHERE mc.user_id = u.id AND NOT (mc.muted_until IS NOT NULL AND mc.muted_until > now()) " +
   "AND EXISTS (SELECT 1 FROM message_mentions mm WHERE mm.user_id = mc.user_id AND mm.chat_id = mc.chat_id AND mm.message_id > mc.last_read_message_id))";

@@ -11,6 +11,7 @@ import { UserTheme1765042037307 } from "./1765042037307-user-theme";
 import { ReactionRequests1796433757598 } from "./1796433757598-reaction-requests";
 import { ChatPhotos1796440000000 } from "./1796440000000-chat-photos";
 import { DataExportLease1796445000000 } from "./1796445000000-data-export-lease";
+import { UnreadLiveIndex1796450000000 } from "./1796450000000-unread-live-index";
 
 export const migrations: Function[] = [
   InitialSchema1764118000000,
@@ -25,4 +26,5 @@ export const migrations: Function[] = [
   ReactionRequests1796433757598,
   ChatPhotos1796440000000,
   DataExportLease1796445000000,
+  UnreadLiveIndex1796450000000,
 ];

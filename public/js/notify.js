@@ -195,6 +195,8 @@ if (badge) {
     if (typeof e.unread === "number" && e.chatId) {
       updateRow(e.chatId, { unread: e.unread });
       if (e.unread === 0) mentionChats.delete(e.chatId);
+      // Counts worked out anew (a deleted message is no longer unread): the row's "@" as the server sees it now.
+      if (typeof e.mention === "boolean" && e.delta === undefined) updateRow(e.chatId, { mention: e.mention });
     }
     const reading = e.chatId === openChatId && document.visibilityState === "visible";
     if (e.delta && e.chatId) {
@@ -218,7 +220,8 @@ if (badge) {
     }
     if (e.mention !== undefined) {
       updateRow(e.chatId, { mention: e.mention });
-      setMention(e.chatId, e.mention);
+      // A muted chat's "@" is in its row only, never in the navbar or the title.
+      if (!(e.mention && e.muted)) setMention(e.chatId, e.mention);
     }
   });
 }

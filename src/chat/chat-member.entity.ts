@@ -5,7 +5,7 @@ import {
 } from "typeorm";
 import type { User } from "../auth/user.entity";
 import type { Chat } from "./chat.entity";
-import { unreadMentionChatsSql, unreadTotalSql } from "./unread";
+import { unreadInChatSql, unreadMentionChatsSql, unreadTotalSql } from "./unread";
 
 /** How long a chat can be muted: the mute form's choices. */
 export const MUTE_HOURS = { "1h": 1, "8h": 8 } as const;
@@ -131,8 +131,34 @@ export class ChatMember extends BaseEntity {
     return row;
   }
 
+  /**
+   * The members for whom message `messageId` of a chat is unread (read position before it), each with their unread
+   * state as it is now: the chat's count and whether an unread message in it still mentions them, their total and
+   * the chats of their navbar's "@". After a deletion, what their badges and chat lists must show. One statement.
+   */
+  static readersBehind(chatId: number, messageId: number): Promise<ReaderState[]> {
+    return ChatMember.query(
+      `SELECT cm.user_id AS "userId", ${unreadInChatSql("cm")} AS unread,
+              EXISTS (SELECT 1 FROM message_mentions mm
+                       WHERE mm.user_id = cm.user_id AND mm.chat_id = cm.chat_id AND mm.message_id > cm.last_read_message_id) AS mention,
+              ${unreadTotalSql("cm.user_id")} AS total, ${unreadMentionChatsSql("cm.user_id")} AS "mentionChats"
+         FROM chat_members cm
+        WHERE cm.chat_id = $1 AND cm.last_read_message_id < $2`,
+      [chatId, messageId],
+    );
+  }
+
   /** The chats a user is in, for the admin site's counts; `userId` is an SQL expression. */
   static countOf(userId: string): string {
     return `SELECT count(*) FROM chat_members WHERE user_id = ${userId}`;
   }
+}
+
+/** A member's unread state in one chat and over all their chats (see ChatMember.readersBehind). */
+export interface ReaderState {
+  userId: number;
+  unread: number;
+  mention: boolean;
+  total: number;
+  mentionChats: number[];
 }

@@ -73,7 +73,7 @@ export interface UnreadEvent {
   chatName?: string | null;
   from?: string;
   text?: string;
-  /** The new message mentions this person. */
+  /** With delta: the new message mentions this person; with unread: an unread message in the chat still does. */
   mention?: boolean;
   /** The reader muted this chat: update its row only (no total, notification or sound). */
   muted?: boolean;
@@ -99,6 +99,8 @@ export interface PreviewEvent extends ChatRef {
   from?: string;
   group?: boolean;
   mention?: boolean;
+  /** The reader muted the chat: its row shows the "@", the navbar and the title do not. */
+  muted?: boolean;
 }
 
 export interface PresenceEvent extends ChatRef {

@@ -13,6 +13,8 @@ import { mutedSql } from "./unread";
 @Index("messages_chat_id_version_idx", ["chatId", "version"])
 // Full-text search on to_tsvector('simple', message) (as notes): an expression index, so TypeORM leaves it alone.
 @Index("messages_message_fts_idx", { synchronize: false })
+// The unread counts' walk: (chat_id, id) of the messages not deleted (a partial index, left alone by TypeORM too).
+@Index("messages_chat_id_id_live_idx", { synchronize: false })
 @Unique("messages_user_id_client_id_key", ["userId", "clientId"])
 export class Message extends BaseEntity {
   @PrimaryGeneratedColumn({ type: "int" })
@@ -205,8 +207,9 @@ export class Message extends BaseEntity {
    * real (the author's, not a retry of `clientId`, not deleted, within `windowMs`, a different text) takes the
    * chat's next change number, keeps the text before in message_edits and makes the mentions follow the new text
    * (`mentions` as for store). The flags say why nothing changed; the row is the message as it is afterwards.
-   * mentioned / unmentioned: the members for whom it is unread and who gained a mention (muted ones aside: their
-   * navbar's "@" leaves muted chats out), or lost their chat's last unread one.
+   * mentioned / unmentioned: the members for whom it is unread and who gained a mention (muted ones apart, in
+   * muted_mentioned: their navbar's "@" leaves muted chats out, their chat list does not), or lost their chat's
+   * last unread one.
    */
   static async edit(
     chatId: number,
@@ -250,6 +253,7 @@ export class Message extends BaseEntity {
        )
        SELECT ${CHANGE_FLAGS}, (SELECT repeated FROM msg) AS repeated, (SELECT in_window FROM msg) AS in_window,
               (SELECT array_agg(n.user_id) FROM newly JOIN named n USING (user_id) WHERE n.last_read_message_id < $3 AND NOT n.muted) AS mentioned,
+              (SELECT array_agg(n.user_id) FROM newly JOIN named n USING (user_id) WHERE n.last_read_message_id < $3 AND n.muted) AS muted_mentioned,
               ${unmentionedSql("$1", "$3")} AS unmentioned,
               ${MESSAGE_COLUMNS}
          FROM (SELECT 1) one
@@ -450,6 +454,7 @@ export type ChangedMessageRow = MessageRow & {
   in_window?: boolean | null;
   previous_text?: string | null;
   mentioned?: number[] | null;
+  muted_mentioned?: number[] | null;
   unmentioned: number[] | null;
 };
 

@@ -331,6 +331,8 @@ export class MessageService {
       group: row.is_group === true,
     });
     elsewhere(row.mentioned, { ...base, mention: true });
+    // A muted chat's row shows the "@" too, but not the navbar or the title (as for a new message).
+    elsewhere(row.muted_mentioned, { ...base, mention: true, muted: true });
     elsewhere(row.unmentioned, { ...base, mention: false });
     return message;
   }
@@ -373,7 +375,22 @@ export class MessageService {
     if (row.changed && row.photos?.length) {
       await this.images.removeFiles(await Image.deleteOfMessage(Message.getRepository().manager, messageId));
     }
-    return this.changed(chatId, row, userId);
+    const message = this.changed(chatId, row, userId);
+    if (row.changed) await this.recount(chatId, messageId);
+    return message;
+  }
+
+  /**
+   * A deleted message is no longer unread, nor its mention: every member who had not read it gets their counts
+   * worked out anew (the chat's, the total, the chats of the navbar's "@"), on every page, the chat's own too (a
+   * hidden tab counted it). Totals, not a -1: a page may not have counted it at all, or shows "99+".
+   */
+  private async recount(chatId: number, messageId: number): Promise<void> {
+    for (const r of await ChatMember.readersBehind(chatId, messageId)) {
+      this.io.to(userRoom(r.userId)).emit("chat:unread", {
+        chatId, unread: r.unread, mention: r.mention, total: r.total, mentionChats: r.mentionChats,
+      });
+    }
   }
 
   /**

@@ -16,9 +16,13 @@ declare module "../auth/user.entity" {
  */
 export const UNREAD_CAP = 100;
 
-/** Unread messages in one chat for one membership row `cm` (messages after cm.last_read_message_id). */
+/**
+ * Unread messages in one chat for one membership row `cm` (messages after cm.last_read_message_id). A deleted
+ * message is not unread: there is nothing left in it to read (the partial index messages_chat_id_id_live_idx
+ * keeps the count off the table's rows).
+ */
 export const unreadInChatSql = (cm: string) =>
-  `(SELECT count(*)::int FROM (SELECT 1 FROM messages um WHERE um.chat_id = ${cm}.chat_id AND um.id > ${cm}.last_read_message_id LIMIT ${UNREAD_CAP}) unread_rows)`;
+  `(SELECT count(*)::int FROM (SELECT 1 FROM messages um WHERE um.chat_id = ${cm}.chat_id AND um.id > ${cm}.last_read_message_id AND um.deleted_at IS NULL LIMIT ${UNREAD_CAP}) unread_rows)`;
 
 /** Whether membership row `cm` has its chat muted now (chat_members.muted_until; 'infinity' until unmuted). */
 export const mutedSql = (cm: string) => `(${cm}.muted_until IS NOT NULL AND ${cm}.muted_until > now())`;

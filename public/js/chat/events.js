@@ -10,7 +10,7 @@
 // Server -> client:
 //   chat:message (a stored message, with prevId), chat:changed (a message as it is now, with its version),
 //   chat:reacted { chatId, id, version, prevVersion, emoji, on, userId, username } (one reaction, not the message),
-//   chat:preview { chatId, messageId, text?, deleted?, userId?, from?, group?, mention? } (a list row elsewhere follows),
+//   chat:preview { chatId, messageId, text?, deleted?, userId?, from?, group?, mention?, muted? } (a list row elsewhere follows),
 //   chat:seen { chatId, userId, messageId }, chat:unread (badge totals and previews), chat:typing,
 //   chat:presence { chatId, count, users }, chat:renamed { chatId, name }, chat:removed { chatId, reason? },
 //   server:shutdown { reconnect }
