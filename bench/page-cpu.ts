@@ -160,7 +160,7 @@ async function main() {
       log(`${label(root)}: server pid ${server.pid} on ${server.url}`);
     }
     // Warm-up: JIT and pools, not measured.
-    for (const s of sides) await hammer(s.server.url + "/", s.cookie, s.username, args.callgrind ? 200 : 1000, args.connections);
+    for (const s of sides) await hammer(s.server.url + "/", s.cookie, s.username, 1000, args.connections);
     for (let round = 1; round <= args.rounds; round++) {
       for (const s of round % 2 ? sides : [...sides].reverse()) {
         if (args.callgrind) {

@@ -1,8 +1,8 @@
 // The home page's template work alone, in one process: the real app (test helpers, a test database) serves one GET /
 // of a user with 20 notes, its render context is kept, and notes/index.njk is rendered again from it by an
 // environment configured as production's (compiled templates cached), in interleaved blocks; prints CPU µs per
-// render (the fastest block, and the median). Template changes are measured here with far less noise than a
-// whole request on a shared machine.
+// render (the fastest block, and the median). On a busy machine the CPU µs move with the neighbours and even with
+// the folders' order; --callgrind's instruction counts are the steadier comparison.
 //
 //   DATABASE_URL=postgres://... node --expose-gc --import tsx bench/render-home.ts [--blocks 10] [--per-block 500] [--lang uk] [--views dirA,dirB]
 //
@@ -13,7 +13,7 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import nunjucks from "nunjucks";
-import { installFrameFastPath, registerFilters } from "../src/views";
+import { registerFilters } from "../src/views";
 import { startTestApp } from "../test/helpers/app";
 import { loggedInAgent } from "../test/helpers/agent";
 import { htmlDifference } from "./lib/html";
@@ -53,17 +53,9 @@ async function main() {
     const res = await agent.get("/");
     proto.render = original;
     if (!captured || res.status !== 200) throw new Error(`no home page rendered (status ${res.status})`);
-    // --frame-ab: every folder twice, with nunjucks' own Frame.set and with installFrameFastPath()'s.
-    const frameAb = argv.includes("--frame-ab");
-    const Frame = (nunjucks as unknown as { runtime: { Frame: { prototype: { set: unknown } } } }).runtime.Frame.prototype;
-    const originalSet = Frame.set;
-    installFrameFastPath();
-    const fastSet = Frame.set;
-    const given = opt("views", path.join(__dirname, "..", "views")).split(",");
-    const dirs = frameAb ? given.flatMap((d) => [d, `${d}+fast`]) : given;
-    const setFor = (dir: string) => (Frame.set = !frameAb || dir.endsWith("+fast") ? fastSet : originalSet);
+    const dirs = opt("views", path.join(__dirname, "..", "views")).split(",");
     const envs = dirs.map((dir) => {
-      const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(path.resolve(dir.replace(/\+fast$/, "")), { noCache: false }), { autoescape: true, throwOnUndefined: false });
+      const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(path.resolve(dir), { noCache: false }), { autoescape: true, throwOnUndefined: false });
       registerFilters(env);
       return env;
     });
@@ -72,7 +64,6 @@ async function main() {
     const times: number[][] = envs.map(() => []);
     let first: string | undefined;
     for (const [i, env] of envs.entries()) {
-      setFor(dirs[i]);
       const html = env.render(name, ctx);
       first ??= html;
       const same = htmlDifference(first, html);
@@ -85,8 +76,7 @@ async function main() {
       for (let j = 0; j < envs.length; j++) {
         const i = (j + b) % envs.length;
         const env = envs[i];
-        setFor(dirs[i]);
-        gc?.();
+          gc?.();
         if (vgdb) {
           control("--instr=on");
           control("--zero");

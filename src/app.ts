@@ -54,7 +54,7 @@ import { createDevOutboxRouter } from "./mail/outbox.routes";
 import { createAccountRouter } from "./account/account.routes";
 import { ExportService } from "./account/export.service";
 import { socketAdapter, type RedisClient } from "./realtime-adapter";
-import { installFrameFastPath, registerFilters } from "./views";
+import { registerFilters } from "./views";
 
 export const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? "../.." : "..");
 
@@ -102,7 +102,6 @@ export function createApp({ config, logger, ds, sessionSecret, redis }: CreateAp
     throwOnUndefined: false,
   });
   registerFilters(env);
-  installFrameFastPath();
   app.set("view engine", "njk");
 
   // Health probes every few seconds would drown the log.
