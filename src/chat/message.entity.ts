@@ -1,12 +1,27 @@
-// A chat message. Per-chat order is id order; clientId makes a retried send idempotent.
+// A chat message. Per-chat order is id order; clientId makes a retried send idempotent. The entity holds the
+// columns; its domain queries live by idea in files of their own and are attached here as statics, so every
+// caller reads Message.pageBefore, Message.store, Message.edit ...: message-history.ts (reading the history),
+// message-sending.ts (storing a new message), message-changes.ts (edits and deletions), message-search.ts,
+// message-photos.ts (the photo page, the media rule), message-moderation.ts (admin lists, counts, export).
 import {
   BaseEntity, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique,
-  type EntityManager, type Relation,
+  type Relation,
 } from "typeorm";
 import type { User } from "../auth/user.entity";
-import { matchParam, matchSql, type SearchPlan } from "../search/query";
 import type { Chat } from "./chat.entity";
-import { mutedSql } from "./unread";
+import { edit, erase } from "./message-changes";
+import { byClientId, changedSince, pageAfter, pageBefore, view } from "./message-history";
+import { chatIdOf, countOf, excerptOf, exportBatch, liveCountOf, MESSAGE_COUNT, moderationPage } from "./message-moderation";
+import { photoFor } from "./message-photos";
+import { search } from "./message-search";
+import { store } from "./message-sending";
+
+export type { ChangedMessageRow } from "./message-changes";
+export type { MessageExcerpt, MessageExport } from "./message-moderation";
+export { CHAT_PHOTO_ACCESS, type ChatPhotoRow } from "./message-photos";
+export type { MessageRow, PhotoRow } from "./message-rows";
+export type { MessageSearchRow } from "./message-search";
+export type { StoredMessageRow } from "./message-sending";
 
 @Entity("messages")
 @Index("messages_chat_id_id_idx", ["chatId", "id"])
@@ -67,493 +82,32 @@ export class Message extends BaseEntity {
   @Column({ name: "version", type: "int", default: 0 })
   version: number;
 
-  /** Up to `limit` messages of a chat with ids below `beforeId`, oldest first (keyset pagination, never OFFSET). */
-  static async pageBefore(chatId: number, beforeId: number, limit: number): Promise<MessageRow[]> {
-    const rows: MessageRow[] = await Message.query(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m ${MESSAGE_JOINS}
-        WHERE m.chat_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3`,
-      [chatId, beforeId, limit],
-    );
-    return rows.reverse();
-  }
+  // Reading the history (message-history.ts).
+  static pageBefore = pageBefore;
+  static pageAfter = pageAfter;
+  static byClientId = byClientId;
+  static view = view;
+  static changedSince = changedSince;
 
-  /** Up to `limit` messages of a chat after `afterId`, oldest first: what a reconnecting client missed. */
-  static pageAfter(chatId: number, afterId: number, limit: number): Promise<MessageRow[]> {
-    return Message.query(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m ${MESSAGE_JOINS}
-        WHERE m.chat_id = $1 AND m.id > $2 ORDER BY m.id LIMIT $3`,
-      [chatId, afterId, limit],
-    );
-  }
+  /** Storing a new message (message-sending.ts). */
+  static store = store;
 
-  /**
-   * Stores a member's message in one statement that checks membership, locks the chat row, inserts, and moves the
-   * chat's activity, newest message and the sender's read position:
-   * - the chat row is locked before the INSERT takes its id and stays locked until commit, so within a chat ids
-   *   are handed out in commit order, and the locked row's last_message_id is exactly the previous message
-   *   (prev_id): a client can tell a gap from a reordering, and a chat:sync "after N" never skips a late commit;
-   * - a retried clientId hits the (user_id, client_id) unique index and inserts nothing (ON CONFLICT DO NOTHING):
-   *   id is then null;
-   * - a reply keeps its reply_to_id only when that message is in the same chat (anything else is dropped: a
-   *   client cannot quote a chat it cannot read);
-   * - in a group, the members named in `mentions` (lower-case usernames, see mentionedNames) get a mention row.
-   * allowed is false for a non-member; others lists the chat's other members (whose badges go up), mentioned
-   * those of them the message mentions.
-   */
-  static async store(
-    chatId: number,
-    senderId: number,
-    text: string,
-    clientId: string | null,
-    replyToId: number | null = null,
-    mentions: string[] = [],
-    /** The transaction to store in (a message with photos: its images are inserted in the same one). */
-    em: EntityManager = Message.getRepository().manager,
-  ): Promise<StoredMessageRow> {
-    const [row]: StoredMessageRow[] = await em.query(
-      `WITH chat AS (
-         SELECT c.id, c.is_group, c.chat_name, c.last_message_id FROM chats c
-          WHERE c.id = $1 AND EXISTS (SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2)
-          FOR UPDATE OF c
-       ), ins AS (
-         INSERT INTO messages (chat_id, user_id, message, client_id, reply_to_id)
-         SELECT id, $2, $3, $4, (SELECT r.id FROM messages r WHERE r.id = $5 AND r.chat_id = $1) FROM chat
-         ON CONFLICT (user_id, client_id) DO NOTHING
-         RETURNING id, chat_id, user_id, message, client_id, created_at, reply_to_id
-       ), bump AS (
-         UPDATE chats c SET last_message_id = ins.id, last_message_at = GREATEST(c.last_message_at, ins.created_at)
-           FROM ins WHERE c.id = ins.chat_id
-       ), seen AS (
-         UPDATE chat_members cm SET last_read_message_id = ins.id FROM ins
-          WHERE cm.chat_id = ins.chat_id AND cm.user_id = ins.user_id AND cm.last_read_message_id < ins.id
-       ), named AS (
-         INSERT INTO message_mentions (message_id, chat_id, user_id)
-         SELECT ins.id, ins.chat_id, cm.user_id FROM ins
-           JOIN chat ON chat.is_group
-           JOIN chat_members cm ON cm.chat_id = ins.chat_id AND cm.user_id <> ins.user_id
-           JOIN users mu ON mu.id = cm.user_id
-          WHERE cardinality($6::text[]) > 0 AND lower(mu.username) = ANY($6::text[])
-         RETURNING user_id
-       )
-       SELECT EXISTS (SELECT 1 FROM chat) AS allowed, (SELECT is_group FROM chat) AS is_group, (SELECT chat_name FROM chat) AS chat_name,
-              (SELECT last_message_id FROM chat) AS prev_id,
-              m.id, m.chat_id, m.user_id, m.message, m.client_id, m.created_at, u.username, i.thumb_path AS avatar,
-              NULL::timestamptz AS edited_at, NULL::timestamptz AS deleted_at, 0 AS version, NULL::json AS reactions, NULL::json AS photos,
-              m.reply_to_id, ru.username AS reply_username, ${REPLY_TEXT} AS reply_text, rm.deleted_at IS NOT NULL AS reply_deleted,
-              (SELECT array_agg(user_id) FROM chat_members cm WHERE chat_id = $1 AND user_id <> $2 AND NOT ${mutedSql("cm")}) AS others,
-              (SELECT array_agg(user_id) FROM chat_members cm WHERE chat_id = $1 AND user_id <> $2 AND ${mutedSql("cm")}) AS muted_others,
-              (SELECT array_agg(user_id) FROM named) AS mentioned
-         FROM (SELECT 1) one
-         LEFT JOIN ins m ON true
-         LEFT JOIN users u ON u.id = m.user_id
-         LEFT JOIN images i ON i.id = u.profile_picture_id
-         LEFT JOIN messages rm ON rm.id = m.reply_to_id
-         LEFT JOIN users ru ON ru.id = rm.user_id`,
-      [chatId, senderId, text, clientId, replyToId, mentions],
-    );
-    return row;
-  }
+  // Edits and deletions (message-changes.ts).
+  static edit = edit;
+  static erase = erase;
 
-  /**
-   * A chat photo as a member sees it (the photo page): the image, its message (caption, author, time) and the
-   * ids of the message's photos in order; null for anyone who is not a member of that chat now, a photo of
-   * another chat, or a deleted one.
-   */
-  static async photoFor(imageId: number, chatId: number, userId: number): Promise<ChatPhotoRow | null> {
-    const [row]: ChatPhotoRow[] = await Message.query(
-      `SELECT i.id, i.path, i.width, i.height, i.created_at AS "createdAt", m.id AS "messageId", m.message AS caption,
-              m.created_at AS "sentAt", u.username AS sender,
-              (SELECT array_agg(s.id ORDER BY s.position) FROM images s WHERE s.message_id = m.id) AS siblings
-         FROM images i
-         JOIN messages m ON m.id = i.message_id AND m.chat_id = $2 AND m.deleted_at IS NULL
-         JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = $3
-         JOIN users u ON u.id = m.user_id
-        WHERE i.id = $1`,
-      [imageId, chatId, userId],
-    );
-    return row ?? null;
-  }
+  /** Search across a user's chats (message-search.ts). */
+  static search = search;
 
-  /** The message a user sent with this client id (a retry finds the first attempt's message). */
-  static async byClientId(userId: number, clientId: string): Promise<MessageRow | null> {
-    const [row]: MessageRow[] = await Message.query(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m ${MESSAGE_JOINS} WHERE m.user_id = $1 AND m.client_id = $2`,
-      [userId, clientId],
-    );
-    return row ?? null;
-  }
+  /** A chat photo's page (message-photos.ts). */
+  static photoFor = photoFor;
 
-  /** One message as a chat page shows it (in the caller's transaction when given one). */
-  static async view(id: number, em: EntityManager = Message.getRepository().manager): Promise<MessageRow | null> {
-    const [row]: MessageRow[] = await em.query(`SELECT ${MESSAGE_COLUMNS} FROM messages m ${MESSAGE_JOINS} WHERE m.id = $1`, [id]);
-    return row ?? null;
-  }
-
-  /**
-   * The messages of a chat changed (edited, deleted, reacted to) after change number `sinceVersion`, up to
-   * message `upToId` (newer ones reach the client as new messages, already as they are now), in change order.
-   */
-  static changedSince(chatId: number, sinceVersion: number, upToId: number, limit: number): Promise<MessageRow[]> {
-    return Message.query(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m ${MESSAGE_JOINS}
-        WHERE m.chat_id = $1 AND m.version > $2 AND m.id <= $3 ORDER BY m.version LIMIT $4`,
-      [chatId, sinceVersion, upToId, limit],
-    );
-  }
-
-  /**
-   * Its author changes a message's text, in ONE statement (the chat's lock is held for one round trip, as a send
-   * holds it): it locks the chat row (membership checked) and the message, and only if the change is allowed and
-   * real (the author's, not a retry of `clientId`, not deleted, within `windowMs`, a different text) takes the
-   * chat's next change number, keeps the text before in message_edits and makes the mentions follow the new text
-   * (`mentions` as for store). The flags say why nothing changed; the row is the message as it is afterwards.
-   * mentioned / unmentioned: the members for whom it is unread and who gained a mention (muted ones apart, in
-   * muted_mentioned: their navbar's "@" leaves muted chats out, their chat list does not), or lost their chat's
-   * last unread one.
-   */
-  static async edit(
-    chatId: number,
-    userId: number,
-    id: number,
-    text: string,
-    clientId: string | null,
-    windowMs: number,
-    mentions: string[],
-  ): Promise<ChangedMessageRow> {
-    const [row]: ChangedMessageRow[] = await Message.query(
-      `WITH chat AS (
-         SELECT c.id, c.is_group, c.last_message_id FROM chats c
-          WHERE c.id = $1 AND EXISTS (SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2)
-          FOR UPDATE OF c
-       ), msg AS (
-         SELECT m.id, m.user_id, m.message, m.deleted_at IS NOT NULL AS deleted,
-                extract(epoch FROM now() - m.created_at) * 1000 < $6::float8 AS in_window,
-                $5::uuid IS NOT NULL AND EXISTS (SELECT 1 FROM message_edits e WHERE e.message_id = m.id AND e.client_id = $5) AS repeated
-           FROM messages m JOIN chat ON chat.id = m.chat_id WHERE m.id = $3 FOR UPDATE OF m
-       ), go AS (
-         SELECT * FROM msg WHERE user_id = $2 AND NOT repeated AND NOT deleted AND in_window AND message <> $4
-       ), seq AS (
-         UPDATE chats c SET change_seq = c.change_seq + 1 FROM go WHERE c.id = $1 RETURNING c.change_seq
-       ), kept AS (
-         INSERT INTO message_edits (message_id, previous_text, client_id) SELECT id, message, $5 FROM go
-       ), upd AS (
-         UPDATE messages m SET message = $4, edited_at = now(), version = seq.change_seq FROM seq WHERE m.id = $3
-         RETURNING ${CHANGED_COLUMNS}
-       ), named AS (
-         SELECT cm.user_id, cm.last_read_message_id, ${mutedSql("cm")} AS muted FROM go JOIN chat ON chat.is_group
-           JOIN chat_members cm ON cm.chat_id = $1 AND cm.user_id <> go.user_id
-           JOIN users u ON u.id = cm.user_id
-          WHERE cardinality($7::text[]) > 0 AND lower(u.username) = ANY($7::text[])
-       ), unnamed AS (
-         DELETE FROM message_mentions mm USING go
-          WHERE mm.message_id = go.id AND mm.user_id NOT IN (SELECT user_id FROM named) RETURNING mm.user_id
-       ), newly AS (
-         INSERT INTO message_mentions (message_id, chat_id, user_id) SELECT $3, $1, user_id FROM named
-         ON CONFLICT (message_id, user_id) DO NOTHING RETURNING user_id
-       )
-       SELECT ${CHANGE_FLAGS}, (SELECT repeated FROM msg) AS repeated, (SELECT in_window FROM msg) AS in_window,
-              (SELECT array_agg(n.user_id) FROM newly JOIN named n USING (user_id) WHERE n.last_read_message_id < $3 AND NOT n.muted) AS mentioned,
-              (SELECT array_agg(n.user_id) FROM newly JOIN named n USING (user_id) WHERE n.last_read_message_id < $3 AND n.muted) AS muted_mentioned,
-              ${unmentionedSql("$1", "$3")} AS unmentioned,
-              ${MESSAGE_COLUMNS}
-         FROM (SELECT 1) one
-         LEFT JOIN (SELECT * FROM upd UNION ALL
-                    SELECT ${CHANGED_COLUMNS} FROM messages m WHERE m.id = $3 AND EXISTS (SELECT 1 FROM msg) AND NOT EXISTS (SELECT 1 FROM upd)) m ON true
-         ${MESSAGE_JOINS.replace("JOIN users u", "LEFT JOIN users u")}`,
-      [chatId, userId, id, text, clientId, windowMs, mentions],
-    );
-    return row;
-  }
-
-  /**
-   * Deletes a message as its chat sees it, in ONE statement as edit: the row stays as a placeholder (its place in
-   * the history, the replies to it), its text, earlier versions, reactions and mentions are erased. `memberId`:
-   * its author (a member); null: staff (any message). previous_text is the text it had (for the audit log).
-   */
-  static async erase(em: EntityManager, chatId: number, memberId: number | null, id: number): Promise<ChangedMessageRow> {
-    const [row]: ChangedMessageRow[] = await em.query(
-      `WITH chat AS (
-         SELECT c.id, c.last_message_id FROM chats c
-          WHERE c.id = $1 AND ($2::int IS NULL OR EXISTS (SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2))
-          FOR UPDATE OF c
-       ), msg AS (
-         SELECT m.id, m.user_id, m.message, m.deleted_at IS NOT NULL AS deleted
-           FROM messages m JOIN chat ON chat.id = m.chat_id WHERE m.id = $3 FOR UPDATE OF m
-       ), go AS (
-         SELECT * FROM msg WHERE ($2::int IS NULL OR user_id = $2) AND NOT deleted
-       ), seq AS (
-         UPDATE chats c SET change_seq = c.change_seq + 1 FROM go WHERE c.id = $1 RETURNING c.change_seq
-       ), edits AS (
-         DELETE FROM message_edits e USING go WHERE e.message_id = go.id
-       ), reactions AS (
-         DELETE FROM message_reactions r USING go WHERE r.message_id = go.id
-       ), unnamed AS (
-         DELETE FROM message_mentions mm USING go WHERE mm.message_id = go.id RETURNING mm.user_id
-       ), upd AS (
-         UPDATE messages m SET message = '', deleted_at = now(), version = seq.change_seq FROM seq WHERE m.id = $3
-         RETURNING ${CHANGED_COLUMNS}
-       )
-       SELECT ${CHANGE_FLAGS}, (SELECT message FROM msg) AS previous_text, ${unmentionedSql("$1", "$3")} AS unmentioned,
-              ${MESSAGE_COLUMNS}
-         FROM (SELECT 1) one
-         LEFT JOIN (SELECT * FROM upd UNION ALL
-                    SELECT ${CHANGED_COLUMNS} FROM messages m WHERE m.id = $3 AND EXISTS (SELECT 1 FROM msg) AND NOT EXISTS (SELECT 1 FROM upd)) m ON true
-         ${MESSAGE_JOINS.replace("JOIN users u", "LEFT JOIN users u")}`,
-      [chatId, memberId, id],
-    );
-    return row;
-  }
-
-  /**
-   * Messages of the user's chats matching a search (deleted ones have no text left to match), newest first, with
-   * their chat's title parts (messages_message_fts_idx serves the full-text form).
-   */
-  static search(userId: number, plan: SearchPlan, limit: number, offset: number): Promise<MessageSearchRow[]> {
-    return Message.query(
-      `SELECT m.id, m.chat_id AS "chatId", m.message AS text, m.created_at AS "createdAt", u.username,
-              c.is_group AS "isGroup", c.chat_name AS "chatName",
-              (SELECT ou.username FROM chat_members o JOIN users ou ON ou.id = o.user_id
-                WHERE o.chat_id = c.id AND o.user_id <> $1 ORDER BY o.id LIMIT 1) AS "otherUsername"
-         FROM messages m
-         JOIN chat_members me ON me.chat_id = m.chat_id AND me.user_id = $1
-         JOIN chats c ON c.id = m.chat_id
-         JOIN users u ON u.id = m.user_id
-        WHERE m.deleted_at IS NULL AND ${matchSql(plan, "m.message", "$2")}
-        ORDER BY m.id DESC LIMIT $3 OFFSET $4`,
-      [userId, matchParam(plan), limit, offset],
-    );
-  }
-
-  // Used by the admin site (moderation and counts).
-
-  static readonly COUNT = "SELECT count(*) FROM messages";
-
-  /** A user's messages; `userId` is an SQL expression (a parameter, or a column of the outer query). */
-  static countOf(userId: string): string {
-    return `SELECT count(*) FROM messages WHERE user_id = ${userId}`;
-  }
-
-  /** A user's messages that are not deleted (what "Download my data" holds); `userId` is an SQL expression. */
-  static liveCountOf(userId: string): string {
-    return `SELECT count(*) FROM messages WHERE user_id = ${userId} AND deleted_at IS NULL`;
-  }
-
-  /**
-   * "Download my data": the user's own messages that are not deleted, chat by chat and oldest first, a batch at a
-   * time after the (chatId, id) key given. Each carries its chat's name: a group's name, or in a direct chat the
-   * other person's (null when their account is gone).
-   */
-  static exportBatch(userId: number, after: { chatId: number; id: number }, limit: number): Promise<MessageExport[]> {
-    return Message.query(
-      `SELECT m.id, m.chat_id AS "chatId", c.is_group AS "isGroup",
-              CASE WHEN c.is_group THEN c.chat_name ELSE other.username END AS "chatName",
-              m.message AS text, m.created_at AS "createdAt", m.edited_at AS "editedAt", m.reply_to_id AS "replyToId"
-         FROM messages m
-         JOIN chats c ON c.id = m.chat_id
-         LEFT JOIN users other ON NOT c.is_group AND other.id <> $1
-              AND other.id IN (split_part(c.direct_key, ':', 1)::int, split_part(c.direct_key, ':', 2)::int)
-        WHERE m.user_id = $1 AND m.deleted_at IS NULL AND (m.chat_id, m.id) > ($2, $3)
-        ORDER BY m.chat_id, m.id
-        LIMIT $4`,
-      [userId, after.chatId, after.id, limit],
-    );
-  }
-
-  /** Everyone's messages (or one author's), newest first, as excerpts with their chat and author. */
-  static moderationPage(window: { limit: number; offset: number }, userId?: number): Promise<MessageExcerpt[]> {
-    return Message.query(
-      `SELECT m.id, left(m.message, ${EXCERPT}) AS excerpt, length(m.message) > ${EXCERPT} AS truncated,
-              m.edited_at AS "editedAt", m.deleted_at AS "deletedAt",
-              (SELECT json_agg(json_build_object('text', e.previous_text, 'editedAt', e.edited_at) ORDER BY e.id DESC)
-                 FROM message_edits e WHERE e.message_id = m.id) AS edits,
-              m.created_at AS "createdAt", m.chat_id AS "chatId", c.chat_name AS "chatName", c.is_group AS "isGroup",
-              u.id AS "userId", u.username
-       FROM messages m JOIN users u ON u.id = m.user_id JOIN chats c ON c.id = m.chat_id
-       WHERE $3::int IS NULL OR m.user_id = $3
-       ORDER BY m.id DESC LIMIT $1 OFFSET $2`,
-      [window.limit, window.offset, userId ?? null],
-    );
-  }
-
-  /** The chat a message is in, or null when there is no such message. */
-  static async chatIdOf(id: number): Promise<number | null> {
-    const [row]: { chat_id: number }[] = await Message.query(`SELECT chat_id FROM messages WHERE id = $1`, [id]);
-    return row?.chat_id ?? null;
-  }
-
-  /** How much of a message the audit log keeps of a deleted message. */
-  static excerptOf(text: string): string {
-    return text.slice(0, EXCERPT);
-  }
-
-}
-
-/**
- * A message with what a chat page shows next to it: its author's name and avatar thumbnail, the quoted message
- * of a reply, and its reactions with who reacted.
- */
-export interface MessageRow {
-  id: number;
-  chat_id: number;
-  user_id: number;
-  message: string;
-  client_id: string | null;
-  created_at: Date;
-  edited_at: Date | null;
-  deleted_at: Date | null;
-  version: number;
-  username: string;
-  avatar: string | null;
-  reply_to_id: number | null;
-  reply_username: string | null;
-  reply_text: string | null;
-  reply_deleted: boolean | null;
-  reactions: { emoji: string; userId: number; username: string }[] | null;
-  /** Its photos in order (chat photos: images.message_id), or null. */
-  photos: PhotoRow[] | null;
-}
-
-export interface PhotoRow {
-  id: number;
-  path: string;
-  thumb: string;
-  width: number;
-  height: number;
-}
-
-/**
- * What Message.store answers: the stored message (all null on a retry), and what the broadcast needs to know.
- * `others`: the members to alert; `muted_others`: members who muted the chat (their list updates, quietly).
- */
-export type StoredMessageRow = MessageRow & {
-  allowed: boolean;
-  is_group: boolean | null;
-  chat_name: string | null;
-  prev_id: number | null;
-  others: number[] | null;
-  muted_others: number[] | null;
-  mentioned: number[] | null;
-};
-
-/**
- * What Message.edit and Message.erase answer: why nothing changed (allowed: a member; found: the message is in
- * the chat; author: its author's id; deleted: it was deleted before), whether it changed, and the message as it
- * is afterwards (its columns null when not found). is_last: it is the chat's newest message, whose preview the
- * chat lists show; members: then every member (whose lists follow), else null.
- */
-export type ChangedMessageRow = MessageRow & {
-  allowed: boolean;
-  found: boolean;
-  author: number | null;
-  was_deleted: boolean | null;
-  changed: boolean;
-  is_group: boolean | null;
-  is_last: boolean;
-  members: number[] | null;
-  repeated?: boolean | null;
-  in_window?: boolean | null;
-  previous_text?: string | null;
-  mentioned?: number[] | null;
-  muted_mentioned?: number[] | null;
-  unmentioned: number[] | null;
-};
-
-/** A chat photo with its message, for the photo page. */
-export interface ChatPhotoRow {
-  id: number;
-  path: string;
-  width: number;
-  height: number;
-  createdAt: Date;
-  messageId: number;
-  caption: string;
-  sentAt: Date;
-  sender: string;
-  siblings: number[];
-}
-
-/**
- * The media check's rule for chat photos (Image.mediaAccess): the file of a photo sent in a chat is served to that
- * chat's members as they are now (a removed member, or one who left, loses it at once), while the message is not
- * deleted. Two index probes: the
- * message by id, the membership by (chat_id, user_id).
- */
-export const CHAT_PHOTO_ACCESS = `i.message_id IS NOT NULL AND EXISTS (
-  SELECT 1 FROM messages pm JOIN chat_members pcm ON pcm.chat_id = pm.chat_id AND pcm.user_id = viewer.id
-   WHERE pm.id = i.message_id AND pm.deleted_at IS NULL)`;
-
-export interface MessageSearchRow {
-  id: number;
-  chatId: number;
-  text: string;
-  createdAt: Date;
-  username: string;
-  isGroup: boolean;
-  chatName: string | null;
-  otherUsername: string | null;
-}
-
-/** A reply's quote: the first line of the message it answers, shortened. */
-const REPLY_TEXT = "left(split_part(rm.message, E'\\n', 1), 120)";
-
-const MESSAGE_COLUMNS = `m.id, m.chat_id, m.user_id, m.message, m.client_id, m.created_at, m.edited_at, m.deleted_at, m.version,
-  u.username, i.thumb_path AS avatar,
-  m.reply_to_id, ru.username AS reply_username, ${REPLY_TEXT} AS reply_text, rm.deleted_at IS NOT NULL AS reply_deleted,
-  (SELECT json_agg(json_build_object('emoji', r.emoji, 'userId', r.user_id, 'username', ru2.username) ORDER BY r.id)
-     FROM message_reactions r JOIN users ru2 ON ru2.id = r.user_id WHERE r.message_id = m.id AND m.deleted_at IS NULL) AS reactions,
-  (SELECT json_agg(json_build_object('id', p.id, 'path', p.path, 'thumb', p.thumb_path, 'width', p.width, 'height', p.height) ORDER BY p.position)
-     FROM images p WHERE p.message_id = m.id) AS photos`;
-/** The columns of a message row that a change's statement returns (for MESSAGE_COLUMNS over it as `m`). */
-const CHANGED_COLUMNS = "m.id, m.chat_id, m.user_id, m.message, m.client_id, m.created_at, m.edited_at, m.deleted_at, m.version, m.reply_to_id";
-
-/** What a change's statement (edit, remove) tells about itself: its CTEs chat, msg, upd (see ChangedMessageRow). */
-const CHANGE_FLAGS = `EXISTS (SELECT 1 FROM chat) AS allowed, EXISTS (SELECT 1 FROM msg) AS found,
-  (SELECT user_id FROM msg) AS author, (SELECT deleted FROM msg) AS was_deleted, EXISTS (SELECT 1 FROM upd) AS changed,
-  (SELECT c.is_group FROM chats c WHERE c.id = (SELECT id FROM chat)) AS is_group,
-  coalesce((SELECT last_message_id FROM chat) = (SELECT id FROM msg), false) AS is_last,
-  CASE WHEN EXISTS (SELECT 1 FROM upd) AND (SELECT last_message_id FROM chat) = (SELECT id FROM msg)
-       THEN (SELECT array_agg(cm.user_id) FROM chat_members cm WHERE cm.chat_id = (SELECT id FROM chat)) END AS members`;
-
-/**
- * The members who lost a mention in message `id` (the statement's CTE unnamed) for whom it was unread and who
- * have no other unread mention in chat `chatId` left: their list's "@" goes.
- */
-const unmentionedSql = (chatId: string, id: string) => `(SELECT array_agg(x.user_id) FROM unnamed x
-  JOIN chat_members cm ON cm.chat_id = ${chatId} AND cm.user_id = x.user_id
- WHERE cm.last_read_message_id < ${id} AND NOT EXISTS (
-   SELECT 1 FROM message_mentions o WHERE o.user_id = x.user_id AND o.chat_id = ${chatId} AND o.message_id <> ${id}
-      AND o.message_id > cm.last_read_message_id))`;
-
-const MESSAGE_JOINS = `JOIN users u ON u.id = m.user_id LEFT JOIN images i ON i.id = u.profile_picture_id
-  LEFT JOIN messages rm ON rm.id = m.reply_to_id LEFT JOIN users ru ON ru.id = rm.user_id`;
-
-/** How much of a message the admin site shows in its lists and keeps in the audit log. */
-const EXCERPT = 200;
-
-export interface MessageExcerpt {
-  id: number;
-  excerpt: string;
-  truncated: boolean;
-  createdAt: Date;
-  chatId: number;
-  chatName: string | null;
-  isGroup: boolean;
-  userId: number;
-  username: string;
-  editedAt: Date | null;
-  deletedAt: Date | null;
-  /** The earlier versions of an edited message, newest first (staff only). */
-  edits: { text: string; editedAt: string }[] | null;
-}
-
-/** A message as "Download my data" writes it. */
-export interface MessageExport {
-  id: number;
-  chatId: number;
-  isGroup: boolean;
-  chatName: string | null;
-  text: string;
-  createdAt: Date;
-  editedAt: Date | null;
-  replyToId: number | null;
+  // The admin site's moderation and counts, and "Download my data" (message-moderation.ts).
+  static readonly COUNT = MESSAGE_COUNT;
+  static countOf = countOf;
+  static liveCountOf = liveCountOf;
+  static exportBatch = exportBatch;
+  static moderationPage = moderationPage;
+  static chatIdOf = chatIdOf;
+  static excerptOf = excerptOf;
 }

@@ -1,46 +1,30 @@
-// Messages: the chat page's history, "load older", what a reconnecting client missed, reading, and the one path
-// every message takes (postMessage), whether it came from the HTML form or from a socket.
-import fs from "node:fs/promises";
-import type { EntityManager } from "typeorm";
-import { Image } from "../gallery/image.entity";
-import type { ImagesService, StagedPhotos, UploadFile } from "../gallery/images.service";
+// Messages: the chat page's history, "load older", what a reconnecting client missed and reading, in this file;
+// sending (message-posting.service.ts), edits, deletions and reactions (message-changes.service.ts) and search
+// (message-search.service.ts) are parts of their own that MessageService hands its callers as its own methods.
+import type { ImagesService } from "../gallery/images.service";
 import { INT4_MAX } from "../db/sql";
 import type { Translate } from "../i18n";
-import { FieldError, HttpError, notFound } from "../http/errors";
-import { PHOTOS_MAX } from "./chat.schemas";
+import { notFound } from "../http/errors";
 import { ChatMember } from "./chat-member.entity";
 import { Chat } from "./chat.entity";
-import { type AppServer, chatRoom, type PreviewEvent, userRoom } from "./chat.events";
-import { chatView, type LiveMessage, type MessageDto, type ReactionChange, type Reader, toDto } from "./chat.presenter";
-import { excerpt, highlight, planSearch } from "../search/query";
+import { type AppServer, chatRoom, userRoom } from "./chat.events";
+import { chatView, type MessageDto, toDto } from "./chat.presenter";
 import type { MessageBudget } from "./message-budget";
-import { MessageReaction, type Reaction } from "./message-reaction.entity";
-import { mentionedNames } from "./message-text";
-import { type ChangedMessageRow, Message, type MessageRow, type StoredMessageRow } from "./message.entity";
+import { MessageChanges, noSuchMessage } from "./message-changes.service";
+import { MessagePosting } from "./message-posting.service";
+import { searchMessages } from "./message-search.service";
+import { Message, type MessageRow } from "./message.entity";
 
 /** Messages per page of history (the first view and each "load older"). */
 export const HISTORY_PAGE = 50;
 /** Messages per chat:sync answer; the client asks again while hasMore is true. */
 export const SYNC_LIMIT = 200;
-/** Search results per page. */
-export const SEARCH_PAGE = 20;
-const EXCERPT_CHARS = 240;
 
 /** Messages each side of the one a link points at (a search result, a reply's quote): its context. */
 export const AROUND = 25;
-const PREVIEW_CHARS = 120;
 
-/** No such message in this chat for you (someone else's, to edit or delete, looks the same): the chat itself stays open. */
-const noSuchMessage = () => new HttpError(404, "chat.errors.no_such_message");
-
-export interface PostOptions {
-  /** The message this one answers (kept only when it is in the same chat). */
-  replyToId?: number | null;
-  /** Runs after the message is stored and before it is broadcast: the socket handler acks here. */
-  onStored?: (message: LiveMessage, created: boolean) => void;
-  /** Photos sent with it (the text is then an optional caption): uploads, and the sender's gallery photos to copy. */
-  photos?: { files?: UploadFile[]; galleryIds?: number[] };
-}
+export type { PostOptions } from "./message-posting.service";
+export { SEARCH_PAGE } from "./message-search.service";
 
 /** Up to `limit` rows and whether there were more (the query asked for one extra). */
 function page(rows: MessageRow[], limit: number, extraAt: "start" | "end") {
@@ -50,17 +34,31 @@ function page(rows: MessageRow[], limit: number, extraAt: "start" | "end") {
 }
 
 export class MessageService {
-  /** Per chat, the tail of the messages being stored by this process (see postMessage). */
-  private storing = new Map<number, Promise<unknown>>();
+  /** Sending (message-posting.service.ts): the one path every message takes. */
+  readonly postMessage: MessagePosting["postMessage"];
+  // Edits, deletions and reactions (message-changes.service.ts).
+  readonly editMessage: MessageChanges["editMessage"];
+  readonly deleteMessage: MessageChanges["deleteMessage"];
+  readonly react: MessageChanges["react"];
+  /** Search across the user's chats (message-search.service.ts). */
+  readonly search = searchMessages;
 
   constructor(
     private io: AppServer,
-    private budget: MessageBudget,
+    budget: MessageBudget,
     /** How long after sending a message its author may edit it (CHAT_EDIT_WINDOW_HOURS). */
     readonly editWindowMs: number,
     /** Stores a message's photos through the gallery's pipeline, and removes them with it. */
-    private images: ImagesService,
-  ) {}
+    images: ImagesService,
+  ) {
+    // One of each per service: the per-chat storing order lives in this process's MessagePosting.
+    const posting = new MessagePosting(io, budget, images);
+    const changes = new MessageChanges(io, editWindowMs, images);
+    this.postMessage = posting.postMessage.bind(posting);
+    this.editMessage = changes.editMessage.bind(changes);
+    this.deleteMessage = changes.deleteMessage.bind(changes);
+    this.react = changes.react.bind(changes);
+  }
 
   async assertMember(userId: number, chatId: number): Promise<void> {
     if (!(await ChatMember.isMember(userId, chatId))) throw notFound();
@@ -115,29 +113,6 @@ export class MessageService {
     return toDto(row);
   }
 
-  /**
-   * Messages in all the user's chats matching a search (the notes search's query language: words, "phrases",
-   * -exclusions, or; short queries are substring searches), newest first, a page at a time.
-   */
-  async search(userId: number, q: string, page: number, { t, fmt }: Reader) {
-    const plan = planSearch(q);
-    const rows = await Message.search(userId, plan, SEARCH_PAGE + 1, (page - 1) * SEARCH_PAGE);
-    return {
-      hasMore: rows.length > SEARCH_PAGE,
-      page,
-      items: rows.slice(0, SEARCH_PAGE).map((r) => ({
-        id: r.id,
-        chatId: r.chatId,
-        chatTitle: r.isGroup ? r.chatName ?? t("chat.group") : r.otherUsername ?? t("chat.deleted_account"),
-        isGroup: r.isGroup,
-        username: r.username,
-        createdAt: new Date(r.createdAt).toISOString(),
-        when: fmt.dateTime(new Date(r.createdAt)),
-        segments: highlight(excerpt(r.text, plan.terms, EXCERPT_CHARS), plan),
-      })),
-    };
-  }
-
   /** "Load older": the page of history before a message id (keyset, so new messages never shift it). */
   async olderMessages(userId: number, chatId: number, beforeId: number): Promise<{ messages: MessageDto[]; hasMore: boolean }> {
     await this.assertMember(userId, chatId);
@@ -169,134 +144,6 @@ export class MessageService {
   }
 
   /**
-   * Stores a message from a member (Message.store), then (after onStored) broadcasts it to the chat's room and
-   * raises the unread badges of the other members' sockets that are not in that room. Non-members get a 404 and
-   * nothing is stored; a sender past their message budget (every socket, form and process together) gets TooFast.
-   * Within this process one chat's messages are stored one at a time (they would queue on the chat row's lock
-   * anyway), so this process broadcasts them in id order.
-   */
-  async postMessage(
-    senderId: number,
-    chatId: number,
-    text: string,
-    clientId: string | null,
-    options: PostOptions = {},
-  ): Promise<{ message: LiveMessage; created: boolean }> {
-    await this.budget.spend(senderId);
-    const staged = options.photos ? await this.stagePhotos(senderId, chatId, clientId, options.photos) : null;
-    if (staged && "retry" in staged) return this.retried(senderId, chatId, clientId!, options);
-    const run = (this.storing.get(chatId) ?? Promise.resolve()).then(() => this.store(senderId, chatId, text, clientId, options, staged));
-    const tail = run.catch(() => {});
-    this.storing.set(chatId, tail);
-    void tail.then(() => {
-      if (this.storing.get(chatId) === tail) this.storing.delete(chatId);
-    });
-    return run;
-  }
-
-  /**
-   * A message's photos, checked and re-encoded before the chat's storing queue is entered (encoding takes seconds;
-   * the chat's other messages do not wait for it). A retry of a message already stored is answered without
-   * touching its files again.
-   */
-  private async stagePhotos(
-    senderId: number,
-    chatId: number,
-    clientId: string | null,
-    { files = [], galleryIds = [] }: NonNullable<PostOptions["photos"]>,
-  ): Promise<StagedPhotos | { retry: true }> {
-    const drop = () => Promise.all(files.map((f) => fs.rm(f.path, { force: true }).catch(() => {})));
-    try {
-      // Nobody but a member gets their files processed.
-      await this.assertMember(senderId, chatId);
-      if (clientId && (await Message.byClientId(senderId, clientId))) {
-        await drop();
-        return { retry: true };
-      }
-      if (!files.length && !galleryIds.length) throw new FieldError("photos", "chat.photos.errors.choose");
-      if (files.length + galleryIds.length > PHOTOS_MAX) {
-        throw new FieldError("photos", "chat.photos.errors.over_limit", { max: PHOTOS_MAX });
-      }
-    } catch (err) {
-      await drop();
-      throw err;
-    }
-    return this.images.stagePhotos(senderId, files, galleryIds);
-  }
-
-  /** A retry of a message already stored: the same answer as the first time, nothing broadcast. */
-  private async retried(senderId: number, chatId: number, clientId: string, { onStored }: PostOptions) {
-    const stored = await Message.byClientId(senderId, clientId);
-    // The same client id reused for another chat is a client bug, never a reason to reveal that message.
-    if (!stored || stored.chat_id !== chatId) throw new FieldError("clientId", "chat.errors.client_id_used");
-    const message = toDto(stored);
-    onStored?.(message, false);
-    return { message, created: false };
-  }
-
-  private async store(
-    senderId: number,
-    chatId: number,
-    text: string,
-    clientId: string | null,
-    options: PostOptions,
-    staged: StagedPhotos | null = null,
-  ): Promise<{ message: LiveMessage; created: boolean }> {
-    const { onStored, replyToId = null } = options;
-    const mentions = mentionedNames(text);
-    let row: StoredMessageRow;
-    if (staged) {
-      // The message and its photos commit together: nobody ever sees one without the other.
-      let stored: StoredMessageRow | undefined;
-      const photos = await this.images.commitPhotos(staged, async (em) => {
-        stored = await Message.store(chatId, senderId, text, clientId, replyToId, mentions, em);
-        if (!stored.allowed) throw notFound();
-        return stored.id;
-      });
-      row = stored!;
-      if (photos) row.photos = photos.map((p) => ({ id: p.id, path: p.path, thumb: p.thumbPath, width: p.width, height: p.height }));
-    } else {
-      row = await Message.store(chatId, senderId, text, clientId, replyToId, mentions);
-      if (!row.allowed) throw notFound();
-    }
-    if (row.id === null) {
-      if (!clientId) throw new FieldError("clientId", "chat.errors.client_id_used");
-      return this.retried(senderId, chatId, clientId, options);
-    }
-    const message: LiveMessage = { ...toDto(row), prevId: row.prev_id ?? 0 };
-    onStored?.(message, true);
-    this.io.to(chatRoom(chatId)).emit("chat:message", message);
-    const preview = {
-      chatId,
-      messageId: message.id,
-      group: row.is_group === true,
-      chatName: row.is_group ? row.chat_name : null,
-      from: message.username,
-      // A photo says so in any language: the camera, then the caption if there is one.
-      text: (message.photos.length ? `📷 ${message.text}`.trim() : message.text).slice(0, PREVIEW_CHARS),
-      at: message.createdAt,
-    };
-    // A socket in the chat room already has the message, and chat.js counts it as unread there (when the tab
-    // is hidden): sending it chat:unread too would double the packets of every message to a big chat. The
-    // exception is per socket, so the same person's tabs on other pages still get it. Members who muted the
-    // chat get it marked muted: their chat list moves, but no badge total, notification or sound.
-    const others = row.others ?? [];
-    const muted = row.muted_others ?? [];
-    const mentioned = new Set(row.mentioned ?? []);
-    const send = (ids: number[], extra: { mention?: true; muted?: true }) => {
-      if (ids.length) this.io.to(ids.map(userRoom)).except(chatRoom(chatId)).emit("chat:unread", { ...preview, delta: 1, ...extra });
-    };
-    // The people it mentions get the "@" marker in their chat list (and may be on the chat's page: it shows there).
-    send(others.filter((id) => !mentioned.has(id)), {});
-    send(others.filter((id) => mentioned.has(id)), { mention: true });
-    send(muted.filter((id) => !mentioned.has(id)), { muted: true });
-    send(muted.filter((id) => mentioned.has(id)), { muted: true, mention: true });
-    // The sender's other pages: their lists show the message as their own ("You: ..."), with nothing unread.
-    this.io.to(userRoom(senderId)).except(chatRoom(chatId)).emit("chat:unread", { ...preview, mine: true });
-    return { message, created: true };
-  }
-
-  /**
    * Moves the reader's position forward (never back, never past the chat's newest message) and, if it moved,
    * tells the user's tabs their new badge total.
    */
@@ -308,117 +155,5 @@ export class MessageService {
     // "Seen" for the others with the chat open: who read how far.
     this.io.to(chatRoom(chatId)).emit("chat:seen", { chatId, userId, messageId: readTo });
     return total;
-  }
-
-  /**
-   * After a change to a message (Message.edit, Message.erase): refusals become errors (not a member: 404; no such
-   * message in the chat, or someone else's: no_such_message); a real change is broadcast to the chat's room, and
-   * the chat lists elsewhere follow it (chat:preview to the members' other pages: the preview when it was the
-   * chat's newest message, the "@" when a mention came or went).
-   */
-  private changed(chatId: number, row: ChangedMessageRow, authorId: number | null): MessageDto {
-    if (!row.allowed) throw notFound();
-    if (!row.found || (authorId !== null && row.author !== authorId)) throw noSuchMessage();
-    const message = toDto(row);
-    if (!row.changed) return message;
-    this.io.to(chatRoom(chatId)).emit("chat:changed", message);
-    const elsewhere = (ids: number[] | null | undefined, event: PreviewEvent) => {
-      if (ids?.length) this.io.to(ids.map(userRoom)).except(chatRoom(chatId)).emit("chat:preview", event);
-    };
-    const base = { chatId, messageId: message.id };
-    elsewhere(row.members, {
-      ...base, text: message.text.slice(0, PREVIEW_CHARS), deleted: message.deleted, userId: message.userId, from: message.username,
-      group: row.is_group === true,
-    });
-    elsewhere(row.mentioned, { ...base, mention: true });
-    // A muted chat's row shows the "@" too, but not the navbar or the title (as for a new message).
-    elsewhere(row.muted_mentioned, { ...base, mention: true, muted: true });
-    elsewhere(row.unmentioned, { ...base, mention: false });
-    return message;
-  }
-
-  /**
-   * Its author changes a message's text, within the edit window; the text before is kept in message_edits. The
-   * same text, or a retry of an edit already stored (the same client id), changes nothing. One statement.
-   */
-  async editMessage(userId: number, chatId: number, messageId: number, text: string, clientId: string | null): Promise<MessageDto> {
-    const row = await Message.edit(chatId, userId, messageId, text, clientId, this.editWindowMs, mentionedNames(text));
-    // Someone else's message looks like a missing one (changed() says so); a retry is answered before anything else.
-    if (row.found && row.author === userId && !row.repeated) {
-      if (row.was_deleted) throw new FieldError("text", "chat.errors.message_deleted");
-      if (!row.in_window) throw new FieldError("text", "chat.errors.edit_window_over");
-    }
-    return this.changed(chatId, row, userId);
-  }
-
-  /**
-   * Deletes a message: its author (a member), or staff (memberId null: the admin site). Everyone then sees the
-   * placeholder; its author deleting it again changes nothing, for staff a deleted message is simply gone (404).
-   */
-  async deleteMessage(
-    userId: number | null,
-    chatId: number,
-    messageId: number,
-    /** Staff: records the deletion (the audit log) in the same transaction, with the text and author it had. */
-    record?: (em: EntityManager, msg: { userId: number; text: string }) => Promise<void>,
-  ): Promise<MessageDto> {
-    const row = !record
-      ? await Message.erase(Message.getRepository().manager, chatId, userId, messageId)
-      : await Message.getRepository().manager.transaction(async (em) => {
-        const removed = await Message.erase(em, chatId, userId, messageId);
-        if (removed.changed) await record(em, { userId: removed.author!, text: removed.previous_text ?? "" });
-        return removed;
-      });
-    if (userId === null && row.was_deleted) throw notFound();
-    // Its photos go with it: the media check refuses them from the deletion's commit on (a deleted message's photos
-    // are nobody's), and their rows and files go now.
-    if (row.changed && row.photos?.length) {
-      await this.images.removeFiles(await Image.deleteOfMessage(Message.getRepository().manager, messageId));
-    }
-    const message = this.changed(chatId, row, userId);
-    if (row.changed) await this.recount(chatId, messageId);
-    return message;
-  }
-
-  /**
-   * A deleted message is no longer unread, nor its mention: every member who had not read it gets their counts
-   * worked out anew (the chat's, the total, the chats of the navbar's "@"), on every page, the chat's own too (a
-   * hidden tab counted it). Totals, not a -1: a page may not have counted it at all, or shows "99+".
-   */
-  private async recount(chatId: number, messageId: number): Promise<void> {
-    for (const r of await ChatMember.readersBehind(chatId, messageId)) {
-      this.io.to(userRoom(r.userId)).emit("chat:unread", {
-        chatId, unread: r.unread, mention: r.mention, total: r.total, mentionChats: r.mentionChats,
-      });
-    }
-  }
-
-  /**
-   * A member adds (on) or takes back (off) a reaction; the same again, or a retry of the same client id, changes
-   * nothing. The room is told only the change (chat:reacted), not the whole message: nothing is read back. When
-   * nothing changed the answer is the message as it is now, so the asking page can catch up.
-   */
-  async react(
-    userId: number,
-    chatId: number,
-    messageId: number,
-    emoji: Reaction,
-    on: boolean,
-    clientId: string | null = null,
-  ): Promise<{ reaction: ReactionChange } | { message: MessageDto }> {
-    const result = await MessageReaction.toggle(chatId, messageId, userId, emoji, on, clientId);
-    if (!result.allowed) throw notFound();
-    if (!result.found) throw noSuchMessage();
-    if (result.deleted) throw new HttpError(422, "chat.errors.message_deleted");
-    if (result.version === null) {
-      const row = await Message.view(messageId);
-      if (!row) throw noSuchMessage();
-      return { message: toDto(row) };
-    }
-    const reaction: ReactionChange = {
-      chatId, id: messageId, version: result.version, prevVersion: result.prevVersion ?? 0, emoji, on, userId, username: result.username ?? "",
-    };
-    this.io.to(chatRoom(chatId)).emit("chat:reacted", reaction);
-    return { reaction };
   }
 }
