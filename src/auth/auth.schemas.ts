@@ -2,7 +2,7 @@
 // turned into the reader's language by parseForm.
 import { z } from "zod";
 import { isLanguage } from "../i18n";
-import { isTimeZone } from "../i18n/time-zones";
+import { currentZoneName, isTimeZone } from "../i18n/time-zones";
 import { passwordProblem } from "./password-policy";
 
 const utf8Bytes = (s: string) => Buffer.byteLength(s, "utf8");
@@ -41,7 +41,7 @@ export const password = z
 const detectedTimeZone = z
   .unknown()
   .optional()
-  .transform((v) => (isTimeZone(v) ? v : undefined));
+  .transform((v) => (isTimeZone(v) ? currentZoneName(v) : undefined));
 
 /**
  * The password policy's verdict on a new password, as an issue on its field. Judged only once the password has a
@@ -75,7 +75,10 @@ export const profileSchema = z.object({ username, email });
 /** The profile's language and time-zone form: both from lists, so anything else is refused (422), never stored. */
 export const preferencesSchema = z.object({
   locale: z.string().refine(isLanguage, "profile.errors.language_invalid"),
-  time_zone: z.string({ error: "profile.errors.time_zone_invalid" }).refine(isTimeZone, "profile.errors.time_zone_invalid"),
+  time_zone: z
+    .string({ error: "profile.errors.time_zone_invalid" })
+    .refine(isTimeZone, "profile.errors.time_zone_invalid")
+    .transform(currentZoneName),
 });
 
 /** The password-change form of this account: the new password is judged against the account's own names. */

@@ -10,7 +10,7 @@ import { createPasswordChangeLimit, createProfileLimit, tooMany } from "../http/
 import { createUploader, uploadedFiles } from "../http/upload";
 import { oldInput, parseForm, type FieldErrors } from "../http/validate";
 import { LANGUAGES, translator } from "../i18n";
-import { isTimeZone, TIME_ZONES } from "../i18n/time-zones";
+import { currentZoneName, isTimeZone, TIME_ZONES } from "../i18n/time-zones";
 import { passwordChangeSchema, preferencesSchema, profileSchema } from "./auth.schemas";
 import { TooManyAttempts, type AuthService } from "./auth.service";
 import { rememberLanguage } from "./language.routes";
@@ -33,7 +33,8 @@ const LANGUAGE_OPTIONS = LANGUAGES.map((code) => [code, translator(code)(`common
 /** The profile page's context: the account form's values and each form's errors. */
 function view(req: Request, values: Record<string, string>, forms: ProfileForms = {}) {
   const user = req.user!;
-  const zone = forms.prefs?.time_zone ?? user.timeZone ?? "UTC";
+  // A zone saved under an old name ("Europe/Kiev") is shown as the list names it now.
+  const zone = currentZoneName(forms.prefs?.time_zone ?? user.timeZone ?? "UTC");
   return {
     values,
     errors: forms.errors ?? {},

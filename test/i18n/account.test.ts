@@ -83,13 +83,31 @@ describe("the profile's language and time zone", () => {
   it("are saved from the form, and the page follows", async () => {
     const { agent: a, userId } = await loggedInAgent(app);
     const token = await tokenFor(a, "/profile");
-    const res = await a.post("/profile/preferences").type("form").send({ locale: "uk", time_zone: "Europe/Kiev", _csrf: token });
+    const res = await a.post("/profile/preferences").type("form").send({ locale: "uk", time_zone: "Europe/Kyiv", _csrf: token });
     assert.equal(res.status, 303);
-    assert.deepEqual(await userRow(userId), { locale: "uk", time_zone: "Europe/Kiev" });
+    assert.deepEqual(await userRow(userId), { locale: "uk", time_zone: "Europe/Kyiv" });
     const page = await a.get("/profile").set("Accept-Language", "en");
-    assert.match(page.text, /<html lang="uk" data-time-zone="Europe\/Kiev"/);
+    assert.match(page.text, /<html lang="uk" data-time-zone="Europe\/Kyiv"/);
     assert.match(page.text, /Мову та часовий пояс збережено\./, "the flash, in the new language");
-    assert.match(page.text, /<option value="Europe\/Kiev" selected>/);
+    assert.match(page.text, /<option value="Europe\/Kyiv" selected>/);
+  });
+
+  it("offers zones under their current names (Kyiv, not Kiev), stores an old name as the new one and shows it so", async () => {
+    const { agent: a, userId } = await loggedInAgent(app);
+    const form = await a.get("/profile");
+    assert.match(form.text, /<option value="Europe\/Kyiv"/);
+    assert.match(form.text, /<option value="Asia\/Kolkata"/);
+    assert.doesNotMatch(form.text, /Europe\/Kiev|Asia\/Calcutta/);
+    // An account saved before the rename: its zone is the list's Kyiv, and times are Kyiv's.
+    await app.sql("UPDATE users SET time_zone = 'Europe/Kiev' WHERE id = $1", [userId]);
+    assert.match((await a.get("/profile")).text, /<option value="Europe\/Kyiv" selected>/);
+    // A browser or form still sending the old name: accepted and stored under the new one.
+    const token = await tokenFor(a, "/profile");
+    const res = await a.post("/profile/preferences").type("form").send({ locale: "en", time_zone: "Europe/Kiev", _csrf: token });
+    assert.equal(res.status, 303);
+    assert.deepEqual(await userRow(userId), { locale: "en", time_zone: "Europe/Kyiv" });
+    const { id } = await signUp(agent(app), { time_zone: "Asia/Calcutta" });
+    assert.equal((await userRow(id)).time_zone, "Asia/Kolkata");
   });
 
   it("refuses a time zone or language not in the lists with 422 and a readable error, storing nothing", async () => {
