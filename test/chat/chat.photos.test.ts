@@ -158,6 +158,17 @@ describe("sending photos", () => {
     assert.match(list.text, /📷 Photo/, "the chat list's preview of a photo without caption");
   });
 
+  it("the chat page offers both ways to attach: the device (paperclip) and the gallery's picker, in both languages", async () => {
+    const b = await user();
+    const chatId = await openDirect(b.agent, (await user()).userId);
+    const page = await b.agent.get(`/chats/${chatId}`);
+    assert.match(page.text, new RegExp(`id="photo-gallery" href="/chats/${chatId}/photos/new#from-gallery"\\s+title="From your gallery"`));
+    const picker = await b.agent.get(`/chats/${chatId}/photos/new`);
+    assert.match(picker.text, /id="from-gallery"/, "the link's target is on the photo page");
+    const uk = await b.agent.get(`/chats/${chatId}`).set("Accept-Language", "uk");
+    assert.match(uk.text, /id="photo-gallery"[^>]*title="З вашої галереї"/);
+  });
+
   it("retrying with the same client id stores the message and its photos once", async () => {
     const b = await user();
     const { a, chatId } = await group(b);

@@ -59,6 +59,8 @@ it("sends photos in a chat: picked and pasted, seen live by the other, counted w
   // Ola picks two photos with the paperclip: previews, then the caption, then Enter sends them.
   await sender.page.goto(`/chats/${club}`);
   assert.match(await sender.page.locator("#photo-attach").getAttribute("title") ?? "", /Attach photos/);
+  // Beside it, the way to photos already in the gallery (the paperclip, with JavaScript, opens the device's picker).
+  assert.equal(await sender.page.locator("#photo-gallery").getAttribute("title"), "From your gallery");
   await sender.page.locator("#photo-input").setInputFiles([
     { name: "stage.jpg", mimeType: "image/jpeg", buffer: await jpeg(1200, 800) },
     { name: "wave.gif", mimeType: "image/gif", buffer: await animatedGif(80, 60, 4) },
@@ -121,6 +123,12 @@ it("sends photos in a chat: picked and pasted, seen live by the other, counted w
   await reader.page.setViewportSize({ width: 1280, height: 900 });
   await screenshot(reader.page, "chat-photos-1280-photo-page");
   await reader.page.setViewportSize({ width: 375, height: 740 });
+
+  // From the chat, the gallery button opens the picker of his gallery's photos for this chat.
+  await reader.page.goto(`/chats/${club}`);
+  await reader.page.locator("#photo-gallery").click();
+  await reader.page.waitForURL(`${app.url}/chats/${club}/photos/new#from-gallery`);
+  assert.ok(await reader.page.locator("#from-gallery").isVisible());
 
   // Max mutes the direct chat; a photo there is not counted, a message in the group after it is.
   await reader.page.goto(`/chats/${direct}/mute`);
