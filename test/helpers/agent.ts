@@ -56,5 +56,8 @@ export async function loggedInAgent(app: TestApp, creds: Credentials = newCreden
   const a = agent(app);
   const res = await postForm(a, "/login", { login: creds.username, password: creds.password });
   assert.equal(res.status, 303, `login should redirect, got ${res.status}`);
+  // Signing up queued a verification mail. Its delivery runs in the background and would otherwise send its
+  // statements in the middle of whatever a test records next (a statement count, "nothing is written").
+  await app.mailer.drain();
   return { agent: a, creds, userId: user.id, user };
 }
