@@ -14,23 +14,6 @@ function formatterOf(self: unknown): DateFormatter {
 /** The rows' dates are Date objects already: only strings (a JSON round trip) need a new one. */
 const asDate = (d: Date | string): Date => (d instanceof Date ? d : new Date(d));
 
-/**
- * The home page prints every note's ISO time in its <time datetime>, mostly the same notes again; kept per
- * millisecond value like the formatters' memo (bounded: cleared when it grows large).
- */
-const ISO_MEMO_LIMIT = 5000;
-const isoMemo = new Map<number, string>();
-function isoString(d: Date): string {
-  const ms = d.getTime();
-  let text = isoMemo.get(ms);
-  if (text === undefined) {
-    text = d.toISOString();
-    if (isoMemo.size >= ISO_MEMO_LIMIT) isoMemo.clear();
-    isoMemo.set(ms, text);
-  }
-  return text;
-}
-
 export function registerFilters(env: Environment): void {
   env.addFilter("datetime", function (this: unknown, d: DateIn) {
     return d ? formatterOf(this).dateTime(asDate(d)) : "";
@@ -47,7 +30,7 @@ export function registerFilters(env: Environment): void {
   env.addFilter("recent", function (this: unknown, d: DateIn) {
     return d ? formatterOf(this).recent(asDate(d)) : "";
   });
-  env.addFilter("isodate", (d: DateIn) => (d ? isoString(asDate(d)) : ""));
+  env.addFilter("isodate", (d: DateIn) => (d ? asDate(d).toISOString() : ""));
   env.addFilter("initials", (name: string | null | undefined) => {
     const parts = String(name ?? "?").split(/[\s._-]+/).filter(Boolean);
     return ((parts[0]?.[0] ?? "?") + (parts[1]?.[0] ?? "")).toUpperCase();
